@@ -1,1 +1,64 @@
-//! placeholder
+//! A client for the Blockstream AMP (Asset Management Platform) REST API
+//! whose authentication manages itself.
+//!
+//! Build a client and call the API; the token is obtained on the first call,
+//! attached to every call, refreshed in the background before it expires,
+//! obtained again when it is revoked, and shared by every task using the
+//! client. Failures are retried with exponential backoff and jitter, and
+//! `Retry-After` is honoured.
+//!
+//! ```no_run
+//! # async fn demo() -> amp_client::Result<()> {
+//! // AMP_USERNAME, AMP_PASSWORD (and optionally AMP_API_BASE_URL, API_RETRY_*,
+//! // API_REQUEST_TIMEOUT_SECONDS, AMP_TOKEN_STORE) come from the environment.
+//! let client = amp_client::AmpClient::from_env()?;
+//! let assets = client.assets().list().await?;
+//! println!("{} assets", assets.len());
+//! # Ok(()) }
+//! ```
+//!
+//! A runnable example against a local sandbox server:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = amp_sandbox::Sandbox::start().await?;
+//! let config = amp_client::Config::builder()
+//!     .base_url(sandbox.base_url())
+//!     .credentials(sandbox.username(), sandbox.password())
+//!     .build()?;
+//! let client = amp_client::AmpClient::new(config)?;
+//! let assets = client.assets().list().await?;      // logs in first
+//! let again = client.assets().list().await?;       // reuses the token
+//! assert_eq!(assets, again);
+//! assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1);
+//! assert_eq!(client.token_manager().info().state, amp_client::TokenState::Valid);
+//! # Ok(()) }
+//! ```
+//!
+//! See [`TokenManager`] for the renewal rules, [`Config`] for the settings,
+//! and [`Error`] for what can go wrong.
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod auth;
+mod client;
+pub mod config;
+mod credentials;
+mod error;
+pub mod model;
+pub mod retry;
+mod transport;
+pub mod wire;
+
+pub use auth::manager::{AccessToken, Stats, TokenManager};
+pub use auth::store::{MemoryStore, RenewalGuard, TokenStore};
+pub use auth::token::{
+    Clock, ManualClock, SystemClock, TokenData, TokenInfo, TokenState, TokioClock,
+};
+pub use client::{AmpClient, ClientBuilder};
+pub use config::{Config, ConfigBuilder, RetryConfig, StoreSpec, TokenPolicy};
+pub use credentials::Credentials;
+pub use error::{Error, Result};
+pub use reqwest::{Method, StatusCode};

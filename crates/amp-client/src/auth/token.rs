@@ -1,0 +1,375 @@
+//! A token with its times ([`TokenData`]), what may be shown of it
+//! ([`TokenInfo`], [`TokenState`]), and the [`Clock`] that decides its age.
+
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::TokenPolicy;
+
+/// An AMP token and when it was obtained and expires.
+///
+/// The token is a [`SecretString`] (zeroized on drop, redacted in `Debug`),
+/// shared behind an `Arc` so handing it to a caller never copies the secret.
+/// This is the form tokens are persisted in: it serializes to
+/// `{"token": "…", "obtained_at": "<RFC 3339>", "expires_at": "<RFC 3339>"}`, and
+/// that is the only place the token is ever written out.
+///
+/// ```
+/// use amp_client::TokenData;
+/// use chrono::{Duration, Utc};
+/// let now = Utc::now();
+/// let t = TokenData::new("0123456789abcdef0123456789abcdef01234567", now, now + Duration::hours(24));
+/// assert!(!format!("{t:?}").contains("0123456789abcdef"));
+/// let json = serde_json::to_string(&t).unwrap();
+/// let back: TokenData = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back, t);
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenData {
+    #[serde(with = "secret_token")]
+    token: Arc<SecretString>,
+    /// When the token was obtained.
+    pub obtained_at: DateTime<Utc>,
+    /// When it stops being valid.
+    pub expires_at: DateTime<Utc>,
+}
+
+mod secret_token {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Arc<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.expose_secret())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<SecretString>, D::Error> {
+        // Read into a zeroizing buffer so no plain copy is left behind.
+        let s = zeroize::Zeroizing::new(String::deserialize(d)?);
+        if s.trim().is_empty() {
+            return Err(serde::de::Error::custom("the token is empty"));
+        }
+        Ok(Arc::new(SecretString::from(s.as_str())))
+    }
+}
+
+impl TokenData {
+    /// A token with explicit times.
+    pub fn new(
+        token: impl Into<String>,
+        obtained_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> TokenData {
+        TokenData {
+            token: Arc::new(SecretString::from(token.into())),
+            obtained_at,
+            expires_at,
+        }
+    }
+
+    /// A token obtained at `now`, living `lifetime`.
+    pub fn obtained(token: SecretString, now: DateTime<Utc>, lifetime: Duration) -> TokenData {
+        TokenData {
+            token: Arc::new(token),
+            obtained_at: now,
+            expires_at: now + to_chrono(lifetime),
+        }
+    }
+
+    /// The same token with another expiry.
+    pub(crate) fn with_expiry(mut self, expires_at: DateTime<Utc>) -> TokenData {
+        self.expires_at = expires_at;
+        self
+    }
+
+    /// The token itself. Expose it only to put it on the wire.
+    pub fn token(&self) -> &SecretString {
+        &self.token
+    }
+
+    /// A short, stable, one-way fingerprint (8 hex characters of SHA-256) that
+    /// identifies the token in logs and status output without revealing it.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self.token.expose_secret())
+    }
+
+    /// True when both hold the same token.
+    pub fn same_token(&self, other: &TokenData) -> bool {
+        Arc::ptr_eq(&self.token, &other.token)
+            || self.token.expose_secret() == other.token.expose_secret()
+    }
+
+    /// The state of this token at `now` under `policy` (ignoring jitter).
+    pub fn state_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenState {
+        if now >= self.expires_at {
+            TokenState::Expired
+        } else if now >= self.expires_at - to_chrono(policy.refresh_before) {
+            TokenState::Expiring
+        } else {
+            TokenState::Valid
+        }
+    }
+
+    /// What may be shown of this token at `now`.
+    pub fn info_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenInfo {
+        TokenInfo {
+            state: self.state_at(now, policy),
+            obtained_at: Some(self.obtained_at),
+            expires_at: Some(self.expires_at),
+            expires_in: Some(to_std(self.expires_at - now)),
+            age: Some(to_std(now - self.obtained_at)),
+            fingerprint: Some(self.fingerprint()),
+        }
+    }
+}
+
+impl PartialEq for TokenData {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_token(other)
+            && self.obtained_at == other.obtained_at
+            && self.expires_at == other.expires_at
+    }
+}
+
+impl fmt::Debug for TokenData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenData")
+            .field("token", &"[REDACTED]")
+            .field("fingerprint", &self.fingerprint())
+            .field("obtained_at", &self.obtained_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// The fingerprint of a raw token; see [`TokenData::fingerprint`].
+pub(crate) fn fingerprint(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenState {
+    /// More than the refresh window left.
+    Valid,
+    /// Still valid, but inside the refresh window: a refresh is due.
+    Expiring,
+    /// Past its expiry.
+    Expired,
+    /// There is no token.
+    None,
+}
+
+impl fmt::Display for TokenState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenState::Valid => "valid",
+            TokenState::Expiring => "expiring",
+            TokenState::Expired => "expired",
+            TokenState::None => "none",
+        })
+    }
+}
+
+/// What may be shown of the current token, for debugging and monitoring. It
+/// never holds the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    /// Valid, expiring, expired or none.
+    pub state: TokenState,
+    /// When it was obtained.
+    pub obtained_at: Option<DateTime<Utc>>,
+    /// When it expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Time left (zero once expired).
+    pub expires_in: Option<Duration>,
+    /// Time since it was obtained.
+    pub age: Option<Duration>,
+    /// A one-way fingerprint, see [`TokenData::fingerprint`].
+    pub fingerprint: Option<String>,
+}
+
+impl TokenInfo {
+    /// The info when there is no token.
+    pub fn none() -> TokenInfo {
+        TokenInfo {
+            state: TokenState::None,
+            obtained_at: None,
+            expires_at: None,
+            expires_in: None,
+            age: None,
+            fingerprint: None,
+        }
+    }
+}
+
+/// Negative spans become zero.
+pub(crate) fn to_std(d: chrono::Duration) -> Duration {
+    d.to_std().unwrap_or(Duration::ZERO)
+}
+
+/// Spans beyond chrono's range (hundreds of millions of years) are clamped.
+pub(crate) fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// The wall clock the token manager reads. Injected so tests (and
+/// simulations) can move through a 24 h token life in milliseconds.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to. Clones share the same time.
+///
+/// ```
+/// use amp_client::{Clock, ManualClock};
+/// use std::time::Duration;
+/// let clock = ManualClock::new(chrono::Utc::now());
+/// let t0 = clock.now();
+/// clock.advance(Duration::from_secs(24 * 3600));
+/// assert_eq!((clock.now() - t0).num_hours(), 24);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    micros: Arc<AtomicI64>,
+}
+
+impl ManualClock {
+    /// A clock standing at `start`.
+    pub fn new(start: DateTime<Utc>) -> ManualClock {
+        ManualClock {
+            micros: Arc::new(AtomicI64::new(start.timestamp_micros())),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let us = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+        self.micros.fetch_add(us, Ordering::SeqCst);
+    }
+
+    /// Sets the clock.
+    pub fn set(&self, to: DateTime<Utc>) {
+        self.micros.store(to.timestamp_micros(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc.timestamp_micros(self.micros.load(Ordering::SeqCst))
+            .single()
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
+/// A wall clock that follows tokio's clock: it starts at the system time and
+/// then advances with `tokio::time::Instant`. Under `tokio::time::pause()` it
+/// moves only when tokio's time does, so sleeps, timeouts and token expiry
+/// stay in step in simulations of days.
+#[derive(Debug, Clone)]
+pub struct TokioClock {
+    wall_start: DateTime<Utc>,
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock starting now. Call it inside a tokio runtime.
+    pub fn new() -> TokioClock {
+        TokioClock {
+            wall_start: Utc::now(),
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        TokioClock::new()
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.wall_start + to_chrono(self.start.elapsed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = "66b9c0ffee0123456789abcdef0123456789af51";
+
+    #[test]
+    fn obtained_token_lives_24_hours() {
+        let now = Utc::now();
+        let t = TokenData::obtained(SecretString::from(T), now, TokenPolicy::default().lifetime);
+        assert_eq!(t.expires_at - t.obtained_at, chrono::Duration::hours(24));
+    }
+
+    #[test]
+    fn state_follows_the_clock() {
+        let p = TokenPolicy::default();
+        let now = Utc::now();
+        let t = TokenData::obtained(SecretString::from(T), now, p.lifetime);
+        assert_eq!(t.state_at(now, &p), TokenState::Valid);
+        let m = |mins: i64| now + chrono::Duration::minutes(mins);
+        assert_eq!(t.state_at(m(24 * 60 - 6), &p), TokenState::Valid);
+        assert_eq!(t.state_at(m(24 * 60 - 4), &p), TokenState::Expiring);
+        assert_eq!(t.state_at(m(24 * 60), &p), TokenState::Expired);
+        let info = t.info_at(m(60), &p);
+        assert_eq!(info.age, Some(Duration::from_secs(3600)));
+        assert_eq!(info.expires_in, Some(Duration::from_secs(23 * 3600)));
+        let late = t.info_at(m(25 * 60), &p);
+        assert_eq!(late.expires_in, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn serde_round_trip_and_redaction() {
+        let now = Utc::now();
+        let t = TokenData::new(T, now, now + chrono::Duration::hours(24));
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains(T), "the persisted form holds the token");
+        let back: TokenData = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        assert!(!format!("{t:?}").contains(T));
+        assert!(!format!("{:?}", t.info_at(now, &TokenPolicy::default())).contains(T));
+    }
+
+    #[test]
+    fn empty_token_does_not_parse() {
+        let e = serde_json::from_str::<TokenData>(
+            r#"{"token":" ","obtained_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-02T00:00:00Z"}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("empty"));
+    }
+
+    #[test]
+    fn fingerprint_is_short_stable_and_not_the_token() {
+        let a = fingerprint(T);
+        assert_eq!(a.len(), 8);
+        assert_eq!(a, fingerprint(T));
+        assert_ne!(a, fingerprint("other"));
+        assert!(!T.contains(&a));
+    }
+}

@@ -1,0 +1,237 @@
+//! [`AmpClient`]: the entry point. Every API call goes through
+//! [`AmpClient::call`]: token, header, send with retries, one re-login after a
+//! 401, decode.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::auth::manager::TokenManager;
+use crate::auth::store::TokenStore;
+use crate::auth::token::Clock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::transport::{Answer, Counters, Request, Transport};
+
+/// A client of the AMP API that manages its own authentication.
+///
+/// Cheap to clone: clones share the connection pool and the token.
+///
+/// ```no_run
+/// # async fn demo() -> amp_client::Result<()> {
+/// // Reads AMP_USERNAME, AMP_PASSWORD, AMP_API_BASE_URL, API_RETRY_* …
+/// let client = amp_client::AmpClient::from_env()?;
+/// for asset in client.assets().list().await? {
+///     println!("{} {}", asset.asset_uuid, asset.name);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct AmpClient {
+    inner: Arc<ClientInner>,
+}
+
+#[derive(Debug)]
+struct ClientInner {
+    transport: Arc<Transport>,
+    manager: TokenManager,
+}
+
+/// Builds an [`AmpClient`] with a custom clock or token store.
+///
+/// ```
+/// use amp_client::{AmpClient, Config, ManualClock, MemoryStore};
+/// use std::sync::Arc;
+/// let config = Config::builder().base_url("http://127.0.0.1:1/api").build()?;
+/// let client = AmpClient::builder(config)
+///     .clock(Arc::new(ManualClock::new(chrono::Utc::now())))
+///     .store(Arc::new(MemoryStore::new()))
+///     .build()?;
+/// # Ok::<(), amp_client::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ClientBuilder {
+    config: Config,
+    clock: Option<Arc<dyn Clock>>,
+    store: Option<Arc<dyn TokenStore>>,
+}
+
+impl ClientBuilder {
+    /// The clock the token manager reads (the system clock by default).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The token store (by default the one `Config::token_store` names).
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<AmpClient> {
+        let store = match self.store {
+            Some(s) => s,
+            None => crate::auth::store::open(self.config.token_store(), &self.config)?,
+        };
+        let counters = Arc::new(Counters::default());
+        let transport = Arc::new(Transport::new(self.config.clone(), Arc::clone(&counters))?);
+        let manager = TokenManager::new(
+            &self.config,
+            Arc::clone(&transport),
+            counters,
+            self.clock,
+            Some(store),
+        );
+        Ok(AmpClient {
+            inner: Arc::new(ClientInner { transport, manager }),
+        })
+    }
+}
+
+impl AmpClient {
+    /// A client for `config`, with the system clock and the store the config names.
+    pub fn new(config: Config) -> Result<AmpClient> {
+        AmpClient::builder(config).build()
+    }
+
+    /// A builder, for a custom clock or store.
+    pub fn builder(config: Config) -> ClientBuilder {
+        ClientBuilder {
+            config,
+            clock: None,
+            store: None,
+        }
+    }
+
+    /// A client configured from the environment (see [`Config::from_env`]).
+    pub fn from_env() -> Result<AmpClient> {
+        AmpClient::new(Config::from_env()?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        self.inner.transport.config()
+    }
+
+    /// The token manager: token state, counters, clear, forced renewal.
+    pub fn token_manager(&self) -> &TokenManager {
+        &self.inner.manager
+    }
+
+    /// Calls any endpoint with a JSON body and returns the JSON answer
+    /// (`null` for an empty answer such as a 204). `path` is relative to the
+    /// API root: `"assets/"`, `"/registered_users/12"`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// use reqwest::Method;
+    /// let body = serde_json::json!({"name": "Alice", "is_company": false});
+    /// let user = client.request(Method::POST, "registered_users/add", Some(body)).await?;
+    /// println!("{}", user["id"]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        self.call(method, path, body.as_ref()).await
+    }
+
+    /// The one request path: an authenticated call decoded into `T`.
+    ///
+    /// Takes a valid token (renewing it if needed), sends with retries, and
+    /// when the server answers 401 (or a 403 about the token) drops that
+    /// token if it is still current, obtains another, and replays the call
+    /// once. Answers 204 or with an empty body decode as JSON `null`, so `()`
+    /// and `Option<_>` work for them.
+    pub async fn call<T, B>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T>
+    where
+        T: DeserializeOwned,
+        B: Serialize + ?Sized,
+    {
+        let req = build(method, path, body)?;
+        let manager = &self.inner.manager;
+        let token = manager.token().await?;
+        let mut answer = self
+            .inner
+            .transport
+            .send(&req, Some(token.secret()))
+            .await?;
+        if token_rejected(&answer) {
+            manager.invalidate(token.generation());
+            tracing::debug!(operation = %req.operation(), status = answer.status.as_u16(), "token rejected; logging in again and replaying once");
+            let token = manager.token().await?;
+            answer = self
+                .inner
+                .transport
+                .send(&req, Some(token.secret()))
+                .await?;
+        }
+        decode(&req, answer)
+    }
+
+    /// A call that needs no token (`info`).
+    pub async fn call_anonymous<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<T> {
+        let req = build::<()>(method, path, None)?;
+        let answer = self.inner.transport.send(&req, None).await?;
+        decode(&req, answer)
+    }
+}
+
+fn build<B: Serialize + ?Sized>(method: Method, path: &str, body: Option<&B>) -> Result<Request> {
+    let mut req = Request::new(method, path);
+    if let Some(body) = body {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::Json {
+            operation: req.operation(),
+            reason: format!("the request body cannot be serialized: {e}"),
+        })?;
+        req = req.json_body(bytes.into());
+    }
+    Ok(req)
+}
+
+/// 401, or a 403 whose message is about authentication (DRF answers 403
+/// "Authentication credentials were not provided." when session auth comes
+/// first). Other 403s are permissions: logging in again would not help and
+/// would turn every forbidden call into a login.
+fn token_rejected(answer: &Answer) -> bool {
+    match answer.status {
+        StatusCode::UNAUTHORIZED => true,
+        StatusCode::FORBIDDEN => {
+            let m = answer.message().to_ascii_lowercase();
+            m.contains("token") || m.contains("credentials") || m.contains("authenticat")
+        }
+        _ => false,
+    }
+}
+
+fn decode<T: DeserializeOwned>(req: &Request, answer: Answer) -> Result<T> {
+    let operation = req.operation();
+    if !answer.status.is_success() {
+        return Err(Error::Api {
+            operation,
+            status: answer.status,
+            message: answer.message(),
+        });
+    }
+    let empty = answer.body.iter().all(u8::is_ascii_whitespace);
+    let parsed = if answer.status == StatusCode::NO_CONTENT || empty {
+        serde_json::from_value(serde_json::Value::Null)
+    } else {
+        serde_json::from_slice(&answer.body)
+    };
+    parsed.map_err(|e| Error::Decode {
+        operation,
+        reason: format!("unexpected JSON: {e}"),
+    })
+}

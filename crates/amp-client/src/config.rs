@@ -1,0 +1,713 @@
+//! Configuration: [`Config`] and [`RetryConfig`], from the environment or a builder.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `AMP_USERNAME`, `AMP_PASSWORD` | — | credentials (needed to obtain a token) |
+//! | `AMP_API_BASE_URL` | `https://amp-test.blockstream.com/api` | API root |
+//! | `API_RETRY_MAX_ATTEMPTS` | 3 (test profile 2) | attempts, the first included |
+//! | `API_RETRY_BASE_DELAY_MS` | 1000 (test profile 500) | backoff base |
+//! | `API_RETRY_MAX_DELAY_MS` | 30000 | backoff cap |
+//! | `API_REQUEST_TIMEOUT_SECONDS` | 10 | per-attempt timeout |
+//! | `AMP_ENV` | — | `test` selects the test profile |
+//! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…` |
+//! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http to other hosts than loopback |
+//! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
+use crate::error::{Error, Result};
+
+/// The API root used when `AMP_API_BASE_URL` is not set: AMP's test instance.
+pub const DEFAULT_BASE_URL: &str = "https://amp-test.blockstream.com/api";
+
+/// Names of the environment variables read by [`Config::from_env`].
+pub mod vars {
+    /// API root.
+    pub const BASE_URL: &str = "AMP_API_BASE_URL";
+    /// Attempts per request, the first included.
+    pub const MAX_ATTEMPTS: &str = "API_RETRY_MAX_ATTEMPTS";
+    /// Backoff base in milliseconds.
+    pub const BASE_DELAY_MS: &str = "API_RETRY_BASE_DELAY_MS";
+    /// Backoff cap in milliseconds.
+    pub const MAX_DELAY_MS: &str = "API_RETRY_MAX_DELAY_MS";
+    /// Per-attempt timeout in seconds.
+    pub const REQUEST_TIMEOUT_SECONDS: &str = "API_REQUEST_TIMEOUT_SECONDS";
+    /// `test` selects the test retry profile.
+    pub const ENV: &str = "AMP_ENV";
+    /// Where tokens are kept: `memory`, `file:<path>` or `redis://…`.
+    pub const TOKEN_STORE: &str = "AMP_TOKEN_STORE";
+    /// `1` allows credentials over plain http to hosts other than loopback.
+    pub const ALLOW_INSECURE_HTTP: &str = "AMP_ALLOW_INSECURE_HTTP";
+    /// The largest answer body accepted, in bytes.
+    pub const MAX_BODY_BYTES: &str = "AMP_MAX_BODY_BYTES";
+}
+
+/// How failed requests are retried.
+///
+/// The delay before retry `n` (1-based) is drawn uniformly from
+/// `[0, min(max_delay, base_delay * 2^(n-1))]` ("full jitter"), and is never
+/// shorter than a `Retry-After` the server sent.
+///
+/// ```
+/// use amp_client::RetryConfig;
+/// use std::time::Duration;
+/// let d = RetryConfig::default();
+/// assert_eq!((d.max_attempts, d.base_delay, d.max_delay),
+///            (3, Duration::from_millis(1000), Duration::from_millis(30_000)));
+/// let t = RetryConfig::for_tests();
+/// assert_eq!((t.max_attempts, t.base_delay), (2, Duration::from_millis(500)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Attempts per request, the first included (at least 1).
+    pub max_attempts: u32,
+    /// The backoff base.
+    pub base_delay: Duration,
+    /// The backoff cap, and the longest `Retry-After` we are willing to sleep.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1000),
+            max_delay: Duration::from_millis(30_000),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The test profile: 2 attempts, 500 ms base, 30 s cap.
+    pub fn for_tests() -> RetryConfig {
+        RetryConfig {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_millis(30_000),
+        }
+    }
+
+    /// Checks the values: at least one attempt, a non-zero base, a cap not below the base.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_attempts == 0 {
+            return Err(Error::config(vars::MAX_ATTEMPTS, "must be at least 1"));
+        }
+        if self.base_delay.is_zero() {
+            return Err(Error::config(vars::BASE_DELAY_MS, "must be more than 0"));
+        }
+        if self.max_delay < self.base_delay {
+            return Err(Error::config(
+                vars::MAX_DELAY_MS,
+                format!(
+                    "{} ms is less than {} ({} ms)",
+                    self.max_delay.as_millis(),
+                    vars::BASE_DELAY_MS,
+                    self.base_delay.as_millis()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where the token is kept between calls, runs, processes and machines.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreSpec {
+    /// In this process only (the library's default).
+    Memory,
+    /// A JSON file shared by the processes of one machine.
+    File(PathBuf),
+    /// A Redis server shared by machines: the `redis://` or `rediss://` URL.
+    Redis(String),
+}
+
+impl fmt::Debug for StoreSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for StoreSpec {
+    /// Never shows a password embedded in a Redis URL.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreSpec::Memory => f.write_str("memory"),
+            StoreSpec::File(p) => write!(f, "file:{}", p.display()),
+            StoreSpec::Redis(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+/// `redis://user:pw@host/` → `redis://user:***@host/`; anything unparsable is
+/// reduced to its scheme.
+pub(crate) fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => format!("{}://…", url.split("://").next().unwrap_or("?")),
+    }
+}
+
+impl FromStr for StoreSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        if s == "memory" {
+            Ok(StoreSpec::Memory)
+        } else if let Some(path) = s.strip_prefix("file:") {
+            if path.is_empty() {
+                Err("file: needs a path, e.g. file:/tmp/amp-token.json".into())
+            } else {
+                Ok(StoreSpec::File(PathBuf::from(path)))
+            }
+        } else if s.starts_with("redis://") || s.starts_with("rediss://") {
+            Url::parse(s)
+                .map_err(|e| format!("not a valid Redis URL: {e}"))
+                .map(|_| StoreSpec::Redis(s.to_string()))
+        } else {
+            Err("expected memory, file:<path> or redis://…".into())
+        }
+    }
+}
+
+/// Everything an [`AmpClient`](crate::AmpClient) needs.
+///
+/// ```
+/// use amp_client::Config;
+/// use std::time::Duration;
+/// let config = Config::builder()
+///     .base_url("http://127.0.0.1:8080/api")
+///     .credentials("issuer", "secret")
+///     .request_timeout(Duration::from_secs(5))
+///     .build()?;
+/// assert_eq!(config.base_url().as_str(), "http://127.0.0.1:8080/api/");
+/// # Ok::<(), amp_client::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    base_url: Url,
+    credentials: Option<Credentials>,
+    retry: RetryConfig,
+    request_timeout: Duration,
+    allow_insecure_http: bool,
+    max_body_bytes: usize,
+    token_store: StoreSpec,
+    token: TokenPolicy,
+}
+
+/// When tokens are considered old, and how long they live.
+///
+/// The defaults follow AMP: a token lives 24 h; it is refreshed in the
+/// background once less than 5 min remain; with less than 30 s left callers
+/// wait for a new one instead of using it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenPolicy {
+    /// How long a newly obtained token lives (unless the server says less).
+    pub lifetime: Duration,
+    /// Refresh once less than this remains (the soft point).
+    pub refresh_before: Duration,
+    /// Stop using a token once less than this remains (the hard point).
+    pub hard_before: Duration,
+    /// The soft point is moved earlier by a random amount up to this, so many
+    /// clients do not refresh in step.
+    pub refresh_jitter: Duration,
+    /// After a failed renewal, callers get that failure at once for this long
+    /// instead of starting another renewal each.
+    pub failure_cooldown: Duration,
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        TokenPolicy {
+            lifetime: Duration::from_secs(24 * 3600),
+            refresh_before: Duration::from_secs(5 * 60),
+            hard_before: Duration::from_secs(30),
+            refresh_jitter: Duration::from_secs(30),
+            failure_cooldown: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Config {
+    /// A builder with every default and no credentials.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Reads the variables listed in the [module docs](self) from the process
+    /// environment. Credentials are optional here (calls that need no token still
+    /// work); a login without them fails naming the missing variable.
+    pub fn from_env() -> Result<Config> {
+        Config::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], with variables looked up by `lookup`.
+    ///
+    /// ```
+    /// use amp_client::Config;
+    /// let env = |k: &str| match k {
+    ///     "API_RETRY_MAX_ATTEMPTS" => Some("five".to_string()),
+    ///     _ => None,
+    /// };
+    /// let err = Config::from_lookup(&env).unwrap_err();
+    /// assert!(err.to_string().contains("API_RETRY_MAX_ATTEMPTS"));
+    /// ```
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut b = Config::builder();
+        let test_profile = match get(vars::ENV).as_deref().map(str::trim) {
+            Some("test") => true,
+            Some(_) | None => false,
+        };
+        let mut retry = if test_profile {
+            RetryConfig::for_tests()
+        } else {
+            RetryConfig::default()
+        };
+        if let Some(v) = get(vars::BASE_URL) {
+            b = b.base_url(v.trim());
+        }
+        if let Some(n) = parse_num::<u32>(&get, vars::MAX_ATTEMPTS)? {
+            retry.max_attempts = n;
+        }
+        if let Some(n) = parse_num::<u64>(&get, vars::BASE_DELAY_MS)? {
+            retry.base_delay = Duration::from_millis(n);
+        }
+        if let Some(n) = parse_num::<u64>(&get, vars::MAX_DELAY_MS)? {
+            retry.max_delay = Duration::from_millis(n);
+        }
+        b = b.retry(retry);
+        if let Some(n) = parse_num::<u64>(&get, vars::REQUEST_TIMEOUT_SECONDS)? {
+            if n == 0 {
+                return Err(Error::config(
+                    vars::REQUEST_TIMEOUT_SECONDS,
+                    "must be more than 0",
+                ));
+            }
+            b = b.request_timeout(Duration::from_secs(n));
+        }
+        if let Some(v) = get(vars::TOKEN_STORE) {
+            let spec = v
+                .trim()
+                .parse::<StoreSpec>()
+                .map_err(|reason| Error::config(vars::TOKEN_STORE, reason))?;
+            b = b.token_store(spec);
+        }
+        if let Some(v) = get(vars::ALLOW_INSECURE_HTTP) {
+            b = b.allow_insecure_http(parse_bool(vars::ALLOW_INSECURE_HTTP, &v)?);
+        }
+        if let Some(n) = parse_num::<usize>(&get, vars::MAX_BODY_BYTES)? {
+            b = b.max_body_bytes(n);
+        }
+        match (lookup(USERNAME_VAR), lookup(PASSWORD_VAR)) {
+            (None, None) => {}
+            _ => b.credentials = Some(Credentials::from_lookup(lookup)?),
+        }
+        b.build()
+    }
+
+    /// The API root, always ending in `/`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The credentials, if any were given.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// The retry settings.
+    pub fn retry(&self) -> &RetryConfig {
+        &self.retry
+    }
+
+    /// The per-attempt timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// Whether credentials may go over plain http to hosts that are not loopback.
+    pub fn allow_insecure_http(&self) -> bool {
+        self.allow_insecure_http
+    }
+
+    /// The largest answer body accepted.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Where tokens are kept.
+    pub fn token_store(&self) -> &StoreSpec {
+        &self.token_store
+    }
+
+    /// Token lifetime and refresh points.
+    pub fn token_policy(&self) -> &TokenPolicy {
+        &self.token
+    }
+
+    /// How long one caller waits for a token being obtained: long enough for
+    /// every attempt of a login and its backoff.
+    pub fn token_wait_timeout(&self) -> Duration {
+        let attempts = self.retry.max_attempts.max(1);
+        // Two logins can run back to back (a failed refresh, then its fallback).
+        (self.request_timeout + self.retry.max_delay) * attempts * 2
+    }
+}
+
+fn parse_num<T: FromStr>(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<T>>
+where
+    T::Err: fmt::Display,
+{
+    match get(name) {
+        None => Ok(None),
+        Some(v) => {
+            v.trim().parse::<T>().map(Some).map_err(|e| {
+                Error::config(name, format!("{:?} is not a whole number: {e}", v.trim()))
+            })
+        }
+    }
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(Error::config(name, format!("{other:?} is not 1 or 0"))),
+    }
+}
+
+/// Builds a [`Config`]; see [`Config::builder`].
+#[derive(Debug, Clone)]
+pub struct ConfigBuilder {
+    base_url: String,
+    credentials: Option<Credentials>,
+    retry: RetryConfig,
+    request_timeout: Duration,
+    allow_insecure_http: bool,
+    max_body_bytes: usize,
+    token_store: StoreSpec,
+    token: TokenPolicy,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        ConfigBuilder {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            credentials: None,
+            retry: RetryConfig::default(),
+            request_timeout: Duration::from_secs(10),
+            allow_insecure_http: false,
+            max_body_bytes: 16 * 1024 * 1024,
+            token_store: StoreSpec::Memory,
+            token: TokenPolicy::default(),
+        }
+    }
+}
+
+impl ConfigBuilder {
+    /// The API root, e.g. `https://amp.blockstream.com/api`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The username and password used to obtain tokens.
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// Credentials built elsewhere, e.g. by [`Credentials::from_env`].
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Retry settings.
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The per-attempt timeout.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Allow credentials over plain http to hosts that are not loopback.
+    pub fn allow_insecure_http(mut self, yes: bool) -> Self {
+        self.allow_insecure_http = yes;
+        self
+    }
+
+    /// The largest answer body accepted.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Where tokens are kept.
+    pub fn token_store(mut self, spec: StoreSpec) -> Self {
+        self.token_store = spec;
+        self
+    }
+
+    /// Token lifetime and refresh points.
+    pub fn token_policy(mut self, policy: TokenPolicy) -> Self {
+        self.token = policy;
+        self
+    }
+
+    /// Checks everything and builds the [`Config`].
+    pub fn build(self) -> Result<Config> {
+        self.retry.validate()?;
+        if self.request_timeout.is_zero() {
+            return Err(Error::config(
+                vars::REQUEST_TIMEOUT_SECONDS,
+                "must be more than 0",
+            ));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(Error::config(vars::MAX_BODY_BYTES, "must be more than 0"));
+        }
+        let t = &self.token;
+        if t.lifetime <= t.refresh_before || t.refresh_before < t.hard_before {
+            return Err(Error::config(
+                "token_policy",
+                "need lifetime > refresh_before >= hard_before",
+            ));
+        }
+        let base_url = parse_base_url(&self.base_url)?;
+        if base_url.scheme() == "http" && !self.allow_insecure_http && !is_loopback(&base_url) {
+            return Err(Error::InsecureTransport {
+                host: base_url.host_str().unwrap_or("").to_string(),
+            });
+        }
+        Ok(Config {
+            base_url,
+            credentials: self.credentials,
+            retry: self.retry,
+            request_timeout: self.request_timeout,
+            allow_insecure_http: self.allow_insecure_http,
+            max_body_bytes: self.max_body_bytes,
+            token_store: self.token_store,
+            token: self.token,
+        })
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<Url> {
+    let mut url = Url::parse(raw.trim())
+        .map_err(|e| Error::config(vars::BASE_URL, format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::config(
+            vars::BASE_URL,
+            format!("scheme {:?} is not http or https", url.scheme()),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::config(vars::BASE_URL, "has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(
+            vars::BASE_URL,
+            "must not have a query or fragment",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(
+            vars::BASE_URL,
+            "must not carry credentials; use AMP_USERNAME and AMP_PASSWORD",
+        ));
+    }
+    // Paths are joined onto the root, which only keeps the last segment when the
+    // root ends in a slash.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// True for `localhost` and loopback addresses: plain http there never leaves the machine.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_without_any_variable() {
+        let c = Config::from_lookup(&env(&[])).unwrap();
+        assert_eq!(c.retry(), &RetryConfig::default());
+        assert_eq!(c.retry().max_attempts, 3);
+        assert_eq!(c.retry().base_delay, Duration::from_millis(1000));
+        assert_eq!(c.retry().max_delay, Duration::from_millis(30000));
+        assert_eq!(c.request_timeout(), Duration::from_secs(10));
+        assert_eq!(
+            c.base_url().as_str(),
+            "https://amp-test.blockstream.com/api/"
+        );
+        assert_eq!(c.token_store(), &StoreSpec::Memory);
+        assert!(c.credentials().is_none());
+        assert_eq!(c.max_body_bytes(), 16 * 1024 * 1024);
+    }
+
+    #[test]
+    fn test_profile_from_amp_env() {
+        let c = Config::from_lookup(&env(&[("AMP_ENV", "test")])).unwrap();
+        assert_eq!(c.retry().max_attempts, 2);
+        assert_eq!(c.retry().base_delay, Duration::from_millis(500));
+        // Explicit values still win over the profile.
+        let c = Config::from_lookup(&env(&[
+            ("AMP_ENV", "test"),
+            ("API_RETRY_MAX_ATTEMPTS", "7"),
+        ]))
+        .unwrap();
+        assert_eq!(c.retry().max_attempts, 7);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = Config::from_lookup(&env(&[
+            ("AMP_API_BASE_URL", "http://127.0.0.1:9/api"),
+            ("API_RETRY_MAX_ATTEMPTS", "5"),
+            ("API_RETRY_BASE_DELAY_MS", "20"),
+            ("API_RETRY_MAX_DELAY_MS", "40"),
+            ("API_REQUEST_TIMEOUT_SECONDS", "3"),
+            ("AMP_TOKEN_STORE", "file:/tmp/x.json"),
+            ("AMP_MAX_BODY_BYTES", "1000"),
+            ("AMP_USERNAME", "u"),
+            ("AMP_PASSWORD", "p"),
+        ]))
+        .unwrap();
+        assert_eq!(c.base_url().as_str(), "http://127.0.0.1:9/api/");
+        assert_eq!(
+            c.retry(),
+            &RetryConfig {
+                max_attempts: 5,
+                base_delay: Duration::from_millis(20),
+                max_delay: Duration::from_millis(40)
+            }
+        );
+        assert_eq!(c.request_timeout(), Duration::from_secs(3));
+        assert_eq!(c.token_store(), &StoreSpec::File("/tmp/x.json".into()));
+        assert_eq!(c.max_body_bytes(), 1000);
+        assert_eq!(c.credentials().unwrap().username(), "u");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("API_RETRY_MAX_ATTEMPTS", "three", "whole number"),
+            ("API_RETRY_MAX_ATTEMPTS", "0", "at least 1"),
+            ("API_RETRY_MAX_ATTEMPTS", "-1", "whole number"),
+            ("API_RETRY_BASE_DELAY_MS", "0", "more than 0"),
+            ("API_RETRY_BASE_DELAY_MS", "1.5", "whole number"),
+            ("API_REQUEST_TIMEOUT_SECONDS", "0", "more than 0"),
+            ("AMP_API_BASE_URL", "not a url", "not a URL"),
+            ("AMP_API_BASE_URL", "ftp://x/api", "scheme"),
+            ("AMP_API_BASE_URL", "https://u:p@x/api", "credentials"),
+            ("AMP_TOKEN_STORE", "sqlite:x", "expected memory"),
+            ("AMP_TOKEN_STORE", "file:", "needs a path"),
+            ("AMP_ALLOW_INSECURE_HTTP", "maybe", "1 or 0"),
+            ("AMP_MAX_BODY_BYTES", "0", "more than 0"),
+        ];
+        for (name, value, why) in cases {
+            let e = Config::from_lookup(&env(&[(name, value)])).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.contains(name), "{name}={value}: {msg}");
+            assert!(msg.contains(why), "{name}={value}: {msg}");
+            assert!(e.is_config());
+        }
+    }
+
+    #[test]
+    fn max_below_base_is_contradictory() {
+        let e = Config::from_lookup(&env(&[
+            ("API_RETRY_BASE_DELAY_MS", "2000"),
+            ("API_RETRY_MAX_DELAY_MS", "1000"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("API_RETRY_MAX_DELAY_MS"), "{e}");
+        assert!(e.to_string().contains("less than"), "{e}");
+    }
+
+    #[test]
+    fn half_the_credentials_is_an_error_naming_the_other() {
+        let e = Config::from_lookup(&env(&[("AMP_USERNAME", "u")])).unwrap_err();
+        assert!(e.to_string().contains("AMP_PASSWORD"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_password_is_never_echoed() {
+        // Nothing in config parsing quotes a secret, even when refusing it.
+        let e = Config::from_lookup(&env(&[
+            ("AMP_USERNAME", "u"),
+            ("AMP_PASSWORD", "pw-123"),
+            ("API_RETRY_MAX_ATTEMPTS", "x"),
+        ]))
+        .unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("pw-123"));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for ok in [
+            "http://127.0.0.1:1/api",
+            "http://localhost/api",
+            "http://[::1]:8/api",
+            "https://example.com/api",
+        ] {
+            assert!(Config::builder().base_url(ok).build().is_ok(), "{ok}");
+        }
+        let e = Config::builder()
+            .base_url("http://amp.example.com/api")
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::InsecureTransport { .. }), "{e}");
+        assert!(e.to_string().contains("AMP_ALLOW_INSECURE_HTTP"));
+        let c = Config::from_lookup(&env(&[
+            ("AMP_API_BASE_URL", "http://amp.example.com/api"),
+            ("AMP_ALLOW_INSECURE_HTTP", "1"),
+        ]))
+        .unwrap();
+        assert!(c.allow_insecure_http());
+    }
+
+    #[test]
+    fn store_spec_display_hides_redis_password() {
+        let s: StoreSpec = "redis://user:hunter2@redis.local:6379/0".parse().unwrap();
+        assert!(!s.to_string().contains("hunter2"));
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(s.to_string().contains("redis.local"));
+    }
+}

@@ -1,0 +1,399 @@
+//! Retry decisions, kept pure: what a failure is, whether to try again, how
+//! long to wait. Nothing here sleeps or sends; [`transport`](crate::transport)
+//! does, following these answers.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+
+use crate::config::RetryConfig;
+
+/// How one attempt failed, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The request never left: connection refused, DNS, TLS handshake. Always
+    /// safe to repeat.
+    NotSent,
+    /// The request may have reached the server: a timeout or a connection
+    /// broken while waiting for or reading the answer.
+    MaybeSent {
+        /// True when it was the per-attempt timeout.
+        timeout: bool,
+    },
+    /// The server answered with this status.
+    Status {
+        /// The status.
+        status: StatusCode,
+        /// The parsed `Retry-After` header, if any.
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Whether a request may be sent twice without harm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// GET, HEAD, PUT, DELETE, and the auth calls: repeating them is harmless.
+    Safe,
+    /// A POST that changes state: repeated only when it surely did not run.
+    Unsafe,
+}
+
+impl Idempotency {
+    /// The rule for a method: everything but POST and PATCH is safe.
+    pub fn of(method: &reqwest::Method) -> Idempotency {
+        if method == reqwest::Method::POST || method == reqwest::Method::PATCH {
+            Idempotency::Unsafe
+        } else {
+            Idempotency::Safe
+        }
+    }
+}
+
+/// Why retrying stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// This failure is not worth repeating (a 400, a 404, an unsafe POST that may have run …).
+    NotRetryable,
+    /// The attempts are used up.
+    Exhausted,
+    /// The server asked for a wait longer than the configured maximum delay.
+    RetryAfterTooLong(Duration),
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Wait this long, then try again.
+    Retry(Duration),
+    /// Give up.
+    Stop(Stop),
+}
+
+/// True for statuses that say "try again later": 408, 429, 500, 502, 503, 504.
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// Decides what follows attempt number `attempt` (1-based) that failed with
+/// `failure`. `jitter` is a uniform random number in `[0, 1)`, passed in so the
+/// decision stays a pure function.
+///
+/// ```
+/// use amp_client::retry::{decide, Decision, Failure, Idempotency, Stop};
+/// use amp_client::RetryConfig;
+/// use reqwest::StatusCode;
+/// use std::time::Duration;
+/// let cfg = RetryConfig::default();
+/// let too_many = Failure::Status { status: StatusCode::TOO_MANY_REQUESTS,
+///                                  retry_after: Some(Duration::from_secs(2)) };
+/// assert_eq!(decide(&cfg, 1, Idempotency::Unsafe, too_many, 0.0),
+///            Decision::Retry(Duration::from_secs(2)));
+/// assert_eq!(decide(&cfg, 3, Idempotency::Safe, too_many, 0.0),
+///            Decision::Stop(Stop::Exhausted));
+/// ```
+pub fn decide(
+    config: &RetryConfig,
+    attempt: u32,
+    idempotency: Idempotency,
+    failure: Failure,
+    jitter: f64,
+) -> Decision {
+    let safe = idempotency == Idempotency::Safe;
+    let (retryable, retry_after) = match failure {
+        Failure::NotSent => (true, None),
+        Failure::MaybeSent { .. } => (safe, None),
+        // A 429 means the request was turned away unprocessed.
+        Failure::Status {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after,
+        } => (true, retry_after),
+        Failure::Status {
+            status,
+            retry_after,
+        } => (safe && is_retryable_status(status), retry_after),
+    };
+    if !retryable {
+        return Decision::Stop(Stop::NotRetryable);
+    }
+    if let Some(wait) = retry_after {
+        if wait > config.max_delay {
+            return Decision::Stop(Stop::RetryAfterTooLong(wait));
+        }
+    }
+    if attempt >= config.max_attempts {
+        return Decision::Stop(Stop::Exhausted);
+    }
+    let delay = backoff(config, attempt, jitter).max(retry_after.unwrap_or(Duration::ZERO));
+    Decision::Retry(delay)
+}
+
+/// The full-jitter delay before retry number `retry` (1-based):
+/// `jitter * min(max_delay, base_delay * 2^(retry-1))`.
+pub fn backoff(config: &RetryConfig, retry: u32, jitter: f64) -> Duration {
+    let exp = retry.saturating_sub(1).min(31);
+    let ceiling = config
+        .base_delay
+        .checked_mul(1u32 << exp)
+        .unwrap_or(config.max_delay)
+        .min(config.max_delay);
+    ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+}
+
+/// Parses a `Retry-After` value: delta-seconds (`"120"`) or an HTTP-date
+/// (`"Wed, 21 Oct 2015 07:28:00 GMT"`), relative to `now`. A date in the past
+/// means no wait; anything else unparsable is `None`.
+///
+/// ```
+/// use amp_client::retry::parse_retry_after;
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_478);
+/// assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+/// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(2)));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// ```
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than u64 holds is still "a very long time".
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A retry budget shared by all requests of one client: a token bucket from
+/// which each retry takes and each success gives back a little. While an
+/// outage lasts, the bucket empties and requests fail after their first
+/// attempt instead of multiplying the load; when calls succeed again it fills.
+#[derive(Debug)]
+pub struct RetryBudget {
+    tokens: AtomicU32,
+    capacity: u32,
+}
+
+impl RetryBudget {
+    /// What a full bucket holds.
+    pub const CAPACITY: u32 = 500;
+    /// What a retry costs.
+    pub const RETRY_COST: u32 = 5;
+    /// What a retry after a timeout costs: timeouts hint at an overloaded server.
+    pub const TIMEOUT_COST: u32 = 10;
+    /// What a success gives back.
+    pub const SUCCESS_REFUND: u32 = 1;
+
+    /// A full budget.
+    pub fn new() -> RetryBudget {
+        RetryBudget::with_capacity(Self::CAPACITY)
+    }
+
+    /// A full budget of `capacity`.
+    pub fn with_capacity(capacity: u32) -> RetryBudget {
+        RetryBudget {
+            tokens: AtomicU32::new(capacity),
+            capacity,
+        }
+    }
+
+    /// Takes the cost of one retry after `failure`; false when the budget cannot pay.
+    pub fn try_spend(&self, failure: Failure) -> bool {
+        let cost = match failure {
+            Failure::MaybeSent { timeout: true } => Self::TIMEOUT_COST,
+            _ => Self::RETRY_COST,
+        };
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(cost))
+            .is_ok()
+    }
+
+    /// Records a success.
+    pub fn on_success(&self) {
+        let cap = self.capacity;
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                (t < cap).then(|| (t + Self::SUCCESS_REFUND).min(cap))
+            });
+    }
+
+    /// What is left.
+    pub fn remaining(&self) -> u32 {
+        self.tokens.load(Ordering::Acquire)
+    }
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        RetryBudget::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cfg() -> RetryConfig {
+        RetryConfig::default()
+    }
+
+    fn status(code: u16) -> Failure {
+        Failure::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let c = cfg();
+        assert_eq!(backoff(&c, 1, 1.0), Duration::from_millis(1000));
+        assert_eq!(backoff(&c, 2, 1.0), Duration::from_millis(2000));
+        assert_eq!(backoff(&c, 3, 1.0), Duration::from_millis(4000));
+        assert_eq!(backoff(&c, 6, 1.0), Duration::from_millis(30000));
+        assert_eq!(backoff(&c, 400, 1.0), Duration::from_millis(30000));
+        assert_eq!(backoff(&c, 3, 0.0), Duration::ZERO);
+        assert_eq!(backoff(&c, 3, 0.5), Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn which_failures_are_retried() {
+        let c = cfg();
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(
+                matches!(
+                    decide(&c, 1, Idempotency::Safe, status(code), 0.5),
+                    Decision::Retry(_)
+                ),
+                "{code}"
+            );
+        }
+        for code in [400, 401, 403, 404, 405, 409, 422, 501] {
+            assert_eq!(
+                decide(&c, 1, Idempotency::Safe, status(code), 0.5),
+                Decision::Stop(Stop::NotRetryable),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsafe_posts_repeat_only_when_surely_not_run() {
+        let c = cfg();
+        let post = Idempotency::Unsafe;
+        assert!(matches!(
+            decide(&c, 1, post, Failure::NotSent, 0.5),
+            Decision::Retry(_)
+        ));
+        assert!(matches!(
+            decide(&c, 1, post, status(429), 0.5),
+            Decision::Retry(_)
+        ));
+        for f in [
+            Failure::MaybeSent { timeout: true },
+            Failure::MaybeSent { timeout: false },
+            status(500),
+            status(503),
+        ] {
+            assert_eq!(
+                decide(&c, 1, post, f, 0.5),
+                Decision::Stop(Stop::NotRetryable),
+                "{f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn attempts_are_capped() {
+        let c = cfg();
+        assert!(matches!(
+            decide(&c, 2, Idempotency::Safe, status(503), 0.5),
+            Decision::Retry(_)
+        ));
+        assert_eq!(
+            decide(&c, 3, Idempotency::Safe, status(503), 0.5),
+            Decision::Stop(Stop::Exhausted)
+        );
+    }
+
+    #[test]
+    fn retry_after_beyond_the_cap_stops_at_once() {
+        let c = cfg();
+        let f = Failure::Status {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(Duration::from_secs(31)),
+        };
+        assert_eq!(
+            decide(&c, 1, Idempotency::Safe, f, 0.5),
+            Decision::Stop(Stop::RetryAfterTooLong(Duration::from_secs(31)))
+        );
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("0", now), Some(Duration::ZERO));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(2));
+        assert_eq!(parse_retry_after(&date, now), Some(Duration::from_secs(2)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(60));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        for bad in ["", "-1", "1.5", "soon", "Wed, 99 Foo 2015"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn budget_empties_and_refills() {
+        let b = RetryBudget::with_capacity(10);
+        assert!(b.try_spend(Failure::NotSent));
+        assert!(b.try_spend(Failure::NotSent));
+        assert!(!b.try_spend(Failure::NotSent));
+        assert!(!b.try_spend(Failure::MaybeSent { timeout: true }));
+        for _ in 0..5 {
+            b.on_success();
+        }
+        assert_eq!(b.remaining(), 5);
+        assert!(b.try_spend(Failure::NotSent));
+        for _ in 0..100 {
+            b.on_success();
+        }
+        assert_eq!(b.remaining(), 10);
+    }
+
+    proptest! {
+        #[test]
+        fn every_delay_is_within_bounds_and_honours_retry_after(
+            base in 1u64..5_000,
+            extra in 0u64..60_000,
+            attempt in 1u32..40,
+            max_attempts in 1u32..50,
+            jitter in 0.0f64..1.0,
+            retry_after in proptest::option::of(0u64..100_000),
+            code in 400u16..600,
+        ) {
+            let c = RetryConfig {
+                max_attempts,
+                base_delay: Duration::from_millis(base),
+                max_delay: Duration::from_millis(base + extra),
+            };
+            let ra = retry_after.map(Duration::from_millis);
+            let f = Failure::Status { status: StatusCode::from_u16(code).unwrap(), retry_after: ra };
+            match decide(&c, attempt, Idempotency::Safe, f, jitter) {
+                Decision::Retry(d) => {
+                    prop_assert!(d <= c.max_delay);
+                    if let Some(ra) = ra { prop_assert!(d >= ra); }
+                    prop_assert!(attempt < max_attempts);
+                }
+                Decision::Stop(Stop::RetryAfterTooLong(w)) => prop_assert!(w > c.max_delay),
+                Decision::Stop(_) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! One request end to end: URL, headers, per-attempt timeout, bounded body,
+//! retries with backoff and `Retry-After`, the shared retry budget and the
+//! shared rate-limit pause. Tokens are handled a level up, in
+//! [`AmpClient`](crate::AmpClient); this layer only puts on the wire the token it is given.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::retry::{self, Decision, Failure, Idempotency, RetryBudget, Stop};
+use crate::wire::parse_error_body;
+
+/// A request to send: everything needed to send it again.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub method: Method,
+    /// Relative to the API root, e.g. `assets/` or `user/obtain_token`.
+    pub path: String,
+    /// A JSON body, already serialized (cheap to clone for a replay).
+    pub body: Option<bytes::Bytes>,
+    pub idempotency: Idempotency,
+}
+
+impl Request {
+    pub fn new(method: Method, path: &str) -> Request {
+        let idempotency = Idempotency::of(&method);
+        Request {
+            method,
+            path: path.trim_start_matches('/').to_string(),
+            body: None,
+            idempotency,
+        }
+    }
+
+    pub fn json_body(mut self, body: bytes::Bytes) -> Request {
+        self.body = Some(body);
+        self
+    }
+
+    /// Marks a POST as harmless to repeat (the auth calls).
+    pub fn safe_to_repeat(mut self) -> Request {
+        self.idempotency = Idempotency::Safe;
+        self
+    }
+
+    /// `GET /assets/`: how the request is named in errors and logs.
+    pub fn operation(&self) -> String {
+        format!("{} /{}", self.method, self.path)
+    }
+}
+
+/// A complete answer whose status is final: success, or an error status
+/// that retrying will not change (the caller interprets it).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Answer {
+    /// The server's error message, parsed leniently.
+    pub fn message(&self) -> String {
+        let m = parse_error_body(&self.body);
+        if m.is_empty() {
+            self.status
+                .canonical_reason()
+                .unwrap_or("no explanation")
+                .to_string()
+        } else {
+            m
+        }
+    }
+}
+
+/// Counters shared by the transport and the token manager.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub obtains: AtomicU64,
+    pub refreshes: AtomicU64,
+    pub fallbacks: AtomicU64,
+    pub reauths: AtomicU64,
+    pub store_adoptions: AtomicU64,
+    pub failures: AtomicU64,
+    pub failures_refused: AtomicU64,
+    pub failures_rate_limited: AtomicU64,
+    pub failures_timeout: AtomicU64,
+    pub failures_network: AtomicU64,
+    pub failures_server: AtomicU64,
+    pub failures_other: AtomicU64,
+}
+
+impl Counters {
+    pub fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a failed renewal under its cause.
+    pub fn failure(&self, e: &Error) {
+        Counters::bump(&self.failures);
+        let by = if e.is_credentials_refused() {
+            &self.failures_refused
+        } else if e.is_rate_limited() {
+            &self.failures_rate_limited
+        } else if e.is_timeout() {
+            &self.failures_timeout
+        } else if e.is_transport() {
+            &self.failures_network
+        } else if e.status().is_some_and(|s| s.is_server_error()) {
+            &self.failures_server
+        } else {
+            &self.failures_other
+        };
+        Counters::bump(by);
+    }
+}
+
+/// Sends requests to one API root.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    config: Config,
+    budget: RetryBudget,
+    /// Set by a 429 with `Retry-After`: no request of this client leaves before it.
+    not_before: Mutex<Option<Instant>>,
+    pub counters: std::sync::Arc<Counters>,
+}
+
+impl Transport {
+    pub fn new(config: Config, counters: std::sync::Arc<Counters>) -> Result<Transport> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("amp-client/", env!("CARGO_PKG_VERSION")))
+            // reqwest drops Authorization when a redirect leaves the origin;
+            // keep redirects few as well.
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .connect_timeout(config.request_timeout())
+            .build()
+            .map_err(|e| Error::config("http client", e))?;
+        Ok(Transport {
+            http,
+            config,
+            budget: RetryBudget::new(),
+            not_before: Mutex::new(None),
+            counters,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.config
+            .base_url()
+            .join(path)
+            .map_err(|e| Error::config("path", format!("{path:?} does not make a URL: {e}")))
+    }
+
+    /// Sends `req` with retries. `Ok` holds a final answer (2xx, or an error
+    /// status that is not retried, such as 400, 401 or 404); `Err` means no
+    /// usable answer came after all the attempts allowed.
+    pub async fn send(&self, req: &Request, token: Option<&SecretString>) -> Result<Answer> {
+        let operation = req.operation();
+        let retry_config = *self.config.retry();
+        let mut attempt: u32 = 1;
+        loop {
+            let (failure, error) = match self.attempt(req, token, &operation).await {
+                Ok(answer) if !retry::is_retryable_status(answer.status) => {
+                    self.budget.on_success();
+                    return Ok(answer);
+                }
+                Ok(answer) => {
+                    let retry_after = self.retry_after(&answer);
+                    let failure = Failure::Status {
+                        status: answer.status,
+                        retry_after,
+                    };
+                    let error = if answer.status == StatusCode::TOO_MANY_REQUESTS {
+                        Error::RateLimited {
+                            operation: operation.clone(),
+                            retry_after,
+                        }
+                    } else {
+                        Error::Api {
+                            operation: operation.clone(),
+                            status: answer.status,
+                            message: answer.message(),
+                        }
+                    };
+                    (failure, error)
+                }
+                Err(pair) => pair,
+            };
+            let wrap = |attempts: u32, last: Error| {
+                if attempts == 1 {
+                    last
+                } else {
+                    Error::RetriesExhausted {
+                        operation: operation.clone(),
+                        attempts,
+                        last: Box::new(last),
+                    }
+                }
+            };
+            match retry::decide(
+                &retry_config,
+                attempt,
+                req.idempotency,
+                failure,
+                fastrand::f64(),
+            ) {
+                Decision::Retry(delay) => {
+                    if !self.budget.try_spend(failure) {
+                        tracing::warn!(%operation, attempt, "retry budget spent; not retrying");
+                        return Err(Error::RetryBudgetExhausted {
+                            operation: operation.clone(),
+                            attempts: attempt,
+                            last: Box::new(error),
+                        });
+                    }
+                    Counters::bump(&self.counters.retries);
+                    tracing::debug!(%operation, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Decision::Stop(Stop::RetryAfterTooLong(wait)) => {
+                    tracing::debug!(%operation, attempt, wait_s = wait.as_secs(), "Retry-After beyond the maximum delay; giving up");
+                    return Err(wrap(
+                        attempt,
+                        Error::RateLimited {
+                            operation: operation.clone(),
+                            retry_after: Some(wait),
+                        },
+                    ));
+                }
+                Decision::Stop(Stop::Exhausted) => {
+                    return Err(Error::RetriesExhausted {
+                        operation: operation.clone(),
+                        attempts: attempt,
+                        last: Box::new(error),
+                    })
+                }
+                Decision::Stop(Stop::NotRetryable) => return Err(wrap(attempt, error)),
+            }
+        }
+    }
+
+    /// `Retry-After` of a 429 or 503, which also pauses every request of this client.
+    fn retry_after(&self, answer: &Answer) -> Option<Duration> {
+        if !matches!(answer.status.as_u16(), 429 | 503) {
+            return None;
+        }
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            Counters::bump(&self.counters.rate_limited);
+        }
+        let wait = answer
+            .headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))?;
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            let until = Instant::now() + wait.min(Duration::from_secs(24 * 3600));
+            let mut nb = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+            if nb.is_none_or(|t| t < until) {
+                *nb = Some(until);
+            }
+        }
+        Some(wait)
+    }
+
+    /// Waits out a pause set by an earlier 429, or refuses at once when the pause
+    /// is longer than we would ever sleep.
+    async fn respect_pause(&self, operation: &str) -> Result<()> {
+        let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now {
+                let wait = until - now;
+                if wait > self.config.retry().max_delay {
+                    return Err(Error::RateLimited {
+                        operation: operation.to_string(),
+                        retry_after: Some(wait),
+                    });
+                }
+                tracing::trace!(
+                    operation,
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting out a rate limit"
+                );
+                tokio::time::sleep_until(until).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// One attempt: a complete answer (any status), or how it failed.
+    async fn attempt(
+        &self,
+        req: &Request,
+        token: Option<&SecretString>,
+        operation: &str,
+    ) -> std::result::Result<Answer, (Failure, Error)> {
+        self.respect_pause(operation)
+            .await
+            .map_err(|e| (Failure::NotSent, e))?;
+        let url = self.url(&req.path).map_err(|e| (Failure::NotSent, e))?;
+        let timeout = self.config.request_timeout();
+        let mut builder = self
+            .http
+            .request(req.method.clone(), url)
+            .timeout(timeout)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(token) = token {
+            let mut value = HeaderValue::try_from(format!("token {}", token.expose_secret()))
+                .map_err(|_| {
+                    (
+                        Failure::NotSent,
+                        Error::decode(operation, "the token cannot be put in a header"),
+                    )
+                })?;
+            // Keeps it out of reqwest's and hyper's debug output.
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        if let Some(body) = &req.body {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone());
+        }
+        Counters::bump(&self.counters.requests);
+        tracing::trace!(operation, "sending");
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| classify(e, operation, timeout, false))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let limit = self.config.max_body_bytes();
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large(operation, limit));
+        }
+        let mut body = bytes::BytesMut::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(too_large(operation, limit));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(classify(e, operation, timeout, true)),
+            }
+        }
+        tracing::trace!(operation, status = status.as_u16(), "answered");
+        Ok(Answer {
+            status,
+            headers,
+            body: body.freeze(),
+        })
+    }
+}
+
+fn too_large(operation: &str, limit: usize) -> (Failure, Error) {
+    (
+        // Not retried: the same answer would come again.
+        Failure::Status {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            retry_after: None,
+        },
+        Error::BodyTooLarge {
+            operation: operation.to_string(),
+            limit,
+        },
+    )
+}
+
+fn classify(
+    e: reqwest::Error,
+    operation: &str,
+    timeout: Duration,
+    reading: bool,
+) -> (Failure, Error) {
+    if e.is_timeout() {
+        return (
+            Failure::MaybeSent { timeout: true },
+            Error::Timeout {
+                operation: operation.to_string(),
+                timeout,
+            },
+        );
+    }
+    let failure = if e.is_connect() && !reading {
+        Failure::NotSent
+    } else {
+        Failure::MaybeSent { timeout: false }
+    };
+    let what = match (reading, e.is_connect()) {
+        (true, _) => "reading the answer failed",
+        (false, true) => "connection failed",
+        (false, false) => "sending the request failed",
+    };
+    (
+        failure,
+        Error::Transport {
+            operation: operation.to_string(),
+            what,
+            source: std::sync::Arc::new(e.without_url()),
+        },
+    )
+}
