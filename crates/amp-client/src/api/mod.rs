@@ -2,9 +2,17 @@
 //! [`AmpClient::call`](crate::AmpClient::call).
 
 mod assets;
+mod categories;
+mod gaids;
 mod info;
+mod managers;
+mod registered_users;
 
 pub use assets::Assets;
+pub use categories::Categories;
+pub use gaids::Gaids;
+pub use managers::Managers;
+pub use registered_users::RegisteredUsers;
 
 use crate::error::{Error, Result};
 

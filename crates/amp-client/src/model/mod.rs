@@ -3,8 +3,34 @@
 //! Every type tolerates unknown fields, and fields that AMP marks nullable or
 //! that older API versions lack are `Option` or default, so an answer from a
 //! newer or older server still parses.
+//!
+//! Where amp-api.md marks an answer's shape as UNCERTAIN, the type accepts
+//! every form the sources disagree on: [`Lenient`] for answers that may be
+//! a resource or something else, [`Memo`] and [`UserGaid`] for a bare string
+//! or an object, [`AssetBalance`] for an object or a list, and
+//! [`RegisteredUsers::summary`](crate::api::RegisteredUsers::summary) for
+//! one summary or a list of them.
+
+mod asset;
+mod category;
+mod gaid;
+mod manager;
+mod registered_user;
+
+pub use asset::{
+    ActivitiesQuery, Activity, Asset, AssetBalance, AssetSummary, Assignment, BalanceEntry,
+    LostOutputs, Memo, Outpoint, Ownership,
+};
+pub use category::{Category, CategoryEdit, NewCategory};
+pub use gaid::{GaidAddress, GaidBalance, GaidValidation};
+pub use manager::Manager;
+pub use registered_user::{
+    Distribution, DistributionAssignment, DistributionTransaction, NewRegisteredUser,
+    RegisteredUser, RegisteredUserSummary, UserGaid,
+};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// `GET /info`: the API version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,50 +42,70 @@ pub struct Info {
     pub notes: Option<String>,
 }
 
-/// An asset issued on AMP.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Asset {
-    /// The asset's name.
-    pub name: String,
-    /// AMP's id of the asset.
-    pub asset_uuid: String,
-    /// The issuer's id.
-    #[serde(default)]
-    pub issuer: Option<i64>,
-    /// The Liquid asset id (hex).
-    #[serde(default)]
-    pub asset_id: Option<String>,
-    /// The reissuance token id, for reissuable assets.
-    #[serde(default)]
-    pub reissuance_token_id: Option<String>,
-    /// Category ids a holder must belong to.
-    #[serde(default)]
-    pub requirements: Vec<i64>,
-    /// The ticker.
-    #[serde(default)]
-    pub ticker: Option<String>,
-    /// Decimal places.
-    #[serde(default)]
-    pub precision: Option<u32>,
-    /// The issuer's domain.
-    #[serde(default)]
-    pub domain: Option<String>,
-    /// The issuer's public key.
-    #[serde(default)]
-    pub pubkey: Option<String>,
-    /// Registered in the asset registry.
-    #[serde(default)]
-    pub is_registered: bool,
-    /// Authorized by the issuer.
-    #[serde(default)]
-    pub is_authorized: bool,
-    /// Locked against changes.
-    #[serde(default)]
-    pub is_locked: bool,
-    /// Where transfers are authorized.
-    #[serde(default)]
-    pub issuer_authorization_endpoint: Option<String>,
-    /// Transfers need authorization.
-    #[serde(default)]
-    pub transfer_restricted: bool,
+/// An answer whose shape no primary source documents: the resource `T` when
+/// the body parses as one, else the JSON as sent (`Null` for an empty body).
+///
+/// Used where amp-api.md says UNCERTAIN, e.g. asset lock (amp-rs expects the
+/// asset, nothing official says so) or a category's add-asset (amp-rs expects
+/// the category, the CLI reads "asset requirements"). A call whose answer is
+/// `Raw` still succeeded: the status was 2xx.
+///
+/// ```
+/// use amp_client::model::{Asset, Lenient};
+/// let answer: Lenient<Asset> = serde_json::from_str(r#"{"detail": "locked"}"#)?;
+/// assert!(answer.typed().is_none());
+/// assert_eq!(answer.raw().and_then(|v| v["detail"].as_str()), Some("locked"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Lenient<T> {
+    /// The body parsed as `T`.
+    Typed(T),
+    /// Any other body, as sent.
+    Raw(Value),
+}
+
+impl<T> Lenient<T> {
+    /// The typed answer, if the body was one.
+    pub fn typed(&self) -> Option<&T> {
+        match self {
+            Lenient::Typed(t) => Some(t),
+            Lenient::Raw(_) => None,
+        }
+    }
+
+    /// The typed answer, if the body was one, by value.
+    pub fn into_typed(self) -> Option<T> {
+        match self {
+            Lenient::Typed(t) => Some(t),
+            Lenient::Raw(_) => None,
+        }
+    }
+
+    /// The body as sent, if it was not a `T`.
+    pub fn raw(&self) -> Option<&Value> {
+        match self {
+            Lenient::Typed(_) => None,
+            Lenient::Raw(v) => Some(v),
+        }
+    }
+}
+
+/// One `T` or a list of them, read as a list. For answers that amp-rs models
+/// as one object but that may really be a list (amp-api.md §3.3, summary).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t],
+            OneOrMany::Many(v) => v,
+        }
+    }
 }
