@@ -19,7 +19,9 @@ async fn first_call_obtains_with_credentials_and_every_call_carries_the_token() 
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/user/obtain_token"))
-        .and(body_json(serde_json::json!({"username": USER, "password": PASSWORD})))
+        .and(body_json(
+            serde_json::json!({"username": USER, "password": PASSWORD}),
+        ))
         .respond_with(token_json(T1))
         .expect(1)
         .mount(&server)
@@ -40,7 +42,9 @@ async fn credentials_from_the_environment_are_used() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/user/obtain_token"))
-        .and(body_json(serde_json::json!({"username": "env-user", "password": "env-pw"})))
+        .and(body_json(
+            serde_json::json!({"username": "env-user", "password": "env-pw"}),
+        ))
         .respond_with(token_json(T1))
         .expect(1)
         .mount(&server)
@@ -52,7 +56,8 @@ async fn credentials_from_the_environment_are_used() {
         "AMP_API_BASE_URL" => Some(base.clone()),
         _ => None,
     };
-    let client = amp_client::AmpClient::new(amp_client::Config::from_lookup(&env).unwrap()).unwrap();
+    let client =
+        amp_client::AmpClient::new(amp_client::Config::from_lookup(&env).unwrap()).unwrap();
     client.token_manager().token().await.unwrap();
 }
 
@@ -60,7 +65,10 @@ async fn credentials_from_the_environment_are_used() {
 #[tokio::test]
 async fn missing_credentials_are_named() {
     let server = MockServer::start().await;
-    let config = amp_client::Config::builder().base_url(api(&server)).build().unwrap();
+    let config = amp_client::Config::builder()
+        .base_url(api(&server))
+        .build()
+        .unwrap();
     let client = amp_client::AmpClient::new(config).unwrap();
     let e = client.assets().list().await.unwrap_err();
     assert!(e.to_string().contains("AMP_USERNAME"), "{e}");
@@ -76,7 +84,10 @@ async fn a_new_token_lives_24_hours() {
     let (client, clock) = client(&server, 3);
     let t = client.token_manager().token().await.unwrap();
     assert_eq!(t.data().obtained_at, clock.now());
-    assert_eq!(t.data().expires_at - t.data().obtained_at, chrono::Duration::hours(24));
+    assert_eq!(
+        t.data().expires_at - t.data().obtained_at,
+        chrono::Duration::hours(24)
+    );
     let info = client.token_manager().info();
     assert_eq!(info.expires_in, Some(Duration::from_secs(24 * 3600)));
     assert_eq!(info.state, TokenState::Valid);
@@ -125,7 +136,9 @@ async fn a_thousand_callers_in_the_window_share_one_background_refresh() {
         .await;
     let (client, clock) = client(&server, 3);
     let m = client.token_manager();
-    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN)).await.unwrap();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
     assert_eq!(m.info().state, TokenState::Expiring);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..1000 {
@@ -179,7 +192,9 @@ async fn an_expired_token_is_obtained_not_refreshed() {
         .await;
     let (client, clock) = client(&server, 3);
     let m = client.token_manager();
-    m.set_token(aged_token(T1, &clock, 25 * HOUR)).await.unwrap();
+    m.set_token(aged_token(T1, &clock, 25 * HOUR))
+        .await
+        .unwrap();
     assert_eq!(m.info().state, TokenState::Expired);
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T2);
 }
@@ -216,7 +231,10 @@ async fn two_days_of_token_life_in_milliseconds() {
     assert_eq!(m.info().state, TokenState::Expiring);
     // Returns T1 at once; the refresh runs behind.
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
-    assert_eq!(m.force_refresh().await.unwrap().secret().expose_secret(), T2);
+    assert_eq!(
+        m.force_refresh().await.unwrap().secret().expose_secret(),
+        T2
+    );
     clock.advance(25 * HOUR);
     assert_eq!(m.info().state, TokenState::Expired);
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T3);
@@ -252,7 +270,10 @@ async fn refresh_tries_post_when_get_is_not_allowed() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/user/refresh-token"))
-        .respond_with(ResponseTemplate::new(405).set_body_json(serde_json::json!({"detail": "Method \"GET\" not allowed."})))
+        .respond_with(
+            ResponseTemplate::new(405)
+                .set_body_json(serde_json::json!({"detail": "Method \"GET\" not allowed."})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -266,7 +287,10 @@ async fn refresh_tries_post_when_get_is_not_allowed() {
     let (client, clock) = client(&server, 3);
     let m = client.token_manager();
     m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
-    assert_eq!(m.force_refresh().await.unwrap().secret().expose_secret(), T2);
+    assert_eq!(
+        m.force_refresh().await.unwrap().secret().expose_secret(),
+        T2
+    );
     assert_eq!(m.stats().fallbacks, 0);
 }
 
@@ -277,17 +301,26 @@ async fn a_refresh_that_does_not_extend_the_token_is_not_repeated() {
     Mock::given(method("GET"))
         .and(path("/api/user/refresh-token"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": T2, "expires_in": 60})),
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"token": T2, "expires_in": 60})),
         )
         .mount(&server)
         .await;
     mount_obtain(&server, T3).await;
     let (client, clock) = client(&server, 3);
     let m = client.token_manager();
-    m.set_token(aged_token(T1, &clock, 24 * HOUR - 2 * MIN)).await.unwrap();
-    assert_eq!(m.force_refresh().await.unwrap().secret().expose_secret(), T2);
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 2 * MIN))
+        .await
+        .unwrap();
+    assert_eq!(
+        m.force_refresh().await.unwrap().secret().expose_secret(),
+        T2
+    );
     // T2 is already inside the window; the next renewal must log in instead.
-    assert_eq!(m.force_refresh().await.unwrap().secret().expose_secret(), T3);
+    assert_eq!(
+        m.force_refresh().await.unwrap().secret().expose_secret(),
+        T3
+    );
     assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
 }
@@ -416,7 +449,10 @@ async fn an_echoed_password_is_scrubbed_from_errors() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/user/obtain_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_string(format!("bad password {PASSWORD} for {USER}")))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_string(format!("bad password {PASSWORD} for {USER}")),
+        )
         .mount(&server)
         .await;
     let (client, _) = client(&server, 3);
@@ -433,7 +469,10 @@ async fn a_revoked_token_heals_itself_once() {
     mount_obtain(&server, T2).await;
     Mock::given(path("/api/assets/"))
         .and(header("authorization", format!("token {T1}").as_str()))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"detail": "Invalid token."})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+        )
         .mount(&server)
         .await;
     mount_assets_for(&server, T2).await;
@@ -459,7 +498,10 @@ async fn fifty_parallel_401s_cause_one_login() {
         .await;
     Mock::given(path("/api/assets/"))
         .and(header("authorization", format!("token {T1}").as_str()))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"detail": "Invalid token."})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+        )
         .mount(&server)
         .await;
     mount_assets_for(&server, T2).await;
@@ -487,7 +529,10 @@ async fn a_second_401_is_an_error() {
     let server = MockServer::start().await;
     mount_obtain(&server, T1).await;
     Mock::given(path("/api/assets/"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"detail": "Invalid token."})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+        )
         .mount(&server)
         .await;
     let (client, _) = client(&server, 3);
@@ -504,11 +549,15 @@ async fn a_permission_403_does_not_log_in_again() {
     let server = MockServer::start().await;
     mount_obtain(&server, T1).await;
     Mock::given(path("/api/assets/"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({"detail": "You do not have permission to perform this action."})))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            serde_json::json!({"detail": "You do not have permission to perform this action."}),
+        ))
         .mount(&server)
         .await;
     Mock::given(path("/api/categories/"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(serde_json::json!({"detail": "Authentication credentials were not provided."})))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            serde_json::json!({"detail": "Authentication credentials were not provided."}),
+        ))
         .mount(&server)
         .await;
     let (client, _) = client(&server, 3);
@@ -545,7 +594,11 @@ async fn malformed_token_answers_are_named() {
         let e = client.token_manager().token().await.unwrap_err();
         assert!(e.is_decode(), "{body}: {e}");
         assert!(e.to_string().contains(want), "{body}: {e}");
-        assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1, "{body}");
+        assert_eq!(
+            count(&server, "POST", "/api/user/obtain_token").await,
+            1,
+            "{body}"
+        );
     }
 }
 
@@ -555,7 +608,9 @@ async fn malformed_api_answers_are_named() {
     let server = MockServer::start().await;
     mount_obtain(&server, T1).await;
     Mock::given(path("/api/assets/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"not": "a list"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"not": "a list"})),
+        )
         .mount(&server)
         .await;
     let (client, _) = client(&server, 3);

@@ -47,7 +47,11 @@ async fn retry_after_seconds_is_honoured() {
     sandbox.push_fault("/assets", Fault::RateLimitSeconds(2));
     let started = Instant::now();
     client.assets().list().await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(sandbox.count("GET", "/assets"), 2);
     assert_eq!(client.token_manager().stats().rate_limited, 1);
 }
@@ -62,7 +66,11 @@ async fn retry_after_http_date_is_honoured() {
     sandbox.push_fault("/assets", Fault::RateLimitDate(Duration::from_secs(3)));
     let started = Instant::now();
     client.assets().list().await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(sandbox.count("GET", "/assets"), 2);
 }
 
@@ -142,7 +150,10 @@ async fn slow_answers_time_out_per_attempt() {
     let started = Instant::now();
     client.assets().list().await.unwrap();
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_secs(10) && waited < Duration::from_secs(12), "{waited:?}");
+    assert!(
+        waited >= Duration::from_secs(10) && waited < Duration::from_secs(12),
+        "{waited:?}"
+    );
     assert_eq!(sandbox.count("GET", "/assets"), 2);
 }
 
@@ -182,7 +193,10 @@ async fn three_days_one_login_three_refreshes() {
     assert_eq!(logins(&sandbox), 1);
     assert_eq!(refreshes(&sandbox), 3);
     let s = client.token_manager().stats();
-    assert_eq!((s.obtains, s.refreshes, s.failures, s.fallbacks), (1, 3, 0, 0));
+    assert_eq!(
+        (s.obtains, s.refreshes, s.failures, s.fallbacks),
+        (1, 3, 0, 0)
+    );
 }
 
 // The sandbox ends tokens on its own clock: a short server-side life shows the
@@ -292,7 +306,10 @@ async fn no_secret_in_any_log_error_or_debug_output() {
     let client = client(&sandbox, RetryConfig::for_tests());
     let mut shown = Vec::new();
     client.assets().list().await.unwrap();
-    shown.push(format!("{client:?} {:?}", client.token_manager().token().await.unwrap()));
+    shown.push(format!(
+        "{client:?} {:?}",
+        client.token_manager().token().await.unwrap()
+    ));
     shown.push(format!("{:?}", client.token_manager().snapshot()));
     shown.push(format!("{:?}", client.config()));
     tokio::time::advance(24 * HOUR - Duration::from_secs(120)).await;
@@ -305,16 +322,29 @@ async fn no_secret_in_any_log_error_or_debug_output() {
     client.assets().list().await.unwrap_err();
     tokio::time::advance(25 * HOUR).await;
     client.assets().list().await.unwrap();
-    sandbox.push_fault("/user/obtain_token", Fault::Body(400, format!("{{\"detail\": \"wrong {}\"}}", sandbox.password())));
+    sandbox.push_fault(
+        "/user/obtain_token",
+        Fault::Body(
+            400,
+            format!("{{\"detail\": \"wrong {}\"}}", sandbox.password()),
+        ),
+    );
     client.token_manager().clear().await.unwrap();
     let e = client.assets().list().await.unwrap_err();
     shown.push(format!("{e} {e:?}"));
     client.token_manager().login().await.unwrap();
-    shown.push(format!("{:?} {:?}", client.token_manager(), client.token_manager().stats()));
+    shown.push(format!(
+        "{:?} {:?}",
+        client.token_manager(),
+        client.token_manager().stats()
+    ));
 
     let mut text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     text.push_str(&shown.join("\n"));
-    assert!(text.contains("token obtained"), "debug events were captured");
+    assert!(
+        text.contains("token obtained"),
+        "debug events were captured"
+    );
     assert!(text.contains("token refreshed"));
     let mut tokens: Vec<String> = sandbox
         .stats()
@@ -325,8 +355,17 @@ async fn no_secret_in_any_log_error_or_debug_output() {
         .collect();
     tokens.sort();
     tokens.dedup();
-    assert!(tokens.len() >= 4, "several tokens were used: {}", tokens.len());
-    if let Some(i) = text.find(sandbox.password()) { panic!("the password leaked: {}", &text[i.saturating_sub(400)..(i + 100).min(text.len())]); }
+    assert!(
+        tokens.len() >= 4,
+        "several tokens were used: {}",
+        tokens.len()
+    );
+    if let Some(i) = text.find(sandbox.password()) {
+        panic!(
+            "the password leaked: {}",
+            &text[i.saturating_sub(400)..(i + 100).min(text.len())]
+        );
+    }
     for t in &tokens {
         assert!(!text.contains(t.as_str()), "a token leaked");
     }
