@@ -498,9 +498,11 @@ async fn fifty_parallel_401s_cause_one_login() {
         .await;
     Mock::given(path("/api/assets/"))
         .and(header("authorization", format!("token {T1}").as_str()))
+        // Slow enough that all 50 calls are sent with T1 before the first 401 returns.
         .respond_with(
             ResponseTemplate::new(401)
-                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+                .set_body_json(serde_json::json!({"detail": "Invalid token."}))
+                .set_delay(Duration::from_millis(300)),
         )
         .mount(&server)
         .await;
@@ -512,9 +514,14 @@ async fn fifty_parallel_401s_cause_one_login() {
         .await
         .unwrap();
     let mut tasks = tokio::task::JoinSet::new();
+    let start = Arc::new(tokio::sync::Barrier::new(50));
     for _ in 0..50 {
         let c = client.clone();
-        tasks.spawn(async move { c.assets().list().await });
+        let start = Arc::clone(&start);
+        tasks.spawn(async move {
+            start.wait().await;
+            c.assets().list().await
+        });
     }
     while let Some(r) = tasks.join_next().await {
         r.unwrap().unwrap();
