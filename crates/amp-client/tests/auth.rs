@@ -726,3 +726,31 @@ async fn oversized_answers_are_refused() {
     assert!(matches!(e, Error::BodyTooLarge { limit: 1024, .. }), "{e}");
     assert_eq!(count(&server, "GET", "/api/assets/").await, 1);
 }
+
+// An explicit login or refresh reports its failure, even though the old,
+// still valid token stays in place for ordinary calls.
+#[tokio::test]
+async fn explicit_login_and_refresh_report_failure() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            serde_json::json!({"non_field_errors": ["Unable to log in with provided credentials."]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/user/refresh-token"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 2);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    assert!(m.login().await.unwrap_err().is_credentials_refused());
+    assert!(m
+        .force_refresh()
+        .await
+        .unwrap_err()
+        .is_credentials_refused());
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
+}

@@ -250,11 +250,14 @@ impl TokenManager {
     }
 
     /// Refreshes the token now (with itself; falls back to a login), whatever its age.
+    /// Unlike [`token`](Self::token), a failure is returned even while the old
+    /// token is still valid (the old token stays in place).
     pub async fn force_refresh(&self) -> Result<AccessToken> {
         self.wait_for(Renewal::Refresh).await
     }
 
-    /// Logs in now with the credentials, whatever the current token.
+    /// Logs in now with the credentials, whatever the current token. A failure
+    /// is returned even while the old token is still valid (it stays in place).
     pub async fn login(&self) -> Result<AccessToken> {
         self.wait_for(Renewal::Obtain).await
     }
@@ -402,7 +405,10 @@ impl TokenManager {
         };
         match outcome {
             Some(Ok(token)) => Ok(token),
-            Some(Err(e)) => self.still_valid().ok_or(e),
+            // An explicit login or refresh reports its failure; an automatic
+            // renewal falls back to a token that still has time left.
+            Some(Err(e)) if kind == Renewal::Auto => self.still_valid().ok_or(e),
+            Some(Err(e)) => Err(e),
             None => Err(Error::Internal("empty renewal result".to_string())),
         }
     }
