@@ -1,1 +1,57 @@
-fn main() {}
+//! `amp`: the Blockstream AMP API from the shell, over the `amp_client`
+//! library, and a local sandbox to try it on. `amp demo` shows the token's
+//! whole life without credentials or network.
+//!
+//! This file only parses, runs and maps the outcome to an exit status:
+//! 0 success, 2 usage or configuration error, 1 any other failure.
+
+mod cli;
+mod commands;
+mod demo;
+mod failure;
+mod output;
+mod settings;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::failure::Failure;
+use crate::settings::Overrides;
+
+fn main() -> ExitCode {
+    // clap prints usage errors itself and exits 2 (0 for --help and --version).
+    let cli = Cli::parse();
+    let overrides = Overrides::from_cli(&cli);
+    init_logging();
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))
+        .and_then(|runtime| runtime.block_on(commands::run(cli, overrides)));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.is_quiet() {
+                // Nothing better to do if stderr itself is gone.
+                let _ = writeln!(std::io::stderr(), "error: {failure}");
+            }
+            failure.exit_code()
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`), so stdout
+/// carries only the answer.
+fn init_logging() {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

@@ -1,0 +1,213 @@
+//! The command line: every command, flag and environment twin, as clap derives.
+//!
+//! This module only describes; `commands` acts. Global flags may be written
+//! before or after the command (`amp --json token status` and
+//! `amp token status --json` are the same).
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
+
+/// `amp`: the Blockstream AMP API from the shell, with a token that manages
+/// itself (obtained on first use, kept in a file, refreshed before it expires).
+#[derive(Debug, Parser)]
+#[command(
+    name = "amp",
+    version,
+    about = "Blockstream AMP API calls with self-managing authentication, and a local sandbox",
+    after_help = "Credentials come from AMP_USERNAME and AMP_PASSWORD. Other settings: \
+API_RETRY_MAX_ATTEMPTS, API_RETRY_BASE_DELAY_MS, API_RETRY_MAX_DELAY_MS, \
+API_REQUEST_TIMEOUT_SECONDS, AMP_ENV=test, AMP_ALLOW_INSECURE_HTTP, AMP_MAX_BODY_BYTES. \
+Logs go to stderr; set RUST_LOG (default warn).\n\nTry `amp demo` first: it needs no credentials and no network."
+)]
+pub struct Cli {
+    // The twins of --base-url and --store are read by the library with the
+    // other variables (so their errors name them); clap only documents them.
+    /// `--base-url`: the API root.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help = "The API root [env: AMP_API_BASE_URL] [default: https://amp-test.blockstream.com/api]"
+    )]
+    pub base_url: Option<String>,
+
+    /// Where the token is kept: memory, file:PATH or redis://… [env: AMP_TOKEN_STORE]
+    /// [default: a file in the user's cache folder, one per base URL and user]
+    #[arg(long, global = true, value_name = "SPEC")]
+    pub store: Option<String>,
+
+    /// Print JSON for machines instead of text for people
+    #[arg(long, global = true, env = "AMP_JSON", value_parser = BoolishValueParser::new())]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of `amp`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Authenticated call to any endpoint; prints the JSON answer
+    Api(ApiArgs),
+
+    /// Inspect or steer the token
+    #[command(subcommand)]
+    Token(TokenCommand),
+
+    /// The API version (needs no credentials)
+    Info,
+
+    /// The issuer's assets
+    #[command(subcommand)]
+    Assets(AssetsCommand),
+
+    /// Registered users (investors)
+    #[command(subcommand)]
+    RegisteredUsers(ListGet),
+
+    /// Investor categories
+    #[command(subcommand)]
+    Categories(ListGet),
+
+    /// Issuer managers
+    #[command(subcommand)]
+    Managers(ListGet),
+
+    /// GAIDs (Green Account IDs)
+    #[command(subcommand)]
+    Gaids(GaidCommand),
+
+    /// Run a local AMP sandbox until Ctrl-C
+    Sandbox(SandboxArgs),
+
+    /// A narrated token lifecycle against an embedded sandbox (no credentials, no network)
+    Demo,
+}
+
+/// `amp api METHOD PATH [--data JSON]`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The HTTP method: GET, POST, PUT, PATCH, DELETE …
+    pub method: String,
+
+    /// The path under the API root, e.g. assets/ or registered_users/12
+    pub path: String,
+
+    /// A JSON request body; `-` reads it from stdin
+    #[arg(long, value_name = "JSON")]
+    pub data: Option<String>,
+}
+
+/// `amp token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// State, times and fingerprint of the stored token (never the token itself)
+    Status,
+    /// Obtain a token now with the credentials
+    Login,
+    /// Refresh the token now (obtains one if it cannot be refreshed)
+    Refresh,
+    /// Forget the token, here and in the store
+    Clear,
+}
+
+/// `amp assets …`.
+#[derive(Debug, Subcommand)]
+pub enum AssetsCommand {
+    /// Every asset, as a table (or a JSON array with --json)
+    List,
+    /// One asset
+    Get {
+        /// The asset's UUID
+        asset_uuid: String,
+    },
+}
+
+/// `list | get ID`, for resources with numeric ids.
+#[derive(Debug, Subcommand)]
+pub enum ListGet {
+    /// Every one, as a table (or a JSON array with --json)
+    List,
+    /// One, by id
+    Get {
+        /// The id
+        id: i64,
+    },
+}
+
+/// `amp gaids …`: questions about one GAID.
+#[derive(Debug, Subcommand)]
+pub enum GaidCommand {
+    /// Whether AMP accepts the GAID
+    Validate {
+        /// The GAID
+        gaid: String,
+    },
+    /// An address of the GAID's account
+    Address {
+        /// The GAID
+        gaid: String,
+    },
+    /// The GAID's balance per asset
+    Balance {
+        /// The GAID
+        gaid: String,
+    },
+    /// The registered user the GAID belongs to
+    RegisteredUser {
+        /// The GAID
+        gaid: String,
+    },
+}
+
+/// `amp sandbox [--port N] …`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// The port on 127.0.0.1 (0 takes any free port)
+    #[arg(long, value_name = "N", default_value_t = 0, env = "AMP_SANDBOX_PORT")]
+    pub port: u16,
+
+    /// The life of issued tokens, in seconds [default: 86400]
+    #[arg(long, value_name = "SECONDS", env = "AMP_SANDBOX_TOKEN_LIFE")]
+    pub token_life: Option<u64>,
+
+    /// Make a refresh revoke the token it was called with
+    #[arg(long)]
+    pub refresh_revokes_old: bool,
+
+    /// Queue a one-shot fault: ROUTE=FAULT, e.g. /assets=status:503 or
+    /// /user/obtain_token=rate-limit:5 (repeatable). FAULT is one of status:CODE,
+    /// rate-limit:SECONDS, rate-limit-date:SECONDS, delay:MS, drop, malformed
+    #[arg(long, value_name = "ROUTE=FAULT")]
+    pub fault: Vec<String>,
+
+    /// Inject a fault at a rate: ROUTE=FAULT@P, e.g. /assets=status:500@0.1 (repeatable)
+    #[arg(long, value_name = "ROUTE=FAULT@P")]
+    pub fault_rate: Vec<String>,
+
+    /// Seed of the fault-rate generator, for runs that repeat exactly
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let a = Cli::try_parse_from(["amp", "--json", "token", "status"]).unwrap();
+        let b = Cli::try_parse_from(["amp", "token", "status", "--json"]).unwrap();
+        assert!(a.json && b.json);
+        let c =
+            Cli::try_parse_from(["amp", "assets", "list", "--base-url", "http://x/api"]).unwrap();
+        assert_eq!(c.base_url.as_deref(), Some("http://x/api"));
+    }
+}

@@ -1,0 +1,76 @@
+//! What each command does. [`run`] dispatches; one module per group of commands.
+
+mod api;
+mod resources;
+mod sandbox;
+mod token;
+
+use amp_client::{AmpClient, TokenState};
+
+use crate::cli::{Cli, Command};
+use crate::failure::{CliResult, Failure, FlagNames};
+use crate::settings::{self, Overrides};
+
+/// What the commands that talk to the API share.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The configured client (nothing sent yet when a command starts).
+    pub client: AmpClient,
+    /// `--json`: print JSON for machines.
+    pub json: bool,
+    /// Flags that stand for variables, to name them in errors.
+    pub flags: FlagNames,
+}
+
+impl Ctx {
+    /// Turns a library result into a command result with the right exit status.
+    pub fn check<T>(&self, result: amp_client::Result<T>) -> CliResult<T> {
+        result.map_err(|e| Failure::from_client(&e, &self.flags))
+    }
+
+    /// Fails, naming the variables, when this command may have to log in and
+    /// there are no credentials to do it with — before anything is sent.
+    /// `stored_token_will_do`: a valid token from the store is enough.
+    pub async fn need_credentials(&self, stored_token_will_do: bool) -> CliResult {
+        if self.client.config().credentials().is_some() {
+            return Ok(());
+        }
+        if stored_token_will_do {
+            let info = self.check(self.client.token_manager().load_from_store().await)?;
+            if matches!(info.state, TokenState::Valid | TokenState::Expiring) {
+                return Ok(());
+            }
+        }
+        Err(Failure::usage(
+            "configuration error: AMP_USERNAME: is not set \
+             (AMP_USERNAME and AMP_PASSWORD are needed to obtain a token)",
+        ))
+    }
+}
+
+/// Runs the command `cli` names. `overrides` are the flags that were typed,
+/// laid over the environment.
+pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
+    let json = cli.json;
+    // Configuration is read, and every error in it reported, before anything is sent.
+    let ctx = || -> CliResult<Ctx> {
+        settings::check_env_encoding()?;
+        Ok(Ctx {
+            client: settings::client(&overrides, &|name| std::env::var(name).ok())?,
+            json,
+            flags: overrides.flag_names(),
+        })
+    };
+    match cli.command {
+        Command::Api(args) => api::run(&ctx()?, args).await,
+        Command::Token(command) => token::run(&ctx()?, command).await,
+        Command::Info => resources::info(&ctx()?).await,
+        Command::Assets(command) => resources::assets(&ctx()?, command).await,
+        Command::RegisteredUsers(command) => resources::registered_users(&ctx()?, command).await,
+        Command::Categories(command) => resources::categories(&ctx()?, command).await,
+        Command::Managers(command) => resources::managers(&ctx()?, command).await,
+        Command::Gaids(command) => resources::gaids(&ctx()?, command).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Demo => crate::demo::run().await,
+    }
+}

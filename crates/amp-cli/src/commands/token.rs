@@ -1,0 +1,200 @@
+//! `amp token status | login | refresh | clear`.
+//!
+//! Status shows what may be shown of a token — state, times, fingerprint —
+//! and never the token itself.
+
+use amp_client::{TokenInfo, TokenManager, TokenState};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::Ctx;
+use crate::cli::TokenCommand;
+use crate::failure::{CliResult, Failure};
+use crate::output::{self, human_duration, Table};
+
+/// The JSON of `amp token status --json`: exactly these keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// `valid`, `expiring`, `expired` or `none`.
+    pub state: TokenState,
+    /// RFC 3339, or null without a token.
+    pub obtained_at: Option<String>,
+    /// RFC 3339, or null without a token.
+    pub expires_at: Option<String>,
+    /// Whole seconds left (0 once expired), or null.
+    pub expires_in_seconds: Option<u64>,
+    /// Whole seconds since it was obtained, or null.
+    pub age_seconds: Option<u64>,
+    /// A short one-way hash of the token, or null.
+    pub fingerprint: Option<String>,
+}
+
+impl From<&TokenInfo> for Status {
+    fn from(info: &TokenInfo) -> Status {
+        Status {
+            state: info.state,
+            obtained_at: info.obtained_at.map(rfc3339),
+            expires_at: info.expires_at.map(rfc3339),
+            expires_in_seconds: info.expires_in.map(|d| d.as_secs()),
+            age_seconds: info.age.map(|d| d.as_secs()),
+            fingerprint: info.fingerprint.clone(),
+        }
+    }
+}
+
+/// A time as RFC 3339, to the second, in UTC (`Z`).
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Runs one `amp token` command.
+pub async fn run(ctx: &Ctx, command: TokenCommand) -> CliResult {
+    let manager = ctx.client.token_manager();
+    match command {
+        TokenCommand::Status => {
+            // Report what the store holds: the token a previous run left.
+            let info = ctx.check(manager.load_from_store().await)?;
+            print_status(ctx, manager, &info, None)
+        }
+        TokenCommand::Login => {
+            ctx.need_credentials(false).await?;
+            let before = manager.stats();
+            ctx.check(manager.login().await)?;
+            if manager.stats().obtains == before.obtains {
+                return Err(renewal_swallowed("the login", manager));
+            }
+            print_status(ctx, manager, &manager.info(), Some("logged in"))
+        }
+        TokenCommand::Refresh => {
+            ctx.need_credentials(true).await?;
+            let before = manager.stats();
+            ctx.check(manager.force_refresh().await)?;
+            let after = manager.stats();
+            let what = if after.refreshes > before.refreshes {
+                "refreshed"
+            } else if after.obtains == before.obtains {
+                return Err(renewal_swallowed("the refresh", manager));
+            } else if after.fallbacks > before.fallbacks {
+                "logged in (the refresh failed)"
+            } else {
+                "logged in (there was no valid token to refresh)"
+            };
+            print_status(ctx, manager, &manager.info(), Some(what))
+        }
+        TokenCommand::Clear => {
+            ctx.check(manager.clear().await)?;
+            print_status(ctx, manager, &manager.info(), Some("token cleared"))
+        }
+    }
+}
+
+/// The library hands back the current token when a renewal fails while that
+/// token is still valid (right for API calls, which can go on with it); an
+/// explicit `login` or `refresh` that renewed nothing has failed all the same.
+/// The cause was logged by the library as a warning.
+fn renewal_swallowed(what: &str, manager: &TokenManager) -> Failure {
+    let until = manager
+        .info()
+        .expires_at
+        .map_or_else(String::new, |t| format!(" until {}", rfc3339(t)));
+    Failure::runtime(format!(
+        "{what} failed (the cause is in the warning above); the previous token stays valid{until}"
+    ))
+}
+
+/// The status as JSON, or for people as `key  value` lines after a headline.
+fn print_status(
+    ctx: &Ctx,
+    manager: &TokenManager,
+    info: &TokenInfo,
+    headline: Option<&str>,
+) -> CliResult {
+    let status = Status::from(info);
+    if ctx.json {
+        return output::print_json(&status);
+    }
+    let store = manager.store().describe();
+    let mut text = String::new();
+    if let Some(headline) = headline {
+        text.push_str(headline);
+        if store == "memory" && info.state != TokenState::None {
+            text.push_str(
+                " (kept in memory: it ends with this command; --store file:PATH keeps it)",
+            );
+        }
+        text.push('\n');
+    }
+    let dash = || "-".to_string();
+    let mut table = Table::bare();
+    table.row(["state".to_string(), status.state.to_string()]);
+    table.row([
+        "obtained_at".to_string(),
+        status.obtained_at.unwrap_or_else(dash),
+    ]);
+    table.row([
+        "expires_at".to_string(),
+        status.expires_at.unwrap_or_else(dash),
+    ]);
+    table.row([
+        "expires_in".to_string(),
+        info.expires_in.map_or_else(dash, human_duration),
+    ]);
+    table.row([
+        "age".to_string(),
+        info.age.map_or_else(dash, human_duration),
+    ]);
+    table.row([
+        "fingerprint".to_string(),
+        status.fingerprint.unwrap_or_else(dash),
+    ]);
+    table.row(["store".to_string(), store]);
+    text.push_str(&table.render());
+    output::write_stdout(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn status_json_has_exactly_the_documented_keys() {
+        let keys = |s: &Status| {
+            let v = serde_json::to_value(s).unwrap();
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let expected = [
+            "age_seconds",
+            "expires_at",
+            "expires_in_seconds",
+            "fingerprint",
+            "obtained_at",
+            "state",
+        ];
+        let none = Status::from(&TokenInfo::none());
+        assert_eq!(keys(&none), expected);
+        assert_eq!(serde_json::to_value(&none).unwrap()["state"], "none");
+        let now = Utc::now();
+        let t = amp_client::TokenData::new(
+            "0123456789abcdef0123456789abcdef01234567",
+            now,
+            now + chrono::Duration::hours(24),
+        );
+        let info = t.info_at(
+            now + chrono::Duration::hours(1),
+            &amp_client::TokenPolicy::default(),
+        );
+        let s = Status::from(&info);
+        assert_eq!(keys(&s), expected);
+        assert_eq!(
+            s.expires_in_seconds,
+            Some(Duration::from_secs(23 * 3600).as_secs())
+        );
+        assert_eq!(s.age_seconds, Some(3600));
+        assert!(!serde_json::to_string(&s)
+            .unwrap()
+            .contains("0123456789abcdef"));
+    }
+}

@@ -1,0 +1,180 @@
+//! What can end a command, and the exit status each case maps to.
+//!
+//! 0 success; 2 usage or configuration (the message names the flag or
+//! variable, and nothing was sent); 1 anything else, with the cause and the
+//! number of attempts.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// A command's failure, ready to print as `error: <message>`.
+#[derive(Debug)]
+pub struct Failure {
+    /// Which exit status.
+    kind: Kind,
+    /// What to print after `error: `.
+    message: String,
+}
+
+/// Which exit status a failure maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A bad argument or configuration value: exit 2.
+    Usage,
+    /// Network, authentication, API or local I/O: exit 1.
+    Runtime,
+    /// Whoever read stdout has gone (`amp … | head`): stop, say nothing, exit 0.
+    Quiet,
+}
+
+/// The result of a command.
+pub type CliResult<T = ()> = Result<T, Failure>;
+
+impl Failure {
+    /// A usage or configuration error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            kind: Kind::Usage,
+            message: message.into(),
+        }
+    }
+
+    /// Any other failure (exit 1).
+    pub fn runtime(message: impl Into<String>) -> Failure {
+        Failure {
+            kind: Kind::Runtime,
+            message: message.into(),
+        }
+    }
+
+    /// Stop without a message: the reader of stdout has gone.
+    pub fn quiet() -> Failure {
+        Failure {
+            kind: Kind::Quiet,
+            message: String::new(),
+        }
+    }
+
+    /// Whether to print nothing.
+    pub fn is_quiet(&self) -> bool {
+        self.kind == Kind::Quiet
+    }
+
+    /// Which exit status this maps to.
+    #[cfg(test)]
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The process exit status.
+    pub fn exit_code(&self) -> ExitCode {
+        match self.kind {
+            Kind::Usage => ExitCode::from(2),
+            Kind::Runtime => ExitCode::from(1),
+            Kind::Quiet => ExitCode::SUCCESS,
+        }
+    }
+
+    /// A library error, with the flag named instead of its variable when the
+    /// value came from that flag (see [`FlagNames`]).
+    pub fn from_client(error: &amp_client::Error, flags: &FlagNames) -> Failure {
+        if error.is_config() {
+            let message = match error.root() {
+                amp_client::Error::Config { name, reason } => {
+                    format!("configuration error: {}: {reason}", flags.display(name))
+                }
+                other => other.to_string(),
+            };
+            return Failure::usage(message);
+        }
+        if let amp_client::Error::InvalidInput { .. } = error.root() {
+            // An argument the library cannot use (an id with a slash …): usage.
+            return Failure::usage(error.to_string());
+        }
+        let mut message = error.to_string();
+        // Retried failures already say "failed after N attempts"; say it for
+        // the ones that stopped at the first attempt too, so scripts and people
+        // always learn how hard we tried.
+        if let Some(n) = error.attempts() {
+            if !message.contains(" attempt") {
+                let s = if n == 1 { "" } else { "s" };
+                message = format!("{message} (failed after {n} attempt{s})");
+            }
+        }
+        Failure::runtime(message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Which environment variables were given by a flag on this command line, so
+/// that an error names what the user actually typed.
+#[derive(Debug, Clone, Default)]
+pub struct FlagNames {
+    /// (variable, flag) pairs.
+    pairs: Vec<(&'static str, &'static str)>,
+}
+
+impl FlagNames {
+    /// Records that `variable` was set by `flag`.
+    pub fn add(&mut self, variable: &'static str, flag: &'static str) {
+        self.pairs.push((variable, flag));
+    }
+
+    /// `--base-url` for `AMP_API_BASE_URL` when it came from the flag, else the name itself.
+    pub fn display<'a>(&self, name: &'a str) -> &'a str {
+        self.pairs
+            .iter()
+            .find(|(variable, _)| *variable == name)
+            .map_or(name, |(_, flag)| flag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_exit_2_and_name_the_flag_when_it_was_used() {
+        let e = amp_client::Config::builder()
+            .base_url("not a url")
+            .build()
+            .unwrap_err();
+        let plain = Failure::from_client(&e, &FlagNames::default());
+        assert_eq!(plain.kind(), Kind::Usage);
+        assert!(plain.to_string().contains("AMP_API_BASE_URL"), "{plain}");
+        let mut flags = FlagNames::default();
+        flags.add("AMP_API_BASE_URL", "--base-url");
+        let named = Failure::from_client(&e, &flags);
+        assert!(named.to_string().contains("--base-url"), "{named}");
+        assert!(!named.to_string().contains("AMP_API_BASE_URL"), "{named}");
+    }
+
+    #[test]
+    fn other_errors_exit_1_and_say_the_attempts() {
+        let e = amp_client::Error::Decode {
+            operation: "GET /assets/".into(),
+            reason: "not JSON".into(),
+        };
+        let f = Failure::from_client(&e, &FlagNames::default());
+        assert_eq!(f.kind(), Kind::Runtime);
+        assert_eq!(
+            f.to_string(),
+            "GET /assets/: malformed answer: not JSON (failed after 1 attempt)"
+        );
+        let e = amp_client::Error::RetriesExhausted {
+            operation: "GET /assets/".into(),
+            attempts: 3,
+            last: Box::new(e),
+        };
+        let f = Failure::from_client(&e, &FlagNames::default());
+        assert!(f
+            .to_string()
+            .starts_with("GET /assets/ failed after 3 attempts: "));
+        assert!(!f.to_string().ends_with("attempts)"), "{f}");
+    }
+}

@@ -1,0 +1,228 @@
+//! From the command line and the environment to an [`AmpClient`].
+//!
+//! The library reads the variables of DESIGN §5 (`Config::from_lookup`); the
+//! command lays its flags over the environment in that lookup, so a flag and
+//! its variable are one setting, and a bad value is reported under the name
+//! the user typed. Nothing here touches the network.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use amp_client::config::vars;
+use amp_client::{AmpClient, Config, StoreSpec, TokenStore};
+
+use crate::cli::Cli;
+use crate::failure::{CliResult, Failure, FlagNames};
+
+/// The settings given on the command line that the library also reads from the
+/// environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--base-url`, when typed on the command line.
+    pub base_url: Option<String>,
+    /// `--store`, when typed on the command line.
+    pub store: Option<String>,
+}
+
+impl Overrides {
+    /// The flags of `cli` that stand for library variables.
+    pub fn from_cli(cli: &Cli) -> Overrides {
+        Overrides {
+            base_url: cli.base_url.clone(),
+            store: cli.store.clone(),
+        }
+    }
+
+    /// Which variables these flags stand for, to name the flag in errors.
+    pub fn flag_names(&self) -> FlagNames {
+        let mut names = FlagNames::default();
+        if self.base_url.is_some() {
+            names.add(vars::BASE_URL, "--base-url");
+        }
+        if self.store.is_some() {
+            names.add(vars::TOKEN_STORE, "--store");
+        }
+        names
+    }
+}
+
+/// Every variable the command reads, for [`check_env_encoding`].
+const VARIABLES: &[&str] = &[
+    "AMP_USERNAME",
+    "AMP_PASSWORD",
+    vars::BASE_URL,
+    vars::MAX_ATTEMPTS,
+    vars::BASE_DELAY_MS,
+    vars::MAX_DELAY_MS,
+    vars::REQUEST_TIMEOUT_SECONDS,
+    vars::ENV,
+    vars::TOKEN_STORE,
+    vars::ALLOW_INSECURE_HTTP,
+    vars::MAX_BODY_BYTES,
+];
+
+/// Refuses a variable that is set but not valid Unicode, naming it (the
+/// library's lookup would otherwise take it for unset). The value is not
+/// shown: it may be the password.
+pub fn check_env_encoding() -> CliResult {
+    for name in VARIABLES {
+        if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
+            return Err(Failure::usage(format!(
+                "configuration error: {name}: is not valid Unicode"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the configuration and builds the client: every configuration error
+/// surfaces here, before any request.
+pub fn client(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> CliResult<AmpClient> {
+    let flags = overrides.flag_names();
+    let lookup = |name: &str| overlay(overrides, env, name);
+    let config = Config::from_lookup(&lookup).map_err(|e| Failure::from_client(&e, &flags))?;
+    let explicit_store = lookup(vars::TOKEN_STORE).is_some_and(|v| !v.trim().is_empty());
+    let builder = AmpClient::builder(config.clone());
+    let builder = if explicit_store {
+        builder
+    } else {
+        builder.store(default_store(&config))
+    };
+    builder
+        .build()
+        .map_err(|e| Failure::from_client(&e, &flags))
+}
+
+/// The value of `name`: the flag when it was typed, else the environment.
+fn overlay(
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Option<String> {
+    let flag = match name {
+        vars::BASE_URL => overrides.base_url.clone(),
+        vars::TOKEN_STORE => overrides.store.clone(),
+        _ => None,
+    };
+    flag.or_else(|| env(name))
+}
+
+/// The command's own default store (the library's is memory): a file in the
+/// user's cache folder, one per base URL and user, so consecutive runs share
+/// one login. The folder is created (private) when the token is first saved.
+/// Memory when there is no cache folder or the store cannot be opened: the
+/// command still works, it only logs in on every run.
+fn default_store(config: &Config) -> Arc<dyn TokenStore> {
+    let memory = || -> Arc<dyn TokenStore> { Arc::new(amp_client::MemoryStore::new()) };
+    let Some(cache) = dirs::cache_dir() else {
+        tracing::debug!("no cache folder; keeping the token in memory for this run");
+        return memory();
+    };
+    let username = config.credentials().map_or("", |c| c.username());
+    let path = default_store_path(&cache, config.base_url().as_str(), username);
+    let spec = StoreSpec::File(path);
+    match amp_client::auth::store::open(&spec, config) {
+        Ok(store) => {
+            tracing::debug!(store = %spec, "default token store");
+            store
+        }
+        Err(e) => {
+            tracing::warn!(store = %spec, error = %e, "default token store unavailable; keeping the token in memory for this run");
+            memory()
+        }
+    }
+}
+
+/// `<cache>/amp/token-<16 hex>.json`, the hex a hash of the base URL and the user.
+pub fn default_store_path(cache: &Path, base_url: &str, username: &str) -> PathBuf {
+    // A NUL keeps ("ab", "c") and ("a", "bc") apart.
+    let key = format!("{base_url}\0{username}");
+    cache
+        .join("amp")
+        .join(format!("token-{:016x}.json", fnv1a64(key.as_bytes())))
+}
+
+/// FNV-1a, 64 bits: stable across Rust versions and platforms (unlike
+/// `DefaultHasher`), so the file name of a user's token never changes.
+/// Not a secret: it only keeps accounts apart.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn flags_win_over_the_environment() {
+        let o = Overrides {
+            base_url: Some("http://127.0.0.1:9/api".into()),
+            store: None,
+        };
+        let e = env(&[
+            ("AMP_API_BASE_URL", "http://127.0.0.1:1/api"),
+            ("AMP_TOKEN_STORE", "memory"),
+        ]);
+        let client = client(&o, &e).unwrap();
+        assert_eq!(
+            client.config().base_url().as_str(),
+            "http://127.0.0.1:9/api/"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_or_the_flag() {
+        let e = env(&[("API_RETRY_MAX_ATTEMPTS", "abc")]);
+        let f = client(&Overrides::default(), &e).unwrap_err();
+        assert!(f.to_string().contains("API_RETRY_MAX_ATTEMPTS"), "{f}");
+        let o = Overrides {
+            base_url: None,
+            store: Some("sqlite:x".into()),
+        };
+        let f = client(&o, &env(&[])).unwrap_err();
+        assert!(f.to_string().contains("--store"), "{f}");
+        let f = client(
+            &Overrides::default(),
+            &env(&[("AMP_TOKEN_STORE", "sqlite:x")]),
+        )
+        .unwrap_err();
+        assert!(f.to_string().contains("AMP_TOKEN_STORE"), "{f}");
+    }
+
+    #[test]
+    fn default_store_path_is_one_file_per_url_and_user() {
+        let cache = Path::new("/cache");
+        let a = default_store_path(cache, "https://amp.example/api/", "alice");
+        let b = default_store_path(cache, "https://amp.example/api/", "bob");
+        let c = default_store_path(cache, "https://other.example/api/", "alice");
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(
+            a,
+            default_store_path(cache, "https://amp.example/api/", "alice")
+        );
+        let name = a.file_name().unwrap().to_str().unwrap();
+        assert!(a.starts_with("/cache/amp"));
+        assert_eq!(name.len(), "token-".len() + 16 + ".json".len(), "{name}");
+        let hex = &name["token-".len()..name.len() - ".json".len()];
+        assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
+    }
+
+    #[test]
+    fn fnv_is_the_published_function() {
+        // Test vectors of FNV-1a 64.
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}
