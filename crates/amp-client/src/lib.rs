@@ -53,7 +53,9 @@ mod transport;
 pub mod wire;
 
 pub use auth::manager::{AccessToken, Stats, TokenManager};
-pub use auth::store::{MemoryStore, RenewalGuard, TokenStore};
+#[cfg(feature = "redis")]
+pub use auth::store::RedisStore;
+pub use auth::store::{FileStore, MemoryStore, RenewalGuard, TokenStore};
 pub use auth::token::{
     Clock, ManualClock, SystemClock, TokenData, TokenInfo, TokenState, TokioClock,
 };

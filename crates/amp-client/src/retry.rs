@@ -1,5 +1,5 @@
 //! Retry decisions, kept pure: what a failure is, whether to try again, how
-//! long to wait. Nothing here sleeps or sends; [`transport`](crate::transport)
+//! long to wait. Nothing here sleeps or sends; the client's transport layer
 //! does, following these answers.
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -137,7 +137,16 @@ pub fn backoff(config: &RetryConfig, retry: u32, jitter: f64) -> Duration {
         .checked_mul(1u32 << exp)
         .unwrap_or(config.max_delay)
         .min(config.max_delay);
-    ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+    // NaN counts as 0; the product may round above a ceiling near
+    // `Duration::MAX`, which `mul_f64` would panic on.
+    let jitter = if jitter.is_nan() {
+        0.0
+    } else {
+        jitter.clamp(0.0, 1.0)
+    };
+    Duration::try_from_secs_f64(ceiling.as_secs_f64() * jitter)
+        .unwrap_or(ceiling)
+        .min(ceiling)
 }
 
 /// Parses a `Retry-After` value: delta-seconds (`"120"`) or an HTTP-date

@@ -15,20 +15,49 @@ use crate::auth::token::TokenData;
 use crate::config::{vars, Config, StoreSpec};
 use crate::error::{Error, Result};
 
+mod file;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 
-/// Opens the store `spec` names. `config` gives what identifies the token
-/// (base URL and username), for stores shared by several accounts.
+/// Opens the store `spec` names: a [`MemoryStore`], a [`FileStore`] on the
+/// path, or a `RedisStore` (cargo feature `redis`) on the URL, keyed by
+/// `config`'s base URL and username (see `RedisStore::key_for`).
+///
+/// Nothing is read, created or connected here: that happens on first use.
+/// A Redis URL this build cannot use (without the `redis` feature, or a
+/// `rediss://` URL, which needs TLS) is a configuration error naming
+/// `AMP_TOKEN_STORE`.
 pub fn open(spec: &StoreSpec, config: &Config) -> Result<Arc<dyn TokenStore>> {
-    let _ = config;
     match spec {
         StoreSpec::Memory => Ok(Arc::new(MemoryStore::new())),
-        other => Err(Error::config(
-            vars::TOKEN_STORE,
-            format!("{other} is not supported yet"),
-        )),
+        StoreSpec::File(path) => Ok(Arc::new(FileStore::new(path.clone()))),
+        #[cfg(feature = "redis")]
+        StoreSpec::Redis(url) => {
+            let username = config.credentials().map_or("", |c| c.username());
+            let key = RedisStore::key_for(config.base_url().as_str(), username);
+            let store = RedisStore::new(url, key).map_err(|e| match e {
+                // A URL the store cannot use is a configuration error.
+                Error::Store { reason, .. } => Error::config(vars::TOKEN_STORE, reason),
+                other => other,
+            })?;
+            Ok(Arc::new(store))
+        }
+        #[cfg(not(feature = "redis"))]
+        StoreSpec::Redis(_) => {
+            let _ = config;
+            Err(Error::config(
+                vars::TOKEN_STORE,
+                format!(
+                    "{spec} needs the `redis` feature of amp-client, which this build does not have"
+                ),
+            ))
+        }
     }
 }
 
@@ -105,5 +134,62 @@ impl fmt::Debug for RenewalGuard {
         f.debug_struct("RenewalGuard")
             .field("held", &self.release.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(spec: &str) -> Config {
+        Config::builder()
+            .base_url("http://127.0.0.1:1/api")
+            .credentials("u", "p")
+            .token_store(spec.parse().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn open_picks_the_named_store() {
+        let c = config("memory");
+        assert_eq!(open(c.token_store(), &c).unwrap().describe(), "memory");
+        let c = config("file:/tmp/amp-open-test/token.json");
+        assert_eq!(
+            open(c.token_store(), &c).unwrap().describe(),
+            "file:/tmp/amp-open-test/token.json"
+        );
+        // Nothing is created before the first use.
+        assert!(!std::path::Path::new("/tmp/amp-open-test/token.json").exists());
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn open_keys_redis_by_url_and_user_and_hides_the_password() {
+        let c = config("redis://:hunter2@127.0.0.1:6379/0");
+        let d = open(c.token_store(), &c).unwrap().describe();
+        let key = RedisStore::key_for("http://127.0.0.1:1/api", "u");
+        assert_eq!(d, format!("redis://:***@127.0.0.1:6379/0 key {key}"));
+        let c = config("rediss://:hunter2@127.0.0.1:6379/0");
+        let e = open(c.token_store(), &c).unwrap_err();
+        assert!(
+            e.is_config() && e.to_string().contains(vars::TOKEN_STORE),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[cfg(not(feature = "redis"))]
+    #[test]
+    fn redis_without_the_feature_is_a_config_error() {
+        let c = config("redis://:hunter2@127.0.0.1:6379/0");
+        let e = open(c.token_store(), &c).unwrap_err();
+        let msg = e.to_string();
+        assert!(e.is_config(), "{msg}");
+        assert!(
+            msg.contains(vars::TOKEN_STORE) && msg.contains("`redis` feature"),
+            "{msg}"
+        );
+        assert!(!msg.contains("hunter2"), "{msg}");
     }
 }
