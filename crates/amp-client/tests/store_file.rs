@@ -341,6 +341,10 @@ async fn an_expired_file_token_is_not_refreshed_but_obtained() {
     FileStore::new(&path).save(&old).await.unwrap();
 
     let client = client(&sandbox, &path);
+    // Status shows what the file holds without renewing it.
+    let info = client.token_manager().load_from_store().await.unwrap();
+    assert_eq!(info.state, amp_client::TokenState::Expired);
+    assert_eq!(logins(&sandbox), 0);
     let token = client.token_manager().token().await.unwrap();
     assert_eq!(refreshes(&sandbox), 0);
     assert_eq!(logins(&sandbox), 1);

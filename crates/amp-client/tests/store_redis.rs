@@ -204,22 +204,31 @@ async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
     guard_b.release().await;
     assert_eq!(lock_value(&mut conn).await, None);
 
-    // A lock that expired and was taken by another is not released by its
-    // first owner.
-    let short = RedisStore::new(&url, key.clone())
-        .unwrap()
-        .lock_ttl(Duration::from_millis(100));
-    let late_guard = short.lock().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let c = RedisStore::new(&url, key.clone()).unwrap();
-    let guard_c = c.lock().await.unwrap();
-    let held_by_c = lock_value(&mut conn).await.unwrap();
+    // A lock that expired and was taken by another (its holder stalled past
+    // the TTL, watchdog included) is not released by its first owner. The
+    // expiry and the takeover are played by writing the key directly.
+    let late_guard = a.lock().await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(a.lock_key())
+        .arg("another-owner")
+        .arg("PX")
+        .arg(10_000)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     late_guard.release().await;
     assert_eq!(
-        lock_value(&mut conn).await,
-        Some(held_by_c),
+        lock_value(&mut conn).await.as_deref(),
+        Some("another-owner"),
         "only its owner releases a lock"
     );
+    let _: () = redis::cmd("DEL")
+        .arg(a.lock_key())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let c = RedisStore::new(&url, key.clone()).unwrap();
+    let guard_c = c.lock().await.unwrap();
     // Dropping a guard releases it as well (in the background).
     drop(guard_c);
     for _ in 0..50 {
@@ -362,4 +371,27 @@ async fn an_unreachable_redis_is_named_without_its_password() {
     assert!(!format!("{client:?}").contains("pw-s3cret"));
     client.assets().list().await.unwrap();
     assert_eq!(sandbox.count("POST", OBTAIN), 1);
+}
+
+// A renewal that outlasts the lock's TTL keeps the lock: the holder's watchdog
+// extends it, so nobody else can take it until it is released.
+#[tokio::test]
+async fn a_held_lock_outlives_its_ttl_until_released() {
+    let Some(url) = redis_url("a_held_lock_outlives_its_ttl_until_released") else {
+        return;
+    };
+    let key = unique_key("watchdog");
+    let holder = RedisStore::new(&url, key.clone())
+        .unwrap()
+        .lock_ttl(Duration::from_millis(300));
+    let other = RedisStore::new(&url, key.clone())
+        .unwrap()
+        .lock_ttl(Duration::from_millis(900));
+    let guard = holder.lock().await.unwrap();
+    // Three TTLs of the holder pass while the other waits, and it still cannot win.
+    let e = other.lock().await.unwrap_err();
+    assert!(e.to_string().contains("still held"), "{e}");
+    guard.release().await;
+    let again = other.lock().await.unwrap();
+    again.release().await;
 }

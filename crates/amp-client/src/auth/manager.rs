@@ -280,7 +280,11 @@ impl TokenManager {
     /// found there. Returns the resulting info (used by `amp token status`).
     pub async fn load_from_store(&self) -> Result<TokenInfo> {
         if let Some(stored) = self.inner.store.load().await? {
-            self.inner.adopt_if_newer(stored);
+            // With no token at all, even an expired stored one is worth
+            // showing ("expired" says more than "none"); the next call
+            // obtains a new one either way.
+            let show_expired = lock(&self.inner.cell).is_none();
+            self.inner.adopt_if_newer(stored, show_expired);
         }
         Ok(self.info())
     }
@@ -537,11 +541,12 @@ impl Inner {
         AccessToken { data, generation }
     }
 
-    /// Adopts `stored` if it is newer than the current token, still valid, and
-    /// not a token the server rejected. Returns true if it did.
-    fn adopt_if_newer(&self, stored: TokenData) -> bool {
+    /// Adopts `stored` if it is newer than the current token, still valid
+    /// (unless `allow_expired`), and not a token the server rejected.
+    /// Returns true if it did.
+    fn adopt_if_newer(&self, stored: TokenData, allow_expired: bool) -> bool {
         let now = self.clock.now();
-        if stored.expires_at <= now {
+        if stored.expires_at <= now && !allow_expired {
             return false;
         }
         if lock(&self.rejected)
@@ -588,7 +593,7 @@ impl Inner {
         // Another client or process sharing the store may have renewed already.
         match self.store.load().await {
             Ok(Some(stored)) => {
-                if self.adopt_if_newer(stored) {
+                if self.adopt_if_newer(stored, false) {
                     tracing::debug!(store = %self.store.describe(), "took a newer token from the store");
                 }
             }

@@ -46,7 +46,7 @@ end
 ///   [`FileStore`](super::FileStore)'s file; its TTL is the token's remaining
 ///   life (measured with the system clock), so Redis forgets expired tokens by
 ///   itself. Saving a token that has already expired deletes the key.
-/// * **Renewal lock**: `SET <key>:lock <random owner> NX PX <ttl>` (30 s by
+/// * **Renewal lock** (extended by a watchdog while held): `SET <key>:lock <random owner> NX PX <ttl>` (30 s by
 ///   default). Waiters try again with a backoff from 20 ms doubling to 500 ms
 ///   and give up after the lock's TTL with an error (the token manager then
 ///   renews without the lock rather than not at all). The lock is released
@@ -269,10 +269,43 @@ impl RedisStore {
             pause = (pause * 2).min(MAX_BACKOFF);
         }
         tracing::trace!(lock = %self.lock_key, "renewal lock taken");
+        // A login with its retries can outlast the TTL; while we hold the lock,
+        // a watchdog extends it (only while we still own it), so a second
+        // machine does not log in beside us. If this process dies, the lock
+        // still expires after one TTL.
+        let watchdog = {
+            let conn = Arc::clone(&self.conn);
+            let lock_key = self.lock_key.clone();
+            let owner = owner.clone();
+            let period = (self.lock_ttl / 3).max(Duration::from_millis(1));
+            tokio::spawn(async move {
+                let extend = redis::Script::new(
+                    "if redis.call('get', KEYS[1]) == ARGV[1] then \
+                     return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
+                );
+                loop {
+                    tokio::time::sleep(period).await;
+                    let Ok(mut c) = conn.get().await else {
+                        continue;
+                    };
+                    let r: std::result::Result<i64, RedisError> = extend
+                        .key(&lock_key)
+                        .arg(&owner)
+                        .arg(ttl_ms)
+                        .invoke_async(&mut c)
+                        .await;
+                    conn.after(&r).await;
+                    if matches!(r, Ok(0)) {
+                        break; // no longer ours
+                    }
+                }
+            })
+        };
         let conn = Arc::clone(&self.conn);
         let lock_key = self.lock_key.clone();
         let store = self.describe();
         Ok(RenewalGuard::new(move || {
+            watchdog.abort();
             Box::pin(async move { conn.release(&store, &lock_key, &owner).await })
         }))
     }
