@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::TokenCommand;
-use crate::failure::{CliResult, Failure};
+use crate::failure::CliResult;
 use crate::output::{self, human_duration, Table};
 
 /// The JSON of `amp token status --json`: exactly these keys.
@@ -58,11 +58,7 @@ pub async fn run(ctx: &Ctx, command: TokenCommand) -> CliResult {
         }
         TokenCommand::Login => {
             ctx.need_credentials(false).await?;
-            let before = manager.stats();
             ctx.check(manager.login().await)?;
-            if manager.stats().obtains == before.obtains {
-                return Err(renewal_swallowed("the login", manager));
-            }
             print_status(ctx, manager, &manager.info(), Some("logged in"))
         }
         TokenCommand::Refresh => {
@@ -72,8 +68,6 @@ pub async fn run(ctx: &Ctx, command: TokenCommand) -> CliResult {
             let after = manager.stats();
             let what = if after.refreshes > before.refreshes {
                 "refreshed"
-            } else if after.obtains == before.obtains {
-                return Err(renewal_swallowed("the refresh", manager));
             } else if after.fallbacks > before.fallbacks {
                 "logged in (the refresh failed)"
             } else {
@@ -86,20 +80,6 @@ pub async fn run(ctx: &Ctx, command: TokenCommand) -> CliResult {
             print_status(ctx, manager, &manager.info(), Some("token cleared"))
         }
     }
-}
-
-/// The library hands back the current token when a renewal fails while that
-/// token is still valid (right for API calls, which can go on with it); an
-/// explicit `login` or `refresh` that renewed nothing has failed all the same.
-/// The cause was logged by the library as a warning.
-fn renewal_swallowed(what: &str, manager: &TokenManager) -> Failure {
-    let until = manager
-        .info()
-        .expires_at
-        .map_or_else(String::new, |t| format!(" until {}", rfc3339(t)));
-    Failure::runtime(format!(
-        "{what} failed (the cause is in the warning above); the previous token stays valid{until}"
-    ))
 }
 
 /// The status as JSON, or for people as `key  value` lines after a headline.
