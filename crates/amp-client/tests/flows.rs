@@ -370,3 +370,40 @@ async fn no_secret_in_any_log_error_or_debug_output() {
         assert!(!text.contains(t.as_str()), "a token leaked");
     }
 }
+
+// The retry budget: during an outage, retries stop after a while and calls fail
+// after their first attempt, instead of tripling the load; successes refill it.
+#[tokio::test(start_paused = true)]
+async fn the_retry_budget_stops_a_retry_storm() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client(&sandbox, RetryConfig::default());
+    client.token_manager().token().await.unwrap();
+    sandbox.set_fault_rate("/assets", Fault::Status(503), 1.0);
+    let mut budget_errors = 0;
+    for _ in 0..100 {
+        let e = client.assets().list().await.unwrap_err();
+        assert_eq!(
+            e.status(),
+            Some(amp_client::StatusCode::SERVICE_UNAVAILABLE)
+        );
+        if matches!(e, Error::RetryBudgetExhausted { .. }) {
+            assert_eq!(e.attempts(), Some(1));
+            assert!(e.to_string().contains("retry budget"), "{e}");
+            budget_errors += 1;
+        }
+    }
+    // 500 units, 5 per retry, 2 retries per failing call: 50 calls retry fully.
+    assert_eq!(budget_errors, 50);
+    assert_eq!(sandbox.count("GET", "/assets"), 50 * 3 + 50);
+    sandbox.clear_faults();
+    for _ in 0..50 {
+        client.assets().list().await.unwrap();
+    }
+    // 50 successes earned back 10 retries.
+    sandbox.set_fault_rate("/assets", Fault::Status(503), 1.0);
+    let e = client.assets().list().await.unwrap_err();
+    assert!(
+        matches!(e, Error::RetriesExhausted { attempts: 3, .. }),
+        "{e}"
+    );
+}
