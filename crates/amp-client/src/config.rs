@@ -361,7 +361,11 @@ impl Config {
     pub fn token_wait_timeout(&self) -> Duration {
         let attempts = self.retry.max_attempts.max(1);
         // Two logins can run back to back (a failed refresh, then its fallback).
-        (self.request_timeout + self.retry.max_delay) * attempts * 2
+        // Saturating: settings near the limits of `Duration` must not panic.
+        self.request_timeout
+            .saturating_add(self.retry.max_delay)
+            .saturating_mul(attempts)
+            .saturating_mul(2)
     }
 }
 
@@ -483,6 +487,21 @@ impl ConfigBuilder {
             return Err(Error::config(vars::MAX_BODY_BYTES, "must be more than 0"));
         }
         let t = &self.token;
+        // Beyond this, date arithmetic on the token's expiry would overflow.
+        const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+        let spans = [
+            t.lifetime,
+            t.refresh_before,
+            t.hard_before,
+            t.refresh_jitter,
+            t.failure_cooldown,
+        ];
+        if spans.iter().any(|d| *d > CENTURY) {
+            return Err(Error::config(
+                "token_policy",
+                "every duration must be at most 100 years",
+            ));
+        }
         if t.lifetime <= t.refresh_before || t.refresh_before < t.hard_before {
             return Err(Error::config(
                 "token_policy",

@@ -68,13 +68,41 @@ impl Credentials {
     }
 
     /// Replaces every occurrence of the password in `text` by `[REDACTED]`:
-    /// servers sometimes echo a request back in an error.
+    /// servers sometimes echo a request back in an error. Both the plain and
+    /// the JSON-escaped form are found (an echoed request body holds the
+    /// latter), and a message cut short (ending in `…`) loses a trailing
+    /// start of the password too.
     pub(crate) fn scrub(&self, text: &str) -> String {
         let pw = self.password.expose_secret();
-        if pw.is_empty() || !text.contains(pw) {
+        if pw.is_empty() {
             return text.to_string();
         }
-        text.replace(pw, "[REDACTED]")
+        let escaped = serde_json::to_string(pw)
+            .ok()
+            .map(|q| q[1..q.len() - 1].to_string())
+            .filter(|e| e != pw);
+        let forms: Vec<&str> = std::iter::once(pw).chain(escaped.as_deref()).collect();
+        let mut out = text.to_string();
+        for form in &forms {
+            if out.contains(form) {
+                out = out.replace(form, "[REDACTED]");
+            }
+        }
+        if let Some(kept) = out.strip_suffix('…') {
+            let cut = forms
+                .iter()
+                .flat_map(|form| {
+                    (1..form.len())
+                        .rev()
+                        .filter(|k| form.is_char_boundary(*k))
+                        .find(|k| kept.ends_with(&form[..*k]))
+                })
+                .max();
+            if let Some(k) = cut {
+                out = format!("{}[REDACTED]…", &kept[..kept.len() - k]);
+            }
+        }
+        out
     }
 }
 
@@ -125,6 +153,18 @@ mod tests {
         let d = format!("{c:?} {c:#?}");
         assert!(!d.contains("s3cr3t-pw"));
         assert!(d.contains("REDACTED"));
+    }
+
+    #[test]
+    fn scrub_finds_escaped_and_cut_forms() {
+        let c = Credentials::new("someone", r#"pa"ss\word"#);
+        assert_eq!(
+            c.scrub(r#"body {"password": "pa\"ss\\word"}"#),
+            r#"body {"password": "[REDACTED]"}"#
+        );
+        let c = Credentials::new("someone", "s3cr3t-pw");
+        assert_eq!(c.scrub("echo: s3cr…"), "echo: [REDACTED]…");
+        assert_eq!(c.scrub("plain text…"), "plain text…");
     }
 
     #[test]

@@ -140,9 +140,7 @@ impl Transport {
     pub fn new(config: Config, counters: std::sync::Arc<Counters>) -> Result<Transport> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("amp-client/", env!("CARGO_PKG_VERSION")))
-            // reqwest drops Authorization when a redirect leaves the origin;
-            // keep redirects few as well.
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
             .connect_timeout(config.request_timeout())
             .build()
             .map_err(|e| Error::config("http client", e))?;
@@ -368,6 +366,22 @@ impl Transport {
             headers,
             body: body.freeze(),
         })
+    }
+}
+
+/// Follows at most 5 redirects, and none that leaves the origin (scheme, host,
+/// port) of the request: the 3xx is then the answer, an error for the caller.
+/// reqwest alone drops `Authorization` when the host or port changes, but not
+/// when only the scheme does (https → http), and it re-sends the body of a
+/// 307/308 (the login's password) to whatever origin the server names.
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt) -> reqwest::redirect::Action {
+    let origin = attempt.url().origin();
+    if attempt.previous().iter().any(|u| u.origin() != origin) {
+        attempt.stop()
+    } else if attempt.previous().len() > 5 {
+        attempt.error("too many redirects")
+    } else {
+        attempt.follow()
     }
 }
 

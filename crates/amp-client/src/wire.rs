@@ -122,13 +122,18 @@ pub fn parse_token_answer(
     if !token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("\"token\" holds characters that cannot go in a header".to_string());
     }
-    let mut expires_at = now + to_chrono(lifetime);
+    // Saturating: the parser takes any lifetime at any clock reading.
+    let mut expires_at = now
+        .checked_add_signed(to_chrono(lifetime))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     if let Some(v) = map.get("expires_in") {
         let secs = v
             .as_f64()
             .filter(|s| s.is_finite())
             .ok_or_else(|| format!("\"expires_in\" is {}, not a number", kind(v)))?;
-        let server = now + to_chrono(Duration::from_secs_f64(secs.clamp(0.0, 1e10)));
+        let server = now
+            .checked_add_signed(to_chrono(Duration::from_secs_f64(secs.clamp(0.0, 1e10))))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         expires_at = expires_at.min(server);
     }
     for key in ["expires_at", "expiry"] {

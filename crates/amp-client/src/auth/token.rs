@@ -78,7 +78,9 @@ impl TokenData {
         TokenData {
             token: Arc::new(token),
             obtained_at: now,
-            expires_at: now + to_chrono(lifetime),
+            expires_at: now
+                .checked_add_signed(to_chrono(lifetime))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         }
     }
 
