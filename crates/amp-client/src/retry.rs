@@ -206,24 +206,34 @@ impl RetryBudget {
         }
     }
 
-    /// Takes the cost of one retry after `failure`; false when the budget cannot pay.
-    pub fn try_spend(&self, failure: Failure) -> bool {
-        let cost = match failure {
+    /// What a retry after `failure` costs.
+    pub fn cost_of(failure: Failure) -> u32 {
+        match failure {
             Failure::MaybeSent { timeout: true } => Self::TIMEOUT_COST,
             _ => Self::RETRY_COST,
-        };
+        }
+    }
+
+    /// Takes the cost of one retry after `failure`; false when the budget cannot pay.
+    pub fn try_spend(&self, failure: Failure) -> bool {
+        let cost = Self::cost_of(failure);
         self.tokens
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(cost))
             .is_ok()
     }
 
-    /// Records a success.
-    pub fn on_success(&self) {
+    /// Records a request that got its answer after spending `spent` on
+    /// retries: those are given back (a retry that worked was worth it), plus
+    /// [`SUCCESS_REFUND`](Self::SUCCESS_REFUND). Only retries that end in
+    /// failure drain the budget, so scattered failures never empty it while
+    /// an outage does.
+    pub fn on_success(&self, spent: u32) {
         let cap = self.capacity;
+        let gain = spent.saturating_add(Self::SUCCESS_REFUND);
         let _ = self
             .tokens
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-                (t < cap).then(|| (t + Self::SUCCESS_REFUND).min(cap))
+                (t < cap).then(|| t.saturating_add(gain).min(cap))
             });
     }
 
@@ -366,12 +376,15 @@ mod tests {
         assert!(!b.try_spend(Failure::NotSent));
         assert!(!b.try_spend(Failure::MaybeSent { timeout: true }));
         for _ in 0..5 {
-            b.on_success();
+            b.on_success(0);
         }
         assert_eq!(b.remaining(), 5);
         assert!(b.try_spend(Failure::NotSent));
+        // A request whose retry worked gets its cost back.
+        b.on_success(RetryBudget::RETRY_COST);
+        assert_eq!(b.remaining(), 6);
         for _ in 0..100 {
-            b.on_success();
+            b.on_success(0);
         }
         assert_eq!(b.remaining(), 10);
     }

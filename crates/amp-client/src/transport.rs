@@ -171,10 +171,11 @@ impl Transport {
         let operation = req.operation();
         let retry_config = *self.config.retry();
         let mut attempt: u32 = 1;
+        let mut spent: u32 = 0;
         loop {
             let (failure, error) = match self.attempt(req, token, &operation).await {
                 Ok(answer) if !retry::is_retryable_status(answer.status) => {
-                    self.budget.on_success();
+                    self.budget.on_success(spent);
                     return Ok(answer);
                 }
                 Ok(answer) => {
@@ -226,6 +227,7 @@ impl Transport {
                             last: Box::new(error),
                         });
                     }
+                    spent += RetryBudget::cost_of(failure);
                     Counters::bump(&self.counters.retries);
                     tracing::debug!(%operation, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
                     tokio::time::sleep(delay).await;

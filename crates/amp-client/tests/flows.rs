@@ -407,3 +407,18 @@ async fn the_retry_budget_stops_a_retry_storm() {
         "{e}"
     );
 }
+
+// Scattered failures never empty the budget: a retry that works is given back.
+#[tokio::test(start_paused = true)]
+async fn retries_that_work_do_not_drain_the_budget() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client(&sandbox, RetryConfig::default());
+    client.token_manager().token().await.unwrap();
+    // 500 units, 5 per retry: without refunds the 101st call would fail.
+    for _ in 0..300 {
+        sandbox.push_fault("/assets", Fault::Status(503));
+        client.assets().list().await.unwrap();
+    }
+    assert_eq!(sandbox.count("GET", "/assets"), 600);
+    assert_eq!(client.token_manager().stats().retries, 300);
+}
