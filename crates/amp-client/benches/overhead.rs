@@ -1,0 +1,421 @@
+//! Figure 3 of issue 7: what the client costs per request.
+//!
+//! Authenticated `GET /api/assets/` through [`AmpClient`] (token check,
+//! header, per-attempt timeout, retry bookkeeping, JSON decode into a
+//! `serde_json::Value`) against raw reqwest with a fixed `Authorization`
+//! header (status check, the same JSON decode), against one amp-sandbox on
+//! loopback, with 1 and with 64 requests in flight. The sandbox and the
+//! callers share one multi-thread tokio runtime (2 workers).
+//!
+//! * criterion measures the time per request of each (throughput = 1 / time);
+//! * then the two are measured again in alternating rounds, so drift of the
+//!   machine (other builds on it) falls on both alike, and the throughput
+//!   ratio of each round is reported as median [min – max];
+//! * peak resident memory for 10,000 requests in flight: each client runs in
+//!   a child process of its own (this binary again, told so by an environment
+//!   variable), so neither the sandbox, which stays in this process and holds
+//!   every answer back 3 s, nor the other client counts; the child reads
+//!   `VmRSS` before and `VmHWM` after from `/proc/self/status`;
+//! * allocations per request of each, counted by a `#[global_allocator]`
+//!   wrapper in the whole process (the sandbox's share is the same for both).
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::Future;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use amp_client::{AmpClient, Config, MemoryStore, Method};
+use amp_sandbox::{Fault, Sandbox};
+use common::{proc_status_kb, spread};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use secrecy::ExposeSecret;
+use tokio::runtime::Runtime;
+
+const PATH: &str = "assets/";
+const IN_FLIGHT: [usize; 2] = [1, 64];
+const MEMORY_REQUESTS: usize = 10_000;
+const MEMORY_HOLD: Duration = Duration::from_secs(3);
+const CHILD_VAR: &str = "AMP_BENCH_MEMORY_CHILD";
+
+/// Counts every allocation of the process (client and sandbox alike) while
+/// `COUNTING` is set; otherwise one relaxed load per allocation.
+struct CountingAlloc;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+fn note_allocation() {
+    if COUNTING.load(Ordering::Relaxed) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// The two ways of making the same authenticated GET.
+#[derive(Clone)]
+enum Getter {
+    Ours(AmpClient),
+    Raw { http: reqwest::Client, url: String },
+}
+
+impl Getter {
+    fn name(&self) -> &'static str {
+        match self {
+            Getter::Ours(_) => "amp_client",
+            Getter::Raw { .. } => "raw_reqwest",
+        }
+    }
+
+    async fn get(&self) -> bool {
+        match self {
+            Getter::Ours(client) => client.request(Method::GET, PATH, None).await.is_ok(),
+            Getter::Raw { http, url } => {
+                let Ok(answer) = http.get(url).send().await else {
+                    return false;
+                };
+                if !answer.status().is_success() {
+                    return false;
+                }
+                let Ok(body) = answer.bytes().await else {
+                    return false;
+                };
+                serde_json::from_slice::<serde_json::Value>(&body).is_ok()
+            }
+        }
+    }
+}
+
+fn ours(base_url: &str, username: &str, password: &str) -> AmpClient {
+    let config = Config::builder()
+        .base_url(base_url)
+        .credentials(username, password)
+        .build()
+        .unwrap();
+    AmpClient::builder(config)
+        .store(Arc::new(MemoryStore::new()))
+        .build()
+        .unwrap()
+}
+
+fn raw(base_url: &str, token: &str) -> Getter {
+    let mut headers = HeaderMap::new();
+    let mut value = HeaderValue::try_from(format!("token {token}")).unwrap();
+    value.set_sensitive(true);
+    headers.insert(AUTHORIZATION, value);
+    Getter::Raw {
+        http: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap(),
+        url: format!("{base_url}/{PATH}"),
+    }
+}
+
+/// `total` requests, `in_flight` at a time; the wall time, and how many failed.
+async fn drive(getter: &Getter, total: u64, in_flight: usize) -> (Duration, u64) {
+    let remaining = Arc::new(AtomicI64::new(total as i64));
+    let failed = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..in_flight.min(total as usize).max(1))
+        .map(|_| {
+            let (getter, remaining, failed) = (getter.clone(), remaining.clone(), failed.clone());
+            tokio::spawn(async move {
+                while remaining.fetch_sub(1, Ordering::Relaxed) > 0 {
+                    if !getter.get().await {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    (start.elapsed(), failed.load(Ordering::Relaxed))
+}
+
+struct Setup {
+    rt: Runtime,
+    sandbox: Sandbox,
+    ours: Getter,
+    raw: Getter,
+    token: String,
+}
+
+fn setup() -> Setup {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sandbox = rt
+        .block_on(Sandbox::builder().record_limit(100).start())
+        .unwrap();
+    let client = ours(&sandbox.base_url(), sandbox.username(), sandbox.password());
+    let ours = Getter::Ours(client.clone());
+    assert!(rt.block_on(ours.get()), "the first call failed");
+    let token = client
+        .token_manager()
+        .snapshot()
+        .unwrap()
+        .token()
+        .expose_secret()
+        .to_string();
+    let raw = raw(&sandbox.base_url(), &token);
+    assert!(rt.block_on(raw.get()), "the raw call failed");
+    Setup {
+        rt,
+        sandbox,
+        ours,
+        raw,
+        token,
+    }
+}
+
+/// Allocations per request, 1 in flight, counted in the whole process: the
+/// in-process sandbox's share is the same for both, so the difference is
+/// the client's.
+fn allocations(s: &Setup) {
+    println!();
+    const N: u64 = 2_000;
+    for getter in [&s.ours, &s.raw] {
+        check(s.rt.block_on(drive(getter, N, 1)).1);
+        ALLOCATIONS.store(0, Ordering::Relaxed);
+        COUNTING.store(true, Ordering::Relaxed);
+        let (_, failed) = s.rt.block_on(drive(getter, N, 1));
+        COUNTING.store(false, Ordering::Relaxed);
+        check(failed);
+        println!(
+            "RESULT allocations per request {}: {:.1} (client and in-process sandbox together)",
+            getter.name(),
+            ALLOCATIONS.load(Ordering::Relaxed) as f64 / N as f64
+        );
+    }
+}
+
+fn check(failed: u64) {
+    assert_eq!(failed, 0, "requests failed during the measurement");
+}
+
+fn throughput(c: &mut Criterion, s: &Setup) {
+    for in_flight in IN_FLIGHT {
+        let mut g = c.benchmark_group(format!("overhead/in_flight_{in_flight}"));
+        g.throughput(Throughput::Elements(1));
+        g.sampling_mode(SamplingMode::Flat);
+        for getter in [&s.ours, &s.raw] {
+            g.bench_function(BenchmarkId::from_parameter(getter.name()), |b| {
+                b.iter_custom(|n| {
+                    let (t, failed) = s.rt.block_on(drive(getter, n, in_flight));
+                    check(failed);
+                    t
+                })
+            });
+        }
+        g.finish();
+    }
+}
+
+/// Alternating rounds of both; the ratio of throughputs (ours / raw) per round.
+fn interleaved(s: &Setup, rounds: usize) {
+    println!();
+    for in_flight in IN_FLIGHT {
+        let per_round: u64 = if in_flight == 1 { 3_000 } else { 8_000 };
+        let (mut ratios, mut ours_rps, mut raw_rps) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..rounds {
+            // Alternate which goes first.
+            let order: [&Getter; 2] = if round % 2 == 0 {
+                [&s.ours, &s.raw]
+            } else {
+                [&s.raw, &s.ours]
+            };
+            let mut times = [Duration::ZERO; 2];
+            for getter in order {
+                let (t, failed) = s.rt.block_on(drive(getter, per_round, in_flight));
+                check(failed);
+                times[usize::from(matches!(getter, Getter::Raw { .. }))] = t;
+            }
+            let [t_ours, t_raw] = times;
+            ours_rps.push(per_round as f64 / t_ours.as_secs_f64());
+            raw_rps.push(per_round as f64 / t_raw.as_secs_f64());
+            ratios.push(t_raw.as_secs_f64() / t_ours.as_secs_f64());
+        }
+        let (r, rlo, rhi) = spread(&ratios);
+        let (o, olo, ohi) = spread(&ours_rps);
+        let (w, wlo, whi) = spread(&raw_rps);
+        println!(
+            "RESULT overhead {in_flight} in flight, {rounds} alternating rounds of {per_round}: \
+             amp_client {o:.0} req/s [{olo:.0} – {ohi:.0}], raw reqwest {w:.0} req/s [{wlo:.0} – {whi:.0}], \
+             throughput ratio amp_client/raw {r:.3} [{rlo:.3} – {rhi:.3}]"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- memory
+
+/// Runs in the child: `MEMORY_REQUESTS` GETs at once, held by the sandbox.
+fn memory_child(mode: &str) {
+    let var = |name: &str| std::env::var(name).unwrap();
+    let base_url = var("AMP_BENCH_BASE_URL");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let getter = match mode {
+            "amp_client" => {
+                let client = ours(&base_url, &var("AMP_BENCH_USERNAME"), &var("AMP_BENCH_PASSWORD"));
+                // Log in and warm the code paths on a route that is not held back.
+                client
+                    .request(Method::GET, "changelog", None)
+                    .await
+                    .unwrap();
+                Getter::Ours(client)
+            }
+            _ => {
+                let getter = raw(&base_url, &var("AMP_BENCH_TOKEN"));
+                if let Getter::Raw { http, .. } = &getter {
+                    let answer = http
+                        .get(format!("{base_url}/changelog"))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(answer.status().is_success());
+                }
+                getter
+            }
+        };
+        let rss_before = proc_status_kb("VmRSS").unwrap_or(0);
+        let in_flight = Arc::new(AtomicI64::new(0));
+        let peak_in_flight = Arc::new(AtomicI64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..MEMORY_REQUESTS)
+            .map(|_| {
+                let (getter, in_flight, peak, failed) = (
+                    getter.clone(),
+                    in_flight.clone(),
+                    peak_in_flight.clone(),
+                    failed.clone(),
+                );
+                tokio::spawn(async move {
+                    let n = in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+                    peak.fetch_max(n, Ordering::AcqRel);
+                    let request = getter.get();
+                    if !in_time(request).await {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    in_flight.fetch_sub(1, Ordering::AcqRel);
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let hwm_after = proc_status_kb("VmHWM").unwrap_or(0);
+        println!(
+            "MEMORY {mode} rss_before_kb={rss_before} hwm_after_kb={hwm_after} peak_in_flight={} failed={} elapsed_ms={}",
+            peak_in_flight.load(Ordering::Acquire),
+            failed.load(Ordering::Relaxed),
+            start.elapsed().as_millis()
+        );
+    });
+}
+
+async fn in_time(request: impl Future<Output = bool>) -> bool {
+    tokio::time::timeout(Duration::from_secs(60), request)
+        .await
+        .unwrap_or(false)
+}
+
+fn memory(s: &Setup) {
+    s.sandbox
+        .set_fault_rate("/assets", Fault::Delay(MEMORY_HOLD), 1.0);
+    println!();
+    for mode in ["amp_client", "raw_reqwest"] {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_VAR, mode)
+            .env("AMP_BENCH_BASE_URL", s.sandbox.base_url())
+            .env("AMP_BENCH_USERNAME", s.sandbox.username())
+            .env("AMP_BENCH_PASSWORD", s.sandbox.password())
+            .env("AMP_BENCH_TOKEN", &s.token)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let Some(line) = stdout.lines().find(|l| l.starts_with("MEMORY ")) else {
+            println!(
+                "RESULT memory {mode}: the child failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            continue;
+        };
+        let field = |name: &str| -> u64 {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        let (before, after) = (field("rss_before_kb"), field("hwm_after_kb"));
+        let growth = after.saturating_sub(before);
+        println!(
+            "RESULT memory {mode}: {MEMORY_REQUESTS} requests, peak in flight {}, failed {}: \
+             RSS before {:.1} MiB, peak (VmHWM) {:.1} MiB, growth {:.1} MiB = {:.1} KiB per request in flight ({} ms)",
+            field("peak_in_flight"),
+            field("failed"),
+            before as f64 / 1024.0,
+            after as f64 / 1024.0,
+            growth as f64 / 1024.0,
+            growth as f64 / MEMORY_REQUESTS as f64,
+            field("elapsed_ms"),
+        );
+    }
+    s.sandbox.clear_faults();
+}
+
+fn main() {
+    if let Ok(mode) = std::env::var(CHILD_VAR) {
+        memory_child(&mode);
+        return;
+    }
+    let s = setup();
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8))
+        .configure_from_args();
+    throughput(&mut c, &s);
+    c.final_summary();
+    allocations(&s);
+    if common::is_bench_run() {
+        interleaved(&s, 20);
+        memory(&s);
+    }
+    println!(
+        "sandbox: {} requests served in all",
+        s.sandbox.stats().total()
+    );
+}
