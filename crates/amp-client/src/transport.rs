@@ -56,6 +56,32 @@ impl Request {
     }
 }
 
+/// A request's name (`GET /assets/`), formatted on first use only: a
+/// successful request with logs off never needs it.
+pub(crate) struct Op<'a> {
+    req: &'a Request,
+    name: std::sync::OnceLock<String>,
+}
+
+impl<'a> Op<'a> {
+    fn new(req: &'a Request) -> Op<'a> {
+        Op {
+            req,
+            name: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &str {
+        self.name.get_or_init(|| self.req.operation())
+    }
+}
+
+impl std::fmt::Display for Op<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
 /// A complete answer whose status is final: success, or an error status
 /// that retrying will not change (the caller interprets it).
 #[derive(Debug)]
@@ -168,7 +194,8 @@ impl Transport {
     /// status that is not retried, such as 400, 401 or 404); `Err` means no
     /// usable answer came after all the attempts allowed.
     pub async fn send(&self, req: &Request, token: Option<&SecretString>) -> Result<Answer> {
-        let operation = req.operation();
+        // Named only when an error or an enabled log needs it.
+        let operation = Op::new(req);
         let retry_config = *self.config.retry();
         let mut attempt: u32 = 1;
         let mut spent: u32 = 0;
@@ -186,12 +213,12 @@ impl Transport {
                     };
                     let error = if answer.status == StatusCode::TOO_MANY_REQUESTS {
                         Error::RateLimited {
-                            operation: operation.clone(),
+                            operation: operation.get().to_string(),
                             retry_after,
                         }
                     } else {
                         Error::Api {
-                            operation: operation.clone(),
+                            operation: operation.get().to_string(),
                             status: answer.status,
                             message: answer.message(),
                         }
@@ -205,7 +232,7 @@ impl Transport {
                     last
                 } else {
                     Error::RetriesExhausted {
-                        operation: operation.clone(),
+                        operation: operation.get().to_string(),
                         attempts,
                         last: Box::new(last),
                     }
@@ -222,7 +249,7 @@ impl Transport {
                     if !self.budget.try_spend(failure) {
                         tracing::warn!(%operation, attempt, "retry budget spent; not retrying");
                         return Err(Error::RetryBudgetExhausted {
-                            operation: operation.clone(),
+                            operation: operation.get().to_string(),
                             attempts: attempt,
                             last: Box::new(error),
                         });
@@ -238,14 +265,14 @@ impl Transport {
                     return Err(wrap(
                         attempt,
                         Error::RateLimited {
-                            operation: operation.clone(),
+                            operation: operation.get().to_string(),
                             retry_after: Some(wait),
                         },
                     ));
                 }
                 Decision::Stop(Stop::Exhausted) => {
                     return Err(Error::RetriesExhausted {
-                        operation: operation.clone(),
+                        operation: operation.get().to_string(),
                         attempts: attempt,
                         last: Box::new(error),
                     })
@@ -280,7 +307,7 @@ impl Transport {
 
     /// Waits out a pause set by an earlier 429, or refuses at once when the pause
     /// is longer than we would ever sleep.
-    async fn respect_pause(&self, operation: &str) -> Result<()> {
+    async fn respect_pause(&self, operation: &Op<'_>) -> Result<()> {
         let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = until {
             let now = Instant::now();
@@ -288,12 +315,12 @@ impl Transport {
                 let wait = until - now;
                 if wait > self.config.retry().max_delay {
                     return Err(Error::RateLimited {
-                        operation: operation.to_string(),
+                        operation: operation.get().to_string(),
                         retry_after: Some(wait),
                     });
                 }
                 tracing::trace!(
-                    operation,
+                    %operation,
                     wait_ms = wait.as_millis() as u64,
                     "waiting out a rate limit"
                 );
@@ -308,7 +335,7 @@ impl Transport {
         &self,
         req: &Request,
         token: Option<&SecretString>,
-        operation: &str,
+        operation: &Op<'_>,
     ) -> std::result::Result<Answer, (Failure, Error)> {
         self.respect_pause(operation)
             .await
@@ -325,7 +352,7 @@ impl Transport {
                 .map_err(|_| {
                     (
                         Failure::NotSent,
-                        Error::decode(operation, "the token cannot be put in a header"),
+                        Error::decode(operation.get(), "the token cannot be put in a header"),
                     )
                 })?;
             // Keeps it out of reqwest's and hyper's debug output.
@@ -338,35 +365,46 @@ impl Transport {
                 .body(body.clone());
         }
         Counters::bump(&self.counters.requests);
-        tracing::trace!(operation, "sending");
+        tracing::trace!(%operation, "sending");
         let mut response = builder
             .send()
             .await
-            .map_err(|e| classify(e, operation, timeout, false))?;
+            .map_err(|e| classify(e, operation.get(), timeout, false))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let limit = self.config.max_body_bytes();
         if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large(operation, limit));
+            return Err(too_large(operation.get(), limit));
         }
-        let mut body = bytes::BytesMut::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > limit {
-                        return Err(too_large(operation, limit));
+        let body = if response.content_length().is_some() {
+            // A declared length within the limit (checked above): hyper
+            // enforces it, so the body can be taken whole, without copying.
+            response
+                .bytes()
+                .await
+                .map_err(|e| classify(e, operation.get(), timeout, true))?
+        } else {
+            // Chunked: count as it comes, and stop at the limit.
+            let mut body = bytes::BytesMut::new();
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if body.len() + chunk.len() > limit {
+                            return Err(too_large(operation.get(), limit));
+                        }
+                        body.extend_from_slice(&chunk);
                     }
-                    body.extend_from_slice(&chunk);
+                    Ok(None) => break,
+                    Err(e) => return Err(classify(e, operation.get(), timeout, true)),
                 }
-                Ok(None) => break,
-                Err(e) => return Err(classify(e, operation, timeout, true)),
             }
-        }
-        tracing::trace!(operation, status = status.as_u16(), "answered");
+            body.freeze()
+        };
+        tracing::trace!(%operation, status = status.as_u16(), "answered");
         Ok(Answer {
             status,
             headers,
-            body: body.freeze(),
+            body,
         })
     }
 }

@@ -754,3 +754,39 @@ async fn explicit_login_and_refresh_report_failure() {
         .is_credentials_refused());
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
 }
+
+// The hot path keeps a copy of the token per thread: once the token is
+// dropped (401) or cleared, no thread may serve its copy again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_thread_serves_a_dropped_token_from_its_copy() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T2))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager().clone();
+    m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    let on_every_thread = |want: &'static str| {
+        let m = m.clone();
+        async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..200 {
+                let m = m.clone();
+                tasks.spawn(async move { m.token().await.unwrap() });
+            }
+            while let Some(t) = tasks.join_next().await {
+                assert_eq!(t.unwrap().secret().expose_secret(), want);
+            }
+        }
+    };
+    on_every_thread(T1).await;
+    let g = m.token().await.unwrap().generation();
+    assert!(m.invalidate(g));
+    on_every_thread(T2).await;
+    m.clear().await.unwrap();
+    on_every_thread(T3).await;
+}

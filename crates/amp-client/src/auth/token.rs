@@ -84,6 +84,16 @@ impl TokenData {
         }
     }
 
+    /// The same token in a secret of its own (not shared with `self`), for a
+    /// copy whose reference count only one thread touches.
+    pub(crate) fn own_copy(&self) -> TokenData {
+        TokenData {
+            token: Arc::new(SecretString::from(self.token.expose_secret())),
+            obtained_at: self.obtained_at,
+            expires_at: self.expires_at,
+        }
+    }
+
     /// The same token with another expiry.
     pub(crate) fn with_expiry(mut self, expires_at: DateTime<Utc>) -> TokenData {
         self.expires_at = expires_at;
