@@ -256,6 +256,8 @@ impl Clock for SystemClock {
         Utc::now()
     }
 
+    // time_t and c_long are i64 here but i32 on 32-bit Linux: keep the conversions.
+    #[allow(clippy::useless_conversion)]
     fn now_micros(&self) -> i64 {
         // The coarse clock costs ~5 ns instead of ~27 (BENCHMARKS.md); its
         // resolution of a few milliseconds is nothing against refresh points
