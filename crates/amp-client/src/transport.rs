@@ -4,7 +4,6 @@
 //! [`AmpClient`](crate::AmpClient); this layer only puts on the wire the token it is given.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -158,7 +157,10 @@ pub(crate) struct Transport {
     config: Config,
     budget: RetryBudget,
     /// Set by a 429 with `Retry-After`: no request of this client leaves before it.
-    not_before: Mutex<Option<Instant>>,
+    /// Microseconds after `epoch`; 0 when there is no pause. An atomic, not a
+    /// mutex: every request reads it, and reading must not contend.
+    not_before: AtomicU64,
+    epoch: Instant,
     pub counters: std::sync::Arc<Counters>,
 }
 
@@ -174,7 +176,8 @@ impl Transport {
             http,
             config,
             budget: RetryBudget::new(),
-            not_before: Mutex::new(None),
+            not_before: AtomicU64::new(0),
+            epoch: Instant::now(),
             counters,
         })
     }
@@ -297,10 +300,10 @@ impl Transport {
             .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))?;
         if answer.status == StatusCode::TOO_MANY_REQUESTS {
             let until = Instant::now() + wait.min(Duration::from_secs(24 * 3600));
-            let mut nb = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-            if nb.is_none_or(|t| t < until) {
-                *nb = Some(until);
-            }
+            let us = u64::try_from((until - self.epoch).as_micros())
+                .unwrap_or(u64::MAX)
+                .max(1);
+            self.not_before.fetch_max(us, Ordering::AcqRel);
         }
         Some(wait)
     }
@@ -308,8 +311,9 @@ impl Transport {
     /// Waits out a pause set by an earlier 429, or refuses at once when the pause
     /// is longer than we would ever sleep.
     async fn respect_pause(&self, operation: &Op<'_>) -> Result<()> {
-        let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = until {
+        let us = self.not_before.load(Ordering::Acquire);
+        if us != 0 {
+            let until = self.epoch + Duration::from_micros(us);
             let now = Instant::now();
             if until > now {
                 let wait = until - now;
