@@ -509,6 +509,8 @@ impl ConfigBuilder {
             ));
         }
         let base_url = parse_base_url(&self.base_url)?;
+        // The one check for plain http: a Config cannot change after this,
+        // so every request, login included, goes where it allows.
         if base_url.scheme() == "http" && !self.allow_insecure_http && !is_loopback(&base_url) {
             return Err(Error::InsecureTransport {
                 host: base_url.host_str().unwrap_or("").to_string(),
@@ -561,7 +563,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
 }
 
 /// True for `localhost` and loopback addresses: plain http there never leaves the machine.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

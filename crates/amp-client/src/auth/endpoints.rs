@@ -33,7 +33,6 @@ pub(crate) async fn obtain(
             "is not set: AMP_USERNAME and AMP_PASSWORD are needed to obtain a token",
         )
     })?;
-    check_secure(transport.config())?;
     // The serialized body holds the password: build it in a buffer that is
     // wiped when dropped. (reqwest keeps its own copy while sending.)
     let body = Zeroizing::new(
@@ -73,7 +72,6 @@ pub(crate) async fn refresh(
     current: &TokenData,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<TokenData> {
-    check_secure(transport.config())?;
     let get = Request::new(Method::GET, REFRESH_PATH).safe_to_repeat();
     let mut answer = transport.send(&get, Some(current.token())).await?;
     let mut operation = get.operation();
@@ -103,17 +101,6 @@ fn token_from(
     }
     parse_token_answer(&answer.body, now, config.token_policy().lifetime)
         .map_err(|reason| Error::decode(operation, reason))
-}
-
-/// Credentials and tokens go over https, or plain http to loopback, unless allowed.
-fn check_secure(config: &Config) -> Result<()> {
-    let url = config.base_url();
-    if url.scheme() == "http" && !config.allow_insecure_http() && !crate::config::is_loopback(url) {
-        return Err(Error::InsecureTransport {
-            host: url.host_str().unwrap_or("").to_string(),
-        });
-    }
-    Ok(())
 }
 
 /// Errors from a login may quote the server, which may quote the password.
