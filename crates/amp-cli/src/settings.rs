@@ -133,22 +133,13 @@ fn default_store(config: &Config) -> Arc<dyn TokenStore> {
     }
 }
 
-/// `<cache>/amp/token-<16 hex>.json`, the hex a hash of the base URL and the user.
+/// `<cache>/amp/token-<16 hex>.json`, the hex naming the base URL and the
+/// user ([`amp_client::auth::store::account_id`], also the Redis key).
 pub fn default_store_path(cache: &Path, base_url: &str, username: &str) -> PathBuf {
-    // A NUL keeps ("ab", "c") and ("a", "bc") apart.
-    let key = format!("{base_url}\0{username}");
-    cache
-        .join("amp")
-        .join(format!("token-{:016x}.json", fnv1a64(key.as_bytes())))
-}
-
-/// FNV-1a, 64 bits: stable across Rust versions and platforms (unlike
-/// `DefaultHasher`), so the file name of a user's token never changes.
-/// Not a secret: it only keeps accounts apart.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    cache.join("amp").join(format!(
+        "token-{}.json",
+        amp_client::auth::store::account_id(base_url, username)
+    ))
 }
 
 #[cfg(test)]
@@ -217,12 +208,5 @@ mod tests {
         assert_eq!(name.len(), "token-".len() + 16 + ".json".len(), "{name}");
         let hex = &name["token-".len()..name.len() - ".json".len()];
         assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
-    }
-
-    #[test]
-    fn fnv_is_the_published_function() {
-        // Test vectors of FNV-1a 64.
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

@@ -61,6 +61,32 @@ pub fn open(spec: &StoreSpec, config: &Config) -> Result<Arc<dyn TokenStore>> {
     }
 }
 
+/// A short, stable name for one account on one AMP instance: 16 hex
+/// characters of SHA-256 over the base URL (without trailing slash) and the
+/// username. Stores shared by several accounts key tokens by it (the Redis
+/// key, the `amp` command's default file name). Not a secret: it only keeps
+/// accounts apart.
+///
+/// ```
+/// use amp_client::auth::store::account_id;
+/// let a = account_id("https://amp.blockstream.com/api/", "issuer");
+/// assert_eq!(a.len(), 16);
+/// assert_eq!(a, account_id("https://amp.blockstream.com/api", "issuer"));
+/// assert_ne!(a, account_id("https://amp.blockstream.com/api", "other"));
+/// ```
+pub fn account_id(base_url: &str, username: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(base_url.trim_end_matches('/').as_bytes());
+    // A NUL keeps ("ab", "c") and ("a", "bc") apart.
+    hash.update([0u8]);
+    hash.update(username.as_bytes());
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A boxed future, as returned by [`TokenStore`] methods (the trait is used as
 /// `dyn TokenStore`, which `async fn` in traits does not allow).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

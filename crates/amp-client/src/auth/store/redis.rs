@@ -8,7 +8,6 @@ use std::time::Duration;
 use chrono::Utc;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, RedisError};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::file::{decode, encode};
@@ -152,13 +151,7 @@ impl RedisStore {
     /// assert_ne!(k, RedisStore::key_for("https://amp.blockstream.com/api", "other"));
     /// ```
     pub fn key_for(base_url: &str, username: &str) -> String {
-        let mut hash = Sha256::new();
-        hash.update(base_url.trim_end_matches('/').as_bytes());
-        hash.update([0u8]);
-        hash.update(username.as_bytes());
-        let digest = hash.finalize();
-        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("amp:token:{hex}")
+        format!("amp:token:{}", super::account_id(base_url, username))
     }
 
     /// How long the renewal lock lives if its owner does not release it (30 s
