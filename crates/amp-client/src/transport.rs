@@ -186,11 +186,21 @@ impl Transport {
         &self.config
     }
 
+    /// The URL of `path` under the API root. A path that would leave the
+    /// root (`https://elsewhere/…`, `../…`) is refused: the token must only go
+    /// to the configured API.
     fn url(&self, path: &str) -> Result<Url> {
-        self.config
-            .base_url()
+        let base = self.config.base_url();
+        let url = base
             .join(path)
-            .map_err(|e| Error::config("path", format!("{path:?} does not make a URL: {e}")))
+            .map_err(|e| Error::config("path", format!("{path:?} does not make a URL: {e}")))?;
+        if !url.as_str().starts_with(base.as_str()) {
+            return Err(Error::InvalidInput {
+                what: "path".to_string(),
+                reason: format!("{path:?} leads outside the API root {base}"),
+            });
+        }
+        Ok(url)
     }
 
     /// Sends `req` with retries. `Ok` holds a final answer (2xx, or an error
@@ -199,11 +209,20 @@ impl Transport {
     pub async fn send(&self, req: &Request, token: Option<&SecretString>) -> Result<Answer> {
         // Named only when an error or an enabled log needs it.
         let operation = Op::new(req);
+        // The same for every attempt: built once.
+        let url = self.url(&req.path)?;
+        let authorization = match token {
+            Some(token) => Some(authorization(token, &operation)?),
+            None => None,
+        };
         let retry_config = *self.config.retry();
         let mut attempt: u32 = 1;
         let mut spent: u32 = 0;
         loop {
-            let (failure, error) = match self.attempt(req, token, &operation).await {
+            let attempted = self
+                .attempt(req, &url, authorization.as_ref(), &operation)
+                .await;
+            let (failure, error) = match attempted {
                 Ok(answer) if !retry::is_retryable_status(answer.status) => {
                     self.budget.on_success(spent);
                     return Ok(answer);
@@ -338,30 +357,21 @@ impl Transport {
     async fn attempt(
         &self,
         req: &Request,
-        token: Option<&SecretString>,
+        url: &Url,
+        authorization: Option<&HeaderValue>,
         operation: &Op<'_>,
     ) -> std::result::Result<Answer, (Failure, Error)> {
         self.respect_pause(operation)
             .await
             .map_err(|e| (Failure::NotSent, e))?;
-        let url = self.url(&req.path).map_err(|e| (Failure::NotSent, e))?;
         let timeout = self.config.request_timeout();
         let mut builder = self
             .http
-            .request(req.method.clone(), url)
+            .request(req.method.clone(), url.clone())
             .timeout(timeout)
             .header(ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(token) = token {
-            let mut value = HeaderValue::try_from(format!("token {}", token.expose_secret()))
-                .map_err(|_| {
-                    (
-                        Failure::NotSent,
-                        Error::decode(operation.get(), "the token cannot be put in a header"),
-                    )
-                })?;
-            // Keeps it out of reqwest's and hyper's debug output.
-            value.set_sensitive(true);
-            builder = builder.header(AUTHORIZATION, value);
+        if let Some(value) = authorization {
+            builder = builder.header(AUTHORIZATION, value.clone());
         }
         if let Some(body) = &req.body {
             builder = builder
@@ -427,6 +437,15 @@ fn same_origin_redirects(attempt: reqwest::redirect::Attempt) -> reqwest::redire
     } else {
         attempt.follow()
     }
+}
+
+/// `Authorization: token <T>`, marked sensitive so reqwest's and hyper's
+/// debug output leave it out.
+fn authorization(token: &SecretString, operation: &Op<'_>) -> Result<HeaderValue> {
+    let mut value = HeaderValue::try_from(format!("token {}", token.expose_secret()))
+        .map_err(|_| Error::decode(operation.get(), "the token cannot be put in a header"))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 fn too_large(operation: &str, limit: usize) -> (Failure, Error) {

@@ -790,3 +790,30 @@ async fn no_thread_serves_a_dropped_token_from_its_copy() {
     m.clear().await.unwrap();
     on_every_thread(T3).await;
 }
+
+// A path that would leave the API root never gets the token: refused before
+// anything is sent, once (a local mistake is not retried).
+#[tokio::test]
+async fn paths_outside_the_api_root_are_refused() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    let (client, _) = client(&server, 3);
+    client.token_manager().token().await.unwrap();
+    for path in [
+        "http://127.0.0.1:1/steal",
+        "../user/obtain_token",
+        "assets/../../user/obtain_token",
+    ] {
+        let e = client
+            .request(amp_client::Method::GET, path, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{path}: {e}");
+        assert_eq!(e.attempts(), None, "{path}");
+    }
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "only the login"
+    );
+}
