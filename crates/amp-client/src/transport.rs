@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
-use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use crate::auth::token::TokenData;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::retry::{self, Decision, Failure, Idempotency, RetryBudget, Stop};
@@ -18,33 +18,33 @@ use crate::wire::parse_error_body;
 
 /// A request to send: everything needed to send it again.
 #[derive(Debug, Clone)]
-pub(crate) struct Request {
+pub(crate) struct Request<'a> {
     pub method: Method,
     /// Relative to the API root, e.g. `assets/` or `user/obtain_token`.
-    pub path: String,
+    pub path: &'a str,
     /// A JSON body, already serialized (cheap to clone for a replay).
     pub body: Option<bytes::Bytes>,
     pub idempotency: Idempotency,
 }
 
-impl Request {
-    pub fn new(method: Method, path: &str) -> Request {
+impl<'a> Request<'a> {
+    pub fn new(method: Method, path: &'a str) -> Request<'a> {
         let idempotency = Idempotency::of(&method);
         Request {
             method,
-            path: path.trim_start_matches('/').to_string(),
+            path: path.trim_start_matches('/'),
             body: None,
             idempotency,
         }
     }
 
-    pub fn json_body(mut self, body: bytes::Bytes) -> Request {
+    pub fn json_body(mut self, body: bytes::Bytes) -> Request<'a> {
         self.body = Some(body);
         self
     }
 
     /// Marks a POST as harmless to repeat (the auth calls).
-    pub fn safe_to_repeat(mut self) -> Request {
+    pub fn safe_to_repeat(mut self) -> Request<'a> {
         self.idempotency = Idempotency::Safe;
         self
     }
@@ -57,20 +57,20 @@ impl Request {
 
 /// A request's name (`GET /assets/`), formatted on first use only: a
 /// successful request with logs off never needs it.
-pub(crate) struct Op<'a> {
-    req: &'a Request,
+pub(crate) struct Op<'r> {
+    req: &'r Request<'r>,
     name: std::sync::OnceLock<String>,
 }
 
-impl<'a> Op<'a> {
-    fn new(req: &'a Request) -> Op<'a> {
+impl<'r> Op<'r> {
+    pub fn new(req: &'r Request<'r>) -> Op<'r> {
         Op {
             req,
             name: std::sync::OnceLock::new(),
         }
     }
 
-    fn get(&self) -> &str {
+    pub fn get(&self) -> &str {
         self.name.get_or_init(|| self.req.operation())
     }
 }
@@ -191,8 +191,27 @@ impl Transport {
     /// to the configured API.
     fn url(&self, path: &str) -> Result<Url> {
         let base = self.config.base_url();
-        let url = base
-            .join(path)
+        let plain = !path.starts_with('/')
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~/?&=%+,".contains(&b));
+        let parsed = if plain {
+            // The root ends in `/` and has no query or fragment (Config sees
+            // to it), so a path of these characters joins as plain text.
+            // Parsing the whole string once sizes its buffer up front, where
+            // `join` grows one step by step: a handful of reallocations per
+            // request.
+            let mut full = String::with_capacity(base.as_str().len() + path.len());
+            full.push_str(base.as_str());
+            full.push_str(path);
+            Url::parse(&full)
+        } else {
+            // Anything else (a scheme such as `https://elsewhere/…`, spaces,
+            // backslashes, a fragment) is read as `join` reads it; the check
+            // below then refuses what leaves the root.
+            base.join(path)
+        };
+        let url = parsed
             .map_err(|e| Error::config("path", format!("{path:?} does not make a URL: {e}")))?;
         if !url.as_str().starts_with(base.as_str()) {
             return Err(Error::InvalidInput {
@@ -203,24 +222,33 @@ impl Transport {
         Ok(url)
     }
 
-    /// Sends `req` with retries. `Ok` holds a final answer (2xx, or an error
-    /// status that is not retried, such as 400, 401 or 404); `Err` means no
-    /// usable answer came after all the attempts allowed.
-    pub async fn send(&self, req: &Request, token: Option<&SecretString>) -> Result<Answer> {
+    /// Sends `req` with retries, authorized by `token` when there is one.
+    /// `Ok` holds a final answer (2xx, or an error status that is not
+    /// retried, such as 400, 401 or 404); `Err` means no usable answer came
+    /// after all the attempts allowed.
+    pub async fn send(&self, req: &Request<'_>, token: Option<&TokenData>) -> Result<Answer> {
         // Named only when an error or an enabled log needs it.
         let operation = Op::new(req);
-        // The same for every attempt: built once.
-        let url = self.url(&req.path)?;
+        // Checked before the first attempt; the first attempt takes this URL,
+        // a retry builds it again (cheaper than a copy for every request).
+        let mut first_url = Some(self.url(req.path)?);
+        // The token's header, built once per token and shared by its requests.
         let authorization = match token {
-            Some(token) => Some(authorization(token, &operation)?),
+            Some(token) => Some(token.authorization().ok_or_else(|| {
+                Error::decode(operation.get(), "the token cannot be put in a header")
+            })?),
             None => None,
         };
         let retry_config = *self.config.retry();
         let mut attempt: u32 = 1;
         let mut spent: u32 = 0;
         loop {
+            let url = match first_url.take() {
+                Some(url) => url,
+                None => self.url(req.path)?,
+            };
             let attempted = self
-                .attempt(req, &url, authorization.as_ref(), &operation)
+                .attempt(req, url, authorization.as_ref(), &operation)
                 .await;
             let (failure, error) = match attempted {
                 Ok(answer) if !retry::is_retryable_status(answer.status) => {
@@ -353,11 +381,12 @@ impl Transport {
         Ok(())
     }
 
-    /// One attempt: a complete answer (any status), or how it failed.
+    /// One attempt: a complete answer (any status), or how it failed. The
+    /// attempt's timeout covers sending and reading the whole answer.
     async fn attempt(
         &self,
-        req: &Request,
-        url: &Url,
+        req: &Request<'_>,
+        url: Url,
         authorization: Option<&HeaderValue>,
         operation: &Op<'_>,
     ) -> std::result::Result<Answer, (Failure, Error)> {
@@ -365,10 +394,34 @@ impl Transport {
             .await
             .map_err(|e| (Failure::NotSent, e))?;
         let timeout = self.config.request_timeout();
+        // tokio's timeout rather than reqwest's: its timer lives in this
+        // future, where reqwest boxes one per request and wraps the body in
+        // another (four allocations per request, in a path that makes few).
+        tokio::time::timeout(timeout, self.exchange(req, url, authorization, operation))
+            .await
+            .unwrap_or_else(|_| {
+                Err((
+                    Failure::MaybeSent { timeout: true },
+                    Error::Timeout {
+                        operation: operation.get().to_string(),
+                        timeout,
+                    },
+                ))
+            })
+    }
+
+    /// Sends and reads the answer, with no timeout of its own.
+    async fn exchange(
+        &self,
+        req: &Request<'_>,
+        url: Url,
+        authorization: Option<&HeaderValue>,
+        operation: &Op<'_>,
+    ) -> std::result::Result<Answer, (Failure, Error)> {
+        let timeout = self.config.request_timeout();
         let mut builder = self
             .http
-            .request(req.method.clone(), url.clone())
-            .timeout(timeout)
+            .request(req.method.clone(), url)
             .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(value) = authorization {
             builder = builder.header(AUTHORIZATION, value.clone());
@@ -439,15 +492,6 @@ fn same_origin_redirects(attempt: reqwest::redirect::Attempt) -> reqwest::redire
     }
 }
 
-/// `Authorization: token <T>`, marked sensitive so reqwest's and hyper's
-/// debug output leave it out.
-fn authorization(token: &SecretString, operation: &Op<'_>) -> Result<HeaderValue> {
-    let mut value = HeaderValue::try_from(format!("token {}", token.expose_secret()))
-        .map_err(|_| Error::decode(operation.get(), "the token cannot be put in a header"))?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
 fn too_large(operation: &str, limit: usize) -> (Failure, Error) {
     (
         // Not retried: the same answer would come again.
@@ -495,4 +539,54 @@ fn classify(
             source: std::sync::Arc::new(e.without_url()),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn transport(base: &str) -> Transport {
+        let config = Config::builder().base_url(base).build().unwrap();
+        Transport::new(config, Default::default()).unwrap()
+    }
+
+    // The plain-text join of a path without a scheme must give exactly what
+    // `Url::join` gives, and refuse exactly what leaves the root.
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn paths_join_as_url_join_does(
+            base in prop::sample::select(vec!["http://127.0.0.1:8080/api", "https://amp.example/api/v1/", "http://localhost/"]),
+            // Half of the paths only of the plain characters, half of any.
+            path in prop_oneof!["[a-zA-Z0-9./?&=%_~+,-]{0,24}", "[a-z0-9./?&=#%_~+,: \\\\-]{0,24}"],
+        ) {
+            let t = transport(base);
+            let root = t.config.base_url().clone();
+            let expected = root.join(&path).ok().filter(|u| u.as_str().starts_with(root.as_str()));
+            prop_assert_eq!(t.url(&path).ok(), expected);
+        }
+    }
+
+    #[test]
+    fn paths_that_leave_the_root_are_refused() {
+        let t = transport("http://127.0.0.1:8080/api");
+        assert_eq!(
+            t.url("assets/?a=b").unwrap().as_str(),
+            "http://127.0.0.1:8080/api/assets/?a=b"
+        );
+        for path in [
+            "..",
+            "../user",
+            "a/../../x",
+            "http://elsewhere/api/",
+            "//elsewhere/x",
+            "\\\\elsewhere",
+        ] {
+            assert!(
+                matches!(t.url(path), Err(Error::InvalidInput { .. })),
+                "{path}"
+            );
+        }
+    }
 }

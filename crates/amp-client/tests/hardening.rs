@@ -306,6 +306,16 @@ async fn a_redirect_within_the_origin_is_followed_with_the_token() {
 async fn raw_server(
     answer: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static,
 ) -> std::net::SocketAddr {
+    raw_server_holding(answer, |_| false).await
+}
+
+/// [`raw_server`], except that after answering a path for which `hold` is
+/// true it keeps the connection open and silent.
+async fn raw_server_holding(
+    answer: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static,
+    hold: impl Fn(&str) -> bool + Send + Sync + 'static,
+) -> std::net::SocketAddr {
+    let hold = std::sync::Arc::new(hold);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let answer = std::sync::Arc::new(answer);
@@ -314,7 +324,7 @@ async fn raw_server(
             let Ok((mut stream, _)) = listener.accept().await else {
                 return;
             };
-            let answer = answer.clone();
+            let (answer, hold) = (answer.clone(), hold.clone());
             tokio::spawn(async move {
                 let mut head = Vec::new();
                 let mut byte = [0u8; 1];
@@ -339,6 +349,10 @@ async fn raw_server(
                 }
                 let path = head.split(' ').nth(1).unwrap_or("").to_string();
                 let _ = stream.write_all(&answer(&path)).await;
+                if hold(&path) {
+                    let _ = stream.flush().await;
+                    std::future::pending::<()>().await;
+                }
                 let _ = stream.shutdown().await;
             });
         }
@@ -373,6 +387,49 @@ fn token_answer() -> Vec<u8> {
 }
 
 const MIB: usize = 1024 * 1024;
+
+// The per-attempt timeout covers the whole answer, not only its head: a
+// server that sends the status and headers and then stalls in the body times
+// out, and the attempt is retried.
+#[tokio::test]
+async fn a_body_that_stalls_times_out() {
+    let heads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sent = heads.clone();
+    let addr = raw_server_holding(
+        move |path| {
+            if path.contains("obtain_token") {
+                token_answer()
+            } else {
+                sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[{".to_vec()
+            }
+        },
+        |path| !path.contains("obtain_token"),
+    )
+    .await;
+    let config = Config::builder()
+        .base_url(format!("http://{addr}/api"))
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(2))
+        .request_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let client = AmpClient::new(config).unwrap();
+    let e = tokio::time::timeout(
+        Duration::from_secs(20),
+        client.request(Method::GET, "assets/", None),
+    )
+    .await
+    .expect("the stalled body was waited for without limit")
+    .unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    assert_eq!(e.attempts(), Some(2));
+    assert_eq!(
+        heads.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "both heads were sent"
+    );
+}
 
 #[tokio::test]
 async fn the_default_cap_is_16_mib_and_holds_without_a_length() {

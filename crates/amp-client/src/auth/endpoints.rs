@@ -34,7 +34,8 @@ pub(crate) async fn obtain(
         )
     })?;
     // The serialized body holds the password: build it in a buffer that is
-    // wiped when dropped. (reqwest keeps its own copy while sending.)
+    // wiped when the last reference to it (ours, or reqwest's while sending)
+    // is dropped.
     let body = Zeroizing::new(
         serde_json::to_vec(&serde_json::json!({
             "username": credentials.username(),
@@ -43,7 +44,7 @@ pub(crate) async fn obtain(
         .map_err(|e| Error::Internal(format!("serializing the login body: {e}")))?,
     );
     let req = Request::new(Method::POST, OBTAIN_PATH)
-        .json_body(bytes::Bytes::copy_from_slice(&body))
+        .json_body(bytes::Bytes::from_owner(body))
         .safe_to_repeat();
     let operation = req.operation();
     let answer = transport
@@ -73,12 +74,12 @@ pub(crate) async fn refresh(
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<TokenData> {
     let get = Request::new(Method::GET, REFRESH_PATH).safe_to_repeat();
-    let mut answer = transport.send(&get, Some(current.token())).await?;
+    let mut answer = transport.send(&get, Some(current)).await?;
     let mut operation = get.operation();
     if answer.status == StatusCode::METHOD_NOT_ALLOWED {
         tracing::debug!("refresh: GET answered 405, trying POST");
         let post = Request::new(Method::POST, REFRESH_PATH).safe_to_repeat();
-        answer = transport.send(&post, Some(current.token())).await?;
+        answer = transport.send(&post, Some(current)).await?;
         operation = post.operation();
     }
     token_from(answer, &operation, transport.config(), now(), None)

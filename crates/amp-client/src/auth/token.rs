@@ -3,10 +3,11 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,7 +35,7 @@ use crate::config::TokenPolicy;
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenData {
     #[serde(with = "secret_token")]
-    token: Arc<SecretString>,
+    token: Arc<Secret>,
     /// When the token was obtained.
     pub obtained_at: DateTime<Utc>,
     /// When it stops being valid.
@@ -45,18 +46,66 @@ mod secret_token {
     use super::*;
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(t: &Arc<SecretString>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(t.expose_secret())
+    pub fn serialize<S: Serializer>(t: &Arc<Secret>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.token.expose_secret())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<SecretString>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Secret>, D::Error> {
         // Read into a zeroizing buffer so no plain copy is left behind.
         let s = zeroize::Zeroizing::new(String::deserialize(d)?);
         if s.trim().is_empty() {
             return Err(serde::de::Error::custom("the token is empty"));
         }
-        Ok(Arc::new(SecretString::from(s.as_str())))
+        Ok(Secret::new(SecretString::from(s.as_str())))
     }
+}
+
+/// The token, and the `Authorization` header made of it once, on first use:
+/// every request of this token then clones the header (a reference count)
+/// instead of formatting and validating it again.
+struct Secret {
+    token: SecretString,
+    header: OnceLock<Option<HeaderValue>>,
+}
+
+impl Secret {
+    fn new(token: SecretString) -> Arc<Secret> {
+        Arc::new(Secret {
+            token,
+            header: OnceLock::new(),
+        })
+    }
+}
+
+/// The bytes of an `Authorization` header, wiped when the last request that
+/// holds them is done (hyper and reqwest only ever hold reference-counted
+/// views of them).
+struct HeaderBytes(Vec<u8>);
+
+impl AsRef<[u8]> for HeaderBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for HeaderBytes {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+/// `token <T>`, marked sensitive so reqwest's and hyper's debug output leave
+/// it out; `None` when the token holds bytes a header cannot carry.
+fn authorization_header(token: &SecretString) -> Option<HeaderValue> {
+    let token = token.expose_secret();
+    let mut raw = Vec::with_capacity("token ".len() + token.len());
+    raw.extend_from_slice(b"token ");
+    raw.extend_from_slice(token.as_bytes());
+    // No copy: the header shares (and finally drops) this buffer.
+    let mut value =
+        HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(HeaderBytes(raw))).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 impl TokenData {
@@ -67,7 +116,7 @@ impl TokenData {
         expires_at: DateTime<Utc>,
     ) -> TokenData {
         TokenData {
-            token: Arc::new(SecretString::from(token.into())),
+            token: Secret::new(SecretString::from(token.into())),
             obtained_at,
             expires_at,
         }
@@ -76,7 +125,7 @@ impl TokenData {
     /// A token obtained at `now`, living `lifetime`.
     pub fn obtained(token: SecretString, now: DateTime<Utc>, lifetime: Duration) -> TokenData {
         TokenData {
-            token: Arc::new(token),
+            token: Secret::new(token),
             obtained_at: now,
             expires_at: now
                 .checked_add_signed(to_chrono(lifetime))
@@ -88,7 +137,7 @@ impl TokenData {
     /// copy whose reference count only one thread touches.
     pub(crate) fn own_copy(&self) -> TokenData {
         TokenData {
-            token: Arc::new(SecretString::from(self.token.expose_secret())),
+            token: Secret::new(SecretString::from(self.token.token.expose_secret())),
             obtained_at: self.obtained_at,
             expires_at: self.expires_at,
         }
@@ -102,19 +151,29 @@ impl TokenData {
 
     /// The token itself. Expose it only to put it on the wire.
     pub fn token(&self) -> &SecretString {
-        &self.token
+        &self.token.token
+    }
+
+    /// The `Authorization` header for this token, built on first use and
+    /// shared by every copy of this `TokenData`; `None` when the token cannot
+    /// be put in a header.
+    pub(crate) fn authorization(&self) -> Option<HeaderValue> {
+        self.token
+            .header
+            .get_or_init(|| authorization_header(&self.token.token))
+            .clone()
     }
 
     /// A short, stable, one-way fingerprint (8 hex characters of SHA-256) that
     /// identifies the token in logs and status output without revealing it.
     pub fn fingerprint(&self) -> String {
-        fingerprint(self.token.expose_secret())
+        fingerprint(self.token.token.expose_secret())
     }
 
     /// True when both hold the same token.
     pub fn same_token(&self, other: &TokenData) -> bool {
         Arc::ptr_eq(&self.token, &other.token)
-            || self.token.expose_secret() == other.token.expose_secret()
+            || self.token.token.expose_secret() == other.token.token.expose_secret()
     }
 
     /// The state of this token at `now` under `policy` (ignoring jitter).
@@ -435,5 +494,33 @@ mod tests {
         assert_eq!(a, fingerprint(T));
         assert_ne!(a, fingerprint("other"));
         assert!(!T.contains(&a));
+    }
+
+    // The header is made once per token and shared by every request (and
+    // every clone of the TokenData); a per-thread copy makes its own.
+    #[test]
+    fn the_authorization_header_is_built_once_and_shared() {
+        let now = Utc::now();
+        let t = TokenData::new(T, now, now + chrono::Duration::hours(24));
+        let a = t.authorization().unwrap();
+        let b = t.clone().authorization().unwrap();
+        assert_eq!(a.as_bytes(), format!("token {T}").as_bytes());
+        assert!(a.is_sensitive());
+        assert!(!format!("{a:?}").contains(T));
+        assert_eq!(
+            a.as_bytes().as_ptr(),
+            b.as_bytes().as_ptr(),
+            "shared, not rebuilt"
+        );
+        let own = t.own_copy().authorization().unwrap();
+        assert_eq!(own, a);
+        assert_ne!(own.as_bytes().as_ptr(), a.as_bytes().as_ptr());
+    }
+
+    #[test]
+    fn a_token_a_header_cannot_carry_gives_no_header() {
+        let now = Utc::now();
+        let t = TokenData::new("abc\r\nX-Evil: 1", now, now + chrono::Duration::hours(24));
+        assert!(t.authorization().is_none());
     }
 }
