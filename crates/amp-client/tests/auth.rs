@@ -34,6 +34,23 @@ async fn first_call_obtains_with_credentials_and_every_call_carries_the_token() 
     }
     assert_eq!(count(&server, "GET", "/api/assets/").await, 5);
     assert_eq!(client.token_manager().stats().obtains, 1);
+    // Every request, the login included, asks for JSON and names the client.
+    for r in server.received_requests().await.unwrap() {
+        let h = |name: &str| {
+            r.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            h("accept").as_deref(),
+            Some("application/json"),
+            "{}",
+            r.url
+        );
+        let agent = h("user-agent").unwrap_or_default();
+        assert!(agent.starts_with("amp-client/"), "{}: {agent}", r.url);
+    }
 }
 
 // R1.5: credentials come from AMP_USERNAME / AMP_PASSWORD.
