@@ -411,7 +411,7 @@ fn main() {
     c.final_summary();
     allocations(&s);
     if common::is_bench_run() {
-        interleaved(&s, 20);
+        interleaved(&s, 30);
         memory(&s);
     }
     println!(
