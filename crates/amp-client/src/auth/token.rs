@@ -77,23 +77,6 @@ impl Secret {
     }
 }
 
-/// The bytes of an `Authorization` header, wiped when the last request that
-/// holds them is done (hyper and reqwest only ever hold reference-counted
-/// views of them).
-struct HeaderBytes(Vec<u8>);
-
-impl AsRef<[u8]> for HeaderBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for HeaderBytes {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
 /// `token <T>`, marked sensitive so reqwest's and hyper's debug output leave
 /// it out; `None` when the token holds bytes a header cannot carry.
 fn authorization_header(token: &SecretString) -> Option<HeaderValue> {
@@ -101,9 +84,11 @@ fn authorization_header(token: &SecretString) -> Option<HeaderValue> {
     let mut raw = Vec::with_capacity("token ".len() + token.len());
     raw.extend_from_slice(b"token ");
     raw.extend_from_slice(token.as_bytes());
-    // No copy: the header shares (and finally drops) this buffer.
-    let mut value =
-        HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(HeaderBytes(raw))).ok()?;
+    // No copy: the header shares this buffer, which is wiped when the last
+    // request holding the header is done (hyper and reqwest only ever hold
+    // reference-counted views of it).
+    let raw = zeroize::Zeroizing::new(raw);
+    let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(raw)).ok()?;
     value.set_sensitive(true);
     Some(value)
 }
