@@ -403,7 +403,8 @@ impl Transport {
         // tokio's timeout rather than reqwest's: its timer lives in this
         // future, where reqwest boxes one per request and wraps the body in
         // another (four allocations per request, in a path that makes few).
-        tokio::time::timeout(timeout, self.exchange(req, url, authorization, operation))
+        let exchange = self.exchange(req, url, authorization, operation, timeout);
+        tokio::time::timeout(timeout, exchange)
             .await
             .unwrap_or_else(|_| {
                 Err((
@@ -416,15 +417,16 @@ impl Transport {
             })
     }
 
-    /// Sends and reads the answer, with no timeout of its own.
+    /// Sends and reads the answer, with no timeout of its own (`timeout` is
+    /// the caller's, named in a connect timeout's error).
     async fn exchange(
         &self,
         req: &Request<'_>,
         url: Url,
         authorization: Option<&HeaderValue>,
         operation: &Op<'_>,
+        timeout: Duration,
     ) -> std::result::Result<Answer, (Failure, Error)> {
-        let timeout = self.config.request_timeout();
         let mut builder = self.http.request(req.method.clone(), url);
         if let Some(value) = authorization {
             builder = builder.header(AUTHORIZATION, value.clone());
