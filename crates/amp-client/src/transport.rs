@@ -207,10 +207,7 @@ impl Transport {
             // Parsing the whole string once sizes its buffer up front, where
             // `join` grows one step by step: a handful of reallocations per
             // request.
-            let mut full = String::with_capacity(base.as_str().len() + path.len());
-            full.push_str(base.as_str());
-            full.push_str(path);
-            Url::parse(&full)
+            parse_joined(base.as_str(), path)
         } else {
             // Anything else (a scheme such as `https://elsewhere/…`, spaces,
             // backslashes, a fragment) is read as `join` reads it; the check
@@ -481,6 +478,23 @@ impl Transport {
     }
 }
 
+/// `Url::parse` of `base` followed by `path`, joined on the stack when they
+/// fit: the joined text is only read once, so a heap copy of it would be one
+/// allocation per request for nothing.
+fn parse_joined(base: &str, path: &str) -> std::result::Result<Url, url::ParseError> {
+    let mut buf = [0u8; 256];
+    if let Some(joined) = buf.get_mut(..base.len() + path.len()) {
+        let (head, tail) = joined.split_at_mut(base.len());
+        head.copy_from_slice(base.as_bytes());
+        tail.copy_from_slice(path.as_bytes());
+        // Two `str`s joined are UTF-8; the check cannot fail.
+        if let Ok(joined) = std::str::from_utf8(joined) {
+            return Url::parse(joined);
+        }
+    }
+    Url::parse(&[base, path].concat())
+}
+
 /// Follows at most 5 redirects, and none that leaves the origin (scheme, host,
 /// port) of the request: the 3xx is then the answer, an error for the caller.
 /// reqwest alone drops `Authorization` when the host or port changes, but not
@@ -571,6 +585,21 @@ mod tests {
             let expected = root.join(&path).ok().filter(|u| u.as_str().starts_with(root.as_str()));
             prop_assert_eq!(t.url(&path).ok(), expected);
         }
+    }
+
+    // The joined text is built on the stack up to 256 bytes, on the heap
+    // beyond: both give the same URL, either side of the boundary.
+    #[test]
+    fn long_paths_join_as_short_ones_do() {
+        let t = transport("http://127.0.0.1:8080/api");
+        let root = t.config.base_url().as_str().to_string();
+        assert_eq!(root.len(), 26);
+        // 26 + 230 fills the buffer exactly.
+        for n in [1, 229, 230, 231, 5000] {
+            let path = "a".repeat(n);
+            assert_eq!(t.url(&path).unwrap().as_str(), format!("{root}{path}"));
+        }
+        assert!(t.url(&format!("{}/../../x", "a".repeat(300))).is_err());
     }
 
     #[test]
