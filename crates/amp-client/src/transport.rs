@@ -6,7 +6,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
@@ -168,11 +170,18 @@ impl Transport {
     pub fn new(config: Config, counters: std::sync::Arc<Counters>) -> Result<Transport> {
         // Headers every request carries belong to the client: reqwest adds
         // them to each request, where setting them per request cost a map
-        // insertion each time.
-        let headers =
-            HeaderMap::from_iter([(ACCEPT, HeaderValue::from_static("application/json"))]);
+        // insertion each time. Both are static: reqwest clones each default
+        // header into every request, and a static value is the only kind
+        // whose clone is not an atomic count shared by every thread
+        // (`ClientBuilder::user_agent` would copy the text into a counted buffer).
+        let headers = HeaderMap::from_iter([
+            (ACCEPT, HeaderValue::from_static("application/json")),
+            (
+                USER_AGENT,
+                HeaderValue::from_static(concat!("amp-client/", env!("CARGO_PKG_VERSION"))),
+            ),
+        ]);
         let http = reqwest::Client::builder()
-            .user_agent(concat!("amp-client/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
             .connect_timeout(config.request_timeout())
