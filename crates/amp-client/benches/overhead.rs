@@ -8,9 +8,14 @@
 //! callers share one multi-thread tokio runtime (2 workers).
 //!
 //! * criterion measures the time per request of each (throughput = 1 / time);
-//! * then the two are measured again in alternating rounds, so drift of the
-//!   machine (other builds on it) falls on both alike, and the throughput
-//!   ratio of each round is reported as median [min – max];
+//! * then they are measured again in rounds, the order rotating, so drift of
+//!   the machine (other builds on it) falls on all alike; each takes an
+//!   untimed quarter round first, and the throughput ratio of each round is
+//!   reported as median [min – max]. A third client takes part in these
+//!   rounds: raw reqwest set up as `AmpClient` sets up its own (static user
+//!   agent and `Accept` headers, redirect policy, connect timeout, a tokio
+//!   timeout around each request), which splits the gap into what the
+//!   client's settings cost and what its own code costs;
 //! * peak resident memory for 10,000 requests in flight: each client runs in
 //!   a child process of its own (this binary again, told so by an environment
 //!   variable), so neither the sandbox, which stays in this process and holds
@@ -32,7 +37,7 @@ use amp_client::{AmpClient, Config, MemoryStore, Method};
 use amp_sandbox::{Fault, Sandbox};
 use common::{proc_status_kb, spread};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 use secrecy::ExposeSecret;
 use tokio::runtime::Runtime;
 
@@ -77,35 +82,44 @@ unsafe impl GlobalAlloc for CountingAlloc {
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
 
-/// The two ways of making the same authenticated GET.
+/// The ways of making the same authenticated GET.
 #[derive(Clone)]
 enum Getter {
     Ours(AmpClient),
-    Raw { http: reqwest::Client, url: String },
+    /// Raw reqwest; with a timeout around each request when it is set up
+    /// like `AmpClient`'s own.
+    Raw {
+        http: reqwest::Client,
+        url: String,
+        timeout: Option<Duration>,
+    },
 }
 
 impl Getter {
     fn name(&self) -> &'static str {
         match self {
             Getter::Ours(_) => "amp_client",
-            Getter::Raw { .. } => "raw_reqwest",
+            Getter::Raw { timeout: None, .. } => "raw_reqwest",
+            Getter::Raw { .. } => "raw_reqwest_set_up_like_amp_client",
         }
     }
 
     async fn get(&self) -> bool {
         match self {
             Getter::Ours(client) => client.request(Method::GET, PATH, None).await.is_ok(),
-            Getter::Raw { http, url } => {
-                let Ok(answer) = http.get(url).send().await else {
-                    return false;
+            Getter::Raw { http, url, timeout } => {
+                let exchange = async {
+                    let answer = http.get(url).send().await.ok()?;
+                    if !answer.status().is_success() {
+                        return None;
+                    }
+                    answer.bytes().await.ok()
                 };
-                if !answer.status().is_success() {
-                    return false;
-                }
-                let Ok(body) = answer.bytes().await else {
-                    return false;
+                let body = match timeout {
+                    Some(t) => tokio::time::timeout(*t, exchange).await.ok().flatten(),
+                    None => exchange.await,
                 };
-                serde_json::from_slice::<serde_json::Value>(&body).is_ok()
+                body.is_some_and(|b| serde_json::from_slice::<serde_json::Value>(&b).is_ok())
             }
         }
     }
@@ -124,17 +138,49 @@ fn ours(base_url: &str, username: &str, password: &str) -> AmpClient {
 }
 
 fn raw(base_url: &str, token: &str) -> Getter {
-    let mut headers = HeaderMap::new();
-    let mut value = HeaderValue::try_from(format!("token {token}")).unwrap();
-    value.set_sensitive(true);
-    headers.insert(AUTHORIZATION, value);
     Getter::Raw {
         http: reqwest::Client::builder()
-            .default_headers(headers)
+            .default_headers(token_header(token))
             .build()
             .unwrap(),
         url: format!("{base_url}/{PATH}"),
+        timeout: None,
     }
+}
+
+/// Raw reqwest with the settings `AmpClient` gives its own reqwest client
+/// (see `Transport::new`), and its default per-attempt timeout.
+fn raw_set_up_like_ours(base_url: &str, token: &str) -> Getter {
+    let timeout = Duration::from_secs(30);
+    let mut headers = token_header(token);
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("amp-client/", env!("CARGO_PKG_VERSION"))),
+    );
+    let at_most_5 = |a: reqwest::redirect::Attempt| {
+        if a.previous().len() > 5 {
+            a.error("too many redirects")
+        } else {
+            a.follow()
+        }
+    };
+    Getter::Raw {
+        http: reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::custom(at_most_5))
+            .connect_timeout(timeout)
+            .build()
+            .unwrap(),
+        url: format!("{base_url}/{PATH}"),
+        timeout: Some(timeout),
+    }
+}
+
+fn token_header(token: &str) -> HeaderMap {
+    let mut value = HeaderValue::try_from(format!("token {token}")).unwrap();
+    value.set_sensitive(true);
+    HeaderMap::from_iter([(AUTHORIZATION, value)])
 }
 
 /// `total` requests, `in_flight` at a time; the wall time, and how many failed.
@@ -165,6 +211,7 @@ struct Setup {
     sandbox: Sandbox,
     ours: Getter,
     raw: Getter,
+    raw_like_ours: Getter,
     token: String,
 }
 
@@ -188,11 +235,14 @@ fn setup() -> Setup {
         .to_string();
     let raw = raw(&sandbox.base_url(), &token);
     assert!(rt.block_on(raw.get()), "the raw call failed");
+    let raw_like_ours = raw_set_up_like_ours(&sandbox.base_url(), &token);
+    assert!(rt.block_on(raw_like_ours.get()), "the raw call failed");
     Setup {
         rt,
         sandbox,
         ours,
         raw,
+        raw_like_ours,
         token,
     }
 }
@@ -203,7 +253,7 @@ fn setup() -> Setup {
 fn allocations(s: &Setup) {
     println!();
     const N: u64 = 2_000;
-    for getter in [&s.ours, &s.raw] {
+    for getter in [&s.ours, &s.raw, &s.raw_like_ours] {
         check(s.rt.block_on(drive(getter, N, 1)).1);
         ALLOCATIONS.store(0, Ordering::Relaxed);
         COUNTING.store(true, Ordering::Relaxed);
@@ -240,37 +290,50 @@ fn throughput(c: &mut Criterion, s: &Setup) {
     }
 }
 
-/// Alternating rounds of both; the ratio of throughputs (ours / raw) per round.
+/// Rounds of ours, raw reqwest and raw reqwest set up like ours, the order
+/// rotating from round to round; the throughput ratios of each round.
 fn interleaved(s: &Setup, rounds: usize) {
     println!();
+    let getters = [&s.ours, &s.raw, &s.raw_like_ours];
     for in_flight in IN_FLIGHT {
         let per_round: u64 = if in_flight == 1 { 3_000 } else { 8_000 };
-        let (mut ratios, mut ours_rps, mut raw_rps) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rps: [Vec<f64>; 3] = Default::default();
         for round in 0..rounds {
-            // Alternate which goes first.
-            let order: [&Getter; 2] = if round % 2 == 0 {
-                [&s.ours, &s.raw]
-            } else {
-                [&s.raw, &s.ours]
-            };
-            let mut times = [Duration::ZERO; 2];
-            for getter in order {
-                let (t, failed) = s.rt.block_on(drive(getter, per_round, in_flight));
+            for k in 0..getters.len() {
+                let i = (round + k) % getters.len();
+                // Untimed first: the client that ran before leaves the
+                // machine set for itself (its connections' buffers and tasks
+                // hot), which cost the next one about 2 % of its round.
+                check(s.rt.block_on(drive(getters[i], per_round / 4, in_flight)).1);
+                let (t, failed) = s.rt.block_on(drive(getters[i], per_round, in_flight));
                 check(failed);
-                times[usize::from(matches!(getter, Getter::Raw { .. }))] = t;
+                rps[i].push(per_round as f64 / t.as_secs_f64());
             }
-            let [t_ours, t_raw] = times;
-            ours_rps.push(per_round as f64 / t_ours.as_secs_f64());
-            raw_rps.push(per_round as f64 / t_raw.as_secs_f64());
-            ratios.push(t_raw.as_secs_f64() / t_ours.as_secs_f64());
         }
-        let (r, rlo, rhi) = spread(&ratios);
-        let (o, olo, ohi) = spread(&ours_rps);
-        let (w, wlo, whi) = spread(&raw_rps);
+        let [ours, raw, like] = &rps;
+        let ratios =
+            |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(a, b)| a / b).collect() };
+        let show = |v: &[f64]| {
+            let (m, lo, hi) = spread(v);
+            if m > 100.0 {
+                format!("{m:.0} req/s [{lo:.0} – {hi:.0}]")
+            } else {
+                format!("{m:.3} [{lo:.3} – {hi:.3}]")
+            }
+        };
         println!(
-            "RESULT overhead {in_flight} in flight, {rounds} alternating rounds of {per_round}: \
-             amp_client {o:.0} req/s [{olo:.0} – {ohi:.0}], raw reqwest {w:.0} req/s [{wlo:.0} – {whi:.0}], \
-             throughput ratio amp_client/raw {r:.3} [{rlo:.3} – {rhi:.3}]"
+            "RESULT overhead {in_flight} in flight, {rounds} rounds of {per_round} each: \
+             amp_client {}, raw reqwest {}, raw reqwest set up like amp_client {}",
+            show(ours),
+            show(raw),
+            show(like)
+        );
+        println!(
+            "RESULT overhead {in_flight} in flight: throughput ratio amp_client/raw {}; \
+             the settings: raw set up like amp_client/raw {}; the code: amp_client/raw set up like it {}",
+            show(&ratios(ours, raw)),
+            show(&ratios(like, raw)),
+            show(&ratios(ours, like))
         );
     }
 }
