@@ -7,22 +7,24 @@
 //! loopback, with 1 and with 64 requests in flight. The sandbox and the
 //! callers share one multi-thread tokio runtime (2 workers).
 //!
-//! * criterion measures the time per request of each (throughput = 1 / time);
-//! * then they are measured again in rounds, the order rotating, so drift of
-//!   the machine (other builds on it) falls on all alike; each takes an
-//!   untimed quarter round first, and the throughput ratio of each round is
-//!   reported as median [min – max]. A third client takes part in these
-//!   rounds: raw reqwest set up as `AmpClient` sets up its own (static user
-//!   agent and `Accept` headers, redirect policy, connect timeout, a tokio
-//!   timeout around each request), which splits the gap into what the
-//!   client's settings cost and what its own code costs;
+//! * criterion measures the time per request of the two (throughput = 1 / time);
+//! * then they are measured again in rounds together with a third client:
+//!   raw reqwest set up as `AmpClient` sets up its own (static user agent
+//!   and `Accept` headers, a same-origin redirect policy, the default
+//!   timeout as connect timeout and as a tokio timeout around each request),
+//!   which splits the gap into what the client's settings cost and what its
+//!   own code costs. The order rotates from round to round, so drift of the
+//!   machine (other builds on it) falls on all alike; each client takes an
+//!   untimed quarter round first; the throughput ratios of each round are
+//!   reported as median [min – max];
 //! * peak resident memory for 10,000 requests in flight: each client runs in
 //!   a child process of its own (this binary again, told so by an environment
 //!   variable), so neither the sandbox, which stays in this process and holds
 //!   every answer back 3 s, nor the other client counts; the child reads
 //!   `VmRSS` before and `VmHWM` after from `/proc/self/status`;
-//! * allocations per request of each, counted by a `#[global_allocator]`
-//!   wrapper in the whole process (the sandbox's share is the same for both).
+//! * allocations per request of each of the three, counted by a
+//!   `#[global_allocator]` wrapper in the whole process (the sandbox's share
+//!   is the same for all).
 
 mod common;
 
@@ -149,17 +151,25 @@ fn raw(base_url: &str, token: &str) -> Getter {
 }
 
 /// Raw reqwest with the settings `AmpClient` gives its own reqwest client
-/// (see `Transport::new`), and its default per-attempt timeout.
+/// (see `Transport::new` and `same_origin_redirects`), and its default
+/// per-attempt timeout.
 fn raw_set_up_like_ours(base_url: &str, token: &str) -> Getter {
-    let timeout = Duration::from_secs(30);
+    let timeout = Config::builder()
+        .base_url(base_url)
+        .build()
+        .expect("a configuration of the sandbox's URL")
+        .request_timeout();
     let mut headers = token_header(token);
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     headers.insert(
         USER_AGENT,
         HeaderValue::from_static(concat!("amp-client/", env!("CARGO_PKG_VERSION"))),
     );
-    let at_most_5 = |a: reqwest::redirect::Attempt| {
-        if a.previous().len() > 5 {
+    let same_origin = |a: reqwest::redirect::Attempt| {
+        let origin = a.url().origin();
+        if a.previous().iter().any(|u| u.origin() != origin) {
+            a.stop()
+        } else if a.previous().len() > 5 {
             a.error("too many redirects")
         } else {
             a.follow()
@@ -168,7 +178,7 @@ fn raw_set_up_like_ours(base_url: &str, token: &str) -> Getter {
     Getter::Raw {
         http: reqwest::Client::builder()
             .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::custom(at_most_5))
+            .redirect(reqwest::redirect::Policy::custom(same_origin))
             .connect_timeout(timeout)
             .build()
             .unwrap(),
@@ -248,8 +258,8 @@ fn setup() -> Setup {
 }
 
 /// Allocations per request, 1 in flight, counted in the whole process: the
-/// in-process sandbox's share is the same for both, so the difference is
-/// the client's.
+/// in-process sandbox's share is the same for all, so the differences are
+/// the clients'.
 fn allocations(s: &Setup) {
     println!();
     const N: u64 = 2_000;
