@@ -174,6 +174,66 @@ async fn a_thousand_callers_in_the_window_share_one_background_refresh() {
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T2);
 }
 
+// While a renewal is in flight and the hard point is ahead, callers get the
+// current token from their thread's copy: no lock, so a thousand callers in
+// the refresh window do not queue on the token's mutex. Held by another
+// thread, the mutex would block a caller that took it.
+#[tokio::test]
+async fn during_a_renewal_callers_take_no_lock() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        // Still in flight when the test ends.
+        .respond_with(token_json(T2).set_delay(Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    // Past the soft point: starts the background refresh, returns T1.
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
+
+    let cell = Arc::clone(m.cell());
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let _guard = cell.lock().unwrap();
+        locked_tx.send(()).unwrap();
+        // A caller that needs the lock cannot finish before this gives up.
+        done_rx.recv_timeout(Duration::from_secs(10)).is_ok()
+    });
+    locked_rx.recv().unwrap();
+    let t = m.token().await.unwrap();
+    let _ = done_tx.send(());
+    assert!(holder.join().unwrap(), "token() waited for the lock");
+    assert_eq!(t.secret().expose_secret(), T1);
+}
+
+// The thread's copy serves during a renewal only until the hard point: past
+// it, callers wait for the new token like everyone else.
+#[tokio::test]
+async fn during_a_renewal_the_copy_stops_at_the_hard_point() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2).set_delay(Duration::from_millis(300)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
+    // 20 s left: past the 30 s hard point, the refresh still in flight.
+    clock.advance(3 * MIN + Duration::from_secs(40));
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T2);
+}
+
 // Past the hard point (30 s left) callers wait for the new token.
 #[tokio::test]
 async fn past_the_hard_point_callers_wait_for_the_refresh() {

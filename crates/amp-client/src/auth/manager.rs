@@ -140,6 +140,10 @@ struct Inner {
     /// written under the cell's lock.
     soft_at: AtomicI64,
     hard_at: AtomicI64,
+    /// A renewal is in flight (set and cleared with `Flight::running`, under
+    /// its lock). Until the hard point, callers get the current token then
+    /// anyway, so the per-thread copies may serve it without taking a lock.
+    renewing: AtomicBool,
     /// The last refresh did not move the expiry forward: log in next time instead.
     refresh_stalled: AtomicBool,
     /// A token the server revoked: never adopt it again from the store.
@@ -208,6 +212,7 @@ impl TokenManager {
                 generation: AtomicU64::new(0),
                 soft_at: AtomicI64::new(i64::MIN),
                 hard_at: AtomicI64::new(i64::MIN),
+                renewing: AtomicBool::new(false),
                 refresh_stalled: AtomicBool::new(false),
                 rejected: Mutex::new(None),
                 flight: Mutex::new(Flight::default()),
@@ -231,31 +236,38 @@ impl TokenManager {
         let now = inner.clock.now_micros();
         // The hot path touches no memory another thread writes: the current
         // generation is only read, and the token comes from this thread's
-        // own copy (see `thread_cache`).
+        // own copy (see `thread_cache`). Past the soft point it still serves
+        // while a renewal is in flight, which is what the slow path below
+        // would answer too, without the two locks every caller would take.
         let generation = inner.generation.load(Ordering::Acquire);
-        if let Some(token) = thread_cache::get(inner.id, generation, now) {
+        let renewing = || inner.renewing.load(Ordering::Acquire);
+        if let Some(token) = thread_cache::get(inner.id, generation, now, renewing) {
             return Ok(token);
         }
         {
             let cell = lock(&inner.cell);
             if let Some(data) = cell.as_ref() {
                 let soft_at = inner.soft_at.load(Ordering::Acquire);
+                let hard_at = inner.hard_at.load(Ordering::Acquire);
                 if now < soft_at {
                     let token = AccessToken {
                         data: data.clone(),
                         generation: inner.generation.load(Ordering::Acquire),
                     };
                     drop(cell);
-                    thread_cache::put(inner.id, &token, soft_at);
+                    thread_cache::put(inner.id, &token, soft_at, hard_at);
                     return Ok(token);
                 }
-                if now < inner.hard_at.load(Ordering::Acquire) {
+                if now < hard_at {
                     let current = AccessToken {
                         data: data.clone(),
                         generation: inner.generation.load(Ordering::Acquire),
                     };
                     drop(cell);
                     self.start_background_refresh();
+                    if renewing() {
+                        thread_cache::put(inner.id, &current, soft_at, hard_at);
+                    }
                     return Ok(current);
                 }
             }
@@ -486,6 +498,7 @@ impl TokenManager {
         f.failed = None;
         let (tx, rx) = watch::channel(None);
         f.running = Some(rx.clone());
+        inner.renewing.store(true, Ordering::Release);
         drop(f);
         let task_inner = Arc::clone(inner);
         tokio::spawn(async move {
@@ -498,6 +511,7 @@ impl TokenManager {
             {
                 let mut f = lock(&task_inner.flight);
                 f.running = None;
+                task_inner.renewing.store(false, Ordering::Release);
                 match &result {
                     Ok(_) => f.next_background = None,
                     Err(e) => {
@@ -532,7 +546,9 @@ struct FlightGuard {
 impl Drop for FlightGuard {
     fn drop(&mut self) {
         if self.armed {
-            lock(&self.inner.flight).running = None;
+            let mut f = lock(&self.inner.flight);
+            f.running = None;
+            self.inner.renewing.store(false, Ordering::Release);
         }
     }
 }
@@ -704,6 +720,7 @@ mod thread_cache {
         manager: u64,
         generation: u64,
         soft_at: i64,
+        hard_at: i64,
         token: AccessToken,
     }
 
@@ -719,27 +736,42 @@ mod thread_cache {
     }
 
     /// This thread's copy of `manager`'s token, if it is of `generation`
-    /// and `now` is before its soft point.
-    pub(super) fn get(manager: u64, generation: u64, now: i64) -> Option<AccessToken> {
+    /// and `now` is before its soft point, or before its hard point while
+    /// `renewing()` (only asked past the soft point).
+    pub(super) fn get(
+        manager: u64,
+        generation: u64,
+        now: i64,
+        renewing: impl FnOnce() -> bool,
+    ) -> Option<AccessToken> {
         CACHE
             .try_with(|c| {
                 let c = c.try_borrow().ok()?;
-                c.iter().flatten().find_map(|e| {
-                    (e.manager == manager && e.generation == generation && now < e.soft_at)
-                        .then(|| e.token.clone())
-                })
+                let e = c
+                    .iter()
+                    .flatten()
+                    .find(|e| e.manager == manager && e.generation == generation)?;
+                (now < e.soft_at || (now < e.hard_at && renewing())).then(|| e.token.clone())
             })
             .ok()
             .flatten()
     }
 
     /// Keeps a copy of `token` for this thread, replacing `manager`'s old
-    /// entry, else an empty slot, else the first one.
-    pub(super) fn put(manager: u64, token: &AccessToken, soft_at: i64) {
+    /// entry, else an empty slot, else the first one. Nothing to do when the
+    /// entry already holds this generation.
+    pub(super) fn put(manager: u64, token: &AccessToken, soft_at: i64, hard_at: i64) {
         let _ = CACHE.try_with(|c| {
             let Ok(mut c) = c.try_borrow_mut() else {
                 return;
             };
+            let held = c
+                .iter()
+                .flatten()
+                .any(|e| e.manager == manager && e.generation == token.generation);
+            if held {
+                return;
+            }
             let slot = c
                 .iter()
                 .position(|e| e.as_ref().is_some_and(|e| e.manager == manager))
@@ -749,6 +781,7 @@ mod thread_cache {
                 manager,
                 generation: token.generation,
                 soft_at,
+                hard_at,
                 token: AccessToken {
                     data: token.data.own_copy(),
                     generation: token.generation,
