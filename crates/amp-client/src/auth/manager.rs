@@ -288,6 +288,21 @@ impl TokenManager {
         self.wait_for(Renewal::Obtain).await
     }
 
+    /// True while a login or refresh is in flight (started by a caller, in
+    /// the background, or by [`login`](Self::login) /
+    /// [`force_refresh`](Self::force_refresh)).
+    ///
+    /// ```no_run
+    /// # fn demo(client: amp_client::AmpClient) {
+    /// if client.token_manager().is_renewing() {
+    ///     println!("renewing the token");
+    /// }
+    /// # }
+    /// ```
+    pub fn is_renewing(&self) -> bool {
+        self.inner.renewing.load(Ordering::Acquire)
+    }
+
     /// The token as it stands, without renewing: for display and persistence.
     pub fn snapshot(&self) -> Option<TokenData> {
         lock(&self.inner.cell).clone()
