@@ -868,6 +868,51 @@ async fn no_thread_serves_a_dropped_token_from_its_copy() {
     on_every_thread(T3).await;
 }
 
+// The same past the soft point, while a refresh is in flight and the threads'
+// copies serve the current token: a revoked or cleared token is not served on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_a_renewal_no_thread_serves_a_dropped_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager().clone();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    let on_every_thread = |not: &'static str| {
+        let m = m.clone();
+        async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..200 {
+                let m = m.clone();
+                tasks.spawn(async move { m.token().await.unwrap() });
+            }
+            let mut seen = Vec::new();
+            while let Some(t) = tasks.join_next().await {
+                let t = t.unwrap();
+                assert_ne!(t.secret().expose_secret(), not);
+                seen.push(t.secret().expose_secret().to_string());
+            }
+            seen
+        }
+    };
+    // All T1 (none is T2 yet: the refresh takes 2 s), from the copies.
+    assert!(on_every_thread(T2).await.iter().all(|t| t == T1));
+    assert!(m.is_renewing());
+    let g = m.token().await.unwrap().generation();
+    assert!(m.invalidate(g));
+    on_every_thread(T1).await;
+    let current = m.token().await.unwrap();
+    m.clear().await.unwrap();
+    let after = on_every_thread("-").await;
+    assert!(after.iter().all(|t| t != current.secret().expose_secret()));
+}
+
 // A path that would leave the API root never gets the token: refused before
 // anything is sent, once (a local mistake is not retried).
 #[tokio::test]

@@ -267,6 +267,40 @@ async fn a_failed_background_refresh_keeps_the_valid_token() {
     assert!(t.generation() > first.generation());
 }
 
+// The per-thread copies serve past the soft point only while a renewal is in
+// flight: in the pause after a failed one, callers take the slow path again,
+// and the first one after the pause starts the next attempt.
+#[tokio::test(start_paused = true)]
+async fn after_a_failed_background_refresh_the_window_tries_again() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = client(&sandbox, RetryConfig::for_tests());
+    let m = client.token_manager();
+    let first = m.token().await.unwrap();
+    sandbox.set_fault_rate("/user/refresh-token", Fault::Status(503), 1.0);
+    sandbox.set_fault_rate("/user/obtain_token", Fault::Status(503), 1.0);
+    tokio::time::advance(24 * HOUR - Duration::from_secs(200)).await;
+    assert_eq!(m.token().await.unwrap().generation(), first.generation());
+    assert!(
+        m.is_renewing(),
+        "the first caller in the window starts a refresh"
+    );
+    // Joins the background refresh and reports how it ended.
+    assert!(m.force_refresh().await.is_err());
+    assert!(!m.is_renewing());
+    sandbox.clear_faults();
+    assert_eq!(m.token().await.unwrap().generation(), first.generation());
+    assert!(!m.is_renewing(), "no new attempt during the pause");
+    tokio::time::advance(Duration::from_secs(6)).await;
+    assert_eq!(m.token().await.unwrap().generation(), first.generation());
+    assert!(
+        m.is_renewing(),
+        "the first caller after the pause starts one"
+    );
+    let renewed = m.force_refresh().await.unwrap();
+    assert!(renewed.generation() > first.generation());
+    assert_eq!(m.token().await.unwrap().generation(), renewed.generation());
+}
+
 /// Collects everything tracing prints.
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
