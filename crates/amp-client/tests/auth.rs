@@ -913,6 +913,41 @@ async fn during_a_renewal_no_thread_serves_a_dropped_token() {
     assert!(after.iter().all(|t| t != current.secret().expose_secret()));
 }
 
+// A renewal spawned on a runtime that shuts down before running it must not
+// leave the manager thinking one is still in flight: the next runtime's
+// callers renew for themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_dropped_with_its_runtime_does_not_block_the_next() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2))
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager().clone();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    let other = m.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Past the soft point: spawns the background refresh on `rt`, which
+        // is dropped before it ever runs the task.
+        let t = rt.block_on(other.token()).unwrap();
+        assert_eq!(t.secret().expose_secret(), T1);
+        assert!(other.is_renewing());
+    })
+    .join()
+    .unwrap();
+    assert!(!m.is_renewing(), "the dropped renewal is still in flight");
+    let t = m.force_refresh().await.unwrap();
+    assert_eq!(t.secret().expose_secret(), T2);
+}
+
 // A path that would leave the API root never gets the token: refused before
 // anything is sent, once (a local mistake is not retried).
 #[tokio::test]

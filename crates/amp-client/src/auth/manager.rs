@@ -516,12 +516,17 @@ impl TokenManager {
         inner.renewing.store(true, Ordering::Release);
         drop(f);
         let task_inner = Arc::clone(inner);
+        // Clears the slot even if the renewal panics or the runtime drops
+        // the task; made before the task so that it also covers a task
+        // dropped before it ever ran (its runtime shutting down).
+        let guard = FlightGuard {
+            inner: Arc::clone(inner),
+            armed: true,
+        };
         tokio::spawn(async move {
-            // Clears the slot even if the renewal panics or the runtime drops it.
-            let mut guard = FlightGuard {
-                inner: Arc::clone(&task_inner),
-                armed: true,
-            };
+            // The whole guard moves in (a field assignment alone would only
+            // capture the field, and the guard would drop here at once).
+            let mut guard = guard;
             let result = task_inner.renew(kind).await;
             {
                 let mut f = lock(&task_inner.flight);
