@@ -13,6 +13,34 @@ use secrecy::ExposeSecret;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// A client on `server` holding T1 with 4 minutes left: past the soft
+/// point, before the hard one, so its first caller starts a refresh.
+async fn client_in_refresh_window(
+    server: &MockServer,
+) -> (amp_client::AmpClient, amp_client::ManualClock) {
+    let (client, clock) = client(server, 3);
+    client
+        .token_manager()
+        .set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    (client, clock)
+}
+
+/// The tokens 200 concurrent callers get, on every thread of the runtime.
+async fn tokens_on_every_thread(m: &amp_client::TokenManager) -> Vec<String> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let m = m.clone();
+        tasks.spawn(async move { m.token().await.unwrap() });
+    }
+    let mut tokens = Vec::new();
+    while let Some(t) = tasks.join_next().await {
+        tokens.push(t.unwrap().secret().expose_secret().to_string());
+    }
+    tokens
+}
+
 // R1.5, R1.4/7.1/7.2: no token → obtain with the credentials; every call carries it.
 #[tokio::test]
 async fn first_call_obtains_with_credentials_and_every_call_carries_the_token() {
@@ -151,11 +179,8 @@ async fn a_thousand_callers_in_the_window_share_one_background_refresh() {
         .expect(1)
         .mount(&server)
         .await;
-    let (client, clock) = client(&server, 3);
+    let (client, _clock) = client_in_refresh_window(&server).await;
     let m = client.token_manager();
-    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
-        .await
-        .unwrap();
     assert_eq!(m.info().state, TokenState::Expiring);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..1000 {
@@ -187,11 +212,8 @@ async fn during_a_renewal_callers_take_no_lock() {
         .respond_with(token_json(T2).set_delay(Duration::from_secs(60)))
         .mount(&server)
         .await;
-    let (client, clock) = client(&server, 3);
+    let (client, _clock) = client_in_refresh_window(&server).await;
     let m = client.token_manager();
-    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
-        .await
-        .unwrap();
     // Past the soft point: starts the background refresh, returns T1.
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
 
@@ -222,11 +244,8 @@ async fn during_a_renewal_the_copy_stops_at_the_hard_point() {
         .expect(1)
         .mount(&server)
         .await;
-    let (client, clock) = client(&server, 3);
+    let (client, clock) = client_in_refresh_window(&server).await;
     let m = client.token_manager();
-    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
-        .await
-        .unwrap();
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
     // 20 s left: past the 30 s hard point, the refresh still in flight.
@@ -847,25 +866,13 @@ async fn no_thread_serves_a_dropped_token_from_its_copy() {
     let (client, clock) = client(&server, 3);
     let m = client.token_manager().clone();
     m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
-    let on_every_thread = |want: &'static str| {
-        let m = m.clone();
-        async move {
-            let mut tasks = tokio::task::JoinSet::new();
-            for _ in 0..200 {
-                let m = m.clone();
-                tasks.spawn(async move { m.token().await.unwrap() });
-            }
-            while let Some(t) = tasks.join_next().await {
-                assert_eq!(t.unwrap().secret().expose_secret(), want);
-            }
-        }
-    };
-    on_every_thread(T1).await;
+    let all = |tokens: Vec<String>, want: &str| tokens.iter().all(|t| t == want);
+    assert!(all(tokens_on_every_thread(&m).await, T1));
     let g = m.token().await.unwrap().generation();
     assert!(m.invalidate(g));
-    on_every_thread(T2).await;
+    assert!(all(tokens_on_every_thread(&m).await, T2));
     m.clear().await.unwrap();
-    on_every_thread(T3).await;
+    assert!(all(tokens_on_every_thread(&m).await, T3));
 }
 
 // The same past the soft point, while a refresh is in flight and the threads'
@@ -879,38 +886,21 @@ async fn during_a_renewal_no_thread_serves_a_dropped_token() {
         .mount(&server)
         .await;
     mount_obtain(&server, T3).await;
-    let (client, clock) = client(&server, 3);
+    let (client, _clock) = client_in_refresh_window(&server).await;
     let m = client.token_manager().clone();
-    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
-        .await
-        .unwrap();
-    let on_every_thread = |not: &'static str| {
-        let m = m.clone();
-        async move {
-            let mut tasks = tokio::task::JoinSet::new();
-            for _ in 0..200 {
-                let m = m.clone();
-                tasks.spawn(async move { m.token().await.unwrap() });
-            }
-            let mut seen = Vec::new();
-            while let Some(t) = tasks.join_next().await {
-                let t = t.unwrap();
-                assert_ne!(t.secret().expose_secret(), not);
-                seen.push(t.secret().expose_secret().to_string());
-            }
-            seen
-        }
-    };
     // All T1 (none is T2 yet: the refresh takes 2 s), from the copies.
-    assert!(on_every_thread(T2).await.iter().all(|t| t == T1));
+    assert!(tokens_on_every_thread(&m).await.iter().all(|t| t == T1));
     assert!(m.is_renewing());
     let g = m.token().await.unwrap().generation();
     assert!(m.invalidate(g));
-    on_every_thread(T1).await;
+    assert!(tokens_on_every_thread(&m).await.iter().all(|t| t != T1));
     let current = m.token().await.unwrap();
     m.clear().await.unwrap();
-    let after = on_every_thread("-").await;
-    assert!(after.iter().all(|t| t != current.secret().expose_secret()));
+    let current = current.secret().expose_secret();
+    assert!(tokens_on_every_thread(&m)
+        .await
+        .iter()
+        .all(|t| t != current));
 }
 
 // A renewal spawned on a runtime that shuts down before running it must not
@@ -924,11 +914,8 @@ async fn a_renewal_dropped_with_its_runtime_does_not_block_the_next() {
         .respond_with(token_json(T2))
         .mount(&server)
         .await;
-    let (client, clock) = client(&server, 3);
+    let (client, _clock) = client_in_refresh_window(&server).await;
     let m = client.token_manager().clone();
-    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
-        .await
-        .unwrap();
     let other = m.clone();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
