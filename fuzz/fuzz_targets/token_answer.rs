@@ -9,10 +9,13 @@
 
 use std::time::Duration;
 
-use amp_client::{TokenData, TokenPolicy};
+use amp_client::TokenPolicy;
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use secrecy::ExposeSecret;
+
+mod common;
+use common::redacted;
 
 /// 9999-12-31T23:59:59Z.
 const MAX_SECS: u64 = 253_402_300_799;
@@ -48,15 +51,3 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
-
-/// `Debug` depends on the token only through its fingerprint: with the
-/// fingerprints swapped, it reads exactly as for any other token.
-fn redacted(t: &TokenData) {
-    let other = TokenData::new("x", t.obtained_at, t.expires_at);
-    let shown = format!("{t:?}").replace(&t.fingerprint(), &other.fingerprint());
-    assert_eq!(
-        shown,
-        format!("{other:?}"),
-        "Debug shows more than the fingerprint"
-    );
-}

@@ -14,6 +14,9 @@ use std::sync::OnceLock;
 use amp_client::{FileStore, TokenData, TokenPolicy, TokenStore};
 use libfuzzer_sys::fuzz_target;
 
+mod common;
+use common::redacted;
+
 struct Env {
     rt: tokio::runtime::Runtime,
     dir: PathBuf,
@@ -71,15 +74,3 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(back, t, "serialize → parse changed the token");
     }
 });
-
-/// `Debug` depends on the token only through its fingerprint: with the
-/// fingerprints swapped, it reads exactly as for any other token.
-fn redacted(t: &TokenData) {
-    let other = TokenData::new("x", t.obtained_at, t.expires_at);
-    let shown = format!("{t:?}").replace(&t.fingerprint(), &other.fingerprint());
-    assert_eq!(
-        shown,
-        format!("{other:?}"),
-        "Debug shows more than the fingerprint"
-    );
-}
