@@ -530,8 +530,7 @@ impl TokenManager {
             let result = task_inner.renew(kind).await;
             {
                 let mut f = lock(&task_inner.flight);
-                f.running = None;
-                task_inner.renewing.store(false, Ordering::Release);
+                task_inner.end_flight(&mut f);
                 match &result {
                     Ok(_) => f.next_background = None,
                     Err(e) => {
@@ -566,14 +565,18 @@ struct FlightGuard {
 impl Drop for FlightGuard {
     fn drop(&mut self) {
         if self.armed {
-            let mut f = lock(&self.inner.flight);
-            f.running = None;
-            self.inner.renewing.store(false, Ordering::Release);
+            self.inner.end_flight(&mut lock(&self.inner.flight));
         }
     }
 }
 
 impl Inner {
+    /// Marks the renewal in flight as over; `f` is the flight's lock, held.
+    fn end_flight(&self, f: &mut Flight) {
+        f.running = None;
+        self.renewing.store(false, Ordering::Release);
+    }
+
     /// Makes `data` the current token.
     fn install(&self, data: TokenData, how: &'static str) -> AccessToken {
         let jitter_us = u64::try_from(self.policy.refresh_jitter.as_micros()).unwrap_or(u64::MAX);
