@@ -143,6 +143,61 @@ impl AmpClient {
         self.call(method, path, body.as_ref()).await
     }
 
+    /// `GET path`, decoded into `T`: the verb helpers (`get`, `post`,
+    /// `post_empty`, `put`, `put_empty`, `delete`) are [`call`](Self::call)
+    /// with the method written out, so an endpoint method reads
+    /// `self.client.get(&path).await`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// let assets: Vec<amp_client::model::Asset> = client.get("assets/").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(Method::GET, path, NO_BODY).await
+    }
+
+    /// `POST path` with `body` as JSON, decoded into `T`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// let body = serde_json::json!({"name": "Alice", "is_company": false});
+    /// let user: amp_client::model::RegisteredUser = client.post("registered_users/add", &body).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &(impl Serialize + ?Sized),
+    ) -> Result<T> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `POST path` without a body, decoded into `T`.
+    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(Method::POST, path, NO_BODY).await
+    }
+
+    /// `PUT path` with `body` as JSON, decoded into `T`.
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &(impl Serialize + ?Sized),
+    ) -> Result<T> {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    /// `PUT path` without a body (AMP's lock, unlock, add and remove calls),
+    /// decoded into `T`.
+    pub async fn put_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(Method::PUT, path, NO_BODY).await
+    }
+
+    /// `DELETE path`, decoded into `T` (`()` for AMP's empty 204 answers).
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(Method::DELETE, path, NO_BODY).await
+    }
+
     /// The one request path: an authenticated call decoded into `T`.
     ///
     /// Takes a valid token (renewing it if needed), sends with retries, and
@@ -179,6 +234,9 @@ impl AmpClient {
         decode(&req, answer)
     }
 }
+
+/// No body, typed: lets the verb helpers pass `None` without a turbofish.
+const NO_BODY: Option<&()> = None;
 
 fn build<'a, B: Serialize + ?Sized>(
     method: Method,

@@ -1,7 +1,5 @@
 //! Assets: `client.assets()` (amp-api.md §3.1, §3.2).
 
-use reqwest::Method;
-
 use crate::api::segment;
 use crate::client::AmpClient;
 use crate::error::Result;
@@ -43,7 +41,7 @@ impl Assets<'_> {
         rest: &str,
     ) -> Result<T> {
         let path = under(asset_uuid, rest)?;
-        self.client.call::<_, ()>(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// Every asset (`GET /assets/`).
@@ -55,9 +53,7 @@ impl Assets<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self) -> Result<Vec<Asset>> {
-        self.client
-            .call::<_, ()>(Method::GET, "assets/", None)
-            .await
+        self.client.get("assets/").await
     }
 
     /// One asset (`GET /assets/{uuid}`).
@@ -99,7 +95,7 @@ impl Assets<'_> {
     /// ```
     pub async fn lock(&self, asset_uuid: &str) -> Result<Lenient<Asset>> {
         let path = under(asset_uuid, "lock")?;
-        self.client.call::<_, ()>(Method::PUT, &path, None).await
+        self.client.put_empty(&path).await
     }
 
     /// Unlocks the asset (`PUT /assets/{uuid}/unlock`, 0.1.4); the answer as
@@ -112,7 +108,7 @@ impl Assets<'_> {
     /// ```
     pub async fn unlock(&self, asset_uuid: &str) -> Result<Lenient<Asset>> {
         let path = under(asset_uuid, "unlock")?;
-        self.client.call::<_, ()>(Method::PUT, &path, None).await
+        self.client.put_empty(&path).await
     }
 
     /// The asset's memo (`GET /assets/{uuid}/memo`): a bare JSON string, or
@@ -139,7 +135,7 @@ impl Assets<'_> {
     /// ```
     pub async fn set_memo(&self, asset_uuid: &str, memo: &str) -> Result<Lenient<Memo>> {
         let path = under(asset_uuid, "memo/set")?;
-        self.client.call(Method::POST, &path, Some(memo)).await
+        self.client.post(&path, memo).await
     }
 
     /// Who holds the asset (`GET /assets/{uuid}/ownerships`).
@@ -204,7 +200,7 @@ impl Assets<'_> {
         if !query.is_empty() {
             path = format!("{path}?{query}");
         }
-        self.client.call::<_, ()>(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// The asset's assignments (`GET /assets/{uuid}/assignments`).

@@ -1,7 +1,5 @@
 //! Categories: `client.categories()` (amp-api.md §3.4).
 
-use reqwest::Method;
-
 use crate::api::segment;
 use crate::client::AmpClient;
 use crate::error::Result;
@@ -46,9 +44,7 @@ impl Categories<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self) -> Result<Vec<Category>> {
-        self.client
-            .call::<_, ()>(Method::GET, "categories/", None)
-            .await
+        self.client.get("categories/").await
     }
 
     /// One category (`GET /categories/{id}`).
@@ -61,7 +57,7 @@ impl Categories<'_> {
     /// ```
     pub async fn get(&self, id: i64) -> Result<Category> {
         let path = format!("categories/{id}");
-        self.client.call::<_, ()>(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// Creates a category (`POST /categories/add` with `{"name", "description"}`);
@@ -75,9 +71,7 @@ impl Categories<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn add(&self, category: &NewCategory) -> Result<Category> {
-        self.client
-            .call(Method::POST, "categories/add", Some(category))
-            .await
+        self.client.post("categories/add", category).await
     }
 
     /// Changes a category (`PUT /categories/{id}/edit`); only the fields that
@@ -92,7 +86,7 @@ impl Categories<'_> {
     /// ```
     pub async fn edit(&self, id: i64, edit: &CategoryEdit) -> Result<Category> {
         let path = format!("categories/{id}/edit");
-        self.client.call(Method::PUT, &path, Some(edit)).await
+        self.client.put(&path, edit).await
     }
 
     /// Deletes a category (`DELETE /categories/{id}/delete`; 204).
@@ -104,7 +98,7 @@ impl Categories<'_> {
     /// ```
     pub async fn delete(&self, id: i64) -> Result<()> {
         let path = format!("categories/{id}/delete");
-        self.client.call::<_, ()>(Method::DELETE, &path, None).await
+        self.client.delete(&path).await
     }
 
     /// Puts a registered user into the category
@@ -165,6 +159,6 @@ impl Categories<'_> {
 
     /// A `PUT` without a body: the membership routes.
     async fn put(&self, path: String) -> Result<Lenient<Category>> {
-        self.client.call::<_, ()>(Method::PUT, &path, None).await
+        self.client.put_empty(&path).await
     }
 }

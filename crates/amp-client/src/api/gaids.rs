@@ -1,6 +1,5 @@
 //! GAIDs: `client.gaids()` (amp-api.md §3.5).
 
-use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::api::segment;
@@ -34,7 +33,7 @@ impl Gaids<'_> {
     /// `GET /gaids/{gaid}/{what}`, the GAID checked as one path segment.
     async fn get<T: DeserializeOwned>(&self, gaid: &str, what: &str) -> Result<T> {
         let path = format!("gaids/{}/{what}", segment(gaid)?);
-        self.client.call::<_, ()>(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// Whether AMP accepts the GAID (`GET /gaids/{gaid}/validate`).

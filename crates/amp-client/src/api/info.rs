@@ -33,6 +33,6 @@ impl AmpClient {
     /// # Ok(()) }
     /// ```
     pub async fn changelog(&self) -> Result<BTreeMap<String, String>> {
-        self.call::<_, ()>(Method::GET, "changelog", None).await
+        self.get("changelog").await
     }
 }

@@ -1,7 +1,5 @@
 //! Managers: `client.managers()` (0.1.5, amp-api.md §3.6).
 
-use reqwest::Method;
-
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::Manager;
@@ -37,9 +35,7 @@ impl Managers<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self) -> Result<Vec<Manager>> {
-        self.client
-            .call::<_, ()>(Method::GET, "managers/", None)
-            .await
+        self.client.get("managers/").await
     }
 
     /// One manager (`GET /managers/{id}`).
@@ -52,7 +48,7 @@ impl Managers<'_> {
     /// ```
     pub async fn get(&self, id: i64) -> Result<Manager> {
         let path = format!("managers/{id}");
-        self.client.call::<_, ()>(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// The manager the client is logged in as (`GET /managers/me`). Only a
@@ -66,8 +62,6 @@ impl Managers<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn me(&self) -> Result<Manager> {
-        self.client
-            .call::<_, ()>(Method::GET, "managers/me", None)
-            .await
+        self.client.get("managers/me").await
     }
 }

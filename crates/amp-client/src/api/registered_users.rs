@@ -1,6 +1,5 @@
 //! Registered users: `client.registered_users()` (amp-api.md §3.3).
 
-use reqwest::Method;
 use serde_json::json;
 
 use crate::client::AmpClient;
@@ -44,9 +43,7 @@ impl RegisteredUsers<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self) -> Result<Vec<RegisteredUser>> {
-        self.client
-            .call::<_, ()>(Method::GET, "registered_users/", None)
-            .await
+        self.client.get("registered_users/").await
     }
 
     /// One registered user (`GET /registered_users/{id}`).
@@ -59,7 +56,7 @@ impl RegisteredUsers<'_> {
     /// ```
     pub async fn get(&self, id: i64) -> Result<RegisteredUser> {
         let path = format!("registered_users/{id}");
-        self.client.call::<_, ()>(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// Registers a user (`POST /registered_users/add` with
@@ -74,9 +71,7 @@ impl RegisteredUsers<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn add(&self, user: &NewRegisteredUser) -> Result<RegisteredUser> {
-        self.client
-            .call(Method::POST, "registered_users/add", Some(user))
-            .await
+        self.client.post("registered_users/add", user).await
     }
 
     /// Renames a user (`PUT /registered_users/{id}/edit` with `{"name"}`).
@@ -90,7 +85,7 @@ impl RegisteredUsers<'_> {
     pub async fn edit(&self, id: i64, name: &str) -> Result<RegisteredUser> {
         let path = format!("registered_users/{id}/edit");
         let body = json!({ "name": name });
-        self.client.call(Method::PUT, &path, Some(&body)).await
+        self.client.put(&path, &body).await
     }
 
     /// Deletes a user (`DELETE /registered_users/{id}/delete`; AMP answers 204).
@@ -102,7 +97,7 @@ impl RegisteredUsers<'_> {
     /// ```
     pub async fn delete(&self, id: i64) -> Result<()> {
         let path = format!("registered_users/{id}/delete");
-        self.client.call::<_, ()>(Method::DELETE, &path, None).await
+        self.client.delete(&path).await
     }
 
     /// What the user was assigned, was sent and holds
@@ -121,7 +116,7 @@ impl RegisteredUsers<'_> {
     /// ```
     pub async fn summary(&self, id: i64) -> Result<Vec<RegisteredUserSummary>> {
         let path = format!("registered_users/{id}/summary");
-        let answer: OneOrMany<_> = self.client.call::<_, ()>(Method::GET, &path, None).await?;
+        let answer: OneOrMany<_> = self.client.get(&path).await?;
         Ok(answer.into_vec())
     }
 
@@ -137,7 +132,7 @@ impl RegisteredUsers<'_> {
     /// ```
     pub async fn gaids(&self, id: i64) -> Result<Vec<UserGaid>> {
         let path = format!("registered_users/{id}/gaids");
-        self.client.call::<_, ()>(Method::GET, &path, None).await
+        self.client.get(&path).await
     }
 
     /// Adds a GAID to the user (`POST /registered_users/{id}/gaids/add`).
@@ -154,7 +149,7 @@ impl RegisteredUsers<'_> {
     pub async fn add_gaid(&self, id: i64, gaid: &str) -> Result<Lenient<RegisteredUser>> {
         let path = format!("registered_users/{id}/gaids/add");
         let body = json!({ "GAID": gaid });
-        self.client.call(Method::POST, &path, Some(&body)).await
+        self.client.post(&path, &body).await
     }
 
     /// Makes one of the user's GAIDs the default
@@ -169,6 +164,6 @@ impl RegisteredUsers<'_> {
     pub async fn set_default_gaid(&self, id: i64, gaid: &str) -> Result<Lenient<RegisteredUser>> {
         let path = format!("registered_users/{id}/gaids/set-default");
         let body = json!({ "GAID": gaid });
-        self.client.call(Method::POST, &path, Some(&body)).await
+        self.client.post(&path, &body).await
     }
 }
