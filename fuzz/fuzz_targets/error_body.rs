@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let message = amp_client::wire::parse_error_body(data);
+    let message = amp_client::__private::parse_error_body(data);
     // 300 bytes, then at most a 3-byte "…".
     assert!(message.len() <= 303, "{} bytes", message.len());
     assert_eq!(message.trim_start(), message);

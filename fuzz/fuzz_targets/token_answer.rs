@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let lifetime = Duration::from_secs(u64_at(data, 8));
     let body = data.get(16..).unwrap_or(&[]);
     let now = DateTime::<Utc>::from_timestamp(now_secs as i64, 0).unwrap();
-    match amp_client::wire::parse_token_answer(body, now, lifetime) {
+    match amp_client::__private::parse_token_answer(body, now, lifetime) {
         Ok(t) => {
             let token = t.token().expose_secret();
             assert!(!token.is_empty());

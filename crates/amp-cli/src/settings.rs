@@ -48,8 +48,8 @@ impl Overrides {
 
 /// Every variable the command reads, for [`check_env_encoding`].
 const VARIABLES: &[&str] = &[
-    "AMP_USERNAME",
-    "AMP_PASSWORD",
+    amp_client::USERNAME_VAR,
+    amp_client::PASSWORD_VAR,
     vars::BASE_URL,
     vars::MAX_ATTEMPTS,
     vars::BASE_DELAY_MS,
@@ -121,7 +121,7 @@ fn default_store(config: &Config) -> Arc<dyn TokenStore> {
     let username = config.credentials().map_or("", |c| c.username());
     let path = default_store_path(&cache, config.base_url().as_str(), username);
     let spec = StoreSpec::File(path);
-    match amp_client::auth::store::open(&spec, config) {
+    match amp_client::open_store(&spec, config) {
         Ok(store) => {
             tracing::debug!(store = %spec, "default token store");
             store
@@ -134,11 +134,11 @@ fn default_store(config: &Config) -> Arc<dyn TokenStore> {
 }
 
 /// `<cache>/amp/token-<16 hex>.json`, the hex naming the base URL and the
-/// user ([`amp_client::auth::store::account_id`], also the Redis key).
+/// user ([`amp_client::account_id`], also the Redis key).
 pub fn default_store_path(cache: &Path, base_url: &str, username: &str) -> PathBuf {
     cache.join("amp").join(format!(
         "token-{}.json",
-        amp_client::auth::store::account_id(base_url, username)
+        amp_client::account_id(base_url, username)
     ))
 }
 

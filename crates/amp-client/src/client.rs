@@ -9,11 +9,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::auth::manager::TokenManager;
+use crate::auth::secrets::Secrets;
 use crate::auth::store::TokenStore;
 use crate::auth::token::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::transport::{Answer, Counters, Op, Request, Transport};
+use crate::stats::Counters;
+use crate::transport::{Answer, Op, Request, Transport};
 
 /// A client of the AMP API that manages its own authentication.
 ///
@@ -73,14 +75,24 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<AmpClient> {
+        let mut config = self.config;
         let store = match self.store {
             Some(s) => s,
-            None => crate::auth::store::open(self.config.token_store(), &self.config)?,
+            None => crate::auth::store::open(config.token_store(), &config)?,
         };
+        // The credentials move to the client's one home for secrets: the
+        // config the client keeps holds none (a password change replaces
+        // them there, and nowhere else holds an old copy).
+        let secrets = Arc::new(Secrets::new(config.take_credentials()));
         let counters = Arc::new(Counters::default());
-        let transport = Arc::new(Transport::new(self.config.clone(), Arc::clone(&counters))?);
+        let transport = Arc::new(Transport::new(
+            config.clone(),
+            Arc::clone(&counters),
+            Arc::clone(&secrets),
+        )?);
         let manager = TokenManager::new(
-            &self.config,
+            &config,
+            secrets,
             Arc::clone(&transport),
             counters,
             self.clock,
@@ -112,7 +124,8 @@ impl AmpClient {
         AmpClient::new(Config::from_env()?)
     }
 
-    /// The configuration.
+    /// The configuration. Its credentials are not kept here: the client
+    /// holds them with its token, so [`Config::credentials`] is `None`.
     pub fn config(&self) -> &Config {
         self.inner.transport.config()
     }
@@ -201,10 +214,10 @@ impl AmpClient {
     /// The one request path: an authenticated call decoded into `T`.
     ///
     /// Takes a valid token (renewing it if needed), sends with retries, and
-    /// when the server answers 401 (or a 403 about the token) drops that
-    /// token if it is still current, obtains another, and replays the call
-    /// once. Answers 204 or with an empty body decode as JSON `null`, so `()`
-    /// and `Option<_>` work for them.
+    /// when the server answers 401 (or a 403 with one of DRF's
+    /// authentication messages) drops that token if it is still current,
+    /// obtains another, and replays the call once. Answers 204 or with an
+    /// empty body decode as JSON `null`, so `()` and `Option<_>` work for them.
     pub async fn call<T, B>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T>
     where
         T: DeserializeOwned,
@@ -213,14 +226,16 @@ impl AmpClient {
         let req = build(method, path, body)?;
         let manager = &self.inner.manager;
         let token = manager.token().await?;
-        let mut answer = self.inner.transport.send(&req, Some(token.data())).await?;
-        if token_rejected(&answer) {
-            manager.invalidate(token.generation());
-            tracing::debug!(operation = %Op::new(&req), status = answer.status.as_u16(), "token rejected; logging in again and replaying once");
-            let token = manager.token().await?;
-            answer = self.inner.transport.send(&req, Some(token.data())).await?;
-        }
-        decode(&req, answer)
+        let answer = match self.inner.transport.send(&req, Some(token.data())).await {
+            Err(e) if token_rejected(&e) => {
+                manager.invalidate(token.generation()).await;
+                tracing::debug!(operation = %Op::new(&req), status = ?e.status(), "token rejected; logging in again and replaying once");
+                let token = manager.token().await?;
+                self.inner.transport.send(&req, Some(token.data())).await?
+            }
+            answer => answer?,
+        };
+        self.decode(&req, answer)
     }
 
     /// A call that needs no token (`info`).
@@ -231,7 +246,24 @@ impl AmpClient {
     ) -> Result<T> {
         let req = build::<()>(method, path, None)?;
         let answer = self.inner.transport.send(&req, None).await?;
-        decode(&req, answer)
+        self.decode(&req, answer)
+    }
+
+    /// The answer as `T`. The request is named only for an error: formatting
+    /// its name for every successful call was a measurable share of the
+    /// client's own cost per request. serde's explanation may quote the
+    /// answer, so it is cleaned like any server text.
+    fn decode<T: DeserializeOwned>(&self, req: &Request<'_>, answer: Answer) -> Result<T> {
+        let empty = answer.body.iter().all(u8::is_ascii_whitespace);
+        let parsed = if answer.status == StatusCode::NO_CONTENT || empty {
+            serde_json::from_value(serde_json::Value::Null)
+        } else {
+            serde_json::from_slice(&answer.body)
+        };
+        parsed.map_err(|e| Error::Decode {
+            operation: req.operation(),
+            reason: self.inner.transport.clean(&format!("unexpected JSON: {e}")),
+        })
     }
 }
 
@@ -254,40 +286,37 @@ fn build<'a, B: Serialize + ?Sized>(
     Ok(req)
 }
 
-/// 401, or a 403 whose message is about authentication (DRF answers 403
-/// "Authentication credentials were not provided." when session auth comes
-/// first). Other 403s are permissions: logging in again would not help and
-/// would turn every forbidden call into a login.
-fn token_rejected(answer: &Answer) -> bool {
-    match answer.status {
-        StatusCode::UNAUTHORIZED => true,
-        StatusCode::FORBIDDEN => {
-            let m = answer.message().to_ascii_lowercase();
-            m.contains("token") || m.contains("credentials") || m.contains("authenticat")
+/// DRF's messages for a request whose token is missing, wrong or expired.
+/// A 403 carrying one of them means the token (not a permission) is the
+/// problem: DRF answers 403 instead of 401 when session authentication
+/// comes first.
+const AUTHENTICATION_MESSAGES: [&str; 3] = [
+    "Authentication credentials were not provided.",
+    "Invalid token.",
+    "Token has expired.",
+];
+
+/// 401, or a 403 with one of DRF's authentication messages. Other 403s are
+/// permissions: logging in again would not help, and would turn every
+/// forbidden call into a login (a permission error that merely mentions a
+/// "reissuance token" must not drop a good token).
+fn token_rejected(e: &Error) -> bool {
+    // The root: a 401 may come after a retried 503.
+    match e.root() {
+        Error::Api {
+            status: StatusCode::UNAUTHORIZED,
+            ..
+        } => true,
+        Error::Api {
+            status: StatusCode::FORBIDDEN,
+            message,
+            ..
+        } => {
+            let m = message.trim().trim_end_matches('.');
+            AUTHENTICATION_MESSAGES
+                .iter()
+                .any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(m))
         }
         _ => false,
     }
-}
-
-/// The answer as `T`. The request is named only for an error: formatting
-/// its name for every successful call was a measurable share of the client's
-/// own cost per request.
-fn decode<T: DeserializeOwned>(req: &Request<'_>, answer: Answer) -> Result<T> {
-    if !answer.status.is_success() {
-        return Err(Error::Api {
-            operation: req.operation(),
-            status: answer.status,
-            message: answer.message(),
-        });
-    }
-    let empty = answer.body.iter().all(u8::is_ascii_whitespace);
-    let parsed = if answer.status == StatusCode::NO_CONTENT || empty {
-        serde_json::from_value(serde_json::Value::Null)
-    } else {
-        serde_json::from_slice(&answer.body)
-    };
-    parsed.map_err(|e| Error::Decode {
-        operation: req.operation(),
-        reason: format!("unexpected JSON: {e}"),
-    })
 }

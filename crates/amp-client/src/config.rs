@@ -221,9 +221,14 @@ pub struct TokenPolicy {
     /// The soft point is moved earlier by a random amount up to this, so many
     /// clients do not refresh in step.
     pub refresh_jitter: Duration,
-    /// After a failed renewal, callers get that failure at once for this long
-    /// instead of starting another renewal each.
+    /// After a failed renewal, callers that must wait for a token get that
+    /// failure at once for this long instead of starting another renewal each.
     pub failure_cooldown: Duration,
+    /// After a renewal ends (success or failure), no background renewal
+    /// starts for this long: a failing server is not asked again on every
+    /// call, and a token that renewal leaves inside the refresh window (a
+    /// server that gives short lives) is not renewed on every call.
+    pub background_cooldown: Duration,
 }
 
 impl Default for TokenPolicy {
@@ -234,6 +239,7 @@ impl Default for TokenPolicy {
             hard_before: Duration::from_secs(30),
             refresh_jitter: Duration::from_secs(30),
             failure_cooldown: Duration::from_secs(1),
+            background_cooldown: Duration::from_secs(5),
         }
     }
 }
@@ -321,9 +327,15 @@ impl Config {
         &self.base_url
     }
 
-    /// The credentials, if any were given.
+    /// The credentials, if any were given. An [`AmpClient`](crate::AmpClient)
+    /// takes them out of its copy of the config (see [`AmpClient::config`](crate::AmpClient::config)).
     pub fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
+    }
+
+    /// Moves the credentials out, leaving none.
+    pub(crate) fn take_credentials(&mut self) -> Option<Credentials> {
+        self.credentials.take()
     }
 
     /// The retry settings.
@@ -495,6 +507,7 @@ impl ConfigBuilder {
             t.hard_before,
             t.refresh_jitter,
             t.failure_cooldown,
+            t.background_cooldown,
         ];
         if spans.iter().any(|d| *d > CENTURY) {
             return Err(Error::config(

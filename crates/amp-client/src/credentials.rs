@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::error::{Error, Result};
 
@@ -66,44 +66,6 @@ impl Credentials {
     pub fn password(&self) -> &SecretString {
         &self.password
     }
-
-    /// Replaces every occurrence of the password in `text` by `[REDACTED]`:
-    /// servers sometimes echo a request back in an error. Both the plain and
-    /// the JSON-escaped form are found (an echoed request body holds the
-    /// latter), and a message cut short (ending in `…`) loses a trailing
-    /// start of the password too.
-    pub(crate) fn scrub(&self, text: &str) -> String {
-        let pw = self.password.expose_secret();
-        if pw.is_empty() {
-            return text.to_string();
-        }
-        let escaped = serde_json::to_string(pw)
-            .ok()
-            .map(|q| q[1..q.len() - 1].to_string())
-            .filter(|e| e != pw);
-        let forms: Vec<&str> = std::iter::once(pw).chain(escaped.as_deref()).collect();
-        let mut out = text.to_string();
-        for form in &forms {
-            if out.contains(form) {
-                out = out.replace(form, "[REDACTED]");
-            }
-        }
-        if let Some(kept) = out.strip_suffix('…') {
-            let cut = forms
-                .iter()
-                .flat_map(|form| {
-                    (1..form.len())
-                        .rev()
-                        .filter(|k| form.is_char_boundary(*k))
-                        .find(|k| kept.ends_with(&form[..*k]))
-                })
-                .max();
-            if let Some(k) = cut {
-                out = format!("{}[REDACTED]…", &kept[..kept.len() - k]);
-            }
-        }
-        out
-    }
 }
 
 impl fmt::Debug for Credentials {
@@ -118,6 +80,7 @@ impl fmt::Debug for Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -153,27 +116,5 @@ mod tests {
         let d = format!("{c:?} {c:#?}");
         assert!(!d.contains("s3cr3t-pw"));
         assert!(d.contains("REDACTED"));
-    }
-
-    #[test]
-    fn scrub_finds_escaped_and_cut_forms() {
-        let c = Credentials::new("someone", r#"pa"ss\word"#);
-        assert_eq!(
-            c.scrub(r#"body {"password": "pa\"ss\\word"}"#),
-            r#"body {"password": "[REDACTED]"}"#
-        );
-        let c = Credentials::new("someone", "s3cr3t-pw");
-        assert_eq!(c.scrub("echo: s3cr…"), "echo: [REDACTED]…");
-        assert_eq!(c.scrub("plain text…"), "plain text…");
-    }
-
-    #[test]
-    fn scrub_removes_the_password() {
-        let c = Credentials::new("someone", "s3cr3t-pw");
-        assert_eq!(
-            c.scrub("bad password s3cr3t-pw!"),
-            "bad password [REDACTED]!"
-        );
-        assert_eq!(c.scrub("nothing here"), "nothing here");
     }
 }

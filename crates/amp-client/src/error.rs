@@ -65,18 +65,23 @@ pub enum Error {
         message: String,
     },
 
-    /// The server asked us to wait (429, or 503 with `Retry-After`) longer than the
-    /// configured maximum delay, or the last attempt was rate limited.
-    #[error("{operation}: rate limited by the server{}", fmt_retry_after(*.retry_after))]
+    /// The server asked us to wait: a 429 (rate limited), or a 503 whose
+    /// `Retry-After` is longer than the configured maximum delay; or an
+    /// earlier 429 paused this client for longer than that. `status` says
+    /// which (a 503 stays a 503).
+    #[error("{operation}: {}{}", waiting_reason(*.status), fmt_retry_after(*.retry_after))]
     RateLimited {
         /// What was being done.
         operation: String,
+        /// 429, or 503.
+        status: StatusCode,
         /// How long the server asked us to wait, when it said.
         retry_after: Option<Duration>,
     },
 
-    /// One attempt took longer than the request timeout.
-    #[error("{operation}: no answer within {timeout:?}")]
+    /// One attempt took longer than the request timeout (or a renewal of
+    /// the token longer than its deadline).
+    #[error("{operation}: timed out after {}", human(*.timeout))]
     Timeout {
         /// What was being done.
         operation: String,
@@ -117,6 +122,11 @@ pub enum Error {
     },
 
     /// Every attempt failed; `last` is the failure of the final attempt.
+    ///
+    /// Told apart from [`RetryBudgetExhausted`](Self::RetryBudgetExhausted):
+    /// here this request used all its attempts; there the client stopped
+    /// retrying early because many of its requests have been failing (an
+    /// outage, where more retries would only add load).
     #[error("{operation} failed after {attempts} attempt{}: {last}", if *.attempts == 1 { "" } else { "s" })]
     RetriesExhausted {
         /// What was being done.
@@ -128,9 +138,10 @@ pub enum Error {
         last: Box<Error>,
     },
 
-    /// Retrying was stopped because too many requests of this client have been
-    /// failing lately (the retry budget is spent): a storm of retries would only
-    /// deepen an outage.
+    /// Retrying was stopped before the attempts ran out, because too many
+    /// requests of this client have been failing lately (the retry budget is
+    /// spent): a storm of retries would only deepen an outage. `attempts` is
+    /// how many were made.
     #[error("{operation}: not retried, the retry budget is spent after {attempts} attempt{}: {last}", if *.attempts == 1 { "" } else { "s" })]
     RetryBudgetExhausted {
         /// What was being done.
@@ -152,7 +163,7 @@ pub enum Error {
     },
 
     /// Waiting for a token took longer than this caller's limit.
-    #[error("no token within {waited:?}: the login is still running")]
+    #[error("no token within {}: the login is still running", human(*.waited))]
     TokenWaitTimeout {
         /// How long this caller waited.
         waited: Duration,
@@ -167,8 +178,9 @@ pub enum Error {
         reason: String,
     },
 
-    /// A request body could not be serialized, or an answer could not be turned
-    /// into the requested type.
+    /// The request body given by the caller could not be serialized to JSON
+    /// (a map with non-string keys, a failing `Serialize` impl …). Nothing
+    /// was sent. An answer that cannot be decoded is [`Decode`](Self::Decode).
     #[error("{operation}: {reason}")]
     Json {
         /// What was being done.
@@ -193,8 +205,29 @@ pub enum Error {
 
 fn fmt_retry_after(retry_after: Option<Duration>) -> String {
     match retry_after {
-        Some(d) => format!("; retry after {}s", d.as_secs_f64()),
+        Some(d) => format!("; retry after {}", human(d)),
         None => String::new(),
+    }
+}
+
+fn waiting_reason(status: StatusCode) -> String {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        "rate limited by the server (HTTP 429)".to_string()
+    } else {
+        format!("the server asks to wait (HTTP {status})")
+    }
+}
+
+/// A duration as people write it, in the one unit log searches expect:
+/// `250 ms` below a second, else seconds (`1 s`, `1.5 s`, `120 s`).
+pub(crate) fn human(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{} s", d.as_secs_f64())
     }
 }
 
@@ -231,8 +264,9 @@ impl Error {
     /// The HTTP status of the answer that decided the outcome, if there was one.
     pub fn status(&self) -> Option<StatusCode> {
         match self.root() {
-            Error::Api { status, .. } | Error::CredentialsRefused { status, .. } => Some(*status),
-            Error::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            Error::Api { status, .. }
+            | Error::CredentialsRefused { status, .. }
+            | Error::RateLimited { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -245,7 +279,8 @@ impl Error {
         )
     }
 
-    /// True when the server rate limited us.
+    /// True when the server asked us to wait: a 429, or a 503 whose
+    /// `Retry-After` was beyond the maximum delay ([`Error::RateLimited`]).
     pub fn is_rate_limited(&self) -> bool {
         matches!(self.root(), Error::RateLimited { .. })
     }
@@ -282,11 +317,11 @@ impl Error {
         matches!(self.root(), Error::Transport { .. })
     }
 
-    /// True when the server's answer was malformed.
+    /// True when the server's answer was malformed (or too large to read).
     pub fn is_decode(&self) -> bool {
         matches!(
             self.root(),
-            Error::Decode { .. } | Error::Json { .. } | Error::BodyTooLarge { .. }
+            Error::Decode { .. } | Error::BodyTooLarge { .. }
         )
     }
 
@@ -302,5 +337,42 @@ impl Error {
             operation: operation.to_string(),
             reason: reason.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(human(Duration::from_secs(1)), "1 s");
+        assert_eq!(human(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(human(Duration::from_millis(250)), "250 ms");
+        assert_eq!(human(Duration::from_secs(120)), "120 s");
+        assert_eq!(human(Duration::ZERO), "0 ms");
+    }
+
+    #[test]
+    fn a_timeout_says_timed_out() {
+        let e = Error::Timeout {
+            operation: "GET /assets/".to_string(),
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(e.to_string(), "GET /assets/: timed out after 1 s");
+        assert!(e.is_timeout());
+    }
+
+    #[test]
+    fn a_long_503_stays_a_503() {
+        let e = Error::RateLimited {
+            operation: "GET /assets/".to_string(),
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: Some(Duration::from_secs(3600)),
+        };
+        assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+        assert!(e.to_string().contains("HTTP 503"), "{e}");
+        assert!(e.to_string().contains("retry after 3600 s"), "{e}");
     }
 }

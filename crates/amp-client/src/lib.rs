@@ -40,27 +40,39 @@
 //! and [`Error`] for what can go wrong.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod api;
-pub mod auth;
+mod auth;
 mod client;
 pub mod config;
 mod credentials;
 mod error;
 pub mod model;
 pub mod retry;
+mod stats;
 mod transport;
-pub mod wire;
+mod wire;
 
-pub use auth::manager::{AccessToken, Stats, TokenManager};
+pub use auth::manager::{AccessToken, Renewal, Renewed, TokenManager};
 #[cfg(feature = "redis")]
 pub use auth::store::RedisStore;
-pub use auth::store::{FileStore, MemoryStore, RenewalGuard, TokenStore};
+pub use auth::store::{
+    account_id, open as open_store, BoxFuture, FileStore, MemoryStore, RenewalGuard, TokenStore,
+};
 pub use auth::token::{
     Clock, ManualClock, SystemClock, TokenData, TokenInfo, TokenState, TokioClock,
 };
 pub use client::{AmpClient, ClientBuilder};
 pub use config::{Config, ConfigBuilder, RetryConfig, StoreSpec, TokenPolicy};
-pub use credentials::Credentials;
+pub use credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 pub use error::{Error, Result};
 pub use reqwest::{Method, StatusCode};
+pub use stats::Stats;
+
+/// Not public API: the parsers, for the fuzz targets and the property tests.
+/// May change or go at any time.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::wire::{parse_error_body, parse_token_answer};
+}

@@ -173,6 +173,29 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The wait an answer asks for: its `Retry-After` header (`value`), read
+/// only on 429 and 503, the statuses that define it. Pure: the caller decides
+/// what the wait means (sleep, pause the client, give up).
+///
+/// ```
+/// use amp_client::retry::retry_after_of;
+/// use reqwest::StatusCode;
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::now();
+/// assert_eq!(retry_after_of(StatusCode::TOO_MANY_REQUESTS, Some("3"), now), Some(Duration::from_secs(3)));
+/// assert_eq!(retry_after_of(StatusCode::INTERNAL_SERVER_ERROR, Some("3"), now), None);
+/// ```
+pub fn retry_after_of(
+    status: StatusCode,
+    value: Option<&str>,
+    now: SystemTime,
+) -> Option<Duration> {
+    match status.as_u16() {
+        429 | 503 => parse_retry_after(value?, now),
+        _ => None,
+    }
+}
+
 /// A retry budget shared by all requests of one client: a token bucket from
 /// which each retry takes and each success gives back a little. While an
 /// outage lasts, the bucket empties and requests fail after their first

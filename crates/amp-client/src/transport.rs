@@ -1,9 +1,16 @@
 //! One request end to end: URL, headers, per-attempt timeout, bounded body,
 //! retries with backoff and `Retry-After`, the shared retry budget and the
 //! shared rate-limit pause. Tokens are handled a level up, in
-//! [`AmpClient`](crate::AmpClient); this layer only puts on the wire the token it is given.
+//! [`AmpClient`](crate::AmpClient); this layer only puts on the wire the
+//! token it is given.
+//!
+//! It is also the one place where an answer with an error status becomes an
+//! [`Error`]: the server's text is summarised and scrubbed of every secret
+//! the client holds there ([`Secrets::scrub`]), before any log or error
+//! sees it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{
@@ -11,15 +18,18 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
+use zeroize::Zeroizing;
 
+use crate::auth::secrets::Secrets;
 use crate::auth::token::TokenData;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::retry::{self, Decision, Failure, Idempotency, RetryBudget, Stop};
+use crate::stats::Counters;
 use crate::wire::parse_error_body;
 
 /// A request to send: everything needed to send it again.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Request<'a> {
     pub method: Method,
     /// Relative to the API root, e.g. `assets/` or `user/obtain_token`.
@@ -27,6 +37,9 @@ pub(crate) struct Request<'a> {
     /// A JSON body, already serialized (cheap to clone for a replay).
     pub body: Option<bytes::Bytes>,
     pub idempotency: Idempotency,
+    /// The answer holds a secret (a token): its body is read into a buffer
+    /// that is wiped when dropped.
+    pub sensitive: bool,
 }
 
 impl<'a> Request<'a> {
@@ -37,6 +50,7 @@ impl<'a> Request<'a> {
             path: path.trim_start_matches('/'),
             body: None,
             idempotency,
+            sensitive: false,
         }
     }
 
@@ -51,9 +65,27 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// Marks the answer as holding a secret (the auth calls).
+    pub fn sensitive(mut self) -> Request<'a> {
+        self.sensitive = true;
+        self
+    }
+
     /// `GET /assets/`: how the request is named in errors and logs.
     pub fn operation(&self) -> String {
         format!("{} /{}", self.method, self.path)
+    }
+}
+
+impl std::fmt::Debug for Request<'_> {
+    /// The body may hold the password (a login): only its length is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("body_bytes", &self.body.as_ref().map(bytes::Bytes::len))
+            .field("idempotency", &self.idempotency)
+            .finish()
     }
 }
 
@@ -83,73 +115,27 @@ impl std::fmt::Display for Op<'_> {
     }
 }
 
-/// A complete answer whose status is final: success, or an error status
-/// that retrying will not change (the caller interprets it).
-#[derive(Debug)]
+/// A successful (2xx) answer.
 pub(crate) struct Answer {
     pub status: StatusCode,
-    pub headers: HeaderMap,
     pub body: bytes::Bytes,
 }
 
-impl Answer {
-    /// The server's error message, parsed leniently.
-    pub fn message(&self) -> String {
-        let m = parse_error_body(&self.body);
-        if m.is_empty() {
-            self.status
-                .canonical_reason()
-                .unwrap_or("no explanation")
-                .to_string()
-        } else {
-            m
-        }
+impl std::fmt::Debug for Answer {
+    /// The body may hold a token (an auth answer): only its length is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish()
     }
 }
 
-/// Counters shared by the transport and the token manager.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub rate_limited: AtomicU64,
-    pub obtains: AtomicU64,
-    pub refreshes: AtomicU64,
-    pub fallbacks: AtomicU64,
-    pub reauths: AtomicU64,
-    pub store_adoptions: AtomicU64,
-    pub failures: AtomicU64,
-    pub failures_refused: AtomicU64,
-    pub failures_rate_limited: AtomicU64,
-    pub failures_timeout: AtomicU64,
-    pub failures_network: AtomicU64,
-    pub failures_server: AtomicU64,
-    pub failures_other: AtomicU64,
-}
-
-impl Counters {
-    pub fn bump(c: &AtomicU64) {
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Counts a failed renewal under its cause.
-    pub fn failure(&self, e: &Error) {
-        Counters::bump(&self.failures);
-        let by = if e.is_credentials_refused() {
-            &self.failures_refused
-        } else if e.is_rate_limited() {
-            &self.failures_rate_limited
-        } else if e.is_timeout() {
-            &self.failures_timeout
-        } else if e.is_transport() {
-            &self.failures_network
-        } else if e.status().is_some_and(|s| s.is_server_error()) {
-            &self.failures_server
-        } else {
-            &self.failures_other
-        };
-        Counters::bump(by);
-    }
+/// An answer as it came, any status, before it is judged.
+struct Raw {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: bytes::Bytes,
 }
 
 /// Sends requests to one API root.
@@ -157,23 +143,25 @@ impl Counters {
 pub(crate) struct Transport {
     http: reqwest::Client,
     config: Config,
+    secrets: Arc<Secrets>,
     budget: RetryBudget,
     /// Set by a 429 with `Retry-After`: no request of this client leaves before it.
     /// Microseconds after `epoch`; 0 when there is no pause. An atomic, not a
     /// mutex: every request reads it, and reading must not contend.
     not_before: AtomicU64,
     epoch: Instant,
-    pub counters: std::sync::Arc<Counters>,
+    counters: Arc<Counters>,
 }
 
 impl Transport {
-    pub fn new(config: Config, counters: std::sync::Arc<Counters>) -> Result<Transport> {
+    pub fn new(
+        config: Config,
+        counters: Arc<Counters>,
+        secrets: Arc<Secrets>,
+    ) -> Result<Transport> {
         // Headers every request carries belong to the client: reqwest adds
-        // them to each request, where setting them per request cost a map
-        // insertion each time. Both are static: reqwest clones each default
-        // header into every request, and a static value is the only kind
-        // whose clone is not an atomic count shared by every thread
-        // (`ClientBuilder::user_agent` would copy the text into a counted buffer).
+        // them to each request. Both are static, so cloning them into a
+        // request shares nothing between threads.
         let headers = HeaderMap::from_iter([
             (ACCEPT, HeaderValue::from_static("application/json")),
             (
@@ -190,6 +178,7 @@ impl Transport {
         Ok(Transport {
             http,
             config,
+            secrets,
             budget: RetryBudget::new(),
             not_before: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -199,6 +188,11 @@ impl Transport {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// `text` (from the server) scrubbed of every secret the client holds.
+    pub fn clean(&self, text: &str) -> String {
+        self.secrets.scrub(text, None)
     }
 
     /// The URL of `path` under the API root. A path that would leave the
@@ -234,20 +228,18 @@ impl Transport {
         Ok(url)
     }
 
-    /// Sends `req` with retries, authorized by `token` when there is one.
-    /// `Ok` holds a final answer (2xx, or an error status that is not
-    /// retried, such as 400, 401 or 404); `Err` means no usable answer came
-    /// after all the attempts allowed.
+    /// Sends `req` with `token` (if any) until it succeeds, fails for good
+    /// or the attempts run out. Any status outside 2xx is an error: the one
+    /// conversion of an answer into an [`Error`] is here ([`Self::error_of`]).
     pub async fn send(&self, req: &Request<'_>, token: Option<&TokenData>) -> Result<Answer> {
-        // Named only when an error or an enabled log needs it.
         let operation = Op::new(req);
-        // Checked before the first attempt; the first attempt takes this URL,
-        // a retry builds it again (cheaper than a copy for every request).
+        // Built once per request: a path or token that cannot be sent fails
+        // at once instead of being retried.
         let mut first_url = Some(self.url(req.path)?);
-        // The token's header, built once per token and shared by its requests.
         let authorization = match token {
-            Some(token) => Some(token.authorization().ok_or_else(|| {
-                Error::decode(operation.get(), "the token cannot be put in a header")
+            Some(t) => Some(t.authorization().ok_or_else(|| Error::InvalidInput {
+                what: "token".to_string(),
+                reason: "it holds characters that cannot go in a header".to_string(),
             })?),
             None => None,
         };
@@ -255,37 +247,36 @@ impl Transport {
         let mut attempt: u32 = 1;
         let mut spent: u32 = 0;
         loop {
+            // A pause longer than we would ever sleep fails the call at once,
+            // before an attempt or a retry is spent on it.
+            self.wait_out_pause(&operation).await?;
             let url = match first_url.take() {
                 Some(url) => url,
                 None => self.url(req.path)?,
             };
-            let attempted = self
+            let (failure, error) = match self
                 .attempt(req, url, authorization.as_ref(), &operation)
-                .await;
-            let (failure, error) = match attempted {
-                Ok(answer) if !retry::is_retryable_status(answer.status) => {
+                .await
+            {
+                Ok(raw) if raw.status.is_success() => {
                     self.budget.on_success(spent);
-                    return Ok(answer);
+                    return Ok(Answer {
+                        status: raw.status,
+                        body: raw.body,
+                    });
                 }
-                Ok(answer) => {
-                    let retry_after = self.retry_after(&answer);
+                Ok(raw) => {
+                    let retry_after = retry::retry_after_of(
+                        raw.status,
+                        raw.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()),
+                        SystemTime::now(),
+                    );
+                    self.note_answer(raw.status, retry_after);
                     let failure = Failure::Status {
-                        status: answer.status,
+                        status: raw.status,
                         retry_after,
                     };
-                    let error = if answer.status == StatusCode::TOO_MANY_REQUESTS {
-                        Error::RateLimited {
-                            operation: operation.get().to_string(),
-                            retry_after,
-                        }
-                    } else {
-                        Error::Api {
-                            operation: operation.get().to_string(),
-                            status: answer.status,
-                            message: answer.message(),
-                        }
-                    };
-                    (failure, error)
+                    (failure, self.error_of(&operation, &raw, token, retry_after))
                 }
                 Err(pair) => pair,
             };
@@ -324,10 +315,15 @@ impl Transport {
                 }
                 Decision::Stop(Stop::RetryAfterTooLong(wait)) => {
                     tracing::debug!(%operation, attempt, wait_s = wait.as_secs(), "Retry-After beyond the maximum delay; giving up");
+                    let status = match failure {
+                        Failure::Status { status, .. } => status,
+                        _ => StatusCode::TOO_MANY_REQUESTS,
+                    };
                     return Err(wrap(
                         attempt,
                         Error::RateLimited {
                             operation: operation.get().to_string(),
+                            status,
                             retry_after: Some(wait),
                         },
                     ));
@@ -344,52 +340,82 @@ impl Transport {
         }
     }
 
-    /// `Retry-After` of a 429 or 503, which also pauses every request of this client.
-    fn retry_after(&self, answer: &Answer) -> Option<Duration> {
-        if !matches!(answer.status.as_u16(), 429 | 503) {
-            return None;
+    /// The error an answer with an error status stands for. The server's
+    /// text is summarised ([`parse_error_body`]) and scrubbed of the
+    /// password and every token the client holds, `token` (the one this
+    /// request carried) included.
+    fn error_of(
+        &self,
+        operation: &Op<'_>,
+        raw: &Raw,
+        token: Option<&TokenData>,
+        retry_after: Option<Duration>,
+    ) -> Error {
+        if raw.status == StatusCode::TOO_MANY_REQUESTS {
+            return Error::RateLimited {
+                operation: operation.get().to_string(),
+                status: raw.status,
+                retry_after,
+            };
         }
-        if answer.status == StatusCode::TOO_MANY_REQUESTS {
-            Counters::bump(&self.counters.rate_limited);
+        let summary = parse_error_body(&raw.body);
+        let message = if summary.is_empty() {
+            raw.status
+                .canonical_reason()
+                .unwrap_or("no explanation")
+                .to_string()
+        } else {
+            self.secrets.scrub(&summary, token)
+        };
+        Error::Api {
+            operation: operation.get().to_string(),
+            status: raw.status,
+            message,
         }
-        let wait = answer
-            .headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))?;
-        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+    }
+
+    /// Counts a 429, and makes its `Retry-After` pause every request of this client.
+    fn note_answer(&self, status: StatusCode, retry_after: Option<Duration>) {
+        if status != StatusCode::TOO_MANY_REQUESTS {
+            return;
+        }
+        Counters::bump(&self.counters.rate_limited);
+        if let Some(wait) = retry_after {
             let until = Instant::now() + wait.min(Duration::from_secs(24 * 3600));
             let us = u64::try_from((until - self.epoch).as_micros())
                 .unwrap_or(u64::MAX)
                 .max(1);
             self.not_before.fetch_max(us, Ordering::AcqRel);
         }
-        Some(wait)
     }
 
-    /// Waits out a pause set by an earlier 429, or refuses at once when the pause
-    /// is longer than we would ever sleep.
-    async fn respect_pause(&self, operation: &Op<'_>) -> Result<()> {
+    /// How much of a pause set by an earlier 429 is left, if any.
+    fn pause_left(&self) -> Option<Duration> {
         let us = self.not_before.load(Ordering::Acquire);
-        if us != 0 {
-            let until = self.epoch + Duration::from_micros(us);
-            let now = Instant::now();
-            if until > now {
-                let wait = until - now;
-                if wait > self.config.retry().max_delay {
-                    return Err(Error::RateLimited {
-                        operation: operation.get().to_string(),
-                        retry_after: Some(wait),
-                    });
-                }
-                tracing::trace!(
-                    %operation,
-                    wait_ms = wait.as_millis() as u64,
-                    "waiting out a rate limit"
-                );
-                tokio::time::sleep_until(until).await;
-            }
+        if us == 0 {
+            return None;
         }
+        let until = self.epoch + Duration::from_micros(us);
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    /// Waits out a pause set by an earlier 429, or refuses at once when the
+    /// pause is longer than the maximum delay (no attempt, no budget spent).
+    async fn wait_out_pause(&self, operation: &Op<'_>) -> Result<()> {
+        let Some(wait) = self.pause_left() else {
+            return Ok(());
+        };
+        if wait > self.config.retry().max_delay {
+            return Err(Error::RateLimited {
+                operation: operation.get().to_string(),
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after: Some(wait),
+            });
+        }
+        tracing::trace!(%operation, wait_ms = wait.as_millis() as u64, "waiting out a rate limit");
+        tokio::time::sleep(wait).await;
         Ok(())
     }
 
@@ -401,14 +427,11 @@ impl Transport {
         url: Url,
         authorization: Option<&HeaderValue>,
         operation: &Op<'_>,
-    ) -> std::result::Result<Answer, (Failure, Error)> {
-        self.respect_pause(operation)
-            .await
-            .map_err(|e| (Failure::NotSent, e))?;
+    ) -> std::result::Result<Raw, (Failure, Error)> {
         let timeout = self.config.request_timeout();
         // tokio's timeout rather than reqwest's: its timer lives in this
         // future, where reqwest boxes one per request and wraps the body in
-        // another (four allocations per request, in a path that makes few).
+        // another.
         let exchange = self.exchange(req, url, authorization, operation, timeout);
         tokio::time::timeout(timeout, exchange)
             .await
@@ -432,7 +455,7 @@ impl Transport {
         authorization: Option<&HeaderValue>,
         operation: &Op<'_>,
         timeout: Duration,
-    ) -> std::result::Result<Answer, (Failure, Error)> {
+    ) -> std::result::Result<Raw, (Failure, Error)> {
         let mut builder = self.http.request(req.method.clone(), url);
         if let Some(value) = authorization {
             builder = builder.header(AUTHORIZATION, value.clone());
@@ -454,32 +477,37 @@ impl Transport {
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large(operation.get(), limit));
         }
-        let body = if response.content_length().is_some() {
+        let reading = |e| classify(e, operation.get(), timeout, true);
+        let body = if req.sensitive {
+            // Copied into a buffer of ours, sized up front so it never
+            // reallocates (which would leave a copy behind), and wiped when
+            // the last reference to the body is dropped.
+            let capacity = response.content_length().map_or(1024, |n| n as usize);
+            let mut body = Zeroizing::new(Vec::with_capacity(capacity.min(limit)));
+            while let Some(chunk) = response.chunk().await.map_err(reading)? {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(operation.get(), limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            bytes::Bytes::from_owner(body)
+        } else if response.content_length().is_some() {
             // A declared length within the limit (checked above): hyper
             // enforces it, so the body can be taken whole, without copying.
-            response
-                .bytes()
-                .await
-                .map_err(|e| classify(e, operation.get(), timeout, true))?
+            response.bytes().await.map_err(reading)?
         } else {
             // Chunked: count as it comes, and stop at the limit.
             let mut body = bytes::BytesMut::new();
-            loop {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if body.len() + chunk.len() > limit {
-                            return Err(too_large(operation.get(), limit));
-                        }
-                        body.extend_from_slice(&chunk);
-                    }
-                    Ok(None) => break,
-                    Err(e) => return Err(classify(e, operation.get(), timeout, true)),
+            while let Some(chunk) = response.chunk().await.map_err(reading)? {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(operation.get(), limit));
                 }
+                body.extend_from_slice(&chunk);
             }
             body.freeze()
         };
         tracing::trace!(%operation, status = status.as_u16(), "answered");
-        Ok(Answer {
+        Ok(Raw {
             status,
             headers,
             body,
@@ -579,7 +607,7 @@ mod tests {
 
     fn transport(base: &str) -> Transport {
         let config = Config::builder().base_url(base).build().unwrap();
-        Transport::new(config, Default::default()).unwrap()
+        Transport::new(config, Default::default(), Arc::new(Secrets::new(None))).unwrap()
     }
 
     // The plain-text join of a path without a scheme must give exactly what

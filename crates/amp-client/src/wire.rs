@@ -20,7 +20,7 @@ const MAX_MESSAGE: usize = 300;
 /// string, or plain text. An empty body gives an empty string.
 ///
 /// ```
-/// use amp_client::wire::parse_error_body;
+/// use amp_client::__private::parse_error_body;
 /// assert_eq!(parse_error_body(br#"{"detail": "Invalid token."}"#), "Invalid token.");
 /// assert_eq!(parse_error_body(br#"{"password": ["This field is required."]}"#),
 ///            "password: This field is required.");
@@ -85,7 +85,7 @@ fn truncate(s: &str) -> String {
 /// The error says what was wrong and never quotes the token.
 ///
 /// ```
-/// use amp_client::wire::parse_token_answer;
+/// use amp_client::__private::parse_token_answer;
 /// use std::time::Duration;
 /// let now = chrono::Utc::now();
 /// let day = Duration::from_secs(86_400);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use amp_client::{Clock, Error, StatusCode, TokenData, TokenState};
@@ -149,7 +149,6 @@ async fn a_thousand_cold_callers_share_one_login() {
         .mount(&server)
         .await;
     let (client, _) = client(&server, 3);
-    let _: &Arc<Mutex<Option<TokenData>>> = client.token_manager().cell();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..1000 {
         let c = client.clone();
@@ -192,51 +191,17 @@ async fn a_thousand_callers_in_the_window_share_one_background_refresh() {
     }
     // Joining the refresh still in flight, not starting another.
     let t = m.force_refresh().await.unwrap();
-    assert_eq!(t.secret().expose_secret(), T2);
+    assert_eq!(t.token.secret().expose_secret(), T2);
     assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 0);
     assert_eq!(m.stats().refreshes, 1);
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T2);
 }
 
-// While a renewal is in flight and the hard point is ahead, callers get the
-// current token from their thread's copy: no lock, so a thousand callers in
-// the refresh window do not queue on the token's mutex. Held by another
-// thread, the mutex would block a caller that took it.
+// During a renewal the current token is served only until the hard point:
+// past it, callers wait for the new token like everyone else.
 #[tokio::test]
-async fn during_a_renewal_callers_take_no_lock() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/user/refresh-token"))
-        // Still in flight when the test ends.
-        .respond_with(token_json(T2).set_delay(Duration::from_secs(60)))
-        .mount(&server)
-        .await;
-    let (client, _clock) = client_in_refresh_window(&server).await;
-    let m = client.token_manager();
-    // Past the soft point: starts the background refresh, returns T1.
-    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
-
-    let cell = Arc::clone(m.cell());
-    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let _guard = cell.lock().unwrap();
-        locked_tx.send(()).unwrap();
-        // A caller that needs the lock cannot finish before this gives up.
-        done_rx.recv_timeout(Duration::from_secs(10)).is_ok()
-    });
-    locked_rx.recv().unwrap();
-    let t = m.token().await.unwrap();
-    let _ = done_tx.send(());
-    assert!(holder.join().unwrap(), "token() waited for the lock");
-    assert_eq!(t.secret().expose_secret(), T1);
-}
-
-// The thread's copy serves during a renewal only until the hard point: past
-// it, callers wait for the new token like everyone else.
-#[tokio::test]
-async fn during_a_renewal_the_copy_stops_at_the_hard_point() {
+async fn during_a_renewal_the_token_is_served_until_the_hard_point() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/user/refresh-token"))
@@ -328,7 +293,12 @@ async fn two_days_of_token_life_in_milliseconds() {
     // Returns T1 at once; the refresh runs behind.
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
     assert_eq!(
-        m.force_refresh().await.unwrap().secret().expose_secret(),
+        m.force_refresh()
+            .await
+            .unwrap()
+            .token
+            .secret()
+            .expose_secret(),
         T2
     );
     clock.advance(25 * HOUR);
@@ -384,7 +354,12 @@ async fn refresh_tries_post_when_get_is_not_allowed() {
     let m = client.token_manager();
     m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
     assert_eq!(
-        m.force_refresh().await.unwrap().secret().expose_secret(),
+        m.force_refresh()
+            .await
+            .unwrap()
+            .token
+            .secret()
+            .expose_secret(),
         T2
     );
     assert_eq!(m.stats().fallbacks, 0);
@@ -409,12 +384,22 @@ async fn a_refresh_that_does_not_extend_the_token_is_not_repeated() {
         .await
         .unwrap();
     assert_eq!(
-        m.force_refresh().await.unwrap().secret().expose_secret(),
+        m.force_refresh()
+            .await
+            .unwrap()
+            .token
+            .secret()
+            .expose_secret(),
         T2
     );
     // T2 is already inside the window; the next renewal must log in instead.
     assert_eq!(
-        m.force_refresh().await.unwrap().secret().expose_secret(),
+        m.force_refresh()
+            .await
+            .unwrap()
+            .token
+            .secret()
+            .expose_secret(),
         T3
     );
     assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
@@ -851,10 +836,10 @@ async fn explicit_login_and_refresh_report_failure() {
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
 }
 
-// The hot path keeps a copy of the token per thread: once the token is
-// dropped (401) or cleared, no thread may serve its copy again.
+// Once the token is dropped (401) or cleared, no thread serves it again
+// (the hot path reads one snapshot, replaced on every change).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_thread_serves_a_dropped_token_from_its_copy() {
+async fn no_thread_serves_a_dropped_token() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/user/obtain_token"))
@@ -869,14 +854,15 @@ async fn no_thread_serves_a_dropped_token_from_its_copy() {
     let all = |tokens: Vec<String>, want: &str| tokens.iter().all(|t| t == want);
     assert!(all(tokens_on_every_thread(&m).await, T1));
     let g = m.token().await.unwrap().generation();
-    assert!(m.invalidate(g));
+    assert!(m.invalidate(g).await);
     assert!(all(tokens_on_every_thread(&m).await, T2));
     m.clear().await.unwrap();
     assert!(all(tokens_on_every_thread(&m).await, T3));
 }
 
-// The same past the soft point, while a refresh is in flight and the threads'
-// copies serve the current token: a revoked or cleared token is not served on.
+// The same past the soft point, while a refresh is in flight and callers
+// are served the current token without a lock: a revoked or cleared token is
+// not served on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn during_a_renewal_no_thread_serves_a_dropped_token() {
     let server = MockServer::start().await;
@@ -888,11 +874,11 @@ async fn during_a_renewal_no_thread_serves_a_dropped_token() {
     mount_obtain(&server, T3).await;
     let (client, _clock) = client_in_refresh_window(&server).await;
     let m = client.token_manager().clone();
-    // All T1 (none is T2 yet: the refresh takes 2 s), from the copies.
+    // All T1 (none is T2 yet: the refresh takes 2 s).
     assert!(tokens_on_every_thread(&m).await.iter().all(|t| t == T1));
     assert!(m.is_renewing());
     let g = m.token().await.unwrap().generation();
-    assert!(m.invalidate(g));
+    assert!(m.invalidate(g).await);
     assert!(tokens_on_every_thread(&m).await.iter().all(|t| t != T1));
     let current = m.token().await.unwrap();
     m.clear().await.unwrap();
@@ -932,7 +918,7 @@ async fn a_renewal_dropped_with_its_runtime_does_not_block_the_next() {
     .unwrap();
     assert!(!m.is_renewing(), "the dropped renewal is still in flight");
     let t = m.force_refresh().await.unwrap();
-    assert_eq!(t.secret().expose_secret(), T2);
+    assert_eq!(t.token.secret().expose_secret(), T2);
 }
 
 // A path that would leave the API root never gets the token: refused before

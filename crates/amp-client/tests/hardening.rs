@@ -925,13 +925,17 @@ fn a_huge_token_lifetime_does_not_panic() {
         Duration::from_secs(u64::MAX / 2),
         Duration::from_secs(400_000 * 365 * 86_400),
     ] {
-        let t = amp_client::wire::parse_token_answer(br#"{"token":"abc"}"#, now, lifetime).unwrap();
+        let t = amp_client::__private::parse_token_answer(br#"{"token":"abc"}"#, now, lifetime)
+            .unwrap();
         assert!(t.expires_at > now);
     }
     let end = chrono::DateTime::<chrono::Utc>::MAX_UTC - chrono::Duration::seconds(1);
-    let t =
-        amp_client::wire::parse_token_answer(br#"{"token":"abc"}"#, end, Duration::from_secs(3600))
-            .unwrap();
+    let t = amp_client::__private::parse_token_answer(
+        br#"{"token":"abc"}"#,
+        end,
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     assert!(t.expires_at > end);
 }
 
@@ -946,6 +950,7 @@ async fn extreme_token_policies_are_refused_or_work() {
         hard_before: Duration::MAX / 4,
         refresh_jitter: Duration::MAX,
         failure_cooldown: Duration::MAX,
+        background_cooldown: Duration::MAX,
     };
     let e = Config::builder()
         .base_url("http://127.0.0.1:9/api")
@@ -971,6 +976,7 @@ async fn extreme_token_policies_are_refused_or_work() {
             hard_before: century / 2,
             refresh_jitter: century,
             failure_cooldown: century,
+            background_cooldown: century,
         })
         .build()
         .unwrap();
@@ -1033,7 +1039,7 @@ fn fuzz_crash_token_answer_lifetime_overflow() {
     let word = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap());
     let now = chrono::DateTime::from_timestamp((word(0) % 253_402_300_799) as i64, 0).unwrap();
     let lifetime = Duration::from_secs(word(8));
-    let t = amp_client::wire::parse_token_answer(&data[16..], now, lifetime).unwrap();
+    let t = amp_client::__private::parse_token_answer(&data[16..], now, lifetime).unwrap();
     assert_eq!(
         t.expires_at,
         now + chrono::Duration::milliseconds(3_601_500)

@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use amp_client::__private::{parse_error_body, parse_token_answer};
 use amp_client::retry::{backoff, decide, parse_retry_after, Decision, Failure, Idempotency, Stop};
-use amp_client::wire::{parse_error_body, parse_token_answer};
 use amp_client::{
     AccessToken, AmpClient, Clock, Config, Error, FileStore, ManualClock, RetryConfig, StatusCode,
     TokenData, TokenPolicy, TokenStore, TokioClock,
@@ -289,8 +289,8 @@ async fn run_against_sandbox(ops: Vec<Op>, seed: u64) -> Result<(), TestCaseErro
             Op::Token | Op::ForceRefresh | Op::Login => {
                 let r = match op {
                     Op::Token => m.token().await,
-                    Op::ForceRefresh => m.force_refresh().await,
-                    _ => m.login().await,
+                    Op::ForceRefresh => m.force_refresh().await.map(|r| r.token),
+                    _ => m.login().await.map(|r| r.token),
                 };
                 match r {
                     Ok(t) => check_handed_out(&t, clock.now(), &mut last_generation)?,
@@ -443,7 +443,7 @@ async fn run_with_server_lifetimes(
                 continue;
             }
             ManualOp::Token => m.token().await,
-            ManualOp::ForceRefresh => m.force_refresh().await,
+            ManualOp::ForceRefresh => m.force_refresh().await.map(|r| r.token),
         };
         match r {
             Ok(t) => check_handed_out(&t, clock.now(), &mut last_generation)?,

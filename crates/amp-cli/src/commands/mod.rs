@@ -5,7 +5,7 @@ mod resources;
 mod sandbox;
 mod token;
 
-use amp_client::{AmpClient, TokenState};
+use amp_client::{AmpClient, TokenState, PASSWORD_VAR, USERNAME_VAR};
 
 use crate::cli::{Cli, Command};
 use crate::failure::{CliResult, Failure, FlagNames};
@@ -32,7 +32,7 @@ impl Ctx {
     /// there are no credentials to do it with — before anything is sent.
     /// `stored_token_will_do`: a valid token from the store is enough.
     pub async fn need_credentials(&self, stored_token_will_do: bool) -> CliResult {
-        if self.client.config().credentials().is_some() {
+        if self.client.token_manager().has_credentials() {
             return Ok(());
         }
         if stored_token_will_do {
@@ -41,10 +41,10 @@ impl Ctx {
                 return Ok(());
             }
         }
-        Err(Failure::usage(
-            "configuration error: AMP_USERNAME: is not set \
-             (AMP_USERNAME and AMP_PASSWORD are needed to obtain a token)",
-        ))
+        Err(Failure::usage(format!(
+            "configuration error: {USERNAME_VAR}: is not set \
+             ({USERNAME_VAR} and {PASSWORD_VAR} are needed to obtain a token)"
+        )))
     }
 }
 

@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::time::Duration;
 
+use amp_client::{PASSWORD_VAR, USERNAME_VAR};
 use amp_sandbox::{Fault, Sandbox};
 
 use crate::cli::SandboxArgs;
@@ -44,7 +45,8 @@ pub async fn run(args: SandboxArgs) -> CliResult {
         ))
     })?;
     output::write_stdout(&format!(
-        "AMP_API_BASE_URL={}\nAMP_USERNAME={}\nAMP_PASSWORD={}\n",
+        "{}={}\n{USERNAME_VAR}={}\n{PASSWORD_VAR}={}\n",
+        amp_client::config::vars::BASE_URL,
         sandbox.base_url(),
         sandbox.username(),
         sandbox.password()

@@ -3,7 +3,7 @@
 //! Status shows what may be shown of a token — state, times, fingerprint —
 //! and never the token itself.
 
-use amp_client::{TokenInfo, TokenManager, TokenState};
+use amp_client::{Renewal, TokenInfo, TokenManager, TokenState};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -63,15 +63,12 @@ pub async fn run(ctx: &Ctx, command: TokenCommand) -> CliResult {
         }
         TokenCommand::Refresh => {
             ctx.need_credentials(true).await?;
-            let before = manager.stats();
-            ctx.check(manager.force_refresh().await)?;
-            let after = manager.stats();
-            let what = if after.refreshes > before.refreshes {
-                "refreshed"
-            } else if after.fallbacks > before.fallbacks {
-                "logged in (the refresh failed)"
-            } else {
-                "logged in (there was no valid token to refresh)"
+            let renewed = ctx.check(manager.force_refresh().await)?;
+            let what = match renewed.how {
+                Renewal::Refreshed => "refreshed",
+                Renewal::ObtainedAfterFailedRefresh => "logged in (the refresh failed)",
+                Renewal::FromStore => "taken from the store (renewed by another process)",
+                _ => "logged in (there was no valid token to refresh)",
             };
             print_status(ctx, manager, &manager.info(), Some(what))
         }

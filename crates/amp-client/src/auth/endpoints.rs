@@ -3,137 +3,128 @@
 //! * obtain: `POST user/obtain_token` with `{"username", "password"}`;
 //! * refresh: `user/refresh-token` with the current token, GET first and POST
 //!   when GET is answered 405 (amp-api.md §1.3: the method is not documented).
+//!
+//! Their answers hold a token: the transport reads them into buffers that
+//! are wiped when dropped ([`Request::sensitive`]).
 
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
+use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::auth::token::TokenData;
-use crate::config::Config;
-use crate::credentials::{Credentials, USERNAME_VAR};
+use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
 use crate::transport::{Answer, Request, Transport};
 use crate::wire::parse_token_answer;
 
 /// The path of the login call.
-pub const OBTAIN_PATH: &str = "user/obtain_token";
+pub(crate) const OBTAIN_PATH: &str = "user/obtain_token";
 /// The path of the refresh call.
-pub const REFRESH_PATH: &str = "user/refresh-token";
+pub(crate) const REFRESH_PATH: &str = "user/refresh-token";
+
+/// The login body. Borrowed, so serializing it makes no copy of the
+/// password but the one in the body itself.
+#[derive(Serialize)]
+struct LoginBody<'a> {
+    username: &'a str,
+    password: &'a str,
+}
+
+/// `{"username": …, "password": …}` in a buffer that is wiped when the last
+/// reference to it (ours, or reqwest's while sending) is dropped. Sized for
+/// the worst case of JSON escaping up front, so it never reallocates (a
+/// reallocation would leave a copy of the password in freed memory).
+fn login_body(credentials: &Credentials) -> Result<bytes::Bytes> {
+    let username = credentials.username();
+    let password = credentials.password().expose_secret();
+    // Each byte escapes to at most six (`\u00XX`); the rest is punctuation.
+    let capacity = 64 + 6 * (username.len() + password.len());
+    let mut body = Zeroizing::new(Vec::with_capacity(capacity));
+    serde_json::to_writer(&mut *body, &LoginBody { username, password })
+        .map_err(|e| Error::Internal(format!("serializing the login body: {e}")))?;
+    Ok(bytes::Bytes::from_owner(body))
+}
 
 /// Logs in with the credentials.
 pub(crate) async fn obtain(
     transport: &Transport,
     credentials: Option<&Credentials>,
-    now: impl Fn() -> DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<TokenData> {
     let credentials = credentials.ok_or_else(|| {
         Error::config(
             USERNAME_VAR,
-            "is not set: AMP_USERNAME and AMP_PASSWORD are needed to obtain a token",
+            format!("is not set: {USERNAME_VAR} and {PASSWORD_VAR} are needed to obtain a token"),
         )
     })?;
-    // The serialized body holds the password: build it in a buffer that is
-    // wiped when the last reference to it (ours, or reqwest's while sending)
-    // is dropped.
-    let body = Zeroizing::new(
-        serde_json::to_vec(&serde_json::json!({
-            "username": credentials.username(),
-            "password": credentials.password().expose_secret(),
-        }))
-        .map_err(|e| Error::Internal(format!("serializing the login body: {e}")))?,
-    );
     let req = Request::new(Method::POST, OBTAIN_PATH)
-        .json_body(bytes::Bytes::from_owner(body))
-        .safe_to_repeat();
-    let operation = req.operation();
-    let answer = transport
-        .send(&req, None)
-        .await
-        .map_err(|e| scrub_error(e, credentials))?;
-    if answer.status == StatusCode::BAD_REQUEST {
-        return Err(Error::CredentialsRefused {
+        .json_body(login_body(credentials)?)
+        .safe_to_repeat()
+        .sensitive();
+    let answer = transport.send(&req, None).await.map_err(|e| match e {
+        // DRF's ObtainAuthToken answers wrong credentials with 400.
+        Error::Api {
             operation,
-            status: answer.status,
-            message: credentials.scrub(&answer.message()),
-        });
-    }
-    token_from(
-        answer,
-        &operation,
-        transport.config(),
-        now(),
-        Some(credentials),
-    )
+            status: StatusCode::BAD_REQUEST,
+            message,
+        } => Error::CredentialsRefused {
+            operation,
+            status: StatusCode::BAD_REQUEST,
+            message,
+        },
+        other => other,
+    })?;
+    token_from(&answer, &req, transport, now)
 }
 
 /// Renews `current` with itself.
 pub(crate) async fn refresh(
     transport: &Transport,
     current: &TokenData,
-    now: impl Fn() -> DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<TokenData> {
-    let get = Request::new(Method::GET, REFRESH_PATH).safe_to_repeat();
-    let mut answer = transport.send(&get, Some(current)).await?;
-    let mut operation = get.operation();
-    if answer.status == StatusCode::METHOD_NOT_ALLOWED {
-        tracing::debug!("refresh: GET answered 405, trying POST");
-        let post = Request::new(Method::POST, REFRESH_PATH).safe_to_repeat();
-        answer = transport.send(&post, Some(current)).await?;
-        operation = post.operation();
+    let get = Request::new(Method::GET, REFRESH_PATH)
+        .safe_to_repeat()
+        .sensitive();
+    match transport.send(&get, Some(current)).await {
+        Err(e) if e.status() == Some(StatusCode::METHOD_NOT_ALLOWED) => {
+            tracing::debug!("refresh: GET answered 405, trying POST");
+            let post = Request::new(Method::POST, REFRESH_PATH)
+                .safe_to_repeat()
+                .sensitive();
+            let answer = transport.send(&post, Some(current)).await?;
+            token_from(&answer, &post, transport, now)
+        }
+        answer => token_from(&answer?, &get, transport, now),
     }
-    token_from(answer, &operation, transport.config(), now(), None)
 }
 
 fn token_from(
-    answer: Answer,
-    operation: &str,
-    config: &Config,
+    answer: &Answer,
+    req: &Request<'_>,
+    transport: &Transport,
     now: DateTime<Utc>,
-    credentials: Option<&Credentials>,
 ) -> Result<TokenData> {
-    if !answer.status.is_success() {
-        let message = answer.message();
-        return Err(Error::Api {
-            operation: operation.to_string(),
-            status: answer.status,
-            message: credentials.map_or(message.clone(), |c| c.scrub(&message)),
-        });
-    }
-    parse_token_answer(&answer.body, now, config.token_policy().lifetime)
-        .map_err(|reason| Error::decode(operation, reason))
+    let lifetime = transport.config().token_policy().lifetime;
+    parse_token_answer(&answer.body, now, lifetime)
+        .map_err(|reason| Error::decode(&req.operation(), reason))
 }
 
-/// Errors from a login may quote the server, which may quote the password.
-fn scrub_error(e: Error, credentials: &Credentials) -> Error {
-    match e {
-        Error::Api {
-            operation,
-            status,
-            message,
-        } => Error::Api {
-            operation,
-            status,
-            message: credentials.scrub(&message),
-        },
-        Error::RetriesExhausted {
-            operation,
-            attempts,
-            last,
-        } => Error::RetriesExhausted {
-            operation,
-            attempts,
-            last: Box::new(scrub_error(*last, credentials)),
-        },
-        Error::RetryBudgetExhausted {
-            operation,
-            attempts,
-            last,
-        } => Error::RetryBudgetExhausted {
-            operation,
-            attempts,
-            last: Box::new(scrub_error(*last, credentials)),
-        },
-        other => other,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_body_is_json_and_never_reallocates() {
+        for password in ["plain", "quo\"te\\back", "\u{1}\u{2}\u{3}", "é😀"] {
+            let c = Credentials::new("user\"name", password);
+            let body = login_body(&c).unwrap();
+            let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(parsed["username"], "user\"name");
+            assert_eq!(parsed["password"], password);
+            assert!(body.len() <= 64 + 6 * ("user\"name".len() + password.len()));
+        }
     }
 }

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::auth::policy::{self, Points};
 use crate::config::TokenPolicy;
 
 /// An AMP token and when it was obtained and expires.
@@ -118,20 +119,18 @@ impl TokenData {
         }
     }
 
-    /// The same token in a secret of its own (not shared with `self`), for a
-    /// copy whose reference count only one thread touches.
-    pub(crate) fn own_copy(&self) -> TokenData {
-        TokenData {
-            token: Secret::new(SecretString::from(self.token.token.expose_secret())),
-            obtained_at: self.obtained_at,
-            expires_at: self.expires_at,
-        }
-    }
-
     /// The same token with another expiry.
     pub(crate) fn with_expiry(mut self, expires_at: DateTime<Utc>) -> TokenData {
         self.expires_at = expires_at;
         self
+    }
+
+    /// A probe that tells whether this token's secret is still in memory
+    /// (held by anything), for the tests that no copy outlives its holders.
+    #[cfg(test)]
+    pub(crate) fn liveness(&self) -> impl Fn() -> bool {
+        let weak = Arc::downgrade(&self.token);
+        move || weak.strong_count() > 0
     }
 
     /// The token itself. Expose it only to put it on the wire.
@@ -161,25 +160,58 @@ impl TokenData {
             || self.token.token.expose_secret() == other.token.token.expose_secret()
     }
 
-    /// The state of this token at `now` under `policy` (ignoring jitter).
-    pub fn state_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenState {
-        if now >= self.expires_at {
-            TokenState::Expired
-        } else if now >= self.expires_at - to_chrono(policy.refresh_before) {
-            TokenState::Expiring
-        } else {
-            TokenState::Valid
-        }
+    /// SHA-256 of the token: tells tokens apart (the one the server
+    /// rejected) without keeping a copy of one.
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.token.token.expose_secret().as_bytes()).into()
     }
 
-    /// What may be shown of this token at `now`.
+    /// Why this token cannot be used, if it cannot: it holds characters a
+    /// header cannot carry, or its dates are absurd
+    /// ([`policy::implausible`]). Such a token, stored or set, is refused
+    /// rather than installed to fail every call.
+    pub(crate) fn problem(&self, now: DateTime<Utc>) -> Option<&'static str> {
+        if self.authorization().is_none() {
+            return Some("the token holds characters that cannot go in a header");
+        }
+        policy::implausible(
+            now.timestamp_micros(),
+            self.obtained_at.timestamp_micros(),
+            self.expires_at.timestamp_micros(),
+        )
+    }
+
+    /// The soft and hard points of this token under `policy`, without jitter.
+    pub(crate) fn points(&self, policy: &TokenPolicy, jitter: f64) -> Points {
+        Points::new(
+            self.obtained_at.timestamp_micros(),
+            self.expires_at.timestamp_micros(),
+            policy,
+            jitter,
+        )
+    }
+
+    /// The state of this token at `now` under `policy` (without the soft
+    /// point's jitter; the manager's [`info`](crate::TokenManager::info)
+    /// shows the state with it).
+    pub fn state_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenState {
+        policy::state(now.timestamp_micros(), Some(&self.points(policy, 0.0)))
+    }
+
+    /// What may be shown of this token at `now` (without jitter, as
+    /// [`state_at`](Self::state_at)).
     pub fn info_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenInfo {
+        self.info_with(now, &self.points(policy, 0.0))
+    }
+
+    /// What may be shown of this token at `now`, its state from `points`.
+    pub(crate) fn info_with(&self, now: DateTime<Utc>, points: &Points) -> TokenInfo {
         TokenInfo {
-            state: self.state_at(now, policy),
+            state: policy::state(now.timestamp_micros(), Some(points)),
             obtained_at: Some(self.obtained_at),
             expires_at: Some(self.expires_at),
-            expires_in: Some(to_std(self.expires_at - now)),
-            age: Some(to_std(now - self.obtained_at)),
+            expires_in: Some(to_std(self.expires_at.signed_duration_since(now))),
+            age: Some(to_std(now.signed_duration_since(self.obtained_at))),
             fingerprint: Some(self.fingerprint()),
         }
     }
@@ -300,27 +332,8 @@ impl Clock for SystemClock {
         Utc::now()
     }
 
-    // time_t and c_long are i64 here but i32 on 32-bit Linux: keep the conversions.
-    #[allow(clippy::useless_conversion)]
+    // Skips chrono's calendar conversion: the hot path reads this.
     fn now_micros(&self) -> i64 {
-        // The coarse clock costs ~5 ns instead of ~27 (BENCHMARKS.md); its
-        // resolution of a few milliseconds is nothing against refresh points
-        // minutes apart.
-        #[cfg(target_os = "linux")]
-        {
-            let mut ts = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `ts` is a valid, writable timespec; clock_gettime only
-            // writes it, and the clock id is a constant Linux supports.
-            if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
-                return i64::from(ts.tv_sec)
-                    .saturating_mul(1_000_000)
-                    .saturating_add(i64::from(ts.tv_nsec) / 1_000);
-            }
-        }
-        // Skips chrono's calendar conversion: about 20 ns.
         match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
             Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
             Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
@@ -464,8 +477,7 @@ mod tests {
         let a = system.now().timestamp_micros();
         let b = system.now_micros();
         let c = system.now().timestamp_micros();
-        // The coarse clock may lag the precise one by a tick (a few ms).
-        assert!(a - 50_000 <= b && b <= c, "{a} {b} {c}");
+        assert!(a <= b && b <= c, "{a} {b} {c}");
         let manual = ManualClock::new(Utc::now());
         assert_eq!(manual.now_micros(), manual.now().timestamp_micros());
         manual.advance(Duration::from_secs(1));
@@ -482,7 +494,7 @@ mod tests {
     }
 
     // The header is made once per token and shared by every request (and
-    // every clone of the TokenData); a per-thread copy makes its own.
+    // every clone of the TokenData).
     #[test]
     fn the_authorization_header_is_built_once_and_shared() {
         let now = Utc::now();
@@ -497,9 +509,6 @@ mod tests {
             b.as_bytes().as_ptr(),
             "shared, not rebuilt"
         );
-        let own = t.own_copy().authorization().unwrap();
-        assert_eq!(own, a);
-        assert_ne!(own.as_bytes().as_ptr(), a.as_bytes().as_ptr());
     }
 
     #[test]

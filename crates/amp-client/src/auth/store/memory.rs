@@ -53,4 +53,12 @@ impl TokenStore for MemoryStore {
         *self.cell.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Box::pin(async { Ok(()) })
     }
+
+    fn discard<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, Result<()>> {
+        let mut cell = self.cell.lock().unwrap_or_else(|e| e.into_inner());
+        if cell.as_ref().is_some_and(|t| t.same_token(token)) {
+            *cell = None;
+        }
+        Box::pin(async { Ok(()) })
+    }
 }

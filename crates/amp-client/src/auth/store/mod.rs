@@ -68,7 +68,7 @@ pub fn open(spec: &StoreSpec, config: &Config) -> Result<Arc<dyn TokenStore>> {
 /// accounts apart.
 ///
 /// ```
-/// use amp_client::auth::store::account_id;
+/// use amp_client::account_id;
 /// let a = account_id("https://amp.blockstream.com/api/", "issuer");
 /// assert_eq!(a.len(), 16);
 /// assert_eq!(a, account_id("https://amp.blockstream.com/api", "issuer"));
@@ -107,6 +107,19 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// Forgets the stored token.
     fn clear(&self) -> BoxFuture<'_, Result<()>>;
+
+    /// Forgets the stored token if it is `token` (the server rejected it),
+    /// and leaves any other token in place (another process may have stored
+    /// a newer one). The default loads and compares, then clears; a store
+    /// that can do it in one step should.
+    fn discard<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            match self.load().await? {
+                Some(stored) if stored.same_token(token) => self.clear().await,
+                _ => Ok(()),
+            }
+        })
+    }
 
     /// Takes the lock under which one renewal runs among all users of this store.
     /// The default is no lock, right for a store private to one process.

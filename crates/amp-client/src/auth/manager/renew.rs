@@ -1,0 +1,186 @@
+//! One renewal, run by the flight's task: take the store's renewal lock,
+//! look in the store (another process may have renewed already), make the
+//! call the policy names, install the result and store it.
+//!
+//! Every store operation is bounded (`store_timeout`; the lock by half the
+//! renewal's deadline) and its failure only degrades the renewal: without
+//! the lock processes may log in twice, without the store the token lives in
+//! memory. An outage is reported once ([`Inner::note_store`]).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::auth::endpoints;
+use crate::auth::manager::flight::Outcome;
+use crate::auth::manager::state::Source;
+use crate::auth::manager::{AccessToken, Inner, Renewal, Renewed};
+use crate::auth::policy::{self, Call, Want};
+use crate::auth::store::RenewalGuard;
+use crate::auth::token::TokenData;
+use crate::error::{Error, Result};
+use crate::stats::Counters;
+
+impl Inner {
+    /// One renewal for `want`, begun under `epoch`.
+    pub(super) async fn renew(self: &Arc<Self>, want: Want, epoch: u64) -> Outcome {
+        let guard = self.renewal_lock().await;
+        let outcome = self.renew_locked(want, epoch).await;
+        if let Some(guard) = guard {
+            if tokio::time::timeout(self.store_timeout, guard.release())
+                .await
+                .is_err()
+            {
+                tracing::warn!(store = %self.store.describe(), "releasing the renewal lock timed out");
+            }
+        }
+        outcome
+    }
+
+    /// The store's renewal lock, so that processes sharing the store renew
+    /// once between them; `None` (renew without it) when it cannot be had.
+    async fn renewal_lock(&self) -> Option<RenewalGuard> {
+        let limit = self.wait_timeout / 2;
+        match tokio::time::timeout(limit, self.store.lock()).await {
+            Ok(Ok(guard)) => Some(guard),
+            Ok(Err(e)) => {
+                tracing::warn!(store = %self.store.describe(), error = %e, "renewal lock unavailable; renewing without it");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(store = %self.store.describe(), wait = %crate::error::human(limit), "renewal lock not won in time; renewing without it");
+                None
+            }
+        }
+    }
+
+    async fn renew_locked(self: &Arc<Self>, want: Want, epoch: u64) -> Outcome {
+        // Another client or process sharing the store may have renewed
+        // already. A store that fails is only reported (once).
+        let _ = self.adopt_from_store(Some(epoch), false).await;
+        let now = self.clock.now();
+        let current = self.secrets.current().load_full();
+        let call = policy::renewal(
+            now.timestamp_micros(),
+            want,
+            current.as_ref().map(|c| &c.points),
+            self.refresh_stalled.load(Ordering::Acquire),
+        );
+        let (token, source, how) = match (call, current) {
+            (Call::Nothing, Some(current)) if self.state.epoch() == epoch => {
+                return Outcome::Renewed(Renewed {
+                    token: AccessToken { current },
+                    how: Renewal::FromStore,
+                });
+            }
+            (Call::Nothing, _) => return Outcome::Superseded,
+            (Call::Refresh, Some(current)) => {
+                match endpoints::refresh(&self.transport, &current.token, now).await {
+                    Ok(new) => {
+                        Counters::bump(&self.counters.refreshes);
+                        let stalled = policy::refresh_stalled(
+                            current.points.expires_at,
+                            new.expires_at.timestamp_micros(),
+                        );
+                        self.refresh_stalled.store(stalled, Ordering::Release);
+                        if stalled {
+                            tracing::warn!(
+                                "the refresh did not move the expiry forward; the next renewal logs in"
+                            );
+                        }
+                        tracing::debug!(fingerprint = %new.fingerprint(), "token refreshed");
+                        (new, Source::Refreshed, Renewal::Refreshed)
+                    }
+                    Err(e) => {
+                        Counters::bump(&self.counters.fallbacks);
+                        tracing::debug!(error = %e, "refresh failed; logging in instead");
+                        match self.obtain().await {
+                            Ok(new) => (new, Source::Obtained, Renewal::ObtainedAfterFailedRefresh),
+                            Err(e) => return Outcome::Failed(e),
+                        }
+                    }
+                }
+            }
+            (Call::Refresh | Call::Obtain, _) => match self.obtain().await {
+                Ok(new) => (new, Source::Obtained, Renewal::Obtained),
+                Err(e) => return Outcome::Failed(e),
+            },
+        };
+        self.install_and_store(token, source, how, epoch).await
+    }
+
+    /// Installs a renewal's token and writes it to the store, both only if
+    /// no `clear()` or `set_token()` came since the renewal began (they take
+    /// `store_io` too, so neither can slip in between).
+    async fn install_and_store(
+        &self,
+        token: TokenData,
+        source: Source,
+        how: Renewal,
+        epoch: u64,
+    ) -> Outcome {
+        let _io = self.store_io.lock().await;
+        let Some(access) = self
+            .state
+            .install(token.clone(), source, Some(epoch), self.jitter())
+        else {
+            return Outcome::Superseded;
+        };
+        let saved = self.bounded("save", self.store.save(&token)).await;
+        self.note_store(&saved);
+        Outcome::Renewed(Renewed { token: access, how })
+    }
+
+    /// Logs in with the credentials.
+    async fn obtain(&self) -> Result<TokenData> {
+        let credentials = self.secrets.credentials();
+        let data = endpoints::obtain(&self.transport, credentials.as_deref(), self.clock.now())
+            .await
+            .map_err(|e| match e {
+                e @ Error::Config { .. } | e @ Error::InsecureTransport { .. } => e,
+                e => Error::Auth {
+                    source: Box::new(e),
+                },
+            })?;
+        Counters::bump(&self.counters.obtains);
+        self.refresh_stalled.store(false, Ordering::Release);
+        tracing::debug!(fingerprint = %data.fingerprint(), expires_at = %data.expires_at, "token obtained");
+        Ok(data)
+    }
+
+    /// Reads the store and takes its token if the policy says so (see
+    /// `State::adopt`). A stored token that cannot be used is set aside
+    /// (cleared from the store, with a warning) instead. Returns whether a
+    /// token was taken.
+    pub(super) async fn adopt_from_store(
+        &self,
+        epoch: Option<u64>,
+        even_expired: bool,
+    ) -> Result<bool> {
+        let _io = self.store_io.lock().await;
+        let loaded = self.bounded("load", self.store.load()).await;
+        self.note_store(&loaded);
+        let Some(stored) = loaded? else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        if let Some(problem) = stored.problem(now) {
+            tracing::warn!(store = %self.store.describe(), problem, "the stored token cannot be used; setting it aside");
+            let cleared = self.bounded("clear", self.store.clear()).await;
+            self.note_store(&cleared);
+            return Ok(false);
+        }
+        let adopted = self.state.adopt(
+            stored,
+            epoch,
+            now.timestamp_micros(),
+            even_expired,
+            self.jitter(),
+        );
+        if adopted.is_some() {
+            Counters::bump(&self.counters.store_adoptions);
+            self.refresh_stalled.store(false, Ordering::Release);
+            tracing::debug!(store = %self.store.describe(), "took a newer token from the store");
+        }
+        Ok(adopted.is_some())
+    }
+}

@@ -1,0 +1,142 @@
+//! Tests that need the manager's insides: its locks, and where copies of
+//! the secret live.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::auth::token::TokenData;
+use crate::{AmpClient, Config, ManualClock, RetryConfig, TokenManager, TokenPolicy};
+
+const T1: &str = "1111111111aaaaaaaaaa1111111111aaaaaaaaaa";
+const T2: &str = "2222222222bbbbbbbbbb2222222222bbbbbbbbbb";
+
+fn client(server: &MockServer) -> (AmpClient, ManualClock) {
+    let config = Config::builder()
+        .base_url(format!("{}/api", server.uri()))
+        .credentials("user", "password")
+        .retry(RetryConfig {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(10),
+        })
+        .token_policy(TokenPolicy {
+            failure_cooldown: Duration::ZERO,
+            background_cooldown: Duration::ZERO,
+            ..TokenPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let clock = ManualClock::new(Utc::now());
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    (client, clock)
+}
+
+fn token_json(t: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({ "token": t }))
+}
+
+/// A token obtained `age` ago that lives 24 h.
+fn aged(t: &str, clock: &ManualClock, age: Duration) -> TokenData {
+    use crate::Clock;
+    let obtained = clock.now() - chrono::Duration::from_std(age).unwrap();
+    TokenData::new(t, obtained, obtained + chrono::Duration::hours(24))
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+// R1.1: the source of truth is the seed's type.
+#[test]
+fn the_token_lives_in_an_arc_mutex_option() {
+    let config = Config::builder()
+        .base_url("http://127.0.0.1:9/api")
+        .build()
+        .unwrap();
+    let client = AmpClient::new(config).unwrap();
+    let _: &Arc<Mutex<Option<TokenData>>> = client.token_manager().inner.state.cell();
+}
+
+// While a renewal is in flight and the hard point is ahead, callers are
+// served without taking any lock: another thread holds both the cell's and
+// the flight's, and `token()` still answers.
+#[tokio::test]
+async fn during_a_renewal_callers_take_no_lock() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        // Still in flight when the test ends.
+        .respond_with(token_json(T2).set_delay(Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server);
+    let m = client.token_manager().clone();
+    m.set_token(aged(T1, &clock, 24 * HOUR - 4 * Duration::from_secs(60)))
+        .await
+        .unwrap();
+    // Past the soft point: starts the background refresh, returns T1.
+    let first = m.token().await.unwrap();
+    assert!(m.is_renewing());
+
+    let inner = Arc::clone(&m.inner);
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let _cell = inner.state.cell().lock().unwrap();
+        let _flight = inner.flight.lock().unwrap();
+        locked_tx.send(()).unwrap();
+        // A caller that needs a lock cannot finish before this gives up.
+        done_rx.recv_timeout(Duration::from_secs(10)).is_ok()
+    });
+    locked_rx.recv().unwrap();
+    let t = m.token().await.unwrap();
+    let _ = done_tx.send(());
+    assert!(holder.join().unwrap(), "token() waited for a lock");
+    assert_eq!(t.generation(), first.generation());
+}
+
+/// The manager and the probe of the secret it holds now.
+async fn holding(m: &TokenManager) -> impl Fn() -> bool {
+    let token = m.token().await.unwrap();
+    let alive = token.data().liveness();
+    drop(token);
+    assert!(alive(), "the manager holds the token");
+    alive
+}
+
+// After `clear()`, after `invalidate()`, and after the last client is
+// dropped, nothing holds the secret any more: not the cell, the snapshot,
+// the store, a rejected-token mark or a per-thread copy. Only the tokens
+// callers keep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_copy_of_the_secret_outlives_clear_invalidate_or_drop() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T1))
+        .mount(&server)
+        .await;
+    let (client, _clock) = client(&server);
+    let m = client.token_manager().clone();
+
+    let alive = holding(&m).await;
+    m.clear().await.unwrap();
+    assert!(!alive(), "a copy survived clear()");
+
+    let alive = holding(&m).await;
+    let kept = m.token().await.unwrap();
+    assert!(m.invalidate(kept.generation()).await);
+    assert!(alive(), "the caller's own token is still theirs");
+    drop(kept);
+    assert!(!alive(), "a copy survived invalidate()");
+
+    let alive = holding(&m).await;
+    drop(m);
+    drop(client);
+    assert!(!alive(), "a copy survived the drop of the last client");
+}

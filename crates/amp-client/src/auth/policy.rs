@@ -1,0 +1,512 @@
+//! Every decision about the token, as pure functions: no clock is read, no
+//! lock taken, nothing sent or awaited. The token manager gathers the facts
+//! (the time, the current token's points, the flight's state), asks here
+//! what to do, and does it.
+//!
+//! All times are microseconds since the Unix epoch, read from the manager's
+//! injected [`Clock`](crate::Clock), so tests drive both the token's life and
+//! the cooldowns with one clock.
+//!
+//! The rules, in the order [`decide`] applies them:
+//!
+//! 1. before the soft point → [`Action::Serve`];
+//! 2. between the soft and the hard point → serve the current token, and
+//!    start one background renewal unless one is in flight or one ended
+//!    within the background cooldown ([`Action::ServeAndRenew`]);
+//! 3. no token, expired, or past the hard point → wait for a renewal
+//!    ([`Action::Wait`]), unless one failed within the failure cooldown and
+//!    none is in flight: then fail at once with that failure ([`Action::Fail`]).
+//!
+//! Which renewal ([`renewal`]): a token still valid is refreshed with itself,
+//! one that expired (or none) is obtained with the credentials, and a refresh
+//! that failed, or one that did not move the expiry forward, leads to a login.
+
+use std::time::Duration;
+
+use crate::config::TokenPolicy;
+
+/// Microseconds in a `Duration`, saturating (a century fits many times over).
+pub(crate) fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// The moments of one token's life, fixed when it is installed.
+///
+/// Always `obtained_at <= soft_at <= hard_at <= expires_at`, whatever the
+/// inputs (see [`Points::new`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Points {
+    /// When the token was obtained.
+    pub obtained_at: i64,
+    /// From here on a background renewal is due.
+    pub soft_at: i64,
+    /// From here on the token is no longer handed out: callers wait.
+    pub hard_at: i64,
+    /// When the token stops being valid.
+    pub expires_at: i64,
+}
+
+impl Points {
+    /// The points of a token living from `obtained_at` to `expires_at`.
+    ///
+    /// The soft point is `refresh_before` before the expiry, moved earlier by
+    /// `jitter` (in `[0, 1)`) times `refresh_jitter` so that many clients do
+    /// not renew in step; the hard point is `hard_before` before the expiry.
+    /// Both are clamped to the token's life: the soft point never comes
+    /// before half of it, the hard point never before three quarters. A
+    /// token whose life is shorter than the refresh window (a server that
+    /// says so) is therefore not born due for renewal, and is renewed at
+    /// most about once per half life, not on every call.
+    pub fn new(obtained_at: i64, expires_at: i64, policy: &TokenPolicy, jitter: f64) -> Points {
+        let expires_at = expires_at.max(obtained_at);
+        let life = expires_at.saturating_sub(obtained_at);
+        // `jitter` is clamped so any f64 (NaN included) gives a point in range.
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        // Within i64: the product is at most `refresh_jitter` in micros.
+        let spread = (micros(policy.refresh_jitter) as f64 * jitter) as i64;
+        let soft_lead = micros(policy.refresh_before)
+            .saturating_add(spread)
+            .min(life / 2);
+        let hard_lead = micros(policy.hard_before).min(life / 4).min(soft_lead);
+        Points {
+            obtained_at,
+            soft_at: expires_at - soft_lead,
+            hard_at: expires_at - hard_lead,
+            expires_at,
+        }
+    }
+}
+
+/// Where `now` falls in a token's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Before the soft point: serve it.
+    Fresh,
+    /// Between the soft and the hard point: serve it, renew in the background.
+    Window,
+    /// No token, or past the hard point (expired included): wait for a new one.
+    Stale,
+}
+
+/// The stage of `token` at `now`.
+pub(crate) fn stage(now: i64, token: Option<&Points>) -> Stage {
+    match token {
+        Some(p) if now < p.soft_at => Stage::Fresh,
+        Some(p) if now < p.hard_at => Stage::Window,
+        _ => Stage::Stale,
+    }
+}
+
+/// The state shown to people ([`TokenState`](crate::TokenState)), from the
+/// same points the manager acts on (the soft point includes its jitter).
+pub(crate) fn state(now: i64, token: Option<&Points>) -> crate::TokenState {
+    use crate::TokenState;
+    match token {
+        None => TokenState::None,
+        Some(p) if now >= p.expires_at => TokenState::Expired,
+        Some(p) if now >= p.soft_at => TokenState::Expiring,
+        Some(_) => TokenState::Valid,
+    }
+}
+
+/// What the manager knows of renewals, for [`decide`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FlightView {
+    /// A renewal is in flight.
+    pub renewing: bool,
+    /// When the last renewal ended, if one did.
+    pub last_end: Option<i64>,
+    /// When the last renewal failed, if the last one did.
+    pub last_failure: Option<i64>,
+}
+
+/// What a caller of `token()` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Use the current token.
+    Serve,
+    /// Use the current token, and start a renewal in the background.
+    ServeAndRenew,
+    /// Join the renewal in flight, or start one, and wait for its result.
+    Wait,
+    /// A renewal failed moments ago: answer with that failure at once rather
+    /// than start another (a thousand waiters must not retry one by one).
+    Fail,
+}
+
+/// True while `since` is less than `cooldown` ago. A clock that stepped
+/// back (now before `since`) ends the cooldown rather than stretching it.
+pub(crate) fn within(now: i64, since: Option<i64>, cooldown: Duration) -> bool {
+    since.is_some_and(|t| t <= now && now - t < micros(cooldown))
+}
+
+/// What a caller does at `now` in `stage`, given the flight.
+///
+/// * Fresh → serve.
+/// * Window → serve; renew too, unless a renewal is in flight or one ended
+///   within `policy.background_cooldown` (success or failure: a token that
+///   renewal does not take out of the window is renewed at most once per
+///   cooldown).
+/// * Stale → wait, joining a renewal in flight; with none in flight, fail at
+///   once if the last renewal failed within `policy.failure_cooldown`.
+pub(crate) fn decide(now: i64, stage: Stage, flight: &FlightView, policy: &TokenPolicy) -> Action {
+    match stage {
+        Stage::Fresh => Action::Serve,
+        Stage::Window => {
+            if flight.renewing || within(now, flight.last_end, policy.background_cooldown) {
+                Action::Serve
+            } else {
+                Action::ServeAndRenew
+            }
+        }
+        Stage::Stale => {
+            if !flight.renewing && within(now, flight.last_failure, policy.failure_cooldown) {
+                Action::Fail
+            } else {
+                Action::Wait
+            }
+        }
+    }
+}
+
+/// What a renewal was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Whatever the token needs (a caller of `token()`, or the background).
+    Auto,
+    /// A refresh now, whatever the token's age (`force_refresh()`).
+    Refresh,
+    /// A login now (`login()`).
+    Login,
+}
+
+impl Want {
+    /// True when a renewal in flight asked for `running` also answers a
+    /// caller asking for `self`: any renewal answers `Auto` and `Refresh`
+    /// (an automatic one only runs when the token is due, so it renews it
+    /// too); only a login answers `Login`, which must log in.
+    pub fn served_by(self, running: Want) -> bool {
+        match self {
+            Want::Auto | Want::Refresh => true,
+            Want::Login => running == Want::Login,
+        }
+    }
+}
+
+/// The HTTP call a renewal makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Call {
+    /// None: the token (perhaps just taken from the store) is fresh.
+    Nothing,
+    /// `user/refresh-token` with the current token.
+    Refresh,
+    /// `user/obtain_token` with the credentials.
+    Obtain,
+}
+
+/// Which call a renewal for `want` makes at `now`, on the current token.
+///
+/// Never refreshes an expired token (the server would refuse it), nor after
+/// a refresh that did not move the expiry forward (`refresh_stalled`: the
+/// next refresh would not either). An automatic renewal whose token turned
+/// out fresh (another process renewed it) makes no call at all.
+pub(crate) fn renewal(now: i64, want: Want, token: Option<&Points>, refresh_stalled: bool) -> Call {
+    let valid = token.is_some_and(|p| now < p.expires_at);
+    match want {
+        Want::Login => Call::Obtain,
+        Want::Auto if stage(now, token) == Stage::Fresh => Call::Nothing,
+        Want::Auto | Want::Refresh if valid && !refresh_stalled => Call::Refresh,
+        Want::Auto | Want::Refresh => Call::Obtain,
+    }
+}
+
+/// True when a refresh that turned `old_expiry` into `new_expiry` gained
+/// nothing, so that the next renewal logs in instead of refreshing in a loop.
+pub(crate) fn refresh_stalled(old_expiry: i64, new_expiry: i64) -> bool {
+    new_expiry <= old_expiry
+}
+
+/// True when a token found in the store should replace the current one:
+/// it is still valid, it is not the token the server rejected, and it
+/// expires later than the current one (the same key with a later expiry
+/// counts: a DRF server hands the same key back, amp-api.md §1.2).
+pub(crate) fn adopt(now: i64, stored: &Points, rejected: bool, current: Option<&Points>) -> bool {
+    now < stored.expires_at && !rejected && current.is_none_or(|c| stored.expires_at > c.expires_at)
+}
+
+/// Why a token's dates make it unusable, if they do: obtained after it
+/// expires, obtained more than a day in the future (a clock that far off is
+/// not ours to trust), or living longer than ten years. Such a token is set
+/// aside like a corrupt file, not installed to fail every call.
+pub(crate) fn implausible(now: i64, obtained_at: i64, expires_at: i64) -> Option<&'static str> {
+    const DAY: i64 = 24 * 3600 * 1_000_000;
+    if expires_at < obtained_at {
+        Some("it expires before it was obtained")
+    } else if obtained_at > now.saturating_add(DAY) {
+        Some("it was obtained more than a day in the future")
+    } else if expires_at.saturating_sub(obtained_at) > 3653 * DAY {
+        Some("it lives longer than ten years")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TokenState;
+    use proptest::prelude::*;
+
+    const S: i64 = 1_000_000;
+    const MIN: i64 = 60 * S;
+    const HOUR: i64 = 60 * MIN;
+
+    fn policy() -> TokenPolicy {
+        TokenPolicy::default()
+    }
+
+    fn day_token(at: i64) -> Points {
+        Points::new(at, at + 24 * HOUR, &policy(), 0.0)
+    }
+
+    #[test]
+    fn a_day_token_has_the_documented_points() {
+        let p = day_token(0);
+        assert_eq!(p.soft_at, 24 * HOUR - 5 * MIN);
+        assert_eq!(p.hard_at, 24 * HOUR - 30 * S);
+        let jittered = Points::new(0, 24 * HOUR, &policy(), 0.5);
+        assert_eq!(jittered.soft_at, 24 * HOUR - 5 * MIN - 15 * S);
+        assert_eq!(jittered.hard_at, p.hard_at);
+    }
+
+    #[test]
+    fn stages_and_states_follow_the_points() {
+        let p = day_token(0);
+        assert_eq!(stage(0, Some(&p)), Stage::Fresh);
+        assert_eq!(stage(p.soft_at, Some(&p)), Stage::Window);
+        assert_eq!(stage(p.hard_at, Some(&p)), Stage::Stale);
+        assert_eq!(stage(0, None), Stage::Stale);
+        assert_eq!(state(0, Some(&p)), TokenState::Valid);
+        assert_eq!(state(p.hard_at, Some(&p)), TokenState::Expiring);
+        assert_eq!(state(p.expires_at, Some(&p)), TokenState::Expired);
+        assert_eq!(state(0, None), TokenState::None);
+    }
+
+    #[test]
+    fn a_short_life_is_not_born_due() {
+        // The server says two minutes: soft at one, hard at one and a half.
+        let p = Points::new(0, 2 * MIN, &policy(), 0.9);
+        assert_eq!(p.soft_at, MIN);
+        assert_eq!(p.hard_at, 2 * MIN - 30 * S);
+        assert_eq!(stage(0, Some(&p)), Stage::Fresh);
+    }
+
+    #[test]
+    fn decisions() {
+        let pol = policy();
+        let idle = FlightView::default();
+        let renewing = FlightView {
+            renewing: true,
+            ..idle
+        };
+        assert_eq!(decide(0, Stage::Fresh, &renewing, &pol), Action::Serve);
+        assert_eq!(decide(0, Stage::Window, &idle, &pol), Action::ServeAndRenew);
+        assert_eq!(decide(0, Stage::Window, &renewing, &pol), Action::Serve);
+        assert_eq!(decide(0, Stage::Stale, &idle, &pol), Action::Wait);
+        assert_eq!(decide(0, Stage::Stale, &renewing, &pol), Action::Wait);
+        let failed = FlightView {
+            renewing: false,
+            last_end: Some(0),
+            last_failure: Some(0),
+        };
+        assert_eq!(decide(S / 2, Stage::Stale, &failed, &pol), Action::Fail);
+        assert_eq!(decide(S, Stage::Stale, &failed, &pol), Action::Wait);
+        assert_eq!(decide(4 * S, Stage::Window, &failed, &pol), Action::Serve);
+        assert_eq!(
+            decide(5 * S, Stage::Window, &failed, &pol),
+            Action::ServeAndRenew
+        );
+        // A clock stepped back ends the cooldown instead of stretching it.
+        assert_eq!(decide(-HOUR, Stage::Stale, &failed, &pol), Action::Wait);
+    }
+
+    #[test]
+    fn renewals() {
+        let p = day_token(0);
+        let window = p.soft_at;
+        assert_eq!(renewal(0, Want::Auto, Some(&p), false), Call::Nothing);
+        assert_eq!(renewal(window, Want::Auto, Some(&p), false), Call::Refresh);
+        assert_eq!(renewal(window, Want::Auto, Some(&p), true), Call::Obtain);
+        assert_eq!(renewal(0, Want::Refresh, Some(&p), false), Call::Refresh);
+        assert_eq!(renewal(0, Want::Login, Some(&p), false), Call::Obtain);
+        assert_eq!(
+            renewal(p.expires_at, Want::Refresh, Some(&p), false),
+            Call::Obtain
+        );
+        assert_eq!(renewal(0, Want::Auto, None, false), Call::Obtain);
+        assert!(Want::Auto.served_by(Want::Auto));
+        assert!(Want::Refresh.served_by(Want::Login));
+        assert!(Want::Refresh.served_by(Want::Auto));
+        assert!(!Want::Login.served_by(Want::Refresh));
+        assert!(!Want::Login.served_by(Want::Auto));
+    }
+
+    #[test]
+    fn adoption_and_plausibility() {
+        let old = day_token(0);
+        let newer = day_token(HOUR);
+        assert!(adopt(HOUR, &newer, false, Some(&old)));
+        assert!(adopt(HOUR, &newer, false, None));
+        assert!(!adopt(HOUR, &old, false, Some(&newer)), "older");
+        assert!(!adopt(HOUR, &newer, true, Some(&old)), "rejected");
+        assert!(!adopt(30 * HOUR, &newer, false, None), "expired");
+        assert_eq!(implausible(0, 0, 24 * HOUR), None);
+        assert!(implausible(0, HOUR, 0).is_some());
+        assert!(implausible(0, 2 * 24 * HOUR, 3 * 24 * HOUR).is_some());
+        assert!(implausible(0, 0, i64::MAX).is_some());
+        assert!(implausible(i64::MAX, i64::MIN, i64::MAX).is_some());
+    }
+
+    fn any_policy() -> impl Strategy<Value = TokenPolicy> {
+        (0u64..3_600, 0u64..600, 0u64..600, 0u64..10, 0u64..10).prop_map(
+            |(refresh, hard, jitter, fail, background)| TokenPolicy {
+                refresh_before: Duration::from_secs(refresh.max(hard)),
+                hard_before: Duration::from_secs(hard),
+                refresh_jitter: Duration::from_secs(jitter),
+                failure_cooldown: Duration::from_secs(fail),
+                background_cooldown: Duration::from_secs(background),
+                ..TokenPolicy::default()
+            },
+        )
+    }
+
+    fn any_flight() -> impl Strategy<Value = FlightView> {
+        (
+            any::<bool>(),
+            proptest::option::of(-HOUR..HOUR),
+            any::<bool>(),
+        )
+            .prop_map(|(renewing, last_end, failed)| FlightView {
+                renewing,
+                last_end,
+                last_failure: last_end.filter(|_| failed),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        // The points are ordered and inside the life, for any inputs.
+        #[test]
+        fn points_are_ordered(
+            obtained in any::<i64>(),
+            expires in any::<i64>(),
+            pol in any_policy(),
+            jitter in any::<f64>(),
+        ) {
+            let p = Points::new(obtained, expires, &pol, jitter);
+            prop_assert!(p.obtained_at <= p.soft_at);
+            prop_assert!(p.soft_at <= p.hard_at);
+            prop_assert!(p.hard_at <= p.expires_at);
+        }
+
+        // Never serves an expired token or one past the hard point, and
+        // never waits while before the hard point.
+        #[test]
+        fn serves_exactly_before_the_hard_point(
+            obtained in -48 * HOUR..48 * HOUR,
+            life in 0..48 * HOUR,
+            now in -96 * HOUR..96 * HOUR,
+            pol in any_policy(),
+            jitter in 0.0f64..1.0,
+            flight in any_flight(),
+            has_token in any::<bool>(),
+        ) {
+            let p = Points::new(obtained, obtained + life, &pol, jitter);
+            let token = has_token.then_some(&p);
+            let action = decide(now, stage(now, token), &flight, &pol);
+            let before_hard = token.is_some_and(|p| now < p.hard_at);
+            let serves = matches!(action, Action::Serve | Action::ServeAndRenew);
+            prop_assert_eq!(serves, before_hard);
+            if serves {
+                prop_assert!(now < p.expires_at);
+            }
+        }
+
+        // Never refreshes an expired token.
+        #[test]
+        fn never_refreshes_an_expired_token(
+            obtained in -48 * HOUR..48 * HOUR,
+            life in 0..48 * HOUR,
+            now in -96 * HOUR..96 * HOUR,
+            pol in any_policy(),
+            stalled in any::<bool>(),
+            want in prop_oneof![Just(Want::Auto), Just(Want::Refresh), Just(Want::Login)],
+        ) {
+            let p = Points::new(obtained, obtained + life, &pol, 0.0);
+            if renewal(now, want, Some(&p), stalled) == Call::Refresh {
+                prop_assert!(now < p.expires_at);
+                prop_assert!(!stalled);
+            }
+        }
+
+        // No new attempt inside a cooldown: after a failure, no background
+        // renewal within the background cooldown and no new wait within the
+        // failure cooldown.
+        #[test]
+        fn no_attempt_inside_a_cooldown(
+            failed_at in -HOUR..HOUR,
+            after in 0..20 * S,
+            pol in any_policy(),
+            stage in prop_oneof![Just(Stage::Window), Just(Stage::Stale)],
+        ) {
+            let flight = FlightView { renewing: false, last_end: Some(failed_at), last_failure: Some(failed_at) };
+            let now = failed_at + after;
+            let action = decide(now, stage, &flight, &pol);
+            if after < micros(pol.background_cooldown) {
+                prop_assert_ne!(action, Action::ServeAndRenew);
+            }
+            if after < micros(pol.failure_cooldown) {
+                prop_assert_ne!(action, Action::Wait);
+            }
+        }
+
+        // A token whose life is shorter than the refresh window, called on
+        // at random moments, starts at most one background renewal per
+        // background cooldown (the renewal itself may hand back another
+        // such token, each time).
+        #[test]
+        fn a_short_life_renews_at_most_once_per_cooldown(
+            life in 1..5 * MIN,
+            mut calls in proptest::collection::vec(0..10 * MIN, 1..200),
+            renewal_takes in 0..2 * S,
+        ) {
+            let pol = TokenPolicy::default();
+            calls.sort_unstable();
+            let mut token = Points::new(0, life, &pol, 0.0);
+            let mut flight = FlightView::default();
+            let mut running_until: Option<i64> = None;
+            let mut started: Vec<i64> = Vec::new();
+            for now in calls {
+                if let Some(end) = running_until.filter(|end| *end <= now) {
+                    // The renewal ended: a new token of the same short life.
+                    token = Points::new(end, end + life, &pol, 0.0);
+                    flight = FlightView { renewing: false, last_end: Some(end), last_failure: None };
+                    running_until = None;
+                }
+                if decide(now, stage(now, Some(&token)), &flight, &pol) == Action::ServeAndRenew {
+                    started.push(now);
+                    flight.renewing = true;
+                    running_until = Some(now + renewal_takes);
+                }
+            }
+            for pair in started.windows(2) {
+                prop_assert!(pair[1] - pair[0] >= micros(pol.background_cooldown));
+            }
+        }
+    }
+}
