@@ -57,6 +57,11 @@ impl Inner {
         // Another client or process sharing the store may have renewed
         // already. A store that fails is only reported (once).
         let _ = self.adopt_from_store(Some(epoch), false).await;
+        if self.state.epoch() != epoch {
+            // A clear() or set_token() came before the call was made: its
+            // result would be dropped anyway.
+            return Outcome::Superseded;
+        }
         let now = self.clock.now();
         let current = self.secrets.current().load_full();
         let call = policy::renewal(

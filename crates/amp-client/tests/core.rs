@@ -1,0 +1,385 @@
+//! The token core's guarantees that a review of the old manager found
+//! broken (issue 12 §4): clear and invalidate win over a renewal in flight,
+//! from its result and from the store; a hung store cannot wedge renewals;
+//! short lives do not storm; unusable tokens are set aside; extreme dates do
+//! not panic; `login()` logs in and `force_refresh()` says what it did.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use amp_client::{
+    AmpClient, BoxFuture, Error, FileStore, MemoryStore, Renewal, RenewalGuard, TokenData,
+    TokenStore, TokioClock,
+};
+use amp_sandbox::Sandbox;
+use common::*;
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn secret(t: &amp_client::AccessToken) -> String {
+    t.secret().expose_secret().to_string()
+}
+
+/// A store over a `MemoryStore` whose operations can be held at a gate.
+#[derive(Debug, Default)]
+struct GatedStore {
+    inner: MemoryStore,
+    /// `clear()` announces itself here, then waits for `open`.
+    clearing: Notify,
+    open: Notify,
+    hold_clear: bool,
+    /// `load()` and `lock()` never finish.
+    hang_load: bool,
+    hang_lock: bool,
+    /// `clear()` and `discard()` do nothing (a store that keeps everything).
+    keep_everything: bool,
+    loads: AtomicUsize,
+}
+
+impl TokenStore for GatedStore {
+    fn describe(&self) -> String {
+        "gated".to_string()
+    }
+
+    fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        Box::pin(async move {
+            self.loads.fetch_add(1, Ordering::SeqCst);
+            if self.hang_load {
+                std::future::pending::<()>().await;
+            }
+            self.inner.load().await
+        })
+    }
+
+    fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        self.inner.save(token)
+    }
+
+    fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
+        Box::pin(async move {
+            if self.keep_everything {
+                return Ok(());
+            }
+            if self.hold_clear {
+                self.clearing.notify_one();
+                self.open.notified().await;
+            }
+            self.inner.clear().await
+        })
+    }
+
+    fn discard<'a>(&'a self, _token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        if self.keep_everything {
+            return Box::pin(async { Ok(()) });
+        }
+        self.inner.clear()
+    }
+
+    fn lock(&self) -> BoxFuture<'_, amp_client::Result<RenewalGuard>> {
+        Box::pin(async move {
+            if self.hang_lock {
+                std::future::pending::<()>().await;
+            }
+            Ok(RenewalGuard::none())
+        })
+    }
+}
+
+fn client_with_store(
+    server: &MockServer,
+    store: Arc<dyn TokenStore>,
+) -> (AmpClient, amp_client::ManualClock) {
+    let clock = amp_client::ManualClock::new(chrono::Utc::now());
+    let client = AmpClient::builder(config_for(&api(server), 3))
+        .clock(Arc::new(clock.clone()))
+        .store(store)
+        .build()
+        .unwrap();
+    (client, clock)
+}
+
+// A refresh in flight when clear() runs installs nothing and stores
+// nothing: the next call logs in.
+#[tokio::test]
+async fn clear_wins_over_the_result_of_a_renewal_in_flight() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2).set_delay(Duration::from_millis(300)))
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let store = Arc::new(MemoryStore::new());
+    let (client, clock) = client_with_store(&server, store.clone());
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    m.token().await.unwrap(); // starts the background refresh
+    assert!(m.is_renewing());
+    // The refresh is on the wire before the clear.
+    while count(&server, "GET", "/api/user/refresh-token").await == 0 {
+        tokio::task::yield_now().await;
+    }
+    m.clear().await.unwrap();
+    // Waits out the refresh (a login would join it otherwise).
+    let after = m.token().await.unwrap();
+    assert_eq!(secret(&after), T3, "the cleared renewal's token came back");
+    assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
+    let stored = store.load().await.unwrap().unwrap();
+    assert_eq!(stored.token().expose_secret(), T3);
+}
+
+// clear() empties the store before anyone may read it back: a caller that
+// comes while the store is still clearing waits, and logs in.
+#[tokio::test]
+async fn clear_wins_over_the_store() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T3).await;
+    let store = Arc::new(GatedStore {
+        hold_clear: true,
+        ..GatedStore::default()
+    });
+    let (client, clock) = client_with_store(&server, store.clone());
+    let m = client.token_manager().clone();
+    m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    let clearing = tokio::spawn({
+        let m = m.clone();
+        async move { m.clear().await }
+    });
+    store.clearing.notified().await;
+    let caller = tokio::spawn({
+        let m = m.clone();
+        async move { m.token().await }
+    });
+    // Let the caller run up to wherever it waits, then let clear() finish.
+    tokio::task::yield_now().await;
+    store.open.notify_one();
+    clearing.await.unwrap().unwrap();
+    let t = caller.await.unwrap().unwrap();
+    assert_eq!(secret(&t), T3, "the cleared token came back from the store");
+}
+
+// A token the server rejected (401) is never taken back from a store that
+// still holds it: the next renewal logs in.
+#[tokio::test]
+async fn a_revoked_token_is_not_taken_back_from_the_store() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_assets_for(&server, T2).await;
+    let store = Arc::new(GatedStore {
+        keep_everything: true,
+        ..GatedStore::default()
+    });
+    let (client, clock) = client_with_store(&server, store.clone());
+    client
+        .token_manager()
+        .set_token(aged_token(T1, &clock, HOUR))
+        .await
+        .unwrap();
+    client.assets().list().await.unwrap();
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+    assert!(
+        store.loads.load(Ordering::SeqCst) >= 1,
+        "the store was read"
+    );
+    assert_eq!(secret(&client.token_manager().token().await.unwrap()), T2);
+}
+
+// A store whose reads never finish costs a renewal its store timeout, not
+// the renewal itself: the login goes ahead, and callers get their token.
+#[tokio::test(start_paused = true)]
+async fn a_hung_store_does_not_wedge_renewals() {
+    let sandbox = Sandbox::start().await.unwrap();
+    for (hang_load, hang_lock) in [(true, false), (false, true)] {
+        let store = Arc::new(GatedStore {
+            hang_load,
+            hang_lock,
+            ..GatedStore::default()
+        });
+        let config = amp_client::Config::builder()
+            .base_url(sandbox.base_url())
+            .credentials(sandbox.username(), sandbox.password())
+            .build()
+            .unwrap();
+        let client = AmpClient::builder(config)
+            .clock(Arc::new(TokioClock::new()))
+            .store(store)
+            .build()
+            .unwrap();
+        client.assets().list().await.unwrap();
+        client.assets().list().await.unwrap();
+        assert!(!client.token_manager().is_renewing());
+    }
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 2);
+}
+
+// A server that gives tokens a life shorter than the refresh window: they
+// are renewed about once per half life, not on every call.
+#[tokio::test]
+async fn short_lives_do_not_storm() {
+    let server = MockServer::start().await;
+    let answer = |t: &str| {
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": t, "expires_in": 60}))
+    };
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(answer(T1))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(answer(T2))
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager();
+    // Five minutes of calls, one a second.
+    for _ in 0..300 {
+        m.token().await.unwrap();
+        // Let a background refresh, if one started, finish before time moves.
+        while m.is_renewing() {
+            tokio::task::yield_now().await;
+        }
+        clock.advance(Duration::from_secs(1));
+    }
+    let renewals = count(&server, "GET", "/api/user/refresh-token").await
+        + count(&server, "POST", "/api/user/obtain_token").await;
+    // Every 30 s (half of the 60 s life): about ten, far from 300.
+    assert!((8..=13).contains(&renewals), "{renewals} renewals");
+}
+
+// A stored token that cannot go in a header (or with absurd dates) is set
+// aside with a fresh login, instead of failing every call.
+#[tokio::test]
+async fn an_unusable_stored_token_is_set_aside() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    mount_assets_for(&server, T1).await;
+    let dir = std::env::temp_dir().join(format!("amp-core-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (token, obtained, expires)) in [
+        (
+            "abc\u{1}def",
+            "2026-01-01T00:00:00Z",
+            "2099-01-01T00:00:00Z",
+        ),
+        (
+            "0123456789abcdef",
+            "2026-01-02T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = dir.join(format!("token-{i}.json"));
+        let form = serde_json::json!({
+            "version": 1, "token": token, "obtained_at": obtained, "expires_at": expires
+        });
+        std::fs::write(&file, form.to_string()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let (client, _) = client_with_store(&server, Arc::new(FileStore::new(&file)));
+        client.assets().list().await.unwrap();
+        client.assets().list().await.unwrap();
+    }
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// set_token refuses what cannot be used, and dates at chrono's limits panic
+// nowhere (the old manager overflowed computing the soft point).
+#[tokio::test]
+async fn set_token_refuses_unusable_tokens_and_extreme_dates_do_not_panic() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let (client, _) = client(&server, 3);
+    let m = client.token_manager();
+    let now = chrono::Utc::now();
+    let e = m
+        .set_token(TokenData::new(
+            "abc\u{1}def",
+            now,
+            now + chrono::Duration::hours(1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    assert!(!e.to_string().contains("abc"), "{e}");
+    let min = chrono::DateTime::<chrono::Utc>::MIN_UTC;
+    let max = chrono::DateTime::<chrono::Utc>::MAX_UTC;
+    m.set_token(TokenData::new(T1, min, min + chrono::Duration::hours(24)))
+        .await
+        .unwrap();
+    let _ = m.info();
+    assert_eq!(secret(&m.token().await.unwrap()), T2, "expired: logged in");
+    for (obtained, expires) in [(min, max), (max, max), (now, max), (min, min)] {
+        let _ = m.set_token(TokenData::new(T1, obtained, expires)).await;
+        let _ = m.info();
+        let _ = m.token().await;
+    }
+}
+
+// login() logs in, even while a refresh is in flight; force_refresh() says
+// which renewal it did.
+#[tokio::test]
+async fn login_logs_in_and_force_refresh_says_what_it_did() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2).set_delay(Duration::from_millis(200)))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let (client, clock) = client(&server, 1);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    m.token().await.unwrap(); // a background refresh is in flight
+    let login = m.login().await.unwrap();
+    assert_eq!(login.how, Renewal::Obtained);
+    assert_eq!(secret(&login.token), T3);
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+
+    // Each renewal moves the expiry forward (one that did not would make
+    // the next renewal a login, by rule).
+    clock.advance(MIN);
+    let refreshed = m.force_refresh().await.unwrap();
+    assert_eq!(refreshed.how, Renewal::Refreshed);
+    assert_eq!(secret(&refreshed.token), T2);
+    clock.advance(MIN);
+    let fell_back = m.force_refresh().await.unwrap();
+    assert_eq!(fell_back.how, Renewal::ObtainedAfterFailedRefresh);
+    clock.advance(25 * HOUR);
+    let obtained = m.force_refresh().await.unwrap();
+    assert_eq!(
+        obtained.how,
+        Renewal::Obtained,
+        "an expired token is not refreshed"
+    );
+}
