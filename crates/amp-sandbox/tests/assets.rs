@@ -608,3 +608,45 @@ async fn reissue_and_burn_refuse_what_does_not_fit() {
         0
     );
 }
+
+#[tokio::test]
+async fn unknown_assets_and_gaids_are_refused_on_every_new_route() {
+    let (sb, token) = empty_sandbox().await;
+    let t = Some(token.as_str());
+    for suffix in [
+        "/utxos",
+        "/treasury-addresses",
+        "/txs",
+        "/reissuances",
+        "/distributions",
+        "/distributions/x",
+        "/lost-outputs",
+        "/ownerships/5",
+        "/register",
+    ] {
+        let answer = get(&sb, &format!("/assets/nope{suffix}"), t).await;
+        assert_eq!(
+            (answer.status, answer.json()),
+            (404, json!({"detail": "Not found."})),
+            "{suffix}"
+        );
+    }
+    let uuid = issue(&sb, &token, 10, json!({})).await;
+    let nothing = get(&sb, &format!("/gaids/{}/balance/{uuid}", gaid(13)), t).await;
+    assert_eq!(nothing.json()["balance"], 0);
+    assert_eq!(
+        get(&sb, &format!("/gaids/{}/balance/nope", gaid(13)), t)
+            .await
+            .status,
+        404
+    );
+    let invalid = get(&sb, &format!("/gaids/GAnope/balance/{uuid}"), t).await;
+    assert_eq!(invalid.status, 400);
+    assert!(invalid.json()["error"].is_string());
+    assert_eq!(
+        get(&sb, &format!("/assets/{uuid}/distributions"), t)
+            .await
+            .json(),
+        json!([])
+    );
+}
