@@ -3,12 +3,9 @@
 
 use serde_json::json;
 
-use super::{no_content, ok, Ctx};
-use crate::data::{Issue, MAX_UNITS};
+use super::{no_content, ok, Ctx, MAX_AMOUNT};
+use crate::data::Issue;
 use crate::drf::{parse_object, string_or_field, Char, Fields, Handled, Int, Reply};
-
-/// Liquid's cap on an amount, as the validators take it.
-const MAX_AMOUNT: i64 = MAX_UNITS as i64;
 
 pub(super) fn info(_: &mut Ctx) -> Handled {
     Ok(Reply::ok(

@@ -2,12 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::supply::{nested, nested_txid};
-use super::{no_content, ok, Ctx};
-use crate::data::{NewAssignment, MAX_UNITS};
+use super::{nested, nested_txid, no_content, ok, Ctx, MAX_AMOUNT};
+use crate::data::NewAssignment;
 use crate::drf::{not_a_dict, not_a_list, parse_object, Fields, Handled, Int, Reply};
-
-const MAX_AMOUNT: i64 = MAX_UNITS as i64;
 
 pub(super) fn list(ctx: &mut Ctx) -> Handled {
     ok(ctx.store().assignments(ctx.param(0)))

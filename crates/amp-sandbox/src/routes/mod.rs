@@ -29,8 +29,8 @@ use serde_json::{json, Map, Value};
 pub(crate) use control::control;
 
 use crate::auth::{self, Account};
-use crate::data::{Store, StoreError};
-use crate::drf::{Handled, Reply};
+use crate::data::{Store, StoreError, MAX_UNITS};
+use crate::drf::{not_a_dict, Char, Fields, Handled, Reply};
 use crate::faults::{normalize_route, torn_connection, Plan};
 use crate::stats::RequestRecord;
 use crate::Shared;
@@ -93,6 +93,35 @@ fn empty_ok(done: Result<(), StoreError>) -> Handled {
     done?;
     Ok(Reply::empty(StatusCode::OK))
 }
+
+/// A required object field of a body, for nested validation.
+fn nested<'a>(object: &'a Map<String, Value>, name: &str) -> Result<&'a Map<String, Value>, Reply> {
+    match object.get(name) {
+        None | Some(Value::Null) => Err(Reply::field_error(name, "This field is required.")),
+        Some(Value::Object(inner)) => Ok(inner),
+        Some(other) => {
+            let body = not_a_dict(other).body.unwrap_or_default();
+            Err(Reply::new(
+                StatusCode::BAD_REQUEST,
+                json!({ name: body["non_field_errors"] }),
+            ))
+        }
+    }
+}
+
+/// The `txid` of a nested object (`tx_data`, `reissuance_output`), with the
+/// error nested under the object's name as DRF does.
+fn nested_txid(inner: &Map<String, Value>, name: &str) -> Result<String, Reply> {
+    let mut fields = Fields::default();
+    let txid = fields.char(inner, "txid", Char::REQUIRED);
+    if let Some(errors) = fields.into_errors() {
+        return Err(Reply::new(StatusCode::BAD_REQUEST, json!({ name: errors })));
+    }
+    Ok(txid.unwrap_or_default())
+}
+
+/// Liquid's cap on an amount, as the validators take it.
+const MAX_AMOUNT: i64 = MAX_UNITS as i64;
 
 type Handler = fn(&mut Ctx) -> Handled;
 

@@ -2,45 +2,10 @@
 //! (`ReissueRequest`, `ReissueConfirmRequest`, `BurnRequest`,
 //! `BurnConfirmRequest`) and the official script's.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{empty_ok, ok, Ctx};
-use crate::data::MAX_UNITS;
-use crate::drf::{not_a_dict, parse_object, Char, Fields, Handled, Int, Reply};
-
-const MAX_AMOUNT: i64 = MAX_UNITS as i64;
-
-/// A required object field of a body, for nested validation.
-pub(super) fn nested<'a>(
-    object: &'a Map<String, Value>,
-    name: &str,
-) -> Result<&'a Map<String, Value>, Reply> {
-    match object.get(name) {
-        None | Some(Value::Null) => Err(Reply::field_error(name, "This field is required.")),
-        Some(Value::Object(inner)) => Ok(inner),
-        Some(other) => {
-            let body = not_a_dict(other).body.unwrap_or_default();
-            Err(Reply::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                serde_json::json!({ name: body["non_field_errors"] }),
-            ))
-        }
-    }
-}
-
-/// The `txid` of a nested object (`tx_data`, `reissuance_output`), with the
-/// error nested under the object's name as DRF does.
-pub(super) fn nested_txid(inner: &Map<String, Value>, name: &str) -> Result<String, Reply> {
-    let mut fields = Fields::default();
-    let txid = fields.char(inner, "txid", Char::REQUIRED);
-    if let Some(errors) = fields.into_errors() {
-        return Err(Reply::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            serde_json::json!({ name: errors }),
-        ));
-    }
-    Ok(txid.unwrap_or_default())
-}
+use super::{empty_ok, nested, nested_txid, ok, Ctx, MAX_AMOUNT};
+use crate::drf::{parse_object, Fields, Handled, Int, Reply};
 
 /// A positive amount under Liquid's cap.
 fn amount(name: &str, body: &axum::body::Bytes) -> Result<u64, Reply> {
