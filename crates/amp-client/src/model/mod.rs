@@ -127,11 +127,14 @@ impl<T> Lenient<T> {
 
 /// One `T` or a list of them, read as a list. For answers that amp-rs models
 /// as one object but that may really be a list (amp-api.md §3.3, summary).
+///
+/// The list is tried first: serde reads a struct from a JSON array too (its
+/// fields in order), so `[]` would otherwise read as one `T` of defaults.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum OneOrMany<T> {
-    One(T),
     Many(Vec<T>),
+    One(T),
 }
 
 impl<T> OneOrMany<T> {
