@@ -92,8 +92,9 @@ impl Distributions<'_> {
     /// carries out (see [`DistributionResponse`]).
     ///
     /// ```no_run
-    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// # async fn demo(client: amp_client::AmpClient) -> Result<(), Box<dyn std::error::Error>> {
     /// let plan = client.distributions("4e6c5fca-…").create().await?;
+    /// // The file `blockstream-amp-confirm.py distribute -f` reads.
     /// std::fs::write("distribution.json", serde_json::to_vec_pretty(&plan)?)?;
     /// # Ok(()) }
     /// ```
