@@ -1,8 +1,10 @@
-//! Tokens: issue, check, refresh, revoke, after DRF's `TokenAuthentication`.
+//! Accounts and tokens: log in, check, refresh, revoke, change a password,
+//! after DRF's `TokenAuthentication` and `ObtainAuthToken`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use serde_json::json;
 use tokio::time::Instant;
@@ -10,11 +12,29 @@ use tokio::time::Instant;
 use crate::drf::{parse_object, Char, Fields, Handled, Reply};
 use crate::routes::Ctx;
 
-/// The live tokens and when each stops being valid.
+/// Whose token it is: the issuer (the sandbox's own login) or a manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Account {
+    Issuer,
+    Manager(u64),
+}
+
+/// How a password field is read: required, never trimmed.
+pub(crate) const PASSWORD: Char = Char {
+    trim: false,
+    ..Char::REQUIRED
+};
+
+/// A live token: when it stops being valid (`None`: a life too long for
+/// `Instant` to hold, never), and whose it is.
+struct Live {
+    expiry: Option<Instant>,
+    account: Account,
+}
+
+/// The live tokens.
 pub(crate) struct Tokens {
-    /// token → expiry on the tokio clock; `None` never expires (a life too long
-    /// for `Instant` to hold).
-    live: HashMap<String, Option<Instant>>,
+    live: HashMap<String, Live>,
     /// Not the seeded fault generator: tokens must differ between sandboxes built
     /// with the same seed, and issuing one must not shift the fault sequence.
     rng: fastrand::Rng,
@@ -28,9 +48,15 @@ impl Tokens {
         }
     }
 
-    /// A fresh 40-hex token, valid for `life` from now. The expiry is fixed at
-    /// issue: changing the token life later affects only tokens issued after.
+    /// A fresh 40-hex token of the issuer, valid for `life` from now.
     pub(crate) fn issue(&mut self, life: Duration) -> String {
+        self.issue_for(life, Account::Issuer)
+    }
+
+    /// A fresh 40-hex token of `account`, valid for `life` from now. The expiry
+    /// is fixed at issue: changing the token life later affects only tokens
+    /// issued after.
+    pub(crate) fn issue_for(&mut self, life: Duration, account: Account) -> String {
         let token = loop {
             let candidate: String = (0..40)
                 .map(|_| char::from(b"0123456789abcdef"[self.rng.usize(..16)]))
@@ -39,21 +65,24 @@ impl Tokens {
                 break candidate;
             }
         };
-        self.live
-            .insert(token.clone(), Instant::now().checked_add(life));
+        let expiry = Instant::now().checked_add(life);
+        self.live.insert(token.clone(), Live { expiry, account });
         token
     }
 
-    /// Whether the token is live; an expired one is forgotten on the way.
-    pub(crate) fn is_valid(&mut self, token: &str) -> bool {
-        match self.live.get(token) {
-            None => false,
-            Some(Some(expiry)) if Instant::now() >= *expiry => {
-                self.live.remove(token);
-                false
-            }
-            Some(_) => true,
+    /// The account of a live token; an expired one is forgotten on the way.
+    pub(crate) fn account(&mut self, token: &str) -> Option<Account> {
+        let live = self.live.get(token)?;
+        if live.expiry.is_some_and(|expiry| Instant::now() >= expiry) {
+            self.live.remove(token);
+            return None;
         }
+        Some(live.account)
+    }
+
+    /// Whether the token is live.
+    pub(crate) fn is_valid(&mut self, token: &str) -> bool {
+        self.account(token).is_some()
     }
 
     pub(crate) fn revoke(&mut self, token: &str) {
@@ -72,8 +101,8 @@ fn unauthorized(detail: &str) -> Reply {
 }
 
 /// Checks the `Authorization` header the way DRF's `TokenAuthentication` does and
-/// returns the token, or the 401 to answer.
-pub(crate) fn authenticate(ctx: &Ctx) -> Result<String, Reply> {
+/// returns the token and its account, or the 401 to answer.
+pub(crate) fn authenticate(ctx: &Ctx) -> Result<(String, Account), Reply> {
     let Some(raw) = ctx.authorization_bytes.as_deref() else {
         return Err(unauthorized(
             "Authentication credentials were not provided.",
@@ -111,43 +140,56 @@ pub(crate) fn authenticate(ctx: &Ctx) -> Result<String, Reply> {
             "Invalid token header. Token string should not contain invalid characters.",
         ));
     };
-    if ctx.shared.tokens().is_valid(token) {
-        Ok(token.to_owned())
-    } else {
-        Err(unauthorized("Invalid token."))
+    // The token lock is released before the store's is taken.
+    let account = ctx.shared.tokens().account(token);
+    match account {
+        None => Err(unauthorized("Invalid token.")),
+        Some(Account::Manager(id)) => {
+            let active = ctx
+                .shared
+                .store()
+                .manager_by_id(id)
+                .is_some_and(|m| !m.is_locked);
+            if active {
+                Ok((token.to_owned(), Account::Manager(id)))
+            } else {
+                Err(unauthorized("User inactive or deleted."))
+            }
+        }
+        Some(account) => Ok((token.to_owned(), account)),
     }
 }
 
-/// `POST /user/obtain_token`: `{"username", "password"}` → `{"token"}`.
+/// `POST /user/obtain_token`: `{"username", "password"}` → `{"token"}`, for
+/// the issuer or an unlocked manager.
 pub(crate) fn obtain_token(ctx: &mut Ctx) -> Handled {
     let object = parse_object(&ctx.body)?;
     let mut fields = Fields::default();
     let username = fields.char(&object, "username", Char::REQUIRED);
-    let password = fields.char(
-        &object,
-        "password",
-        Char {
-            trim: false,
-            ..Char::REQUIRED
-        },
-    );
+    let password = fields.char(&object, "password", PASSWORD);
     fields.finish()?;
-    let settings = ctx.shared.settings();
-    let good = username.as_deref() == Some(ctx.shared.username.as_str())
-        && password.as_deref() == Some(ctx.shared.password.as_str());
-    if !good {
+    let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
+    let account = if username == ctx.shared.username && password == ctx.shared.login_password() {
+        Some(Account::Issuer)
+    } else {
+        let manager = ctx.shared.store().manager_login(&username, &password);
+        manager.map(Account::Manager)
+    };
+    let Some(account) = account else {
         return Err(Reply::new(
             StatusCode::BAD_REQUEST,
             json!({"non_field_errors": ["Unable to log in with provided credentials."]}),
         ));
-    }
-    let token = ctx.shared.tokens().issue(settings.token_life);
+    };
+    let life = ctx.shared.settings().token_life;
+    let token = ctx.shared.tokens().issue_for(life, account);
     Ok(Reply::ok(json!({ "token": token })))
 }
 
-/// `GET|POST /user/refresh-token` with a valid token → `{"token": <new>}`.
+/// `GET|POST /user/refresh-token` with a valid token → `{"token": <new>}`,
+/// of the same account.
 pub(crate) fn refresh_token(ctx: &mut Ctx) -> Handled {
-    let Some(old) = ctx.token.clone() else {
+    let (Some(old), Some(account)) = (ctx.token.clone(), ctx.account) else {
         return Err(unauthorized(
             "Authentication credentials were not provided.",
         ));
@@ -157,6 +199,44 @@ pub(crate) fn refresh_token(ctx: &mut Ctx) -> Handled {
     if settings.refresh_revokes_old {
         tokens.revoke(&old);
     }
-    let token = tokens.issue(settings.token_life);
+    let token = tokens.issue_for(settings.token_life, account);
     Ok(Reply::ok(json!({ "token": token })))
+}
+
+/// A `{"password": …}` body: required, not blank, not trimmed.
+pub(crate) fn new_password(body: &Bytes) -> Result<String, Reply> {
+    let object = parse_object(body)?;
+    let mut fields = Fields::default();
+    let password = fields.char(&object, "password", PASSWORD);
+    fields.finish()?;
+    Ok(password.unwrap_or_default())
+}
+
+/// The answer to a password change: `{"username", "token"}` with a new token
+/// of `account`. The password is not echoed (amp-rs's model has a
+/// `password` field; a client must not need it back).
+pub(crate) fn password_changed(ctx: &Ctx, account: Account, username: &str) -> Reply {
+    let life = ctx.shared.settings().token_life;
+    let token = ctx.shared.tokens().issue_for(life, account);
+    Reply::ok(json!({ "username": username, "token": token }))
+}
+
+/// `POST /user/change-password` `{"password"}`: the caller's own password
+/// changes; the old one no longer logs in. Tokens already issued stay valid.
+pub(crate) fn change_password(ctx: &mut Ctx) -> Handled {
+    let password = new_password(&ctx.body)?;
+    let account = ctx.account.unwrap_or(Account::Issuer);
+    let username = match account {
+        Account::Issuer => {
+            ctx.shared.set_login_password(password);
+            ctx.shared.username.clone()
+        }
+        Account::Manager(id) => {
+            ctx.shared
+                .store()
+                .set_manager_password(&id.to_string(), password)?
+                .1
+        }
+    };
+    Ok(password_changed(ctx, account, &username))
 }

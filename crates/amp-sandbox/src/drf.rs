@@ -38,8 +38,13 @@ impl Reply {
     }
 
     pub(crate) fn no_content() -> Self {
+        Reply::empty(StatusCode::NO_CONTENT)
+    }
+
+    /// An answer with an empty body.
+    pub(crate) fn empty(status: StatusCode) -> Self {
         Reply {
-            status: StatusCode::NO_CONTENT,
+            status,
             body: None,
             headers: Vec::new(),
         }
@@ -106,7 +111,7 @@ pub(crate) fn parse_json(body: &Bytes) -> Result<Value, Reply> {
 }
 
 /// The Python type name DRF puts into "Expected a dictionary" errors.
-fn python_type(value: &Value) -> &'static str {
+pub(crate) fn python_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "NoneType",
         Value::Bool(_) => "bool",
@@ -166,6 +171,47 @@ impl Char {
         allow_blank: true,
         trim: true,
     };
+}
+
+/// How an integer field is validated, after DRF's `IntegerField` options.
+#[derive(Clone, Copy)]
+pub(crate) struct Int {
+    pub(crate) required: bool,
+    pub(crate) allow_null: bool,
+    pub(crate) min: Option<i64>,
+    pub(crate) max: Option<i64>,
+}
+
+impl Int {
+    pub(crate) const REQUIRED: Int = Int {
+        required: true,
+        allow_null: false,
+        min: None,
+        max: None,
+    };
+    pub(crate) const OPTIONAL: Int = Int {
+        required: false,
+        ..Int::REQUIRED
+    };
+    pub(crate) const NULLABLE: Int = Int {
+        required: false,
+        allow_null: true,
+        ..Int::REQUIRED
+    };
+
+    pub(crate) const fn min(self, min: i64) -> Int {
+        Int {
+            min: Some(min),
+            ..self
+        }
+    }
+
+    pub(crate) const fn max(self, max: i64) -> Int {
+        Int {
+            max: Some(max),
+            ..self
+        }
+    }
 }
 
 /// Field-by-field validation that collects every error before answering, as DRF does.
@@ -258,14 +304,88 @@ impl Fields {
         parsed
     }
 
+    /// An integer field, as DRF's `IntegerField` reads it: a JSON integer, a
+    /// float without a fraction, or a string of digits; `None` when absent,
+    /// null or invalid (the error is recorded).
+    pub(crate) fn integer(
+        &mut self,
+        object: &Map<String, Value>,
+        name: &str,
+        rules: Int,
+    ) -> Option<i64> {
+        let value = match object.get(name) {
+            None => {
+                if rules.required {
+                    self.error(name, "This field is required.");
+                }
+                return None;
+            }
+            Some(Value::Null) => {
+                if !rules.allow_null {
+                    self.error(name, "This field may not be null.");
+                }
+                return None;
+            }
+            Some(value) => value,
+        };
+        let parsed = match value {
+            Value::Number(n) => n.as_i64().or_else(|| whole(n.as_f64()?)),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        let Some(number) = parsed else {
+            self.error(name, "A valid integer is required.");
+            return None;
+        };
+        if let Some(min) = rules.min.filter(|min| number < *min) {
+            self.error(
+                name,
+                format!("Ensure this value is greater than or equal to {min}."),
+            );
+            return None;
+        }
+        if let Some(max) = rules.max.filter(|max| number > *max) {
+            self.error(
+                name,
+                format!("Ensure this value is less than or equal to {max}."),
+            );
+            return None;
+        }
+        Some(number)
+    }
+
+    /// The errors so far, as DRF nests them (`{field: [message]}`), if any.
+    pub(crate) fn into_errors(self) -> Option<Value> {
+        (!self.errors.is_empty()).then(|| json!(self.errors))
+    }
+
     /// `Ok` when no field failed, else the 400 answer listing every failure.
     pub(crate) fn finish(self) -> Result<(), Reply> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Reply::new(StatusCode::BAD_REQUEST, json!(self.errors)))
+        match self.into_errors() {
+            None => Ok(()),
+            Some(errors) => Err(Reply::new(StatusCode::BAD_REQUEST, errors)),
         }
     }
+}
+
+/// A float that is a whole number in `i64`'s exact range, as an integer.
+fn whole(f: f64) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+                                                // The cast is exact: `f` has no fraction and lies within ±2^53.
+    #[allow(clippy::cast_possible_truncation)]
+    (f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
+}
+
+/// DRF's answer to a body that should be a list.
+pub(crate) fn not_a_list(field: Option<&str>, value: &Value) -> Reply {
+    let message = format!(
+        "Expected a list of items but got type \"{}\".",
+        python_type(value)
+    );
+    Reply::new(
+        StatusCode::BAD_REQUEST,
+        json!({ field.unwrap_or("non_field_errors"): [message] }),
+    )
 }
 
 /// A body that may be a bare JSON string or an object holding the string under
@@ -326,6 +446,34 @@ mod tests {
                 "c": ["Not a valid string."],
                 "e": ["This field is required."],
             })
+        );
+    }
+
+    #[test]
+    fn integer_field_errors() {
+        let object =
+            json!({"a": 5, "b": 5.0, "c": 5.5, "d": "7", "e": "x", "f": 0, "g": null, "h": 99})
+                .as_object()
+                .cloned()
+                .unwrap();
+        let mut fields = Fields::default();
+        assert_eq!(fields.integer(&object, "a", Int::REQUIRED), Some(5));
+        assert_eq!(fields.integer(&object, "b", Int::REQUIRED), Some(5));
+        assert_eq!(fields.integer(&object, "c", Int::REQUIRED), None);
+        assert_eq!(fields.integer(&object, "d", Int::REQUIRED), Some(7));
+        assert_eq!(fields.integer(&object, "e", Int::REQUIRED), None);
+        assert_eq!(fields.integer(&object, "f", Int::REQUIRED.min(1)), None);
+        assert_eq!(fields.integer(&object, "g", Int::NULLABLE), None);
+        assert_eq!(fields.integer(&object, "h", Int::OPTIONAL.max(10)), None);
+        assert_eq!(fields.integer(&object, "z", Int::OPTIONAL), None);
+        assert_eq!(
+            fields.into_errors(),
+            Some(json!({
+                "c": ["A valid integer is required."],
+                "e": ["A valid integer is required."],
+                "f": ["Ensure this value is greater than or equal to 1."],
+                "h": ["Ensure this value is less than or equal to 10."],
+            }))
         );
     }
 

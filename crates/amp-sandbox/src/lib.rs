@@ -78,6 +78,10 @@ use stats::Recorder;
 pub const DEFAULT_USERNAME: &str = "sandbox-user";
 /// Default password of a sandbox.
 pub const DEFAULT_PASSWORD: &str = "sandbox-password";
+/// The login of the sample data's manager (unlocked, granted the sample bond).
+pub const SAMPLE_MANAGER_USERNAME: &str = "sandbox-manager";
+/// The password of the sample data's manager.
+pub const SAMPLE_MANAGER_PASSWORD: &str = "sandbox-manager-password";
 /// Default token life, 24 h.
 pub const DEFAULT_TOKEN_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default number of request records kept (counters are always exact).
@@ -102,7 +106,12 @@ pub(crate) struct Settings {
 /// and no lock is held across an `.await` or while taking another.
 pub(crate) struct Shared {
     pub(crate) username: String,
+    /// The password the sandbox started with.
     pub(crate) password: String,
+    /// The password `obtain_token` accepts now (`/user/change-password` changes it).
+    login_password: Mutex<String>,
+    /// The API root, `http://127.0.0.1:PORT/api`, for answers that name it.
+    pub(crate) base_url: String,
     settings: Mutex<Settings>,
     tokens: Mutex<Tokens>,
     faults: Mutex<FaultTable>,
@@ -115,6 +124,14 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn settings(&self) -> Settings {
         *lock(&self.settings)
+    }
+
+    pub(crate) fn login_password(&self) -> String {
+        lock(&self.login_password).clone()
+    }
+
+    pub(crate) fn set_login_password(&self, password: String) {
+        *lock(&self.login_password) = password;
     }
 
     pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
@@ -186,7 +203,7 @@ impl Sandbox {
 
     /// The API root, `http://127.0.0.1:PORT/api` (no trailing slash).
     pub fn base_url(&self) -> String {
-        format!("http://{}/api", self.addr)
+        self.shared.base_url.clone()
     }
 
     /// The control root, `http://127.0.0.1:PORT/_sandbox`.
@@ -204,9 +221,17 @@ impl Sandbox {
         &self.shared.username
     }
 
-    /// The password `obtain_token` accepts.
+    /// The password the sandbox started with, which `obtain_token` accepts
+    /// until a client changes it with `POST /user/change-password` (see
+    /// [`Sandbox::current_password`]).
     pub fn password(&self) -> &str {
         &self.shared.password
+    }
+
+    /// The password `obtain_token` accepts now: [`Sandbox::password`], or the
+    /// last one set through `POST /user/change-password`.
+    pub fn current_password(&self) -> String {
+        self.shared.login_password()
     }
 
     /// A snapshot of the counters and the recent request records.
@@ -416,7 +441,9 @@ impl SandboxBuilder {
         let (closing, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             username: self.username,
+            login_password: Mutex::new(self.password.clone()),
             password: self.password,
+            base_url: format!("http://{addr}/api"),
             settings: Mutex::new(Settings {
                 token_life: self.token_life,
                 refresh_revokes_old: self.refresh_revokes_old,

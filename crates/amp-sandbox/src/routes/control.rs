@@ -1,0 +1,141 @@
+//! The control endpoint: the routes under `/_sandbox` (JSON, no
+//! authentication, not recorded), documented in the crate root.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::drf::Reply;
+use crate::faults::{normalize_route, Fault};
+use crate::Shared;
+
+/// The routes under `/_sandbox` (JSON, no authentication, not recorded).
+pub(crate) fn control() -> Router<Arc<Shared>> {
+    let mut router = Router::new();
+    let routes = [
+        ("/_sandbox/stats", get(stats_get).delete(reset)),
+        ("/_sandbox/faults", post(faults_post).delete(faults_delete)),
+        ("/_sandbox/revoke", post(revoke)),
+        ("/_sandbox/reset", post(reset)),
+        ("/_sandbox/token-life", post(token_life)),
+        ("/_sandbox/refresh-revokes-old", post(refresh_revokes_old)),
+    ];
+    for (path, method_router) in routes {
+        router = router
+            .route(&format!("{path}/"), method_router.clone())
+            .route(path, method_router);
+    }
+    router
+}
+
+fn control_error(message: String) -> Response {
+    Reply::detail(StatusCode::BAD_REQUEST, message).into_response()
+}
+
+/// Parses a control body with serde; the error is the reason, for a 400.
+fn control_body<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|err| format!("Invalid body: {err}"))
+}
+
+async fn stats_get(State(shared): State<Arc<Shared>>) -> Response {
+    let stats = shared.stats();
+    Reply::ok(json!({
+        "total": stats.total(),
+        "by_route": stats.counts,
+        "requests": stats.requests,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    route: String,
+    fault: Fault,
+    #[serde(default)]
+    probability: Option<f64>,
+    #[serde(default)]
+    count: Option<u32>,
+}
+
+async fn faults_post(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request: FaultRequest = match control_body(&body) {
+        Ok(request) => request,
+        Err(reason) => return control_error(reason),
+    };
+    let route = normalize_route(&request.route);
+    let mut faults = shared.faults();
+    let answer = match request.probability {
+        Some(p) if !(0.0..=1.0).contains(&p) => {
+            return control_error("probability must be between 0 and 1".to_owned())
+        }
+        Some(p) => {
+            faults.set_rate(&route, request.fault.clone(), p);
+            json!({ "route": route, "fault": request.fault, "probability": p })
+        }
+        None => {
+            let count = request.count.unwrap_or(1);
+            for _ in 0..count {
+                faults.push(&route, request.fault.clone());
+            }
+            json!({ "route": route, "fault": request.fault, "queued": count })
+        }
+    };
+    Reply::ok(answer).into_response()
+}
+
+async fn faults_delete(State(shared): State<Arc<Shared>>) -> Response {
+    shared.faults().clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn revoke(State(shared): State<Arc<Shared>>) -> Response {
+    shared.tokens().revoke_all();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Response {
+    shared.reset_stats();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenLife {
+    seconds: f64,
+}
+
+async fn token_life(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request: TokenLife = match control_body(&body) {
+        Ok(request) => request,
+        Err(reason) => return control_error(reason),
+    };
+    match Duration::try_from_secs_f64(request.seconds) {
+        Ok(life) => {
+            shared.set_token_life(life);
+            Reply::ok(json!({ "seconds": life.as_secs_f64() })).into_response()
+        }
+        Err(err) => control_error(format!("Invalid seconds: {err}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct Enabled {
+    enabled: bool,
+}
+
+async fn refresh_revokes_old(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match control_body::<Enabled>(&body) {
+        Ok(request) => {
+            shared.set_refresh_revokes_old(request.enabled);
+            Reply::ok(json!({ "enabled": request.enabled })).into_response()
+        }
+        Err(reason) => control_error(reason),
+    }
+}
