@@ -81,7 +81,7 @@ async fn issue_register_categorise_assign_distribute_confirm_and_read_the_balanc
     categories.add_asset(accredited.id, &uuid).await?;
     let category = categories.get(accredited.id).await?;
     assert_eq!(category.registered_users, [alice.id, bob.id]);
-    assert_eq!(category.assets, [uuid.clone()]);
+    assert_eq!(category.assets, std::slice::from_ref(&uuid));
     assert_eq!(assets.get(&uuid).await?.requirements, [accredited.id]);
     assert_eq!(users.get(alice.id).await?.categories, [accredited.id]);
 

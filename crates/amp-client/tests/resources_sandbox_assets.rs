@@ -153,7 +153,9 @@ async fn utxos_and_treasury_addresses_through_the_sandbox() -> TestResult {
     assert_eq!((treasury.amount, treasury.blacklisted), (1_000_000, false));
     let outpoint = Outpoint::new(treasury.txid.clone(), treasury.vout);
 
-    let black = assets.blacklist_utxos(&uuid, &[outpoint.clone()]).await?;
+    let black = assets
+        .blacklist_utxos(&uuid, std::slice::from_ref(&outpoint))
+        .await?;
     check(
         &sb,
         "POST",
