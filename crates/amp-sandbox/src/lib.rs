@@ -37,35 +37,178 @@
 //! | `POST /_sandbox/token-life` `{"seconds": n}` | life of tokens issued from now on |
 //! | `POST /_sandbox/refresh-revokes-old` `{"enabled": bool}` | see [`Sandbox::set_refresh_revokes_old`] |
 //!
+//! # State
+//!
+//! Every route of amp-api.md §1.1 and §3 is implemented, over one in-memory
+//! store. Each asset keeps a simulated chain: outputs (UTXOs) of the asset and
+//! of its reissuance token, and the transactions that made and spent them
+//! (issuance, distribution, reissuance, burn). The summary, balance,
+//! ownerships, UTXOs, activities and txs are all read from those outputs, so
+//! they agree with each other and follow every change. The sample data (see
+//! [`SandboxBuilder::with_sample_data`]) is made through the same operations.
+//!
+//! Answers follow amp-api.md; where it gives no shape (distributions, reissue,
+//! burn, txs, update-blinders, reissuances, treasury addresses, UTXOs) they
+//! follow amp-rs's `src/model.rs` and `src/client.rs`, and the official
+//! `blockstream-amp-confirm.py` where that disagrees with amp-rs.
+//! Errors: unknown ids are 404 `{"detail": "Not found."}`; bad bodies are 400
+//! `{field: [message]}` with DRF's messages (nested the way DRF nests them);
+//! business rules are 400 `{"Error": message}`; a wrong method is 405.
+//!
 //! # Decisions where the real API is unknown
 //!
-//! - `GET /managers/me` answers 404 with a `detail`: the sandbox's login is an issuer.
+//! General and accounts:
 //! - `/changelog` needs a token; `/info` and `/user/obtain_token` do not.
 //! - A token's expiry is fixed when it is issued; [`Sandbox::set_token_life`]
 //!   affects tokens issued afterwards.
 //! - Authentication is checked before the method (DRF order): a wrong method
 //!   without a token is a 401, with a token a 405.
 //! - An unknown path under `/api` is a JSON 404 `{"detail": "Not found."}`.
-//! - The sandbox never logs tokens or passwords (tests capture all tracing
-//!   output to prove the client does not either).
+//! - A token belongs to an account: the issuer (the sandbox's login) or a
+//!   manager. `GET /managers/me` answers the manager with a manager's token,
+//!   404 with a `detail` with the issuer's. A manager's token is accepted on
+//!   every route (no permission checks); once the manager is locked, its
+//!   tokens get 401 `{"detail": "User inactive or deleted."}`.
+//! - `POST /user/change-password` `{"password"}` changes the caller's own
+//!   password (the old one stops working for `obtain_token`) and answers
+//!   `{"username", "token"}` with a newly issued token. The password is never
+//!   echoed back (amp-rs's model has a `password` field; no client should
+//!   need it). Tokens issued before stay valid, as DRF's do when a Django
+//!   password changes. [`Sandbox::password`] keeps the starting password;
+//!   [`Sandbox::current_password`] tells the current one.
+//! - `POST /managers/{id}/change-password` likewise, with a new token of the
+//!   manager.
+//! - A password must not be blank; no other strength rule is applied.
+//!
+//! Assets:
+//! - `POST /assets/issue` answers 201 with amp-rs's IssuanceResponse. Uuids are
+//!   uuid-4-shaped, asset ids, txids and blinders 64 hex, all derived
+//!   deterministically (the same run gives the same ids). Defaults: precision
+//!   8, not confidential, not reissuable, not transfer-restricted, not
+//!   registered. A reissuable asset without `reissuance_amount` gets 1 token;
+//!   0 tokens is refused; tokens of an asset that is not reissuable are
+//!   ignored. `reissuance_address` is echoed as `""` when absent (amp-rs reads
+//!   a string). Addresses, domain and pubkey are only checked to be non-blank.
+//! - A **locked asset refuses every change** under `/assets/{uuid}/` but
+//!   unlock: edit, delete, memo set, register, register-authorized,
+//!   assignments create/lock/unlock/delete, distributions create/confirm/
+//!   cancel, reissue and burn request/confirm, treasury addresses, UTXO
+//!   blacklist/whitelist, update-blinders, with 400
+//!   `{"Error": "The asset is locked."}`. Reading is allowed, and so are
+//!   category and manager links (they change the category or manager).
+//! - `edit` takes `issuer_authorization_endpoint` (required; null clears it;
+//!   otherwise an `http(s)` URL). `delete` is 204 and takes the asset out of
+//!   its categories and managers.
+//! - `register` sets `is_registered`; a second time is 400
+//!   `{"Error": "The asset is already registered."}` (amp-rs's mock).
+//!   `register-authorized` sets `is_authorized` and may be repeated.
+//! - Summary: `issued`, `reissued`, `burned` count those operations;
+//!   `assigned` sums every assignment, `distributed` the distributed ones;
+//!   `blacklisted` sums the frozen outputs; `registered_users` counts users
+//!   with assignments, `active_registered_users` and
+//!   `active_green_subaccounts` the users and GAIDs holding some now;
+//!   `reissuance_tokens` sums the unspent token outputs.
+//! - Ownerships and the `confirmed_balance` of `balance` list what registered
+//!   users hold (the treasury is not listed), one entry per user and GAID,
+//!   `owner` being the user's name. `/ownerships/{height}` is the same as of
+//!   that block. `lost_outputs` are always empty: the sandbox loses nothing.
+//! - `utxos` lists the unspent outputs of the asset and its token
+//!   (amp-rs's `Utxo`, key `gaid` in lower case). Blacklist and whitelist take
+//!   `[{"txid", "vout"}]`, change all or none, and answer the UTXO list.
+//!   Blacklisted treasury outputs cannot pay a distribution or a burn.
+//! - Treasury addresses start empty; `add` and `delete` (DELETE as amp-rs
+//!   sends it, or POST) take a list of address strings, each added once, and
+//!   answer the list.
+//! - `txs` are amp-rs's `AssetTransaction`, oldest first; issuance outputs
+//!   start with all-zero blinders (what the official script looks for), which
+//!   `update-blinders` (one output per request, 200 with an empty body, 64-hex
+//!   blinders) replaces. `activities` derive from the txs: one per output that
+//!   issued, reissued, distributed or burned units.
+//! - `activities` and `txs` read `start`, `count`, `sortcolumn`, `sortorder`
+//!   (`asc`, `desc`), `height_start` and `height_stop` from the query string
+//!   (amp-rs sends them as a JSON body on its GET, which is not read). Sort
+//!   columns: activities `datetime`, `blockheight`, `amount`, `type`, `txid`,
+//!   `vout`; txs `datetime`, `blockheight`, `txid`. Without a sort column the
+//!   chain order (ascending) is kept. A bad value is a 400 naming it.
+//! - The chain starts at height 1 200 000 (2024-03-01T10:00:00Z); each
+//!   issuance or confirmation is one block, a minute later. Vesting is judged
+//!   against the wall clock.
+//!
+//! Assignments and distributions:
+//! - Create takes `{"assignments": [one element]}` and answers 201 with a
+//!   list of the one assignment; more than one element, none, or a body that
+//!   is not a list is a 400 on `assignments`. Element errors are nested as DRF
+//!   nests them (`{"assignments": [{"amount": […]}]}`); an unknown user is
+//!   DRF's `Invalid pk "N" - object does not exist.` there. Amounts are
+//!   integers of at least 1 (an integral float or a string of digits is taken,
+//!   as DRF's `IntegerField` does). An amount over what circulates and is not
+//!   assigned yet is 400 `{"Error": …}`. The asset's `requirements`
+//!   (categories) are not checked.
+//! - An assignment takes its user's default GAID (and its address) when it is
+//!   made, or when it is distributed if the user had none then. Assignments
+//!   also show `is_locked` and the legacy `investor` (= `registered_user`).
+//! - A locked assignment is not taken into a distribution and cannot be
+//!   deleted; a distributed one, or one waiting in a distribution, cannot be
+//!   deleted either (400 `{"Error": …}`). Delete is 204.
+//! - `distributions/create` (GET as amp-rs calls it, or POST; a body is not
+//!   read) gathers every assignment that is ready, vested, unlocked and not
+//!   distributed or waiting. None: 400; a user without GAID: 400. The answer
+//!   is the file the official confirm script reads: `command` `"distribute"`,
+//!   `min_supported_client_script_version` 2, `base_url` (`…/api/{}`),
+//!   `asset_uuid`, `asset_id`, `distribution_uuid`, `map_address_amount`
+//!   (coins of 10^8 units, as `sendmany` takes them) and `map_address_asset`.
+//! - `confirm` takes `{"tx_data": {"txid", …}, "change_data": […]}`; the txid
+//!   becomes the transaction's. The treasury pays one output per receiving
+//!   GAID and takes the change; the distribution is `CONFIRMED` at once and
+//!   the answer (200) is it. Confirming twice, or a txid already recorded, is
+//!   a 400.
+//! - `cancel` (DELETE as amp-rs calls it, or POST) is 204, for an unconfirmed
+//!   distribution only; its assignments are free again and it is gone (404).
+//!
+//! Reissue and burn:
+//! - `reissue-request` `{"amount_to_reissue"}` needs a reissuable asset and
+//!   answers `command` `"reissue"`, `amount` in coins and the token outputs as
+//!   `reissuance_utxos`. `reissue-confirm` needs a pending request and
+//!   `reissuance_output.txid` (`details` and `listissuances` are not read); it
+//!   answers `{"txid", "vin", "reissuance_amount"}`.
+//! - `burn-request` `{"amount"}` allows at most what circulates and is not
+//!   assigned (and the treasury can spend); it answers `command` `"burn"` (the
+//!   official script's, not amp-rs's mock `"destroyamount"`) and the treasury
+//!   outputs as `utxos`. `burn-confirm` `{"tx_data": {"txid"}}` needs a
+//!   pending request, checks the amount again, and answers 200 with an empty
+//!   body, as amp-rs says the API does.
+//!
+//! Users, categories, GAIDs, managers:
+//! - A registered user with assignments cannot be deleted (400), so every
+//!   assignment names a user that exists.
+//! - `GET /gaids/{gaid}/balance/{assetUuid}` is one `{asset_uuid, asset_id,
+//!   balance}` entry (0 when nothing is held), as amp-rs reads it.
+//! - Managers are created locked (201), with a username no one else has (the
+//!   issuer's included); more than one manager is allowed. Lock, unlock and
+//!   the asset grants (`add` by PUT; `remove` by PUT or POST) answer the
+//!   manager.
+//!
+//! The sandbox never logs tokens or passwords (tests capture all tracing
+//! output to prove the client does not either).
 
 #![warn(missing_docs)]
 
 mod auth;
+mod builder;
 mod data;
 mod drf;
 mod faults;
 mod routes;
 mod stats;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use builder::SandboxBuilder;
 pub use faults::Fault;
 pub use stats::{RequestRecord, Stats};
 
@@ -322,151 +465,5 @@ impl Drop for Sandbox {
             // every connection task to close gracefully.
             task.abort();
         }
-    }
-}
-
-/// Configures and starts a [`Sandbox`].
-#[derive(Debug, Clone)]
-pub struct SandboxBuilder {
-    port: u16,
-    username: String,
-    password: String,
-    token_life: Duration,
-    refresh_revokes_old: bool,
-    faults: Vec<(String, Fault)>,
-    rates: Vec<(String, Fault, f64)>,
-    seed: Option<u64>,
-    sample_data: bool,
-    record_limit: usize,
-}
-
-impl Default for SandboxBuilder {
-    fn default() -> Self {
-        SandboxBuilder {
-            port: 0,
-            username: DEFAULT_USERNAME.to_owned(),
-            password: DEFAULT_PASSWORD.to_owned(),
-            token_life: DEFAULT_TOKEN_LIFE,
-            refresh_revokes_old: false,
-            faults: Vec::new(),
-            rates: Vec::new(),
-            seed: None,
-            sample_data: true,
-            record_limit: DEFAULT_RECORD_LIMIT,
-        }
-    }
-}
-
-impl SandboxBuilder {
-    /// The port on 127.0.0.1; 0 (the default) takes any free port.
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// The only login `obtain_token` accepts (default `sandbox-user` / `sandbox-password`).
-    pub fn credentials(mut self, username: &str, password: &str) -> Self {
-        self.username = username.to_owned();
-        self.password = password.to_owned();
-        self
-    }
-
-    /// The life of issued tokens, on the tokio clock (default 24 h).
-    pub fn token_life(mut self, life: Duration) -> Self {
-        self.token_life = life;
-        self
-    }
-
-    /// Whether a refresh revokes the token it was called with (default `false`:
-    /// the old token stays valid until it expires).
-    pub fn refresh_revokes_old(mut self, yes: bool) -> Self {
-        self.refresh_revokes_old = yes;
-        self
-    }
-
-    /// Queues a one-shot fault, as [`Sandbox::push_fault`].
-    pub fn fault(mut self, route: &str, fault: Fault) -> Self {
-        self.faults.push((route.to_owned(), fault));
-        self
-    }
-
-    /// Sets a fault rate, as [`Sandbox::set_fault_rate`].
-    pub fn fault_rate(mut self, route: &str, fault: Fault, probability: f64) -> Self {
-        self.rates.push((route.to_owned(), fault, probability));
-        self
-    }
-
-    /// Seeds the generator behind fault rates, so a run repeats exactly when the
-    /// requests do. Without a seed the generator is seeded at random. Tokens are
-    /// always random.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
-    /// Whether to start with sample data (default `true`): three assets, three
-    /// registered users, two categories, one manager, a few assignments.
-    /// Without it the store starts empty.
-    pub fn with_sample_data(mut self, yes: bool) -> Self {
-        self.sample_data = yes;
-        self
-    }
-
-    /// How many request records [`Stats::requests`] keeps, the most recent ones
-    /// (default [`DEFAULT_RECORD_LIMIT`]). Counters stay exact regardless.
-    pub fn record_limit(mut self, limit: usize) -> Self {
-        self.record_limit = limit;
-        self
-    }
-
-    /// Binds 127.0.0.1 and spawns the server on the current tokio runtime.
-    ///
-    /// # Errors
-    ///
-    /// The port cannot be bound (for example, it is taken).
-    ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime (as `tokio::spawn` does).
-    pub async fn start(self) -> std::io::Result<Sandbox> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
-        let addr = listener.local_addr()?;
-        let mut faults = FaultTable::new(self.seed);
-        for (route, fault) in self.faults {
-            faults.push(&route, fault);
-        }
-        for (route, fault, probability) in self.rates {
-            faults.set_rate(&route, fault, probability);
-        }
-        let (closing, _) = watch::channel(false);
-        let shared = Arc::new(Shared {
-            username: self.username,
-            login_password: Mutex::new(self.password.clone()),
-            password: self.password,
-            base_url: format!("http://{addr}/api"),
-            settings: Mutex::new(Settings {
-                token_life: self.token_life,
-                refresh_revokes_old: self.refresh_revokes_old,
-            }),
-            tokens: Mutex::new(Tokens::new()),
-            faults: Mutex::new(faults),
-            recorder: Mutex::new(Recorder::new(self.record_limit)),
-            store: Mutex::new(Store::new(self.sample_data)),
-            closing,
-        });
-        let app = routes::control()
-            .fallback(routes::entry)
-            .with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, app).await {
-                tracing::warn!(%err, "amp sandbox server stopped");
-            }
-        });
-        tracing::debug!(%addr, "amp sandbox listening");
-        Ok(Sandbox {
-            addr,
-            shared,
-            task: Some(task),
-        })
     }
 }

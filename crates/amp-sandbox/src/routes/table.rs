@@ -124,3 +124,73 @@ pub(super) static ROUTES: &[Route] = &[
     route("/managers/{managerId}/assets/{assetUuid}/remove", PUT_POST, managers::asset_remove),
     route("/managers/{managerId}/change-password", POST, managers::change_password),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Sandbox;
+
+    /// A concrete path for a pattern, with ids the sample data has.
+    fn concrete(pattern: &str) -> String {
+        pattern
+            .replace("{assetUuid}", "4f5bd6a2-8c1e-4b1a-9d3e-7a2c5e9f1b01")
+            .replace("{gaid}", "GA2MHBP9ZhPRZoYHDyFJAHsDCdC3Sz")
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// A method the route does not answer.
+    fn wrong_method(route: &Route) -> Method {
+        [Method::GET, Method::POST, Method::PUT, Method::DELETE]
+            .into_iter()
+            .find(|m| !route.methods.contains(m))
+            .unwrap_or(Method::PATCH)
+    }
+
+    #[tokio::test]
+    async fn every_route_needs_a_token_has_its_methods_takes_both_slashes_and_is_counted() {
+        let sandbox = Sandbox::start().await.unwrap();
+        let http = reqwest::Client::new();
+        let token = sandbox.issue_token();
+        for route in ROUTES {
+            let path = concrete(route.pattern);
+            let wrong = wrong_method(route);
+            for slash in ["", "/"] {
+                let url = format!("{}{path}{slash}", sandbox.base_url());
+                if !route.public {
+                    let anonymous = http.request(wrong.clone(), &url).send().await.unwrap();
+                    assert_eq!(anonymous.status(), 401, "{wrong} {url}");
+                }
+                let refused = http
+                    .request(wrong.clone(), &url)
+                    .header("authorization", format!("token {token}"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(refused.status(), 405, "{wrong} {url}");
+                let allow = refused.headers()["allow"].to_str().unwrap().to_owned();
+                for method in route.methods {
+                    assert!(allow.contains(method.as_str()), "{url}: {allow}");
+                }
+            }
+            let expected = if route.public { 2 } else { 4 };
+            assert_eq!(
+                sandbox.count(wrong.as_str(), route.pattern),
+                expected,
+                "{wrong} {}",
+                route.pattern
+            );
+        }
+    }
+
+    #[test]
+    fn patterns_are_unique() {
+        let mut patterns: Vec<&str> = ROUTES.iter().map(|r| r.pattern).collect();
+        patterns.sort_unstable();
+        let before = patterns.len();
+        patterns.dedup();
+        assert_eq!(patterns.len(), before);
+    }
+}

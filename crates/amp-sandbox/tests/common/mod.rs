@@ -118,3 +118,98 @@ pub fn is_token(token: &str) -> bool {
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
+
+// ---- issuer flows ---------------------------------------------------------------
+
+/// A valid GAID, different for each `n` below 33.
+pub fn gaid(n: usize) -> String {
+    let alphabet = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    format!("GA9Test{}abcdefghijkmnopqrs", char::from(alphabet[n % 33]))
+}
+
+/// A sandbox without sample data, and a token for it.
+pub async fn empty_sandbox() -> (Sandbox, String) {
+    let sandbox = Sandbox::builder()
+        .with_sample_data(false)
+        .start()
+        .await
+        .unwrap();
+    let token = login(&sandbox).await;
+    (sandbox, token)
+}
+
+/// An issue request; `extra` adds or overrides fields.
+pub fn issue_body(amount: u64, extra: Value) -> Value {
+    let mut body = serde_json::json!({
+        "name": "Flow Token",
+        "amount": amount,
+        "destination_address": "vjTtreasuryaddressoftheissuer",
+        "domain": "flow.example",
+        "ticker": "FLOW",
+        "pubkey": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+    });
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    body
+}
+
+/// Issues an asset and returns its uuid.
+pub async fn issue(sandbox: &Sandbox, token: &str, amount: u64, extra: Value) -> String {
+    let answer = post(
+        sandbox,
+        "/assets/issue",
+        Some(token),
+        &issue_body(amount, extra),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.json()["asset_uuid"].as_str().unwrap().to_owned()
+}
+
+/// Adds a registered user and returns its id.
+pub async fn add_user(sandbox: &Sandbox, token: &str, name: &str, gaid: Option<&str>) -> u64 {
+    let body = serde_json::json!({"name": name, "GAID": gaid, "is_company": false});
+    let answer = post(sandbox, "/registered_users/add", Some(token), &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.json()["id"].as_u64().unwrap()
+}
+
+/// Sends one assignment create; the answer as it comes.
+pub async fn try_assign(sandbox: &Sandbox, token: &str, uuid: &str, item: Value) -> Answer {
+    let body = serde_json::json!({ "assignments": [item] });
+    let path = format!("/assets/{uuid}/assignments/create");
+    post(sandbox, &path, Some(token), &body).await
+}
+
+/// Assigns `amount` to `user`, ready for distribution; the assignment's id.
+pub async fn assign(sandbox: &Sandbox, token: &str, uuid: &str, user: u64, amount: u64) -> u64 {
+    let item = serde_json::json!({
+        "registered_user": user,
+        "amount": amount,
+        "ready_for_distribution": true,
+    });
+    let answer = try_assign(sandbox, token, uuid, item).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.json()[0]["id"].as_u64().unwrap()
+}
+
+/// Creates a distribution of the ready assignments; the whole answer.
+pub async fn distribute(sandbox: &Sandbox, token: &str, uuid: &str) -> Value {
+    let path = format!("/assets/{uuid}/distributions/create");
+    let answer = get(sandbox, &path, Some(token)).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.json()
+}
+
+/// Confirms a distribution with `txid`; the answer as it comes.
+pub async fn confirm(sandbox: &Sandbox, token: &str, uuid: &str, id: &str, txid: &str) -> Answer {
+    let body = serde_json::json!({"tx_data": {"txid": txid, "details": []}, "change_data": []});
+    let path = format!("/assets/{uuid}/distributions/{id}/confirm");
+    post(sandbox, &path, Some(token), &body).await
+}
+
+/// A txid made of one repeated hex digit.
+pub fn txid(digit: char) -> String {
+    std::iter::repeat_n(digit, 64).collect()
+}
