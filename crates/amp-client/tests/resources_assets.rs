@@ -248,6 +248,14 @@ async fn register_lock_memo_and_reads_send_exactly_what_amp_api_says() -> TestRe
     answer(
         &server,
         "GET",
+        &format!("{base}/ownerships/12"),
+        200,
+        json!([{"owner": null, "amount": 1_000_000, "GAID": null}]),
+    )
+    .await;
+    answer(
+        &server,
+        "GET",
         &format!("{base}/balance"),
         200,
         json!({"confirmed_balance": [{"owner": "Alice", "amount": 200, "GAID": GAID}],
@@ -313,6 +321,12 @@ async fn register_lock_memo_and_reads_send_exactly_what_amp_api_says() -> TestRe
         req("GET", &format!("{base}/ownerships"))
     );
     assert_eq!((o[1].owner.as_deref(), o[1].amount), (None, 999_800));
+    let then = assets.ownerships_at(UUID, 12).await?;
+    assert_eq!(
+        sent(&server).await?,
+        req("GET", &format!("{base}/ownerships/12"))
+    );
+    assert_eq!(then[0].amount, 1_000_000);
     let b = assets.balance(UUID).await?;
     assert_eq!(sent(&server).await?, req("GET", &format!("{base}/balance")));
     assert_eq!(b.confirmed_balance[0].gaid.as_deref(), Some(GAID));

@@ -455,6 +455,28 @@ async fn the_sample_bond_reads_consistently_through_the_sandbox() -> TestResult 
     let bond = find_asset(&client, "SBND").await?;
     let summary = client.assets().summary(&bond).await?;
     let ownerships = client.assets().ownerships(&bond).await?;
+    // As of the issuance's block, no registered user held any; as of the
+    // last block, the holders are today's.
+    let txs = client.assets().txs(&bond, None).await?;
+    let height_of = |issuance: bool| {
+        txs.iter()
+            .filter(|t| t.is_issuance == issuance)
+            .filter_map(|t| t.blockheight)
+            .max()
+            .ok_or("no such transaction")
+    };
+    let height = u64::try_from(height_of(true)?)?;
+    let then = client.assets().ownerships_at(&bond, height).await?;
+    let path = format!("/api/assets/{bond}/ownerships/{height}");
+    check(&sb, "GET", "/assets/{assetUuid}/ownerships/{height}", &path)?;
+    assert_eq!(then, []);
+    let latest = u64::try_from(height_of(false)?)?;
+    assert_eq!(
+        client.assets().ownerships_at(&bond, latest).await?,
+        ownerships
+    );
+    let unknown = client.assets().ownerships_at("no-such-asset", height).await;
+    assert_eq!(status(unknown)?, StatusCode::NOT_FOUND);
     let held: i64 = ownerships
         .iter()
         .filter(|o| o.owner.is_some())

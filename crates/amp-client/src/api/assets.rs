@@ -256,6 +256,24 @@ impl Assets<'_> {
         self.get_under(asset_uuid, "ownerships").await
     }
 
+    /// Who held the asset as of a block height
+    /// (`GET /assets/{uuid}/ownerships/{height}`).
+    ///
+    /// Only amp-rs calls this form, appending the height as one more path
+    /// segment (amp-api.md §3.1: UNCERTAIN); the answer is read as for
+    /// [`ownerships`](Self::ownerships).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// let then = client.assets().ownerships_at("4e6c5fca-…", 2_146_947).await?;
+    /// println!("{} holders then", then.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn ownerships_at(&self, asset_uuid: &str, height: u64) -> Result<Vec<Ownership>> {
+        self.get_under(asset_uuid, &format!("ownerships/{height}"))
+            .await
+    }
+
     /// The asset's balance (`GET /assets/{uuid}/balance`): an object with
     /// `lost_outputs`, as the official script reads it (see [`AssetBalance`]).
     ///
