@@ -273,5 +273,15 @@ async fn asset_and_distribution_ids_are_checked_before_sending() -> TestResult {
             Err(Error::InvalidInput { .. })
         ));
     }
+    // `create` is a route, not a distribution: reading it would make one.
+    let distributions = client.distributions(UUID);
+    assert!(matches!(
+        distributions.get("create").await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        distributions.cancel("create").await,
+        Err(Error::InvalidInput { .. })
+    ));
     nothing_sent(&server).await
 }

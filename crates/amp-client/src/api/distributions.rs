@@ -4,7 +4,7 @@
 
 use crate::api::{asset_path, segment, Ignored};
 use crate::client::AmpClient;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Distribution, DistributionResponse, TxConfirmation};
 
 /// The distributions of one asset, from [`AmpClient::distributions`]: the
@@ -43,9 +43,17 @@ impl AmpClient {
 
 impl Distributions<'_> {
     /// `assets/{uuid}/distributions/{id}/{rest}` (no trailing part for an
-    /// empty `rest`), both ids checked as one path segment.
+    /// empty `rest`), both ids checked as one path segment. The id `create`
+    /// is refused too: `GET …/distributions/create` is not a read but
+    /// [`create`](Self::create), which makes a distribution.
     fn path(&self, distribution_uuid: &str, rest: &str) -> Result<String> {
         let id = segment(distribution_uuid)?;
+        if id == "create" {
+            return Err(Error::InvalidInput {
+                what: "distribution uuid".to_string(),
+                reason: "\"create\" names the route that makes a distribution, not one".to_string(),
+            });
+        }
         let under = if rest.is_empty() {
             format!("distributions/{id}")
         } else {
