@@ -8,52 +8,19 @@
 //!   once with its method and path checked from the server's records, and the
 //!   add → list → edit → get → delete round trips.
 
+#[path = "common/resources.rs"]
+mod support;
+
 use amp_client::model::{
     ActivitiesQuery, CategoryEdit, Lenient, Memo, NewCategory, NewRegisteredUser,
 };
-use amp_client::{AmpClient, Config, Error, StatusCode};
-use amp_sandbox::{RequestRecord, Sandbox};
+use amp_client::{Error, StatusCode};
 use serde_json::{json, Value};
+use support::*;
 use wiremock::matchers::{body_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-const TOKEN: &str = "0123456789abcdef0123456789abcdef01234567";
-const GAID: &str = "GA2MHBP9ZhPRZoYHDyFJAHsDCdC3Sz";
+use wiremock::{Mock, ResponseTemplate};
 
 // ---- wiremock -------------------------------------------------------------------
-
-/// A wiremock server that hands out a token, and a client for it.
-async fn mock() -> Result<(MockServer, AmpClient), Box<dyn std::error::Error>> {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/user/obtain_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "token": TOKEN })))
-        .mount(&server)
-        .await;
-    let config = Config::builder()
-        .base_url(format!("{}/api", server.uri()))
-        .credentials("user", "pass")
-        .build()?;
-    Ok((server, AmpClient::new(config)?))
-}
-
-/// Answers `verb url` with `status` and `body` (none for `Value::Null`).
-async fn answer(server: &MockServer, verb: &str, url: &str, status: u16, body: Value) {
-    let template = ResponseTemplate::new(status);
-    let template = if body.is_null() {
-        template
-    } else {
-        template.set_body_json(body)
-    };
-    Mock::given(method(verb))
-        .and(path(url))
-        .respond_with(template)
-        .expect(1..)
-        .mount(server)
-        .await;
-}
 
 fn user_json(id: i64, name: &str, gaid: Option<&str>) -> Value {
     json!({
@@ -294,7 +261,7 @@ async fn answers_with_unknown_fields_and_nulls_parse() -> TestResult {
     assert_eq!(activities[0].kind, "issuance");
     assert_eq!(activities[0].registered_user, None);
     assert_eq!(activities[1].registered_user, Some(4));
-    let a = client.assets().assignment("abc", 9).await?;
+    let a = client.assignments("abc").get(9).await?;
     assert_eq!(
         (a.registered_user, a.investor, a.gaid),
         (Some(4), Some(4), None)
@@ -531,44 +498,6 @@ async fn changelog_is_a_map_and_errors_keep_their_status() -> TestResult {
 
 // ---- the sandbox -------------------------------------------------------------------
 
-async fn sandbox() -> Result<(Sandbox, AmpClient), Box<dyn std::error::Error>> {
-    let sandbox = Sandbox::start().await?;
-    let config = Config::builder()
-        .base_url(sandbox.base_url())
-        .credentials(sandbox.username(), sandbox.password())
-        .build()?;
-    let client = AmpClient::new(config)?;
-    Ok((sandbox, client))
-}
-
-/// The last request the sandbox saw.
-fn last(sandbox: &Sandbox) -> Result<RequestRecord, Box<dyn std::error::Error>> {
-    Ok(sandbox
-        .stats()
-        .requests
-        .last()
-        .cloned()
-        .ok_or("no request recorded")?)
-}
-
-/// Asserts the last request: method, route pattern, exact path, and that it
-/// carried the token.
-fn check(sandbox: &Sandbox, verb: &str, route: &str, full_path: &str) -> TestResult {
-    let r = last(sandbox)?;
-    assert_eq!(
-        (r.method.as_str(), r.route.as_str(), r.path.as_str()),
-        (verb, route, full_path),
-        "{r:?}"
-    );
-    assert!(
-        r.authorization
-            .as_deref()
-            .is_some_and(|a| a.starts_with("token ")),
-        "{r:?}"
-    );
-    Ok(())
-}
-
 #[tokio::test]
 async fn every_asset_endpoint_through_the_sandbox() -> TestResult {
     let (sb, client) = sandbox().await?;
@@ -580,7 +509,7 @@ async fn every_asset_endpoint_through_the_sandbox() -> TestResult {
     // The sample asset that has assignments and a distribution.
     let mut uuid = String::new();
     for a in &list {
-        if !assets.assignments(&a.asset_uuid).await?.is_empty() {
+        if !client.assignments(&a.asset_uuid).list().await?.is_empty() {
             uuid.clone_from(&a.asset_uuid);
             break;
         }
@@ -690,7 +619,7 @@ async fn every_asset_endpoint_through_the_sandbox() -> TestResult {
         &format!("{base}/activities"),
     )?;
 
-    let assignments = assets.assignments(&uuid).await?;
+    let assignments = client.assignments(&uuid).list().await?;
     check(
         &sb,
         "GET",
@@ -698,7 +627,7 @@ async fn every_asset_endpoint_through_the_sandbox() -> TestResult {
         &format!("{base}/assignments"),
     )?;
     let first = assignments.first().ok_or("no assignment")?;
-    let one = assets.assignment(&uuid, first.id).await?;
+    let one = client.assignments(&uuid).get(first.id).await?;
     check(
         &sb,
         "GET",

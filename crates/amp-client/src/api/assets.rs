@@ -1,17 +1,20 @@
-//! Assets: `client.assets()` (amp-api.md §3.1, §3.2).
+//! Assets: `client.assets()` (amp-api.md §3.1). The treasury side (UTXOs,
+//! treasury addresses, transactions, reissuance, burn) is in `treasury.rs`.
 
-use crate::api::segment;
+use serde_json::json;
+
+use crate::api::{asset_path, with_query, Ignored};
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{
-    ActivitiesQuery, Activity, Asset, AssetBalance, AssetSummary, Assignment, Lenient, LostOutputs,
-    Memo, Ownership,
+    ActivitiesQuery, Activity, Asset, AssetBalance, AssetSummary, IssuanceResponse, IssueRequest,
+    Lenient, LostOutputs, Memo, Ownership,
 };
 
 /// The assets of the issuer, from [`AmpClient::assets`].
 ///
-/// Issuance, reissuance, burn and distribution need a wallet and are not here;
-/// [`AmpClient::request`] reaches them.
+/// An asset's assignments and distributions have their own handlers:
+/// [`AmpClient::assignments`] and [`AmpClient::distributions`].
 ///
 /// ```no_run
 /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
@@ -23,7 +26,7 @@ use crate::model::{
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Assets<'a> {
-    client: &'a AmpClient,
+    pub(super) client: &'a AmpClient,
 }
 
 impl AmpClient {
@@ -35,12 +38,12 @@ impl AmpClient {
 
 impl Assets<'_> {
     /// `GET` on `assets/{uuid}/{rest}` (or `assets/{uuid}` for an empty `rest`).
-    async fn get_under<T: serde::de::DeserializeOwned>(
+    pub(super) async fn get_under<T: serde::de::DeserializeOwned>(
         &self,
         asset_uuid: &str,
         rest: &str,
     ) -> Result<T> {
-        let path = under(asset_uuid, rest)?;
+        let path = asset_path(asset_uuid, rest)?;
         self.client.get(&path).await
     }
 
@@ -66,6 +69,103 @@ impl Assets<'_> {
     /// ```
     pub async fn get(&self, asset_uuid: &str) -> Result<Asset> {
         self.get_under(asset_uuid, "").await
+    }
+
+    /// Issues a new asset (`POST /assets/issue`; AMP answers 201).
+    ///
+    /// A request with an empty required field, an amount that is not
+    /// positive or a precision above 8 is refused before anything is sent
+    /// ([`Error::InvalidInput`](crate::Error::InvalidInput), naming the field).
+    /// Issuing is a `POST` that changes state: it is retried only on
+    /// failures that happened before it was sent, and on 429.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// use amp_client::model::IssueRequest;
+    /// let issued = client.assets().issue(&IssueRequest {
+    ///     name: "Example Bond".into(),
+    ///     amount: 1_000_000,
+    ///     destination_address: "vjTvpDMk…".into(),
+    ///     domain: "example.com".into(),
+    ///     ticker: "EXB".into(),
+    ///     pubkey: "02b4ab…".into(),
+    ///     is_confidential: Some(true),
+    ///     ..IssueRequest::default()
+    /// }).await?;
+    /// println!("issued {} in {:?}", issued.asset_uuid, issued.txid);
+    /// # Ok(()) }
+    /// ```
+    pub async fn issue(&self, request: &IssueRequest) -> Result<IssuanceResponse> {
+        request.check()?;
+        self.client.post("assets/issue", request).await
+    }
+
+    /// Sets where transfers are authorized (`PUT /assets/{uuid}/edit` with
+    /// `{"issuer_authorization_endpoint"}`, the one field amp-rs and the
+    /// Blockstream AMP CLI edit); AMP answers with the asset.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// let asset = client.assets().edit("4e6c5fca-…", "https://issuer.example/authorize").await?;
+    /// assert!(asset.issuer_authorization_endpoint.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn edit(
+        &self,
+        asset_uuid: &str,
+        issuer_authorization_endpoint: &str,
+    ) -> Result<Asset> {
+        let path = asset_path(asset_uuid, "edit")?;
+        let body = json!({ "issuer_authorization_endpoint": issuer_authorization_endpoint });
+        self.client.put(&path, &body).await
+    }
+
+    /// Deletes the asset (`DELETE /assets/{uuid}/delete`; AMP answers 204).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// client.assets().delete("4e6c5fca-…").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete(&self, asset_uuid: &str) -> Result<()> {
+        let path = asset_path(asset_uuid, "delete")?;
+        let _: Ignored = self.client.delete(&path).await?;
+        Ok(())
+    }
+
+    /// Registers the asset in the Liquid asset registry
+    /// (`GET /assets/{uuid}/register`).
+    ///
+    /// AMP answers with the asset's data (the asset per amp-rs, hence
+    /// [`Lenient`]). An asset already registered is answered 400 (amp-rs's
+    /// mock: `{"Error": "The asset is already registered."}`), which is
+    /// returned as that error: amp-rs turns it into a success, this client
+    /// leaves the choice to the caller (`err.status()`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// let answer = client.assets().register("4e6c5fca-…").await?;
+    /// if let Some(asset) = answer.typed() {
+    ///     assert!(asset.is_registered);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn register(&self, asset_uuid: &str) -> Result<Lenient<Asset>> {
+        self.get_under(asset_uuid, "register").await
+    }
+
+    /// Registers the asset as authorized, so wallets ask the issuer's
+    /// authorization endpoint before transfers
+    /// (`GET /assets/{uuid}/register-authorized`); the answer as for
+    /// [`register`](Self::register).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// client.assets().register_authorized("4e6c5fca-…").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn register_authorized(&self, asset_uuid: &str) -> Result<Lenient<Asset>> {
+        self.get_under(asset_uuid, "register-authorized").await
     }
 
     /// Amounts and holder counts (`GET /assets/{uuid}/summary`).
@@ -94,7 +194,7 @@ impl Assets<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn lock(&self, asset_uuid: &str) -> Result<Lenient<Asset>> {
-        let path = under(asset_uuid, "lock")?;
+        let path = asset_path(asset_uuid, "lock")?;
         self.client.put_empty(&path).await
     }
 
@@ -107,7 +207,7 @@ impl Assets<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn unlock(&self, asset_uuid: &str) -> Result<Lenient<Asset>> {
-        let path = under(asset_uuid, "unlock")?;
+        let path = asset_path(asset_uuid, "unlock")?;
         self.client.put_empty(&path).await
     }
 
@@ -124,9 +224,14 @@ impl Assets<'_> {
         self.get_under(asset_uuid, "memo").await
     }
 
-    /// Sets the memo (`POST /assets/{uuid}/memo/set`), sending it as a bare
-    /// JSON string as amp-rs does. The answer's shape is not documented: the
-    /// memo when it reads as one, else the JSON as sent.
+    /// Sets the memo (`POST /assets/{uuid}/memo/set`).
+    ///
+    /// The body's form is UNCERTAIN (amp-api.md §3.1): amp-rs, the only
+    /// client that sets memos, sends a bare JSON string, and amp-api.md
+    /// only calls an object form "possible". So the memo is sent as a bare
+    /// string; a caller whose server wants `{"memo": …}` can send that with
+    /// [`AmpClient::request`]. The answer's shape is not documented: the
+    /// memo when it reads as one (either form), else the JSON as sent.
     ///
     /// ```no_run
     /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
@@ -134,7 +239,7 @@ impl Assets<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn set_memo(&self, asset_uuid: &str, memo: &str) -> Result<Lenient<Memo>> {
-        let path = under(asset_uuid, "memo/set")?;
+        let path = asset_path(asset_uuid, "memo/set")?;
         self.client.post(&path, memo).await
     }
 
@@ -149,6 +254,24 @@ impl Assets<'_> {
     /// ```
     pub async fn ownerships(&self, asset_uuid: &str) -> Result<Vec<Ownership>> {
         self.get_under(asset_uuid, "ownerships").await
+    }
+
+    /// Who held the asset as of a block height
+    /// (`GET /assets/{uuid}/ownerships/{height}`).
+    ///
+    /// Only amp-rs calls this form, appending the height as one more path
+    /// segment (amp-api.md §3.1: UNCERTAIN); the answer is read as for
+    /// [`ownerships`](Self::ownerships).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// let then = client.assets().ownerships_at("4e6c5fca-…", 2_146_947).await?;
+    /// println!("{} holders then", then.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn ownerships_at(&self, asset_uuid: &str, height: u64) -> Result<Vec<Ownership>> {
+        self.get_under(asset_uuid, &format!("ownerships/{height}"))
+            .await
     }
 
     /// The asset's balance (`GET /assets/{uuid}/balance`): an object with
@@ -193,52 +316,10 @@ impl Assets<'_> {
         asset_uuid: &str,
         query: Option<&ActivitiesQuery>,
     ) -> Result<Vec<Activity>> {
-        let mut path = under(asset_uuid, "activities")?;
+        let path = asset_path(asset_uuid, "activities")?;
         let query = query
             .map(ActivitiesQuery::to_query_string)
             .unwrap_or_default();
-        if !query.is_empty() {
-            path = format!("{path}?{query}");
-        }
-        self.client.get(&path).await
+        self.client.get(&with_query(path, &query)).await
     }
-
-    /// The asset's assignments (`GET /assets/{uuid}/assignments`).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
-    /// let pending = client.assets().assignments("4e6c5fca-…").await?
-    ///     .into_iter()
-    ///     .filter(|a| !a.is_distributed)
-    ///     .count();
-    /// println!("{pending} to distribute");
-    /// # Ok(()) }
-    /// ```
-    pub async fn assignments(&self, asset_uuid: &str) -> Result<Vec<Assignment>> {
-        self.get_under(asset_uuid, "assignments").await
-    }
-
-    /// One assignment (`GET /assets/{uuid}/assignments/{id}`).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
-    /// let a = client.assets().assignment("4e6c5fca-…", 7).await?;
-    /// println!("{} to user {:?}", a.amount, a.registered_user);
-    /// # Ok(()) }
-    /// ```
-    pub async fn assignment(&self, asset_uuid: &str, assignment_id: i64) -> Result<Assignment> {
-        self.get_under(asset_uuid, &format!("assignments/{assignment_id}"))
-            .await
-    }
-}
-
-/// `assets/{uuid}/{rest}`, the uuid checked as one path segment; `rest` is
-/// ours, never the caller's.
-fn under(asset_uuid: &str, rest: &str) -> Result<String> {
-    let uuid = segment(asset_uuid)?;
-    Ok(if rest.is_empty() {
-        format!("assets/{uuid}")
-    } else {
-        format!("assets/{uuid}/{rest}")
-    })
 }

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use crate::api::segment;
 use crate::client::AmpClient;
 use crate::error::Result;
-use crate::model::{GaidAddress, GaidBalance, GaidValidation, RegisteredUser};
+use crate::model::{GaidAddress, GaidBalance, GaidValidation, OneOrMany, RegisteredUser};
 
 /// Questions about a GAID (a Green account id), from [`AmpClient::gaids`].
 ///
@@ -84,5 +84,37 @@ impl Gaids<'_> {
     /// ```
     pub async fn balance(&self, gaid: &str) -> Result<Vec<GaidBalance>> {
         self.get(gaid, "balance").await
+    }
+
+    /// What the GAID holds of one asset
+    /// (`GET /gaids/{gaid}/balance/{assetUuid}`).
+    ///
+    /// amp-rs reads one `{asset_uuid, asset_id, balance}` object; the
+    /// single-asset form is UNCERTAIN (amp-api.md §3.5), so a list like the
+    /// all-assets answer is read too: its entry for the asset (or its only
+    /// entry without an `asset_uuid`), and a zero balance when it has none.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// let b = client.gaids().asset_balance("GA2MHBP9ZhPRZoYHDyFJAHsDCdC3Sz", "4e6c5fca-…").await?;
+    /// println!("{}", b.balance);
+    /// # Ok(()) }
+    /// ```
+    pub async fn asset_balance(&self, gaid: &str, asset_uuid: &str) -> Result<GaidBalance> {
+        let what = format!("balance/{}", segment(asset_uuid)?);
+        let answer: OneOrMany<GaidBalance> = self.get(gaid, &what).await?;
+        let entries = match answer {
+            OneOrMany::One(entry) => return Ok(entry),
+            OneOrMany::Many(entries) => entries,
+        };
+        let anonymous = entries.len() == 1 && entries[0].asset_uuid.is_none();
+        let found = entries
+            .into_iter()
+            .find(|e| anonymous || e.asset_uuid.as_deref() == Some(asset_uuid));
+        Ok(found.unwrap_or(GaidBalance {
+            asset_uuid: Some(asset_uuid.to_string()),
+            asset_id: None,
+            balance: 0,
+        }))
     }
 }

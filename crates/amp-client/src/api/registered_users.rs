@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::api::Ignored;
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{
@@ -97,7 +98,8 @@ impl RegisteredUsers<'_> {
     /// ```
     pub async fn delete(&self, id: i64) -> Result<()> {
         let path = format!("registered_users/{id}/delete");
-        self.client.delete(&path).await
+        let _: Ignored = self.client.delete(&path).await?;
+        Ok(())
     }
 
     /// What the user was assigned, was sent and holds
@@ -137,9 +139,13 @@ impl RegisteredUsers<'_> {
 
     /// Adds a GAID to the user (`POST /registered_users/{id}/gaids/add`).
     ///
-    /// Sends `{"GAID": …}` as the Blockstream AMP CLI does (amp-rs sends a
-    /// bare string; amp-api.md §3.3). The answer's shape is not documented:
-    /// the user when it reads as one, else the JSON as sent.
+    /// The body's form is UNCERTAIN (amp-api.md §3.3): the Blockstream AMP
+    /// CLI sends `{"GAID": …}`, amp-rs a bare JSON string, and amp-api.md
+    /// recommends that servers accept both. This client sends the CLI's
+    /// object form: it is the one written against the live API by a third
+    /// party, and it names its field. A server that wants the bare string
+    /// can be called with [`AmpClient::request`]. The answer's shape is not
+    /// documented: the user when it reads as one, else the JSON as sent.
     ///
     /// ```no_run
     /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {

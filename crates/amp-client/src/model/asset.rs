@@ -1,8 +1,10 @@
-//! Assets and what hangs off them: summary, memo, ownerships, balance,
-//! activities, assignments (amp-api.md §3.1, §3.2, §3.7).
+//! Assets and what hangs off them: summary, memo, ownerships, balance, lost
+//! outputs (amp-api.md §3.1, §3.7).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use super::Outpoint;
 
 /// An asset issued on AMP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,15 +164,6 @@ pub struct Ownership {
     pub gaid: Option<String>,
 }
 
-/// One transaction output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outpoint {
-    /// Transaction id (hex).
-    pub txid: String,
-    /// Output index.
-    pub vout: u32,
-}
-
 /// `GET /assets/{uuid}/lost-outputs` (0.1.5).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LostOutputs {
@@ -270,142 +263,4 @@ pub struct BalanceEntry {
     /// Every other key of the entry.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-/// One event in an asset's history (`GET /assets/{uuid}/activities`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Activity {
-    /// What happened, e.g. `issuance`, `distribution` (JSON key `type`).
-    #[serde(rename = "type", default)]
-    pub kind: String,
-    /// When, as AMP writes it.
-    #[serde(default)]
-    pub datetime: Option<String>,
-    /// Free text.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The transaction.
-    #[serde(default)]
-    pub txid: Option<String>,
-    /// The output.
-    #[serde(default)]
-    pub vout: Option<u32>,
-    /// The block height.
-    #[serde(default)]
-    pub blockheight: Option<i64>,
-    /// The asset blinder (hex).
-    #[serde(default)]
-    pub asset_blinder: Option<String>,
-    /// The amount blinder (hex).
-    #[serde(default)]
-    pub amount_blinder: Option<String>,
-    /// The registered user concerned. The JSON key has a space:
-    /// `"registered user"` (per amp-rs).
-    #[serde(rename = "registered user", default)]
-    pub registered_user: Option<i64>,
-    /// Amount (in base units).
-    #[serde(default)]
-    pub amount: i64,
-}
-
-/// Paging and filters of [`Assets::activities`](crate::api::Assets::activities),
-/// sent as a query string; fields left `None` are not sent.
-///
-/// ```
-/// use amp_client::model::ActivitiesQuery;
-/// let query = ActivitiesQuery { count: Some(50), sortorder: Some("desc".into()), ..Default::default() };
-/// # let _ = query;
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ActivitiesQuery {
-    /// Index of the first activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<u64>,
-    /// How many activities at most.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
-    /// The field to sort by.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sortcolumn: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sortorder: Option<String>,
-    /// Lowest block height.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height_start: Option<u64>,
-    /// Highest block height.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height_stop: Option<u64>,
-}
-
-impl ActivitiesQuery {
-    /// The query string, without `?`, values percent-encoded; empty when no
-    /// field is set.
-    pub(crate) fn to_query_string(&self) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        let numbers = [
-            ("start", self.start),
-            ("count", self.count),
-            ("height_start", self.height_start),
-            ("height_stop", self.height_stop),
-        ];
-        for (key, value) in numbers {
-            if let Some(v) = value {
-                q.append_pair(key, &v.to_string());
-            }
-        }
-        let texts = [
-            ("sortcolumn", &self.sortcolumn),
-            ("sortorder", &self.sortorder),
-        ];
-        for (key, value) in texts {
-            if let Some(v) = value {
-                q.append_pair(key, v);
-            }
-        }
-        q.finish()
-    }
-}
-
-/// An assignment of an amount of an asset to a registered user (§3.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Assignment {
-    /// The assignment's id.
-    pub id: i64,
-    /// The registered user's id.
-    #[serde(default)]
-    pub registered_user: Option<i64>,
-    /// Amount (in base units).
-    #[serde(default)]
-    pub amount: i64,
-    /// Where it is to be sent.
-    #[serde(default)]
-    pub receiving_address: Option<String>,
-    /// The distribution that sent it.
-    #[serde(default)]
-    pub distribution_uuid: Option<String>,
-    /// Ready to be distributed.
-    #[serde(default)]
-    pub ready_for_distribution: bool,
-    /// When it vests, as AMP writes it.
-    #[serde(default)]
-    pub vesting_datetime: Option<String>,
-    /// When it vests, in seconds since the epoch.
-    #[serde(default)]
-    pub vesting_timestamp: Option<i64>,
-    /// Vested.
-    #[serde(default)]
-    pub has_vested: bool,
-    /// Distributed (since 0.1.0).
-    #[serde(default)]
-    pub is_distributed: bool,
-    /// Who created it.
-    #[serde(default)]
-    pub creator: Option<i64>,
-    /// The GAID it goes to (0.1.13).
-    #[serde(rename = "GAID", default)]
-    pub gaid: Option<String>,
-    /// The registered user under its pre-0.1.7 name.
-    #[serde(default)]
-    pub investor: Option<i64>,
 }

@@ -2,7 +2,17 @@
 //!
 //! Every type tolerates unknown fields, and fields that AMP marks nullable or
 //! that older API versions lack are `Option` or default, so an answer from a
-//! newer or older server still parses.
+//! newer or older server still parses. Amounts AMP counts are integers in
+//! the asset's base units (`i64`), never floats. The one exception is
+//! amounts AMP writes for the Elements node (the `amount` of the reissue and
+//! burn request answers, the values of a distribution's
+//! `map_address_amount`): the node counts in whole coins, so they may be
+//! fractional, and they are kept as the JSON number AMP sent
+//! ([`serde_json::Number`]), never converted.
+//!
+//! Where amp-api.md gives no shape (distributions, reissue, burn, txs,
+//! update-blinders, reissuances), the types follow amp-rs's field names and
+//! say so.
 //!
 //! Where amp-api.md marks an answer's shape as UNCERTAIN, the type accepts
 //! every form the sources disagree on: [`Lenient`] for answers that may be
@@ -12,22 +22,45 @@
 //! one summary or a list of them.
 
 mod asset;
+mod assignment;
 mod category;
+mod distribution;
 mod gaid;
+mod history;
+mod issuance;
 mod manager;
 mod registered_user;
+mod supply;
+mod user;
+mod utxo;
 
-pub use asset::{
-    ActivitiesQuery, Activity, Asset, AssetBalance, AssetSummary, Assignment, BalanceEntry,
-    LostOutputs, Memo, Outpoint, Ownership,
-};
+pub use asset::{Asset, AssetBalance, AssetSummary, BalanceEntry, LostOutputs, Memo, Ownership};
+pub(crate) use assignment::AssignmentsBody;
+pub use assignment::{Assignment, NewAssignment};
 pub use category::{Category, CategoryEdit, NewCategory};
-pub use gaid::{GaidAddress, GaidBalance, GaidValidation};
-pub use manager::Manager;
-pub use registered_user::{
-    Distribution, DistributionAssignment, DistributionTransaction, NewRegisteredUser,
-    RegisteredUser, RegisteredUserSummary, UserGaid,
+pub use distribution::{
+    Distribution, DistributionAssignment, DistributionResponse, DistributionTransaction,
+    TxConfirmation, TxData,
 };
+pub use gaid::{GaidAddress, GaidBalance, GaidValidation};
+pub use history::{
+    ActivitiesQuery, Activity, AssetTransaction, AssetTransactionInput, AssetTransactionOutput,
+    TxsQuery,
+};
+pub use issuance::{IssuanceResponse, IssueRequest, UpdateBlinders};
+pub use manager::{Manager, NewManager};
+pub use registered_user::{NewRegisteredUser, RegisteredUser, RegisteredUserSummary, UserGaid};
+pub use supply::{
+    BurnRequestResponse, Reissuance, ReissuanceOutput, ReissueConfirm, ReissueRequestResponse,
+    ReissueResponse,
+};
+pub(crate) use user::PasswordChange;
+pub use user::PasswordChanged;
+pub use utxo::{Outpoint, Utxo};
+
+/// The secret string type of password bodies and answers, re-exported so
+/// callers need not depend on `secrecy` themselves.
+pub use secrecy::SecretString;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -94,11 +127,14 @@ impl<T> Lenient<T> {
 
 /// One `T` or a list of them, read as a list. For answers that amp-rs models
 /// as one object but that may really be a list (amp-api.md §3.3, summary).
+///
+/// The list is tried first: serde reads a struct from a JSON array too (its
+/// fields in order), so `[]` would otherwise read as one `T` of defaults.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum OneOrMany<T> {
-    One(T),
     Many(Vec<T>),
+    One(T),
 }
 
 impl<T> OneOrMany<T> {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::Assignment;
+use super::{Assignment, Distribution};
 
 /// A person or company the issuer registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,52 +157,4 @@ pub struct RegisteredUserSummary {
     /// What the user holds.
     #[serde(default)]
     pub balance: i64,
-}
-
-/// A distribution of an asset (§3.7).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Distribution {
-    /// The distribution's id.
-    #[serde(default)]
-    pub distribution_uuid: Option<String>,
-    /// `UNCONFIRMED` or `CONFIRMED`.
-    #[serde(default)]
-    pub distribution_status: Option<String>,
-    /// Its transactions.
-    #[serde(default)]
-    pub transactions: Vec<DistributionTransaction>,
-}
-
-/// One transaction of a [`Distribution`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct DistributionTransaction {
-    /// Transaction id (hex).
-    #[serde(default)]
-    pub txid: Option<String>,
-    /// Its status.
-    #[serde(default)]
-    pub transaction_status: Option<String>,
-    /// The block that holds it.
-    #[serde(default)]
-    pub included_blockheight: Option<i64>,
-    /// When it was confirmed, as AMP writes it.
-    #[serde(default)]
-    pub confirmed_datetime: Option<String>,
-    /// What it paid to whom.
-    #[serde(default)]
-    pub assignments: Vec<DistributionAssignment>,
-}
-
-/// One payment in a [`DistributionTransaction`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct DistributionAssignment {
-    /// The registered user paid.
-    #[serde(default)]
-    pub registered_user: Option<i64>,
-    /// Amount (in base units).
-    #[serde(default)]
-    pub amount: i64,
-    /// The output.
-    #[serde(default)]
-    pub vout: Option<u32>,
 }
