@@ -277,11 +277,11 @@ fn build<'a, B: Serialize + ?Sized>(
 ) -> Result<Request<'a>> {
     let mut req = Request::new(method, path);
     if let Some(body) = body {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::Json {
+        let bytes = crate::transport::wiped_json(body).map_err(|e| Error::Json {
             operation: req.operation(),
             reason: format!("the request body cannot be serialized: {e}"),
         })?;
-        req = req.json_body(bytes.into());
+        req = req.json_body(bytes);
     }
     Ok(req)
 }

@@ -57,6 +57,14 @@ impl Credentials {
         Ok(Credentials::new(username, password))
     }
 
+    /// The same username with another password.
+    pub(crate) fn with_password(&self, password: SecretString) -> Credentials {
+        Credentials {
+            username: self.username.clone(),
+            password,
+        }
+    }
+
     /// The username.
     pub fn username(&self) -> &str {
         &self.username

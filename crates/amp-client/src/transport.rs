@@ -17,6 +17,7 @@ use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
 };
 use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
@@ -87,6 +88,27 @@ impl std::fmt::Debug for Request<'_> {
             .field("idempotency", &self.idempotency)
             .finish()
     }
+}
+
+/// `body` as JSON, in a buffer of exactly its size (counted first, so that
+/// it never grows and leaves no copy behind in freed memory) that is wiped
+/// when the last reference to it is dropped: a body may hold a password.
+pub(crate) fn wiped_json<B: Serialize + ?Sized>(body: &B) -> serde_json::Result<bytes::Bytes> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, body)?;
+    let mut buf = Zeroizing::new(Vec::with_capacity(count.0));
+    serde_json::to_writer(&mut *buf, body)?;
+    Ok(bytes::Bytes::from_owner(buf))
 }
 
 /// A request's name (`GET /assets/`), formatted on first use only: a

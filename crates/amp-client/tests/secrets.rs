@@ -293,3 +293,32 @@ async fn a_timeout_reads_timed_out_after() {
     assert!(e.is_timeout());
     assert!(e.to_string().contains("timed out after 1 s"), "{e}");
 }
+
+// A password change answered 400 that quotes the new password: the error
+// shows neither it nor the old one.
+#[tokio::test]
+async fn a_refused_password_change_does_not_quote_the_new_password() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    let new = "brand-new-Secret-99";
+    Mock::given(method("POST"))
+        .and(path("/api/user/change-password"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "password": [format!("{new} is too similar to {PASSWORD}")]
+        })))
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server, 2);
+    let capture = Capture::default();
+    let guard = capture.start();
+    let e = client
+        .user()
+        .change_password(secrecy::SecretString::from(new))
+        .await
+        .unwrap_err();
+    drop(guard);
+    let text = format!("{}\n{e}\n{e:?}", capture.text());
+    assert!(text.contains("too similar"), "{text}");
+    assert_absent(&text, new, "the new password");
+    assert_absent(&text, PASSWORD, "the old password");
+}

@@ -163,6 +163,7 @@ impl Managers<'_> {
         password: SecretString,
     ) -> Result<PasswordChanged> {
         let path = format!("managers/{id}/change-password");
+        let _scrubbed = self.client.token_manager().password_pending(&password);
         let body = PasswordChange {
             password: &password,
         };

@@ -46,12 +46,14 @@ impl User<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn change_password(&self, password: SecretString) -> Result<()> {
-        let body = PasswordChange {
-            password: &password,
+        let manager = self.client.token_manager();
+        let answer: PasswordChanged = {
+            let _scrubbed = manager.password_pending(&password);
+            let body = PasswordChange {
+                password: &password,
+            };
+            self.client.post("user/change-password", &body).await?
         };
-        let answer: PasswordChanged = self.client.post("user/change-password", &body).await?;
-        // lead: hand the new password and token to the token manager here
-        let _ = (password, answer.token);
-        Ok(())
+        manager.password_changed(password, answer.token).await
     }
 }

@@ -11,12 +11,11 @@ use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use crate::auth::token::TokenData;
 use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
-use crate::transport::{Answer, Request, Transport};
+use crate::transport::{wiped_json, Answer, Request, Transport};
 use crate::wire::parse_token_answer;
 
 /// The path of the login call.
@@ -32,19 +31,13 @@ struct LoginBody<'a> {
     password: &'a str,
 }
 
-/// `{"username": …, "password": …}` in a buffer that is wiped when the last
-/// reference to it (ours, or reqwest's while sending) is dropped. Sized for
-/// the worst case of JSON escaping up front, so it never reallocates (a
-/// reallocation would leave a copy of the password in freed memory).
+/// `{"username": …, "password": …}`, in a buffer wiped when dropped.
 fn login_body(credentials: &Credentials) -> Result<bytes::Bytes> {
-    let username = credentials.username();
-    let password = credentials.password().expose_secret();
-    // Each byte escapes to at most six (`\u00XX`); the rest is punctuation.
-    let capacity = 64 + 6 * (username.len() + password.len());
-    let mut body = Zeroizing::new(Vec::with_capacity(capacity));
-    serde_json::to_writer(&mut *body, &LoginBody { username, password })
-        .map_err(|e| Error::Internal(format!("serializing the login body: {e}")))?;
-    Ok(bytes::Bytes::from_owner(body))
+    let body = LoginBody {
+        username: credentials.username(),
+        password: credentials.password().expose_secret(),
+    };
+    wiped_json(&body).map_err(|e| Error::Internal(format!("serializing the login body: {e}")))
 }
 
 /// Logs in with the credentials.
@@ -117,14 +110,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_login_body_is_json_and_never_reallocates() {
+    fn the_login_body_is_json() {
         for password in ["plain", "quo\"te\\back", "\u{1}\u{2}\u{3}", "é😀"] {
             let c = Credentials::new("user\"name", password);
             let body = login_body(&c).unwrap();
             let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(parsed["username"], "user\"name");
             assert_eq!(parsed["password"], password);
-            assert!(body.len() <= 64 + 6 * ("user\"name".len() + password.len()));
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::auth::policy::Points;
@@ -34,6 +34,18 @@ pub(crate) struct Secrets {
     credentials: ArcSwapOption<Credentials>,
     /// The snapshot of the token manager's cell.
     current: ArcSwapOption<Current>,
+    /// A new password on its way to the server (a password change): the
+    /// server's answer is scrubbed of it too.
+    pending: ArcSwapOption<SecretString>,
+}
+
+/// Scrubs a new password from server text while it lives ([`Secrets::pending`]).
+pub(crate) struct Pending<'a>(&'a Secrets);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.pending.store(None);
+    }
 }
 
 /// What replaces a secret in text.
@@ -44,6 +56,7 @@ impl Secrets {
         Secrets {
             credentials: ArcSwapOption::new(credentials.map(Arc::new)),
             current: ArcSwapOption::empty(),
+            pending: ArcSwapOption::empty(),
         }
     }
 
@@ -53,10 +66,15 @@ impl Secrets {
     }
 
     /// Puts new credentials in place of the old ones.
-    // Reached through `TokenManager::password_changed` (see there).
-    #[allow(dead_code)]
     pub fn set_credentials(&self, credentials: Credentials) {
         self.credentials.store(Some(Arc::new(credentials)));
+    }
+
+    /// Scrubs `password` (a new one, being sent) from server text until the
+    /// guard is dropped.
+    pub fn pending(&self, password: &SecretString) -> Pending<'_> {
+        self.pending.store(Some(Arc::new(password.clone())));
+        Pending(self)
     }
 
     /// The snapshot the hot path reads.
@@ -77,6 +95,9 @@ impl Secrets {
         let mut out = text.to_string();
         if let Some(c) = self.credentials.load().as_deref() {
             redact(&mut out, c.password().expose_secret());
+        }
+        if let Some(p) = self.pending.load().as_deref() {
+            redact(&mut out, p.expose_secret());
         }
         if let Some(current) = self.current.load().as_deref() {
             redact(&mut out, current.token.token().expose_secret());
@@ -167,6 +188,16 @@ mod tests {
         assert_eq!(s.scrub("echo: s3cr…", None), "echo: [REDACTED]…");
         assert_eq!(s.scrub("token abcd…", None), "token [REDACTED]…");
         assert_eq!(s.scrub("plain text…", None), "plain text…");
+    }
+
+    #[test]
+    fn a_pending_password_is_scrubbed_while_it_lives() {
+        let s = secrets("old-pw", None);
+        {
+            let _pending = s.pending(&SecretString::from("new-pw"));
+            assert_eq!(s.scrub("too weak: new-pw", None), "too weak: [REDACTED]");
+        }
+        assert_eq!(s.scrub("new-pw", None), "new-pw");
     }
 
     #[test]

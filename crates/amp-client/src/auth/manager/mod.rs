@@ -40,14 +40,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::auth::policy::{self, Action, Stage, Want};
-use crate::auth::secrets::{Current, Secrets};
+use crate::auth::secrets::{Current, Pending, Secrets};
 use crate::auth::store::{MemoryStore, TokenStore};
 use crate::auth::token::{Clock, SystemClock, TokenData, TokenInfo};
 use crate::config::{Config, TokenPolicy};
-use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::stats::{Counters, Stats};
 use crate::transport::Transport;
+use secrecy::SecretString;
 
 use flight::{Flight, Outcome};
 use state::State;
@@ -429,20 +429,33 @@ impl TokenManager {
         &self.inner.store
     }
 
-    /// Takes new credentials after the password changed
-    /// (`user/change-password`), and the token the server handed back with
-    /// the change, if any: it is installed as a new generation and stored.
-    /// The old password is zeroized once no login in flight uses it.
-    // Called by `client.user().change_password()` (issue 14, on its way).
-    #[allow(dead_code)]
+    /// A password change is under way: `password` is scrubbed from the
+    /// server's text until the guard is dropped.
+    pub(crate) fn password_pending<'a>(&'a self, password: &SecretString) -> Pending<'a> {
+        self.inner.secrets.pending(password)
+    }
+
+    /// The password changed (`user/change-password` succeeded): later logins
+    /// use `password`, and the token the server handed back with the change,
+    /// if any, is installed as a new generation and stored. The old password
+    /// is zeroized once no login in flight still uses it.
+    ///
+    /// A login that was already under way with the old password may fail
+    /// with [`Error::CredentialsRefused`]; the next one uses the new password.
     pub(crate) async fn password_changed(
         &self,
-        credentials: Credentials,
-        token: Option<TokenData>,
+        password: SecretString,
+        token: Option<SecretString>,
     ) -> Result<()> {
-        self.inner.secrets.set_credentials(credentials);
+        let inner = &self.inner;
+        if let Some(old) = inner.secrets.credentials() {
+            inner.secrets.set_credentials(old.with_password(password));
+            tracing::debug!("password changed; later logins use the new one");
+        }
         if let Some(token) = token {
-            self.set_token(token).await?;
+            let lifetime = inner.policy.lifetime;
+            self.set_token(TokenData::obtained(token, inner.clock.now(), lifetime))
+                .await?;
         }
         Ok(())
     }
