@@ -1064,27 +1064,45 @@ fn fuzz_crash_retry_after_nan_jitter() {
     );
 }
 
-/// Settings that parse must build a client: a per-attempt timeout of u64::MAX
-/// seconds (or attempts × delay beyond Duration's range) panicked while
-/// computing how long a caller waits for a login.
+/// Settings that parse must build a client, or be refused naming the
+/// variable: a per-attempt timeout of u64::MAX seconds (or attempts × delay
+/// beyond Duration's range) panicked while computing how long a caller waits
+/// for a login. Such values are now beyond the bounds (issue 13) and refused;
+/// the largest values within them build a client.
 #[tokio::test]
-async fn extreme_settings_build_a_client_without_panicking() {
-    for (timeout, attempts, max_delay) in [
-        ("18446744073709551615", "3", "30000"),
-        ("10", "4294967295", "18446744073709551615"),
-        ("18446744073709551615", "4294967295", "18446744073709551615"),
+async fn extreme_settings_are_refused_and_the_largest_allowed_build_a_client() {
+    for (timeout, attempts, max_delay, refused) in [
+        (
+            "18446744073709551615",
+            "3",
+            "30000",
+            "API_REQUEST_TIMEOUT_SECONDS",
+        ),
+        ("10", "4294967295", "30000", "API_RETRY_MAX_ATTEMPTS"),
+        ("10", "3", "18446744073709551615", "API_RETRY_MAX_DELAY_MS"),
     ] {
-        let config = Config::from_lookup(&env(vec![
+        let e = Config::from_lookup(&env(vec![
             ("AMP_API_BASE_URL", "http://127.0.0.1:9/api".into()),
             ("API_REQUEST_TIMEOUT_SECONDS", timeout.into()),
             ("API_RETRY_MAX_ATTEMPTS", attempts.into()),
             ("API_RETRY_MAX_DELAY_MS", max_delay.into()),
         ]))
-        .unwrap();
-        assert!(config.token_wait_timeout() >= config.request_timeout());
-        AmpClient::builder(config)
-            .clock(std::sync::Arc::new(ManualClock::new(chrono::Utc::now())))
-            .build()
-            .unwrap();
+        .unwrap_err();
+        assert!(e.is_config(), "{e}");
+        assert!(e.to_string().contains(refused), "{e}");
     }
+    let config = Config::from_lookup(&env(vec![
+        ("AMP_API_BASE_URL", "http://127.0.0.1:9/api".into()),
+        ("API_REQUEST_TIMEOUT_SECONDS", "600".into()),
+        ("API_RETRY_MAX_ATTEMPTS", "20".into()),
+        ("API_RETRY_BASE_DELAY_MS", "3600000".into()),
+        ("API_RETRY_MAX_DELAY_MS", "3600000".into()),
+    ]))
+    .unwrap();
+    // (10 min + 1 h) × 20 attempts × 2 logins.
+    assert_eq!(config.token_wait_timeout(), Duration::from_secs(4200 * 40));
+    AmpClient::builder(config)
+        .clock(std::sync::Arc::new(ManualClock::new(chrono::Utc::now())))
+        .build()
+        .unwrap();
 }
