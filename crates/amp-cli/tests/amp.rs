@@ -312,6 +312,11 @@ async fn bad_values_exit_2_naming_the_variable_and_nothing_is_sent() {
         ("AMP_TOKEN_STORE", "sqlite:x"),
         ("AMP_ALLOW_INSECURE_HTTP", "maybe"),
         ("AMP_MAX_BODY_BYTES", "lots"),
+        // Issue 13: a profile that does not exist, values beyond the bounds.
+        ("AMP_ENV", "production"),
+        ("API_RETRY_MAX_ATTEMPTS", "50"),
+        ("API_RETRY_MAX_DELAY_MS", "86400000"),
+        ("API_REQUEST_TIMEOUT_SECONDS", "3600"),
     ];
     for (name, value) in cases {
         for args in [&["assets", "list"][..], &["token", "login"], &["info"]] {
@@ -364,6 +369,86 @@ async fn missing_credentials_are_named_and_nothing_is_sent() {
     );
     // `info` needs no token, so no credentials either.
     none.run(&["info"]).await.ok();
+}
+
+/// Any character a terminal could act on, bar the newline: C0 and C1
+/// controls, DEL, bidirectional overrides.
+fn terminal_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(c)
+                || ('\u{2066}'..='\u{2069}').contains(c)
+        })
+        .collect()
+}
+
+/// Names, descriptions, messages and JSON from the server may hold escape
+/// sequences (clear the screen, set the window title, a fake line of
+/// output). Tables, JSON, `amp api`, errors and log lines show them escaped;
+/// the JSON keeps its value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_never_drives_the_terminal() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("escapes");
+    let env = Env::sandbox(&home, &sandbox);
+    let hostile = serde_json::json!([{
+        "id": 7,
+        "name": "\u{1b}[2J\u{1b}]0;owned\u{7}wiped\u{9b}31m\u{7f}",
+        "description": "two\nlines\rback\u{202e}desrever",
+        "registered_users": [],
+        "assets": [],
+    }]);
+    let serve = || sandbox.push_fault("/categories", Fault::Body(200, hostile.to_string()));
+
+    serve();
+    let table = env.run(&["categories", "list"]).await.ok();
+    assert_eq!(terminal_controls(&table.stdout), [], "{table:?}");
+    assert!(
+        table
+            .stdout
+            .contains(r"\u{1b}[2J\u{1b}]0;owned\u{7}wiped\u{9b}31m\u{7f}"),
+        "{table:?}"
+    );
+    assert!(
+        table.stdout.contains(r"two lines\rback\u{202e}desrever"),
+        "{table:?}"
+    );
+    assert_eq!(table.stdout.lines().count(), 2, "{table:?}");
+
+    for args in [
+        &["categories", "list", "--json"][..],
+        &["api", "GET", "categories/"],
+    ] {
+        serve();
+        let run = env.run(args).await.ok();
+        assert_eq!(terminal_controls(&run.stdout), [], "{args:?}: {run:?}");
+        assert_eq!(run.json(), hostile, "{args:?}: the value is kept");
+    }
+
+    // An error body, and the same text in the debug log of each retry.
+    sandbox.set_fault_rate(
+        "/categories",
+        Fault::Body(
+            503,
+            "\u{1b}[2J\u{1b}]0;owned\u{7}\r\u{e}gone\nerror: fake".into(),
+        ),
+        1.0,
+    );
+    let run = env
+        .clone()
+        .set("RUST_LOG", "amp_client=debug")
+        .set("API_RETRY_MAX_ATTEMPTS", "2")
+        .run(&["categories", "list"])
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("retrying"), "debug logs on: {run:?}");
+    assert!(run.stderr.contains(r"\u{1b}[2J"), "{run:?}");
+    assert_eq!(terminal_controls(&run.stderr), [], "{run:?}");
+    assert!(
+        !run.stderr.lines().any(|l| l.starts_with("error: fake")),
+        "{run:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

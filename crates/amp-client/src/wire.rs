@@ -138,6 +138,19 @@ fn needs_escape(c: char, one_line: bool) -> bool {
     }
 }
 
+/// Whether [`escape_controls`] escapes `c`: a character that could drive a
+/// terminal (C0 controls but newline and tab, DEL, C1 controls, bidirectional
+/// overrides). For output that must escape in its own notation, such as JSON.
+///
+/// ```
+/// use amp_client::wire::is_terminal_control;
+/// assert!(is_terminal_control('\x1b') && is_terminal_control('\u{9b}'));
+/// assert!(!is_terminal_control('\n') && !is_terminal_control('é'));
+/// ```
+pub fn is_terminal_control(c: char) -> bool {
+    needs_escape(c, false)
+}
+
 fn push_escaped(out: &mut String, c: char, one_line: bool) {
     if !needs_escape(c, one_line) {
         out.push(c);
