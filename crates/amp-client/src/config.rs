@@ -53,7 +53,8 @@ pub mod vars {
     pub const REQUEST_TIMEOUT_SECONDS: &str = "API_REQUEST_TIMEOUT_SECONDS";
     /// `test` selects the test retry profile.
     pub const ENV: &str = "AMP_ENV";
-    /// Where tokens are kept: `memory`, `file:<path>` or `redis://…`.
+    /// Where tokens are kept: `memory`, `file:<path>` (in a folder only you
+    /// can write) or `redis://…`.
     pub const TOKEN_STORE: &str = "AMP_TOKEN_STORE";
     /// `1` allows credentials over plain http to hosts other than loopback.
     pub const ALLOW_INSECURE_HTTP: &str = "AMP_ALLOW_INSECURE_HTTP";
@@ -210,7 +211,11 @@ impl FromStr for StoreSpec {
             Ok(StoreSpec::Memory)
         } else if let Some(path) = s.strip_prefix("file:") {
             if path.is_empty() {
-                Err("file: needs a path, e.g. file:/tmp/amp-token.json".into())
+                Err(
+                    "file: needs a path in a folder only you can write (not a shared one \
+                     such as /tmp), e.g. file:/home/me/.cache/amp/token.json"
+                        .into(),
+                )
             } else {
                 Ok(StoreSpec::File(PathBuf::from(path)))
             }
@@ -695,7 +700,7 @@ mod tests {
             ("API_RETRY_BASE_DELAY_MS", "20"),
             ("API_RETRY_MAX_DELAY_MS", "40"),
             ("API_REQUEST_TIMEOUT_SECONDS", "3"),
-            ("AMP_TOKEN_STORE", "file:/tmp/x.json"),
+            ("AMP_TOKEN_STORE", "file:/home/me/.cache/amp/x.json"),
             ("AMP_MAX_BODY_BYTES", "1000"),
             ("AMP_USERNAME", "u"),
             ("AMP_PASSWORD", "p"),
@@ -711,7 +716,10 @@ mod tests {
             }
         );
         assert_eq!(c.request_timeout(), Duration::from_secs(3));
-        assert_eq!(c.token_store(), &StoreSpec::File("/tmp/x.json".into()));
+        assert_eq!(
+            c.token_store(),
+            &StoreSpec::File("/home/me/.cache/amp/x.json".into())
+        );
         assert_eq!(c.max_body_bytes(), 1000);
         assert_eq!(c.credentials().unwrap().username(), "u");
     }
@@ -729,7 +737,11 @@ mod tests {
             ("AMP_API_BASE_URL", "ftp://x/api", "scheme"),
             ("AMP_API_BASE_URL", "https://u:p@x/api", "credentials"),
             ("AMP_TOKEN_STORE", "sqlite:x", "expected memory"),
-            ("AMP_TOKEN_STORE", "file:", "needs a path"),
+            (
+                "AMP_TOKEN_STORE",
+                "file:",
+                "needs a path in a folder only you can write",
+            ),
             ("AMP_ALLOW_INSECURE_HTTP", "maybe", "1 or 0"),
             ("AMP_MAX_BODY_BYTES", "0", "more than 0"),
         ];
