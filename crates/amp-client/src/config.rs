@@ -12,6 +12,7 @@
 //! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…` |
 //! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http to other hosts than loopback |
 //! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
+//! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` | — | proxies, read when the client is built: https may use one; plain http only one on loopback |
 //!
 //! Values outside the bounds are errors naming the variable, from the
 //! environment and from [`ConfigBuilder::build`] alike: a retry loop of a
@@ -639,7 +640,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
 }
 
 /// True for `localhost` and loopback addresses: plain http there never leaves the machine.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -48,6 +48,7 @@ pub mod config;
 mod credentials;
 mod error;
 pub mod model;
+mod proxy;
 pub mod retry;
 mod transport;
 pub mod wire;
