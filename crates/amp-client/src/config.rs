@@ -19,7 +19,6 @@
 //! thousand attempts or a timeout of a day is a typo, not a setting.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -27,6 +26,14 @@ use reqwest::Url;
 
 use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
+
+mod base_url;
+mod store_spec;
+
+pub(crate) use base_url::is_loopback;
+use base_url::parse_base_url;
+pub(crate) use store_spec::redact_url;
+pub use store_spec::StoreSpec;
 
 /// The API root used when `AMP_API_BASE_URL` is not set: AMP's test instance.
 pub const DEFAULT_BASE_URL: &str = "https://amp-test.blockstream.com/api";
@@ -159,74 +166,6 @@ impl RetryConfig {
             ));
         }
         Ok(())
-    }
-}
-
-/// Where the token is kept between calls, runs, processes and machines.
-#[derive(Clone, PartialEq, Eq)]
-pub enum StoreSpec {
-    /// In this process only (the library's default).
-    Memory,
-    /// A JSON file shared by the processes of one machine.
-    File(PathBuf),
-    /// A Redis server shared by machines: the `redis://` or `rediss://` URL.
-    Redis(String),
-}
-
-impl fmt::Debug for StoreSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for StoreSpec {
-    /// Never shows a password embedded in a Redis URL.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreSpec::Memory => f.write_str("memory"),
-            StoreSpec::File(p) => write!(f, "file:{}", p.display()),
-            StoreSpec::Redis(url) => f.write_str(&redact_url(url)),
-        }
-    }
-}
-
-/// `redis://user:pw@host/` → `redis://user:***@host/`; anything unparsable is
-/// reduced to its scheme.
-pub(crate) fn redact_url(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => format!("{}://…", url.split("://").next().unwrap_or("?")),
-    }
-}
-
-impl FromStr for StoreSpec {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        if s == "memory" {
-            Ok(StoreSpec::Memory)
-        } else if let Some(path) = s.strip_prefix("file:") {
-            if path.is_empty() {
-                Err(
-                    "file: needs a path in a folder only you can write (not a shared one \
-                     such as /tmp), e.g. file:/home/me/.cache/amp/token.json"
-                        .into(),
-                )
-            } else {
-                Ok(StoreSpec::File(PathBuf::from(path)))
-            }
-        } else if s.starts_with("redis://") || s.starts_with("rediss://") {
-            Url::parse(s)
-                .map_err(|e| format!("not a valid Redis URL: {e}"))
-                .map(|_| StoreSpec::Redis(s.to_string()))
-        } else {
-            Err("expected memory, file:<path> or redis://…".into())
-        }
     }
 }
 
@@ -603,49 +542,6 @@ impl ConfigBuilder {
             token_store: self.token_store,
             token: self.token,
         })
-    }
-}
-
-fn parse_base_url(raw: &str) -> Result<Url> {
-    let mut url = Url::parse(raw.trim())
-        .map_err(|e| Error::config(vars::BASE_URL, format!("not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(
-            vars::BASE_URL,
-            format!("scheme {:?} is not http or https", url.scheme()),
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::config(vars::BASE_URL, "has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(
-            vars::BASE_URL,
-            "must not have a query or fragment",
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(
-            vars::BASE_URL,
-            "must not carry credentials; use AMP_USERNAME and AMP_PASSWORD",
-        ));
-    }
-    // Paths are joined onto the root, which only keeps the last segment when the
-    // root ends in a slash.
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
-/// True for `localhost` and loopback addresses: plain http there never leaves the machine.
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
