@@ -60,6 +60,14 @@ impl Failure {
         self.kind == Kind::Quiet
     }
 
+    /// The message as printed after `error: `: one line, control characters
+    /// and escape sequences escaped (`\u{1b}`). Errors carry server text
+    /// (the library escapes what it parses, but a message may quote an
+    /// answer it could not parse), and a terminal must never act on it.
+    pub fn for_terminal(&self) -> String {
+        amp_client::wire::escape_controls_line(&self.message).into_owned()
+    }
+
     /// Which exit status this maps to.
     #[cfg(test)]
     pub fn kind(&self) -> Kind {
@@ -152,6 +160,16 @@ mod tests {
         let named = Failure::from_client(&e, &flags);
         assert!(named.to_string().contains("--base-url"), "{named}");
         assert!(!named.to_string().contains("AMP_API_BASE_URL"), "{named}");
+    }
+
+    #[test]
+    fn messages_for_the_terminal_are_one_line_without_escape_sequences() {
+        let f = Failure::runtime("GET /x: \u{1b}]0;owned\u{7}\nerror: fake\u{9b}2J");
+        assert_eq!(
+            f.for_terminal(),
+            r"GET /x: \u{1b}]0;owned\u{7}\nerror: fake\u{9b}2J"
+        );
+        assert_eq!(Failure::usage("plain").for_terminal(), "plain");
     }
 
     #[test]

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Err(failure) => {
             if !failure.is_quiet() {
                 // Nothing better to do if stderr itself is gone.
-                let _ = writeln!(std::io::stderr(), "error: {failure}");
+                let _ = writeln!(std::io::stderr(), "error: {}", failure.for_terminal());
             }
             failure.exit_code()
         }
@@ -44,14 +44,14 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `warn`), so stdout
-/// carries only the answer.
+/// carries only the answer; control characters in them are escaped (see
+/// `output::log_writer`).
 fn init_logging() {
-    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(output::log_writer)
+        .with_ansi(false)
         .init();
 }

@@ -1,10 +1,19 @@
 //! Printing: aligned tables and `key  value` lines for people, JSON for
 //! machines. Shared by every resource command, so a new resource is a list of
 //! [`Column`]s and a call.
+//!
+//! Whatever the server sent is text we did not write: a name, a message, a
+//! JSON answer may hold terminal escape sequences (clear the screen, retitle
+//! the window, fake a line of output). Nothing reaches the terminal without
+//! them escaped: cells and keys on one line ([`escape_controls_line`]), JSON
+//! in its own `\uXXXX` notation ([`json_safe`]), and everything written to
+//! stdout ([`write_stdout`]) or logged ([`log_writer`]) once more as a last guard.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
+use amp_client::wire::{escape_controls, escape_controls_line, is_terminal_control};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -47,7 +56,7 @@ pub fn one<T: Serialize>(item: &T, json: bool) -> CliResult {
     match &value {
         Value::Object(map) => {
             for (key, v) in map {
-                table.row([key.clone(), cell(v)]);
+                table.row([escape_controls_line(key).into_owned(), cell(v)]);
             }
         }
         other => table.row([cell(other)]),
@@ -55,16 +64,40 @@ pub fn one<T: Serialize>(item: &T, json: bool) -> CliResult {
     write_stdout(&table.render())
 }
 
-/// Prints `value` as pretty JSON and a newline.
+/// Prints `value` as pretty JSON and a newline, every character that could
+/// drive a terminal escaped in JSON's notation (see [`json_safe`]).
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> CliResult {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::runtime(format!("cannot print the answer as JSON: {e}")))?;
-    write_stdout(&format!("{text}\n"))
+    write_stdout(&format!("{}\n", json_safe(&text)))
 }
 
-/// Writes `text` to stdout and flushes it. A failed write is an error rather
+/// JSON text with DEL, the C1 controls and bidirectional overrides written
+/// as `\uXXXX`. serde_json already escapes the C0 controls (ESC, BEL, …) in
+/// strings, but writes those as they are; outside strings JSON text holds
+/// only ASCII punctuation and blanks, so each of them is inside a string and
+/// the escaped text is valid JSON with the same value.
+pub fn json_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_terminal_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_terminal_control(c) {
+            // All of them are below U+FFFF: one `\uXXXX` each.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Writes `text` to stdout and flushes it, control characters escaped
+/// (newlines and tabs kept). A failed write is an error rather
 /// than a panic; a closed pipe (`amp … | head`) ends the command quietly.
 pub fn write_stdout(text: &str) -> CliResult {
+    let text = escape_controls(text);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -80,7 +113,8 @@ fn to_value<T: Serialize + ?Sized>(item: &T) -> CliResult<Value> {
 }
 
 /// How a JSON value reads in a table cell: `-` for nothing, `yes`/`no`,
-/// lists joined by commas, objects as compact JSON.
+/// lists joined by commas, objects as compact JSON. One line: newlines and
+/// tabs become spaces, other control characters are escaped (`\u{1b}`).
 pub fn cell(value: &Value) -> String {
     match value {
         Value::Null => "-".to_string(),
@@ -88,10 +122,38 @@ pub fn cell(value: &Value) -> String {
         Value::Bool(false) => "no".to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) if s.is_empty() => "-".to_string(),
-        Value::String(s) => s.replace(['\n', '\t'], " "),
+        Value::String(s) => escape_controls_line(&s.replace(['\n', '\t'], " ")).into_owned(),
         Value::Array(items) if items.is_empty() => "-".to_string(),
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
-        Value::Object(_) => value.to_string(),
+        Value::Object(_) => escape_controls_line(&value.to_string()).into_owned(),
+    }
+}
+
+/// Where log lines go: stderr, each line with its control characters
+/// escaped (tracing-subscriber escapes ESC and the C1 controls in the values
+/// it logs, but not a carriage return or a shift-out), so a log line cannot
+/// drive the terminal either. Colours are off for the same reason: their
+/// escape sequences would be escaped too.
+pub fn log_writer() -> LogWriter {
+    LogWriter
+}
+
+/// See [`log_writer`].
+#[derive(Debug, Clone, Copy)]
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // tracing-subscriber writes each event whole, in one call.
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr()
+            .lock()
+            .write_all(escape_controls(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 
@@ -197,6 +259,39 @@ mod tests {
         assert_eq!(cell(&json!([])), "-");
         assert_eq!(cell(&json!("a\nb")), "a b");
         assert_eq!(cell(&json!({"a": 1})), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn cells_and_keys_escape_control_characters() {
+        assert_eq!(cell(&json!("\u{1b}[2Jgone\u{7}")), r"\u{1b}[2Jgone\u{7}");
+        assert_eq!(cell(&json!("a\rb\u{9b}c\u{7f}")), r"a\rb\u{9b}c\u{7f}");
+        assert_eq!(cell(&json!(["x\u{1b}", "y"])), r"x\u{1b},y");
+        assert_eq!(cell(&json!({"k": "\u{9b}"})), r#"{"k":"\u{9b}"}"#);
+        assert_eq!(cell(&json!("right\u{202e}left")), r"right\u{202e}left");
+    }
+
+    #[test]
+    fn serde_json_escapes_c0_but_not_del_c1_or_bidi() {
+        // What serde_json does on its own: C0 controls are escaped …
+        assert_eq!(
+            serde_json::to_string("\u{1b}\u{7}\n").unwrap(),
+            r#""\u001b\u0007\n""#
+        );
+        // … DEL, C1 controls (U+009B is CSI) and bidi overrides are not.
+        let raw = serde_json::to_string("\u{7f}\u{9b}\u{202e}").unwrap();
+        assert_eq!(raw, "\"\u{7f}\u{9b}\u{202e}\"");
+        // json_safe escapes those in JSON's notation: the value is unchanged.
+        let safe = json_safe(&raw);
+        assert_eq!(safe, r#""\u007f\u009b\u202e""#);
+        let back: String = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, "\u{7f}\u{9b}\u{202e}");
+        // Keys too, and nothing else is touched.
+        let value = json!({"k\u{85}": ["\u{9f}", 1, {"é": "\u{1b}"}]});
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let safe = json_safe(&text);
+        assert!(!safe.chars().any(is_terminal_control), "{safe}");
+        assert_eq!(serde_json::from_str::<Value>(&safe).unwrap(), value);
+        assert!(matches!(json_safe("{\"a\": \"é\"}"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -312,6 +312,11 @@ async fn bad_values_exit_2_naming_the_variable_and_nothing_is_sent() {
         ("AMP_TOKEN_STORE", "sqlite:x"),
         ("AMP_ALLOW_INSECURE_HTTP", "maybe"),
         ("AMP_MAX_BODY_BYTES", "lots"),
+        // Issue 13: a profile that does not exist, values beyond the bounds.
+        ("AMP_ENV", "production"),
+        ("API_RETRY_MAX_ATTEMPTS", "50"),
+        ("API_RETRY_MAX_DELAY_MS", "86400000"),
+        ("API_REQUEST_TIMEOUT_SECONDS", "3600"),
     ];
     for (name, value) in cases {
         for args in [&["assets", "list"][..], &["token", "login"], &["info"]] {
@@ -364,6 +369,262 @@ async fn missing_credentials_are_named_and_nothing_is_sent() {
     );
     // `info` needs no token, so no credentials either.
     none.run(&["info"]).await.ok();
+}
+
+/// Any character a terminal could act on, bar the newline: C0 and C1
+/// controls, DEL, bidirectional overrides.
+fn terminal_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(c)
+                || ('\u{2066}'..='\u{2069}').contains(c)
+        })
+        .collect()
+}
+
+/// Names, descriptions, messages and JSON from the server may hold escape
+/// sequences (clear the screen, set the window title, a fake line of
+/// output). Tables, JSON, `amp api`, errors and log lines show them escaped;
+/// the JSON keeps its value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_never_drives_the_terminal() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("escapes");
+    let env = Env::sandbox(&home, &sandbox);
+    let hostile = serde_json::json!([{
+        "id": 7,
+        "name": "\u{1b}[2J\u{1b}]0;owned\u{7}wiped\u{9b}31m\u{7f}",
+        "description": "two\nlines\rback\u{202e}desrever",
+        "registered_users": [],
+        "assets": [],
+    }]);
+    let serve = || sandbox.push_fault("/categories", Fault::Body(200, hostile.to_string()));
+
+    serve();
+    let table = env.run(&["categories", "list"]).await.ok();
+    assert_eq!(terminal_controls(&table.stdout), [], "{table:?}");
+    assert!(
+        table
+            .stdout
+            .contains(r"\u{1b}[2J\u{1b}]0;owned\u{7}wiped\u{9b}31m\u{7f}"),
+        "{table:?}"
+    );
+    assert!(
+        table.stdout.contains(r"two lines\rback\u{202e}desrever"),
+        "{table:?}"
+    );
+    assert_eq!(table.stdout.lines().count(), 2, "{table:?}");
+
+    for args in [
+        &["categories", "list", "--json"][..],
+        &["api", "GET", "categories/"],
+    ] {
+        serve();
+        let run = env.run(args).await.ok();
+        assert_eq!(terminal_controls(&run.stdout), [], "{args:?}: {run:?}");
+        assert_eq!(run.json(), hostile, "{args:?}: the value is kept");
+    }
+
+    // An error body, and the same text in the debug log of each retry.
+    sandbox.set_fault_rate(
+        "/categories",
+        Fault::Body(
+            503,
+            "\u{1b}[2J\u{1b}]0;owned\u{7}\r\u{e}gone\nerror: fake".into(),
+        ),
+        1.0,
+    );
+    let run = env
+        .clone()
+        .set("RUST_LOG", "amp_client=debug")
+        .set("API_RETRY_MAX_ATTEMPTS", "2")
+        .run(&["categories", "list"])
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("retrying"), "debug logs on: {run:?}");
+    assert!(run.stderr.contains(r"\u{1b}[2J"), "{run:?}");
+    assert_eq!(terminal_controls(&run.stderr), [], "{run:?}");
+    assert!(
+        !run.stderr.lines().any(|l| l.starts_with("error: fake")),
+        "{run:?}"
+    );
+}
+
+/// A raw TCP listener standing in for a proxy (or a server): it records the
+/// first bytes of every connection — an HTTP head, or the first record of a
+/// TLS handshake — and answers 502.
+struct Recorder {
+    addr: std::net::SocketAddr,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Recorder {
+    async fn start(bind: &str) -> Recorder {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let all = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let all = all.clone();
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    // Until the end of an HTTP head, or any TLS bytes; the
+                    // timeout only bounds a client that sends too little.
+                    loop {
+                        let read =
+                            tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf));
+                        match read.await {
+                            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+                            _ => break,
+                        }
+                        if got.windows(4).any(|w| w == b"\r\n\r\n")
+                            || got[0] == 0x16
+                            || got.len() > 65_536
+                        {
+                            break;
+                        }
+                    }
+                    all.lock().unwrap().push(got);
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        Recorder { addr, seen }
+    }
+
+    fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// What each connection sent first, as text.
+    fn seen(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
+
+    fn tls_handshakes(&self) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b.first() == Some(&0x16))
+            .count()
+    }
+}
+
+/// Issue 13: with `HTTP_PROXY` set, plain http to loopback (an SSH tunnel,
+/// the sandbox) sent the login — the password — in cleartext to the proxy.
+/// Plain http now goes through no proxy that is not itself on loopback.
+/// The stand-in proxy listens on 0.0.0.0 and is named by that address: not a
+/// loopback address (so the rules treat it as remote), yet Linux connects it
+/// to this machine, so nothing leaves the machine if the rule breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_loopback_never_goes_through_a_remote_proxy() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let proxy = Recorder::start("0.0.0.0:0").await;
+    let home = TempDir::new("proxy-http");
+    let remote = format!("http://0.0.0.0:{}", proxy.port());
+    for variable in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        let before = sandbox.count("POST", "/user/obtain_token");
+        let run = Env::sandbox(&home, &sandbox)
+            .set(variable, &remote)
+            .set("RUST_LOG", "amp_client=debug")
+            .run(&["token", "login"])
+            .await;
+        assert_eq!(run.code, 0, "{variable}: {run:?}");
+        assert!(
+            run.stderr.contains("not on loopback") && run.stderr.contains(&remote),
+            "{variable}: the debug log says why: {run:?}"
+        );
+        assert_eq!(
+            sandbox.count("POST", "/user/obtain_token"),
+            before + 1,
+            "{variable}: the login went directly to the server"
+        );
+        assert_eq!(
+            proxy.seen(),
+            Vec::<String>::new(),
+            "{variable}: the proxy got nothing"
+        );
+    }
+
+    // A proxy on loopback (a local debugging proxy) may see plain http.
+    let local = Recorder::start("127.0.0.1:0").await;
+    let run = Env::sandbox(&home, &sandbox)
+        .set("HTTP_PROXY", &format!("http://127.0.0.1:{}", local.port()))
+        .set("API_RETRY_MAX_ATTEMPTS", "1")
+        .run(&["token", "login"])
+        .await;
+    assert_eq!(run.code, 1, "the stand-in answers 502: {run:?}");
+    let seen = local.seen();
+    let login = format!("POST {}/user/obtain_token", sandbox.base_url());
+    assert!(seen.iter().any(|r| r.starts_with(&login)), "{seen:?}");
+}
+
+/// https may use the standard proxy variables (the proxy only relays a TLS
+/// tunnel), `NO_PROXY` is respected, and the proxy in use shows at debug
+/// level without its password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_goes_through_the_proxy_unless_no_proxy_says_otherwise() {
+    let proxy = Recorder::start("127.0.0.1:0").await;
+    let server = Recorder::start("127.0.0.1:0").await;
+    let home = TempDir::new("proxy-https");
+    let base = format!("https://127.0.0.1:{}/api", server.port());
+    let env = Env::new(&home)
+        .set("AMP_API_BASE_URL", &base)
+        .set("AMP_USERNAME", "issuer")
+        .set("AMP_PASSWORD", "pw-never-to-the-proxy")
+        .set("AMP_TOKEN_STORE", "memory")
+        .set("API_RETRY_MAX_ATTEMPTS", "1")
+        .set("RUST_LOG", "amp_client=debug")
+        .set(
+            "HTTPS_PROXY",
+            &format!("http://proxyuser:proxy-secret@127.0.0.1:{}", proxy.port()),
+        );
+
+    let run = env.run(&["token", "login"]).await;
+    assert_eq!(run.code, 1, "the stand-in refuses the tunnel: {run:?}");
+    let seen = proxy.seen();
+    let connect = format!("CONNECT 127.0.0.1:{} HTTP/1.1", server.port());
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].starts_with(&connect), "{seen:?}");
+    assert!(!seen[0].contains("pw-never-to-the-proxy"), "{seen:?}");
+    assert_eq!(server.seen().len(), 0, "nothing went directly");
+    // Visible at debug level, the proxy's password hidden.
+    assert!(
+        run.stderr.contains("requests go through a proxy")
+            && run
+                .stderr
+                .contains(&format!("proxyuser:***@127.0.0.1:{}", proxy.port())),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("proxy-secret"), "{run:?}");
+
+    // NO_PROXY: straight to the server (which sees a TLS handshake).
+    for list in ["127.0.0.1", "localhost,127.0.0.0/8", "*"] {
+        let run = env
+            .clone()
+            .set("NO_PROXY", list)
+            .run(&["token", "login"])
+            .await;
+        assert_eq!(run.code, 1, "the stand-in server speaks no TLS: {run:?}");
+        assert!(
+            run.stderr.contains("exempt from the proxy"),
+            "{list}: {run:?}"
+        );
+    }
+    assert_eq!(proxy.seen().len(), 1, "no more tunnels");
+    assert_eq!(server.tls_handshakes(), 3, "{:?}", server.seen());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -475,6 +736,60 @@ async fn token_login_status_refresh_clear_with_a_file_store() {
     assert_eq!(cleared["state"], "none");
     let status = amp(&["token", "status", "--json"]).await.ok().json();
     assert_eq!(status["state"], "none");
+}
+
+/// Issue 13: a token file others can read is refused, and said so; the
+/// command still works from memory. `amp token clear` removes the files set
+/// aside and the temporary files with the token file: they hold tokens too.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_file_open_to_others_is_refused_and_clear_removes_leftovers() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("refused");
+    let file = home.path().join("tokens").join("amp.json");
+    let spec = format!("file:{}", file.display());
+    let env = Env::sandbox(&home, &sandbox).set("AMP_TOKEN_STORE", &spec);
+    env.run(&["token", "login"]).await.ok();
+    let token = std::fs::read_to_string(&file).unwrap();
+    let token: Value = serde_json::from_str(&token).unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let status = env.run(&["token", "status"]).await;
+    assert_eq!(status.code, 1, "{status:?}");
+    assert!(
+        status.stderr.contains("refusing the token file") && status.stderr.contains("0644"),
+        "{status:?}"
+    );
+    // The call works, from memory, with one more login and a warning.
+    let run = env.run(&["assets", "list"]).await.ok();
+    assert!(run.stderr.contains("refusing the token file"), "{run:?}");
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 2);
+    assert_eq!(std::fs::read(&file).unwrap(), before, "not overwritten");
+    for run in [&status, &run] {
+        assert!(
+            !run.stdout.contains(&token) && !run.stderr.contains(&token),
+            "{run:?}"
+        );
+    }
+
+    // Leftovers next to the file: set aside, and a dead writer's temp file.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let dir = file.parent().unwrap();
+    let leftovers = [
+        dir.join("amp.json.corrupt-1700000000000"),
+        dir.join(".amp.json.tmp-4242-00ff00ff00ff00ff"),
+    ];
+    for p in &leftovers {
+        std::fs::write(p, &before).unwrap();
+    }
+    env.run(&["token", "clear"]).await.ok();
+    assert!(!file.exists());
+    for p in &leftovers {
+        assert!(!p.exists(), "{} removed by token clear", p.display());
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -4,17 +4,21 @@
 //! |---|---|---|
 //! | `AMP_USERNAME`, `AMP_PASSWORD` | — | credentials (needed to obtain a token) |
 //! | `AMP_API_BASE_URL` | `https://amp-test.blockstream.com/api` | API root |
-//! | `API_RETRY_MAX_ATTEMPTS` | 3 (test profile 2) | attempts, the first included |
-//! | `API_RETRY_BASE_DELAY_MS` | 1000 (test profile 500) | backoff base |
-//! | `API_RETRY_MAX_DELAY_MS` | 30000 | backoff cap |
-//! | `API_REQUEST_TIMEOUT_SECONDS` | 10 | per-attempt timeout |
-//! | `AMP_ENV` | — | `test` selects the test profile |
+//! | `API_RETRY_MAX_ATTEMPTS` | 3 (test profile 2) | attempts, the first included (1–20) |
+//! | `API_RETRY_BASE_DELAY_MS` | 1000 (test profile 500) | backoff base (at most 1 h) |
+//! | `API_RETRY_MAX_DELAY_MS` | 30000 | backoff cap (at most 1 h) |
+//! | `API_REQUEST_TIMEOUT_SECONDS` | 10 | per-attempt timeout (1 s – 10 min) |
+//! | `AMP_ENV` | — | `test` selects the test profile; any other value is an error |
 //! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…` |
 //! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http to other hosts than loopback |
 //! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
+//! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` | — | proxies, read when the client is built: https may use one; plain http only one on loopback |
+//!
+//! Values outside the bounds are errors naming the variable, from the
+//! environment and from [`ConfigBuilder::build`] alike: a retry loop of a
+//! thousand attempts or a timeout of a day is a typo, not a setting.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,8 +27,25 @@ use reqwest::Url;
 use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
 
+mod base_url;
+mod store_spec;
+
+pub(crate) use base_url::is_loopback;
+use base_url::parse_base_url;
+pub(crate) use store_spec::redact_url;
+pub use store_spec::StoreSpec;
+
 /// The API root used when `AMP_API_BASE_URL` is not set: AMP's test instance.
 pub const DEFAULT_BASE_URL: &str = "https://amp-test.blockstream.com/api";
+
+/// The most attempts per request [`RetryConfig::validate`] accepts.
+pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
+
+/// The longest backoff base or cap [`RetryConfig::validate`] accepts: 1 h.
+pub const MAX_DELAY_LIMIT: Duration = Duration::from_secs(3600);
+
+/// The longest per-attempt timeout [`ConfigBuilder::build`] accepts: 10 min.
+pub const REQUEST_TIMEOUT_LIMIT: Duration = Duration::from_secs(600);
 
 /// Names of the environment variables read by [`Config::from_env`].
 pub mod vars {
@@ -40,7 +61,8 @@ pub mod vars {
     pub const REQUEST_TIMEOUT_SECONDS: &str = "API_REQUEST_TIMEOUT_SECONDS";
     /// `test` selects the test retry profile.
     pub const ENV: &str = "AMP_ENV";
-    /// Where tokens are kept: `memory`, `file:<path>` or `redis://…`.
+    /// Where tokens are kept: `memory`, `file:<path>` (in a folder only you
+    /// can write) or `redis://…`.
     pub const TOKEN_STORE: &str = "AMP_TOKEN_STORE";
     /// `1` allows credentials over plain http to hosts other than loopback.
     pub const ALLOW_INSECURE_HTTP: &str = "AMP_ALLOW_INSECURE_HTTP";
@@ -93,13 +115,44 @@ impl RetryConfig {
         }
     }
 
-    /// Checks the values: at least one attempt, a non-zero base, a cap not below the base.
+    /// Checks the values: 1 to [`MAX_ATTEMPTS_LIMIT`] attempts, a non-zero
+    /// base, a cap not below the base, and neither beyond [`MAX_DELAY_LIMIT`].
+    ///
+    /// ```
+    /// use amp_client::RetryConfig;
+    /// let r = RetryConfig { max_attempts: 50, ..RetryConfig::default() };
+    /// assert!(r.validate().unwrap_err().to_string().contains("API_RETRY_MAX_ATTEMPTS"));
+    /// ```
     pub fn validate(&self) -> Result<()> {
         if self.max_attempts == 0 {
             return Err(Error::config(vars::MAX_ATTEMPTS, "must be at least 1"));
         }
+        if self.max_attempts > MAX_ATTEMPTS_LIMIT {
+            return Err(Error::config(
+                vars::MAX_ATTEMPTS,
+                format!(
+                    "{} is more than the limit: at most {MAX_ATTEMPTS_LIMIT}",
+                    self.max_attempts
+                ),
+            ));
+        }
         if self.base_delay.is_zero() {
             return Err(Error::config(vars::BASE_DELAY_MS, "must be more than 0"));
+        }
+        for (name, delay) in [
+            (vars::BASE_DELAY_MS, self.base_delay),
+            (vars::MAX_DELAY_MS, self.max_delay),
+        ] {
+            if delay > MAX_DELAY_LIMIT {
+                return Err(Error::config(
+                    name,
+                    format!(
+                        "{} ms is more than the limit: at most 1 h ({} ms)",
+                        delay.as_millis(),
+                        MAX_DELAY_LIMIT.as_millis()
+                    ),
+                ));
+            }
         }
         if self.max_delay < self.base_delay {
             return Err(Error::config(
@@ -113,70 +166,6 @@ impl RetryConfig {
             ));
         }
         Ok(())
-    }
-}
-
-/// Where the token is kept between calls, runs, processes and machines.
-#[derive(Clone, PartialEq, Eq)]
-pub enum StoreSpec {
-    /// In this process only (the library's default).
-    Memory,
-    /// A JSON file shared by the processes of one machine.
-    File(PathBuf),
-    /// A Redis server shared by machines: the `redis://` or `rediss://` URL.
-    Redis(String),
-}
-
-impl fmt::Debug for StoreSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for StoreSpec {
-    /// Never shows a password embedded in a Redis URL.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreSpec::Memory => f.write_str("memory"),
-            StoreSpec::File(p) => write!(f, "file:{}", p.display()),
-            StoreSpec::Redis(url) => f.write_str(&redact_url(url)),
-        }
-    }
-}
-
-/// `redis://user:pw@host/` → `redis://user:***@host/`; anything unparsable is
-/// reduced to its scheme.
-pub(crate) fn redact_url(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => format!("{}://…", url.split("://").next().unwrap_or("?")),
-    }
-}
-
-impl FromStr for StoreSpec {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        if s == "memory" {
-            Ok(StoreSpec::Memory)
-        } else if let Some(path) = s.strip_prefix("file:") {
-            if path.is_empty() {
-                Err("file: needs a path, e.g. file:/tmp/amp-token.json".into())
-            } else {
-                Ok(StoreSpec::File(PathBuf::from(path)))
-            }
-        } else if s.starts_with("redis://") || s.starts_with("rediss://") {
-            Url::parse(s)
-                .map_err(|e| format!("not a valid Redis URL: {e}"))
-                .map(|_| StoreSpec::Redis(s.to_string()))
-        } else {
-            Err("expected memory, file:<path> or redis://…".into())
-        }
     }
 }
 
@@ -271,9 +260,20 @@ impl Config {
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let mut b = Config::builder();
-        let test_profile = match get(vars::ENV).as_deref().map(str::trim) {
-            Some("test") => true,
-            Some(_) | None => false,
+        let test_profile = match get(vars::ENV) {
+            None => false,
+            Some(v) if v.trim().eq_ignore_ascii_case("test") => true,
+            // A profile name we do not know is a typo, or a setting meant for
+            // another program: either way silently using the defaults is wrong.
+            Some(v) => {
+                return Err(Error::config(
+                    vars::ENV,
+                    format!(
+                        "{:?} is not a profile: the only one is \"test\" (leave it unset for the defaults)",
+                        v.trim()
+                    ),
+                ))
+            }
         };
         let mut retry = if test_profile {
             RetryConfig::for_tests()
@@ -283,8 +283,14 @@ impl Config {
         if let Some(v) = get(vars::BASE_URL) {
             b = b.base_url(v.trim());
         }
-        if let Some(n) = parse_num::<u32>(&get, vars::MAX_ATTEMPTS)? {
-            retry.max_attempts = n;
+        if let Some(n) = parse_num::<u64>(&get, vars::MAX_ATTEMPTS)? {
+            // Beyond u32 is beyond the limit too: say so, not "too large to fit".
+            retry.max_attempts = u32::try_from(n).map_err(|_| {
+                Error::config(
+                    vars::MAX_ATTEMPTS,
+                    format!("{n} is more than the limit: at most {MAX_ATTEMPTS_LIMIT}"),
+                )
+            })?;
         }
         if let Some(n) = parse_num::<u64>(&get, vars::BASE_DELAY_MS)? {
             retry.base_delay = Duration::from_millis(n);
@@ -450,13 +456,13 @@ impl ConfigBuilder {
         self
     }
 
-    /// Retry settings.
+    /// Retry settings (checked by [`build`](Self::build): see [`RetryConfig::validate`]).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
     }
 
-    /// The per-attempt timeout.
+    /// The per-attempt timeout: more than 0, at most [`REQUEST_TIMEOUT_LIMIT`].
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -493,6 +499,16 @@ impl ConfigBuilder {
             return Err(Error::config(
                 vars::REQUEST_TIMEOUT_SECONDS,
                 "must be more than 0",
+            ));
+        }
+        if self.request_timeout > REQUEST_TIMEOUT_LIMIT {
+            return Err(Error::config(
+                vars::REQUEST_TIMEOUT_SECONDS,
+                format!(
+                    "{} s is more than the limit: at most 10 min ({} s)",
+                    self.request_timeout.as_secs(),
+                    REQUEST_TIMEOUT_LIMIT.as_secs()
+                ),
             ));
         }
         if self.max_body_bytes == 0 {
@@ -539,49 +555,6 @@ impl ConfigBuilder {
             token_store: self.token_store,
             token: self.token,
         })
-    }
-}
-
-fn parse_base_url(raw: &str) -> Result<Url> {
-    let mut url = Url::parse(raw.trim())
-        .map_err(|e| Error::config(vars::BASE_URL, format!("not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(
-            vars::BASE_URL,
-            format!("scheme {:?} is not http or https", url.scheme()),
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::config(vars::BASE_URL, "has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(
-            vars::BASE_URL,
-            "must not have a query or fragment",
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(
-            vars::BASE_URL,
-            "must not carry credentials; use AMP_USERNAME and AMP_PASSWORD",
-        ));
-    }
-    // Paths are joined onto the root, which only keeps the last segment when the
-    // root ends in a slash.
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
-/// True for `localhost` and loopback addresses: plain http there never leaves the machine.
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
@@ -637,7 +610,7 @@ mod tests {
             ("API_RETRY_BASE_DELAY_MS", "20"),
             ("API_RETRY_MAX_DELAY_MS", "40"),
             ("API_REQUEST_TIMEOUT_SECONDS", "3"),
-            ("AMP_TOKEN_STORE", "file:/tmp/x.json"),
+            ("AMP_TOKEN_STORE", "file:/home/me/.cache/amp/x.json"),
             ("AMP_MAX_BODY_BYTES", "1000"),
             ("AMP_USERNAME", "u"),
             ("AMP_PASSWORD", "p"),
@@ -653,7 +626,10 @@ mod tests {
             }
         );
         assert_eq!(c.request_timeout(), Duration::from_secs(3));
-        assert_eq!(c.token_store(), &StoreSpec::File("/tmp/x.json".into()));
+        assert_eq!(
+            c.token_store(),
+            &StoreSpec::File("/home/me/.cache/amp/x.json".into())
+        );
         assert_eq!(c.max_body_bytes(), 1000);
         assert_eq!(c.credentials().unwrap().username(), "u");
     }
@@ -671,7 +647,11 @@ mod tests {
             ("AMP_API_BASE_URL", "ftp://x/api", "scheme"),
             ("AMP_API_BASE_URL", "https://u:p@x/api", "credentials"),
             ("AMP_TOKEN_STORE", "sqlite:x", "expected memory"),
-            ("AMP_TOKEN_STORE", "file:", "needs a path"),
+            (
+                "AMP_TOKEN_STORE",
+                "file:",
+                "needs a path in a folder only you can write",
+            ),
             ("AMP_ALLOW_INSECURE_HTTP", "maybe", "1 or 0"),
             ("AMP_MAX_BODY_BYTES", "0", "more than 0"),
         ];
@@ -682,6 +662,124 @@ mod tests {
             assert!(msg.contains(why), "{name}={value}: {msg}");
             assert!(e.is_config());
         }
+    }
+
+    #[test]
+    fn amp_env_other_than_test_is_an_error_naming_it() {
+        for value in ["production", "tests", "1", "dev"] {
+            let e = Config::from_lookup(&env(&[("AMP_ENV", value)])).unwrap_err();
+            let msg = e.to_string();
+            assert!(e.is_config(), "{value}: {msg}");
+            assert!(msg.contains("AMP_ENV"), "{value}: {msg}");
+            assert!(msg.contains(value), "{value}: {msg}");
+        }
+        // Empty (or blank) is the same as unset; `test` in any case is the profile.
+        for value in ["", "  ", "test", "TEST", " Test "] {
+            let c = Config::from_lookup(&env(&[("AMP_ENV", value)])).unwrap();
+            let want = if value.trim().is_empty() { 3 } else { 2 };
+            assert_eq!(c.retry().max_attempts, want, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn values_beyond_the_bounds_name_the_variable() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("API_RETRY_MAX_ATTEMPTS", "21", "at most 20"),
+            ("API_RETRY_MAX_ATTEMPTS", "4294967296", "at most 20"),
+            ("API_RETRY_BASE_DELAY_MS", "3600001", "at most 1 h"),
+            ("API_RETRY_MAX_DELAY_MS", "3600001", "at most 1 h"),
+            (
+                "API_RETRY_MAX_DELAY_MS",
+                "18446744073709551615",
+                "at most 1 h",
+            ),
+            ("API_REQUEST_TIMEOUT_SECONDS", "601", "at most 10 min"),
+            (
+                "API_REQUEST_TIMEOUT_SECONDS",
+                "18446744073709551615",
+                "at most 10 min",
+            ),
+        ];
+        for (name, value, why) in cases {
+            let e = Config::from_lookup(&env(&[(name, value)])).unwrap_err();
+            let msg = e.to_string();
+            assert!(e.is_config(), "{name}={value}: {msg}");
+            assert!(msg.contains(name), "{name}={value}: {msg}");
+            assert!(msg.contains(why), "{name}={value}: {msg}");
+        }
+        // The bounds themselves are accepted.
+        let c = Config::from_lookup(&env(&[
+            ("API_RETRY_MAX_ATTEMPTS", "20"),
+            ("API_RETRY_BASE_DELAY_MS", "3600000"),
+            ("API_RETRY_MAX_DELAY_MS", "3600000"),
+            ("API_REQUEST_TIMEOUT_SECONDS", "600"),
+        ]))
+        .unwrap();
+        assert_eq!(c.retry().max_attempts, 20);
+        assert_eq!(c.request_timeout(), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn the_builder_checks_the_same_bounds() {
+        let hour = Duration::from_secs(3600);
+        let retry = |max_attempts, base_delay, max_delay| RetryConfig {
+            max_attempts,
+            base_delay,
+            max_delay,
+        };
+        let second = Duration::from_secs(1);
+        let cases = [
+            (
+                retry(21, second, second),
+                Duration::from_secs(10),
+                vars::MAX_ATTEMPTS,
+            ),
+            (
+                retry(u32::MAX, second, second),
+                Duration::from_secs(10),
+                vars::MAX_ATTEMPTS,
+            ),
+            (
+                retry(3, hour + second, hour + second),
+                Duration::from_secs(10),
+                vars::BASE_DELAY_MS,
+            ),
+            (
+                retry(3, second, hour + Duration::from_millis(1)),
+                Duration::from_secs(10),
+                vars::MAX_DELAY_MS,
+            ),
+            (
+                retry(3, second, Duration::MAX),
+                Duration::from_secs(10),
+                vars::MAX_DELAY_MS,
+            ),
+            (
+                retry(3, second, second),
+                Duration::from_secs(601),
+                vars::REQUEST_TIMEOUT_SECONDS,
+            ),
+            (
+                retry(3, second, second),
+                Duration::MAX,
+                vars::REQUEST_TIMEOUT_SECONDS,
+            ),
+        ];
+        for (retry, timeout, name) in cases {
+            let e = Config::builder()
+                .retry(retry)
+                .request_timeout(timeout)
+                .build()
+                .unwrap_err();
+            assert!(e.is_config(), "{retry:?} {timeout:?}: {e}");
+            assert!(e.to_string().contains(name), "{retry:?} {timeout:?}: {e}");
+        }
+        let c = Config::builder()
+            .retry(retry(20, hour, hour))
+            .request_timeout(Duration::from_secs(600))
+            .build()
+            .unwrap();
+        assert_eq!(c.retry().max_delay, hour);
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub mod config;
 mod credentials;
 mod error;
 pub mod model;
+mod proxy;
 pub mod retry;
 mod stats;
 mod transport;

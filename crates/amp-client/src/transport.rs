@@ -191,7 +191,7 @@ impl Transport {
                 HeaderValue::from_static(concat!("amp-client/", env!("CARGO_PKG_VERSION"))),
             ),
         ]);
-        let http = reqwest::Client::builder()
+        let http = crate::proxy::configure(reqwest::Client::builder(), &config)?
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
             .connect_timeout(config.request_timeout())

@@ -869,14 +869,19 @@ async fn a_password_echoed_after_a_rate_limit_is_scrubbed() {
     assert_hidden(&shown(&e), PASSWORD, "the password");
 }
 
-/// The error message keeps 300 bytes of what the server said. When the echo
-/// straddles that cut, the half that is left must go too (found while writing
-/// these tests; see TESTING.md).
+/// The error message keeps 300 bytes of a JSON message, 200 characters of
+/// plain text. When the echo straddles that cut, the half that is left must
+/// go too (found while writing these tests; see TESTING.md).
 #[tokio::test]
 async fn a_password_echoed_across_the_message_cut_is_scrubbed() {
-    let body = format!("{}{PASSWORD}", "x".repeat(290));
-    let (e, _server) = login_error(ResponseTemplate::new(500).set_body_string(body), 2).await;
-    assert_hidden(&shown(&e), &PASSWORD[..8], "a prefix of the password");
+    let plain = format!("{}{PASSWORD}", "x".repeat(190));
+    let json = serde_json::json!({ "detail": format!("{}{PASSWORD}", "x".repeat(290)) });
+    for body in [plain, json.to_string()] {
+        let (e, _server) = login_error(ResponseTemplate::new(500).set_body_string(body), 2).await;
+        let text = shown(&e);
+        assert!(text.contains("x[REDACTED]…"), "cut inside the echo: {text}");
+        assert_hidden(&text, &PASSWORD[..8], "a prefix of the password");
+    }
 }
 
 /// A server that echoes the raw request body (JSON) in a non-JSON error page
@@ -908,6 +913,81 @@ async fn a_json_escaped_echo_is_scrubbed() {
         &escaped[1..escaped.len() - 1],
         "the escaped password",
     );
+}
+
+// ---------------------------------------------------------------------------
+// Security edges (issue 13): server text a person reads.
+// ---------------------------------------------------------------------------
+
+const NGINX_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+    <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n";
+
+/// Django's `ERROR_PAGE_TEMPLATE` (its 404 and 500 pages with DEBUG off).
+fn django_page(title: &str, details: &str) -> String {
+    format!(
+        "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>{title}</title>\n</head>\n<body>\n  \
+         <h1>{title}</h1><p>{details}</p>\n</body>\n</html>\n"
+    )
+}
+
+/// An error page answers `GET /api/assets/`; the error the caller gets.
+async fn error_for(status: u16, body: String) -> Error {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    Mock::given(path("/api/assets/"))
+        .respond_with(ResponseTemplate::new(status).set_body_string(body))
+        .mount(&server)
+        .await;
+    let (client, _clock) = client(&server, 2);
+    client.assets().list().await.unwrap_err()
+}
+
+#[tokio::test]
+async fn html_error_pages_read_as_their_title_never_as_markup() {
+    let not_found = django_page(
+        "Not Found",
+        "The requested resource was not found on this server.",
+    );
+    for (status, body, want) in [
+        (
+            502,
+            NGINX_502.to_string(),
+            "HTTP 502 Bad Gateway: 502 Bad Gateway",
+        ),
+        (404, not_found, "HTTP 404 Not Found: Not Found"),
+        (
+            500,
+            django_page("Server Error (500)", ""),
+            "HTTP 500 Internal Server Error: Server Error (500)",
+        ),
+    ] {
+        let e = error_for(status, body).await;
+        let text = e.to_string();
+        assert!(text.contains(want), "{status}: {text}");
+        assert!(
+            !text.contains('<') && !text.contains('\n'),
+            "{status}: {text}"
+        );
+    }
+}
+
+/// A server's text can hold terminal escape sequences (clear the screen,
+/// retitle the window, a fake second line of output). The error shows them
+/// escaped: printed to a terminal or logged, it does nothing.
+#[tokio::test]
+async fn escape_sequences_from_the_server_are_escaped_in_errors() {
+    let bodies = [
+        serde_json::json!({ "detail": "\u{1b}[2J\u{1b}]0;owned\u{7}gone\nerror: fake line" })
+            .to_string(),
+        "\u{1b}[31mplain text\u{9b}1m\u{7f}".to_string(),
+        "<html><title>\u{1b}[5mblink</title></html>".to_string(),
+    ];
+    for body in bodies {
+        let e = error_for(400, body.clone()).await;
+        let text = e.to_string();
+        assert!(!text.chars().any(char::is_control), "{body:?}: {text:?}");
+        assert!(text.contains("\\u{1b}"), "{body:?}: {text:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1070,27 +1150,45 @@ fn fuzz_crash_retry_after_nan_jitter() {
     );
 }
 
-/// Settings that parse must build a client: a per-attempt timeout of u64::MAX
-/// seconds (or attempts × delay beyond Duration's range) panicked while
-/// computing how long a caller waits for a login.
+/// Settings that parse must build a client, or be refused naming the
+/// variable: a per-attempt timeout of u64::MAX seconds (or attempts × delay
+/// beyond Duration's range) panicked while computing how long a caller waits
+/// for a login. Such values are now beyond the bounds (issue 13) and refused;
+/// the largest values within them build a client.
 #[tokio::test]
-async fn extreme_settings_build_a_client_without_panicking() {
-    for (timeout, attempts, max_delay) in [
-        ("18446744073709551615", "3", "30000"),
-        ("10", "4294967295", "18446744073709551615"),
-        ("18446744073709551615", "4294967295", "18446744073709551615"),
+async fn extreme_settings_are_refused_and_the_largest_allowed_build_a_client() {
+    for (timeout, attempts, max_delay, refused) in [
+        (
+            "18446744073709551615",
+            "3",
+            "30000",
+            "API_REQUEST_TIMEOUT_SECONDS",
+        ),
+        ("10", "4294967295", "30000", "API_RETRY_MAX_ATTEMPTS"),
+        ("10", "3", "18446744073709551615", "API_RETRY_MAX_DELAY_MS"),
     ] {
-        let config = Config::from_lookup(&env(vec![
+        let e = Config::from_lookup(&env(vec![
             ("AMP_API_BASE_URL", "http://127.0.0.1:9/api".into()),
             ("API_REQUEST_TIMEOUT_SECONDS", timeout.into()),
             ("API_RETRY_MAX_ATTEMPTS", attempts.into()),
             ("API_RETRY_MAX_DELAY_MS", max_delay.into()),
         ]))
-        .unwrap();
-        assert!(config.token_wait_timeout() >= config.request_timeout());
-        AmpClient::builder(config)
-            .clock(std::sync::Arc::new(ManualClock::new(chrono::Utc::now())))
-            .build()
-            .unwrap();
+        .unwrap_err();
+        assert!(e.is_config(), "{e}");
+        assert!(e.to_string().contains(refused), "{e}");
     }
+    let config = Config::from_lookup(&env(vec![
+        ("AMP_API_BASE_URL", "http://127.0.0.1:9/api".into()),
+        ("API_REQUEST_TIMEOUT_SECONDS", "600".into()),
+        ("API_RETRY_MAX_ATTEMPTS", "20".into()),
+        ("API_RETRY_BASE_DELAY_MS", "3600000".into()),
+        ("API_RETRY_MAX_DELAY_MS", "3600000".into()),
+    ]))
+    .unwrap();
+    // (10 min + 1 h) × 20 attempts × 2 logins.
+    assert_eq!(config.token_wait_timeout(), Duration::from_secs(4200 * 40));
+    AmpClient::builder(config)
+        .clock(std::sync::Arc::new(ManualClock::new(chrono::Utc::now())))
+        .build()
+        .unwrap();
 }

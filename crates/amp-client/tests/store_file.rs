@@ -392,6 +392,13 @@ async fn each_corrupt_file_is_survived_with_one_fresh_login() {
     for (i, (what, bytes)) in forms.into_iter().enumerate() {
         let path = dir.join(format!("token-{i}.json"));
         fs::write(&path, &bytes).unwrap();
+        // Owner-only, as the store writes it: a file open to others is
+        // refused rather than set aside (`a_planted_token_file_is_never_adopted`).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let before = logins(&sandbox);
         let client = client(&sandbox, &path);
         let assets = client.assets().list().await;
@@ -452,5 +459,62 @@ async fn the_token_file_has_mode_0600() {
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&dir.join("new")), 0o700);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Another user's token planted where ours is kept (a file of another owner,
+/// or one open to group and others): the client never adopts it, logs in
+/// itself, works from memory, and leaves the planted file as it was. Ours is
+/// never written where the other user could read it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_token_file_is_never_adopted() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = temp_dir("planted");
+    // The attacker's token: valid, and the sandbox would accept it.
+    let theirs = sandbox.issue_token();
+    let now = Utc::now();
+    let planted = TokenData::new(theirs.clone(), now, now + chrono::Duration::hours(24));
+    let cases: [(&str, u32, bool); 3] = [
+        ("mode 0644", 0o644, false),
+        ("mode 0666", 0o666, false),
+        ("another owner", 0o600, true),
+    ];
+    for (i, (what, mode, foreign)) in cases.into_iter().enumerate() {
+        let path = dir.join(format!("token-{i}.json"));
+        FileStore::new(&path).save(&planted).await.unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        if foreign {
+            // Tests run as root here; elsewhere chown is refused, and this case is skipped.
+            if let Err(e) = std::os::unix::fs::chown(&path, Some(65534), Some(65534)) {
+                println!("skipped {what}: cannot chown to uid 65534 ({e}); run as root");
+                continue;
+            }
+        }
+        let before_bytes = fs::read(&path).unwrap();
+        let before = logins(&sandbox);
+        let client = client(&sandbox, &path);
+        client.assets().list().await.unwrap();
+        assert_eq!(
+            logins(&sandbox),
+            before + 1,
+            "{what}: logged in, not adopted"
+        );
+        let used = client.token_manager().snapshot().unwrap();
+        assert!(
+            !used.same_token(&planted),
+            "{what}: the planted token is not used"
+        );
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            before_bytes,
+            "{what}: not overwritten"
+        );
+        assert!(corrupt_files(&dir).is_empty(), "{what}: not set aside");
+        let e = FileStore::new(&path).load().await.unwrap_err().to_string();
+        assert!(e.contains("refusing the token file"), "{what}: {e}");
+        assert!(!e.contains(&theirs), "{what}: {e}");
+    }
     fs::remove_dir_all(&dir).unwrap();
 }

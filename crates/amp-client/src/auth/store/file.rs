@@ -7,7 +7,7 @@
 //! may add some. The same form is the value of the Redis store.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,14 +20,17 @@ use super::{BoxFuture, RenewalGuard, TokenStore};
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 
+mod private_fs;
+
+use private_fs::{
+    create_private_dirs, remove_stale_temps, restrict_to_owner, same_file, sync_dir, write_synced,
+};
+
 /// The version of the stored form this crate writes and reads.
 pub(super) const FORM_VERSION: u64 = 1;
 
 /// A stored form larger than this is not ours: it is set aside unread.
 const MAX_FORM_BYTES: u64 = 64 * 1024;
-
-/// Temporary files older than this were left by a writer that died mid-write.
-const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 
 /// How long [`FileStore::lock`] waits for another holder by default.
 const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -55,11 +58,27 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// * **Expired tokens** are returned as they are: the file is well formed, and
 ///   the manager never uses an expired token (it logs in instead, and the new
 ///   token replaces the old one in the file).
+/// * **Files we cannot trust** (on unix): a token file or lock file that is not
+///   owned by the effective user, or whose mode gives group or others any
+///   access, is refused with an error naming the path and the owner or mode
+///   (never the contents): not adopted, not set aside, not overwritten, not
+///   locked. On a shared machine another user could otherwise plant their
+///   token (our calls would act on their account) or hold the lock to stall
+///   every renewal. The token manager then works from memory, with a warning.
+/// * **Leftovers**: files set aside and temporary files of dead writers hold
+///   tokens too: they get mode 0600, and [`clear`](TokenStore::clear)
+///   removes them with the token file (the lock file stays).
+///
+/// Keep the file in a folder only you can write, such as your cache folder
+/// (`~/.cache/amp/`; the `amp` command's default), never in a shared one such
+/// as `/tmp`, where anyone may create or replace files next to it.
 ///
 /// ```
 /// use amp_client::{FileStore, TokenData, TokenStore};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let dir = std::env::temp_dir().join(format!("amp-doc-{}", std::process::id()));
+/// # let cache = std::env::temp_dir().join(format!("amp-doc-{}", std::process::id()));
+/// // `cache`: a folder only this user can write, e.g. ~/.cache.
+/// let dir = cache.join("amp");
 /// let store = FileStore::new(dir.join("token.json"));
 /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
@@ -71,7 +90,7 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 ///     assert_eq!(store.load().await?, None);
 ///     Ok::<_, amp_client::Error>(())
 /// })?;
-/// # std::fs::remove_dir_all(&dir)?;
+/// # std::fs::remove_dir_all(&cache)?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -155,12 +174,7 @@ impl TokenStore for FileStore {
     fn clear(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
             let s = self.clone();
-            self.blocking(move || match fs::remove_file(&s.path) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(s.error(format!("removing {}: {e}", s.path.display()))),
-            })
-            .await
+            self.blocking(move || s.clear_blocking()).await
         })
     }
 
@@ -203,12 +217,23 @@ impl FileStore {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                // Unreadable (permissions, a folder in its place …): set it aside.
+                // Another user's file we may not read is refused, not moved.
+                if let Ok(meta) = fs::metadata(&self.path) {
+                    self.check_trusted("token file", &self.path, &meta)?;
+                }
+                // Our own, unreadable (permissions, a folder in its place …): set it aside.
                 self.set_aside(None, &format!("cannot be opened: {e}"))?;
                 return Ok(None);
             }
         };
-        let identity = file.metadata().ok();
+        // Checked on the open file, so what is read is what was checked.
+        let identity = match file.metadata() {
+            Ok(meta) => {
+                self.check_trusted("token file", &self.path, &meta)?;
+                Some(meta)
+            }
+            Err(_) => None,
+        };
         let mut bytes = Zeroizing::new(Vec::new());
         let read = (&mut file).take(MAX_FORM_BYTES + 1).read_to_end(&mut bytes);
         drop(file);
@@ -245,6 +270,8 @@ impl FileStore {
         let aside = PathBuf::from(aside);
         match fs::rename(&self.path, &aside) {
             Ok(()) => {
+                // It may hold a live token: owner-only, whatever it was.
+                restrict_to_owner(&aside);
                 tracing::warn!(
                     path = %self.path.display(),
                     moved_to = %aside.display(),
@@ -272,10 +299,14 @@ impl FileStore {
     }
 
     fn save_blocking(&self, bytes: &[u8]) -> Result<()> {
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        // A file we would not read, we do not replace either: the user must
+        // see (and fix) a token file others could read or have put there.
+        match fs::symlink_metadata(&self.path) {
+            Ok(meta) => self.check_trusted("token file", &self.path, &meta)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(self.error(format!("checking {}: {e}", self.path.display()))),
+        }
+        let dir = self.dir();
         create_private_dirs(&dir)
             .map_err(|e| self.error(format!("creating the folder {}: {e}", dir.display())))?;
         let name = self
@@ -321,105 +352,75 @@ impl FileStore {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = options
-            .open(&self.lock_path)
-            .map_err(|e| self.error(format!("opening {}: {e}", self.lock_path.display())))?;
+        let file = match options.open(&self.lock_path) {
+            Ok(file) => file,
+            Err(e) => {
+                if let Ok(meta) = fs::metadata(&self.lock_path) {
+                    self.check_trusted("renewal lock file", &self.lock_path, &meta)?;
+                }
+                return Err(self.error(format!("opening {}: {e}", self.lock_path.display())));
+            }
+        };
+        // A lock file someone else owns, or may open, is one they can hold
+        // to stall every renewal: refused before waiting on it.
+        let meta = file
+            .metadata()
+            .map_err(|e| self.error(format!("checking {}: {e}", self.lock_path.display())))?;
+        self.check_trusted("renewal lock file", &self.lock_path, &meta)?;
         file.lock()
             .map_err(|e| self.error(format!("locking {}: {e}", self.lock_path.display())))?;
         Ok(file)
     }
 }
 
-/// Removes the temporary files of writers killed mid-write (best effort).
-fn remove_stale_temps(dir: &Path, name: &str) {
-    let prefix = format!(".{name}.tmp-");
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
-            continue;
-        }
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_TEMP_AGE);
-        if stale {
-            let _ = fs::remove_file(entry.path());
+impl FileStore {
+    /// The folder holding the file.
+    fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
         }
     }
-}
 
-fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        a.dev() == b.dev() && a.ino() == b.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        a.len() == b.len() && a.modified().ok() == b.modified().ok()
-    }
-}
-
-/// Creates `dir` and its missing ancestors, each with mode 0700 on unix.
-fn create_private_dirs(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
-    for d in missing.into_iter().rev() {
-        if d.as_os_str().is_empty() {
-            continue;
+    /// Removes the token file, the files set aside (`<name>.corrupt-*`) and
+    /// temporary files (`.<name>.tmp-*`): all of them may hold a token.
+    fn clear_blocking(&self) -> Result<()> {
+        let remove = |path: &Path| match fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.error(format!("removing {}: {e}", path.display()))),
+        };
+        remove(&self.path)?;
+        let Some(name) = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+        else {
+            return Ok(());
+        };
+        let entries = match fs::read_dir(self.dir()) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.error(format!("listing {}: {e}", self.dir().display()))),
+        };
+        let (aside, temp) = (format!("{name}.corrupt-"), format!(".{name}.tmp-"));
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let file_name = file_name.to_string_lossy();
+            // Files only: a folder set aside in place of the file may hold anything.
+            let is_file = entry.file_type().is_ok_and(|t| !t.is_dir());
+            if is_file && (file_name.starts_with(&aside) || file_name.starts_with(&temp)) {
+                remove(&entry.path())?;
+            }
         }
-        let mut builder = fs::DirBuilder::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        match builder.create(d) {
-            Ok(()) => {}
-            // Created by another process meanwhile.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
-            Err(e) => return Err(e),
-        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Writes `bytes` to the new file `path` (mode 0600) and syncs it to disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    /// Refuses a file that is not the effective user's, or (a regular file)
+    /// whose mode gives group or others any access (see [`private_fs::check_trusted`]).
+    fn check_trusted(&self, what: &str, path: &Path, meta: &fs::Metadata) -> Result<()> {
+        private_fs::check_trusted(what, path, meta).map_err(|reason| self.error(reason))
     }
-    let mut file = options.open(path)?;
-    #[cfg(unix)]
-    {
-        // The umask may have taken bits away; never let it add any.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    // Folders cannot be opened for syncing on every platform; the rename is
-    // atomic there all the same.
-    Ok(())
 }
 
 /// The stored form of a token, as written.
@@ -545,6 +546,17 @@ mod tests {
             .unwrap()
     }
 
+    /// Writes `bytes` to `path` with mode 0600, as the store itself would (a
+    /// plain `fs::write` gives 0644 under the usual umask, which is refused).
+    fn write_private(path: &Path, bytes: &[u8]) {
+        fs::write(path, bytes).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    }
+
     fn aside_files(dir: &Path) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = fs::read_dir(dir)
             .unwrap()
@@ -597,10 +609,11 @@ mod tests {
         for d in [dir.clone(), dir.join("x"), dir.join("x/y")] {
             assert_eq!(mode(&d), 0o700, "{}", d.display());
         }
-        // A file that was there with looser permissions is replaced by a 0600 one.
+        // A file that was there with looser permissions is refused, not
+        // replaced (see `files_open_to_group_or_others_are_refused`).
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        rt().block_on(store.save(&token(24))).unwrap();
-        assert_eq!(mode(&path), 0o600);
+        assert!(rt().block_on(store.save(&token(24))).is_err());
+        assert_eq!(mode(&path), 0o644);
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -633,13 +646,13 @@ mod tests {
         let dir = temp_dir("unknown");
         let path = dir.join("token.json");
         fs::create_dir_all(&dir).unwrap();
-        fs::write(
+        write_private(
             &path,
             format!(
                 r#"{{"comment":"x","version":1,"token":"{T}","obtained_at":"2026-03-01T11:00:00+01:00","expires_at":"2026-03-02T10:00:00.5Z","extra":{{"a":[1,2]}}}}"#
-            ),
-        )
-        .unwrap();
+            )
+            .as_bytes(),
+        );
         let t = rt()
             .block_on(FileStore::new(&path).load())
             .unwrap()
@@ -767,7 +780,7 @@ mod tests {
         let rt = rt();
         for (i, (what, bytes, _)) in corrupt_forms().into_iter().enumerate() {
             let path = dir.join(format!("token-{i}.json"));
-            fs::write(&path, &bytes).unwrap();
+            write_private(&path, &bytes);
             let store = FileStore::new(&path);
             let loaded = rt.block_on(store.load());
             assert!(matches!(loaded, Ok(None)), "{what}: {loaded:?}");
@@ -844,7 +857,7 @@ mod tests {
         let dir = temp_dir("replaced");
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("token.json");
-        fs::write(&path, b"garbage").unwrap();
+        write_private(&path, b"garbage");
         let store = FileStore::new(&path);
         let read = fs::metadata(&path).unwrap();
         // A good token written by someone else between our read and the rename.
@@ -895,6 +908,219 @@ mod tests {
         assert!(matches!(e, Error::Store { .. }), "{msg}");
         assert!(msg.contains("not-a-folder"), "{msg}");
         assert!(!msg.contains(T), "{msg}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    // -----------------------------------------------------------------------
+    // Files this user does not own, or that others may read (issue 13).
+    // -----------------------------------------------------------------------
+
+    #[cfg(unix)]
+    fn mode_of(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[cfg(unix)]
+    fn set_mode(p: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// The uid of nobody on most systems: a user that is not us.
+    #[cfg(unix)]
+    const OTHER_UID: u32 = 65534;
+
+    /// Gives `p` to [`OTHER_UID`]. Only root may do that: elsewhere this
+    /// returns false, and the caller skips what needs it (saying so).
+    #[cfg(unix)]
+    fn give_away(p: &Path) -> bool {
+        match std::os::unix::fs::chown(p, Some(OTHER_UID), Some(OTHER_UID)) {
+            Ok(()) => true,
+            Err(e) => {
+                println!("skipped: cannot chown {} to uid {OTHER_UID} ({e}); run as root to test files of another user", p.display());
+                false
+            }
+        }
+    }
+
+    fn good_form() -> Vec<u8> {
+        format!(
+            r#"{{"version":1,"token":"{T}","obtained_at":"2026-03-01T10:00:00Z","expires_at":"2099-03-02T10:00:00Z"}}"#
+        )
+        .into_bytes()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_open_to_group_or_others_are_refused() {
+        let dir = temp_dir("loose");
+        fs::create_dir_all(&dir).unwrap();
+        let rt = rt();
+        for mode in [0o644, 0o640, 0o604, 0o660, 0o606, 0o610, 0o601] {
+            let path = dir.join(format!("token-{mode:o}.json"));
+            write_private(&path, &good_form());
+            set_mode(&path, mode);
+            let store = FileStore::new(&path);
+            for (what, result) in [
+                ("load", rt.block_on(store.load()).map(|_| ())),
+                ("save", rt.block_on(store.save(&token(24)))),
+            ] {
+                let e = result.expect_err(&format!("{mode:o}: {what} refused"));
+                let msg = format!("{e} {e:?}");
+                assert!(matches!(e, Error::Store { .. }), "{msg}");
+                assert!(msg.contains(&path.display().to_string()), "{msg}");
+                assert!(
+                    msg.contains(&format!("{mode:04o}")),
+                    "{mode:o} {what}: {msg}"
+                );
+                assert!(msg.contains("group or others"), "{msg}");
+                assert!(!msg.contains(T), "{msg}");
+            }
+            // Neither adopted, nor set aside, nor overwritten.
+            assert_eq!(fs::read(&path).unwrap(), good_form(), "{mode:o}");
+            assert_eq!(mode_of(&path), mode);
+        }
+        assert!(aside_files(&dir).is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_open_to_others_is_refused_at_once() {
+        let dir = temp_dir("loose-lock");
+        fs::create_dir_all(&dir).unwrap();
+        let store = FileStore::new(dir.join("token.json"));
+        fs::write(store.lock_path(), b"").unwrap();
+        set_mode(store.lock_path(), 0o666);
+        // Someone holds it (here: another open file of this process), which
+        // stalled every renewal for the lock timeout (60 s by default).
+        let holder = File::open(store.lock_path()).unwrap();
+        holder.lock().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(10), store.lock()).await })
+            .expect("refused at once, not after the lock timeout")
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("token.json.lock") && msg.contains("0666"),
+            "{msg}"
+        );
+        drop(holder);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_of_another_user_are_refused() {
+        let dir = temp_dir("foreign");
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token.json");
+        write_private(&path, &good_form());
+        if !give_away(&path) {
+            fs::remove_dir_all(&dir).unwrap();
+            return;
+        }
+        let rt = rt();
+        let store = FileStore::new(&path);
+        for (what, result) in [
+            ("load", rt.block_on(store.load()).map(|_| ())),
+            ("save", rt.block_on(store.save(&token(24)))),
+        ] {
+            let msg = result.expect_err(what).to_string();
+            assert!(msg.contains(&path.display().to_string()), "{what}: {msg}");
+            assert!(msg.contains(&format!("uid {OTHER_UID}")), "{what}: {msg}");
+            assert!(!msg.contains(T), "{msg}");
+        }
+        assert_eq!(fs::read(&path).unwrap(), good_form());
+        assert!(aside_files(&dir).is_empty());
+
+        // The same for the renewal lock, even with mode 0600.
+        let lock_store = FileStore::new(dir.join("other.json"));
+        write_private(lock_store.lock_path(), b"");
+        assert!(give_away(lock_store.lock_path()));
+        let msg = rt.block_on(lock_store.lock()).unwrap_err().to_string();
+        assert!(
+            msg.contains("other.json.lock") && msg.contains(&format!("uid {OTHER_UID}")),
+            "{msg}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn set_aside_and_temporary_files_are_0600() {
+        let dir = temp_dir("aside-mode");
+        fs::create_dir_all(&dir).unwrap();
+        let rt = rt();
+        // Owner-only modes pass the check; whatever they were, the file set
+        // aside (it may hold a live token) ends 0600.
+        for mode in [0o700, 0o400, 0o200] {
+            let path = dir.join(format!("token-{mode:o}.json"));
+            write_private(&path, b"{\"version\":1,\"token\":\"cut");
+            set_mode(&path, mode);
+            assert!(matches!(
+                rt.block_on(FileStore::new(&path).load()),
+                Ok(None)
+            ));
+            let aside = aside_files(&dir);
+            let aside: Vec<_> = aside
+                .iter()
+                .filter(|p| {
+                    p.to_string_lossy()
+                        .contains(&format!("token-{mode:o}.json.corrupt-"))
+                })
+                .collect();
+            assert_eq!(aside.len(), 1, "{mode:o}");
+            assert_eq!(mode_of(aside[0]), 0o600, "{mode:o}");
+        }
+        // The temporary file a save writes (and a killed writer leaves).
+        let tmp = dir.join(".token.json.tmp-1-00");
+        write_synced(&tmp, b"{}").unwrap();
+        assert_eq!(mode_of(&tmp), 0o600);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn clear_removes_set_aside_and_temporary_files() {
+        let dir = temp_dir("clear-leftovers");
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token.json");
+        let store = FileStore::new(&path);
+        let rt = rt();
+        rt.block_on(store.save(&token(24))).unwrap();
+        let ours = [
+            dir.join("token.json.corrupt-1700000000000"),
+            dir.join("token.json.corrupt-1700000000001"),
+            dir.join(".token.json.tmp-42-0123456789abcdef"),
+        ];
+        let theirs = [
+            dir.join("other.json.corrupt-1"),
+            dir.join(".other.json.tmp-1-00"),
+            dir.join("token.json.bak"),
+        ];
+        for p in ours.iter().chain(&theirs) {
+            write_private(p, &good_form());
+        }
+        drop(rt.block_on(store.lock()).unwrap());
+        rt.block_on(store.clear()).unwrap();
+        assert!(!path.exists());
+        for p in &ours {
+            assert!(!p.exists(), "{} holds a token: removed", p.display());
+        }
+        for p in &theirs {
+            assert!(p.exists(), "{} is not ours: kept", p.display());
+        }
+        assert!(store.lock_path().exists(), "the lock file stays");
+        // Clearing again, or where nothing is, is fine.
+        rt.block_on(store.clear()).unwrap();
+        rt.block_on(FileStore::new(dir.join("none/token.json")).clear())
+            .unwrap();
         fs::remove_dir_all(&dir).unwrap();
     }
 }
