@@ -65,7 +65,7 @@ impl Failure {
     /// (the library escapes what it parses, but a message may quote an
     /// answer it could not parse), and a terminal must never act on it.
     pub fn for_terminal(&self) -> String {
-        amp_client::wire::escape_controls_line(&self.message).into_owned()
+        amp_client::text::escape_controls_line(&self.message).into_owned()
     }
 
     /// Which exit status this maps to.

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
-use amp_client::wire::{escape_controls, escape_controls_line, is_terminal_control};
+use amp_client::text::{escape_controls, escape_controls_line, is_terminal_control};
 use serde::Serialize;
 use serde_json::Value;
 

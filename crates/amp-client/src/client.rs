@@ -15,7 +15,7 @@ use crate::auth::token::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::stats::Counters;
-use crate::transport::{Answer, Op, Request, Transport};
+use crate::transport::{Answer, Auth, Op, Request, Transport};
 
 /// A client of the AMP API that manages its own authentication.
 ///
@@ -225,17 +225,25 @@ impl AmpClient {
     {
         let req = build(method, path, body)?;
         let manager = &self.inner.manager;
-        let token = manager.token().await?;
-        let answer = match self.inner.transport.send(&req, Some(token.data())).await {
-            Err(e) if token_rejected(&e) => {
+        let mut token = manager.token().await?;
+        let answer = match self
+            .inner
+            .transport
+            .send(&req, Auth::Token(token.data()))
+            .await
+        {
+            Err(e) if e.is_token_rejected() => {
                 manager.invalidate(token.generation()).await;
                 tracing::debug!(operation = %Op::new(&req), status = ?e.status(), "token rejected; logging in again and replaying once");
-                let token = manager.token().await?;
-                self.inner.transport.send(&req, Some(token.data())).await?
+                token = manager.token().await?;
+                self.inner
+                    .transport
+                    .send(&req, Auth::Token(token.data()))
+                    .await?
             }
             answer => answer?,
         };
-        self.decode(&req, answer)
+        self.decode(&req, answer, Auth::Token(token.data()))
     }
 
     /// A call that needs no token (`info`).
@@ -245,15 +253,20 @@ impl AmpClient {
         path: &str,
     ) -> Result<T> {
         let req = build::<()>(method, path, None)?;
-        let answer = self.inner.transport.send(&req, None).await?;
-        self.decode(&req, answer)
+        let answer = self.inner.transport.send(&req, Auth::None).await?;
+        self.decode(&req, answer, Auth::None)
     }
 
     /// The answer as `T`. The request is named only for an error: formatting
     /// its name for every successful call was a measurable share of the
     /// client's own cost per request. serde's explanation may quote the
     /// answer, so it is cleaned like any server text.
-    fn decode<T: DeserializeOwned>(&self, req: &Request<'_>, answer: Answer) -> Result<T> {
+    fn decode<T: DeserializeOwned>(
+        &self,
+        req: &Request<'_>,
+        answer: Answer,
+        auth: Auth<'_>,
+    ) -> Result<T> {
         let empty = answer.body.iter().all(u8::is_ascii_whitespace);
         let parsed = if answer.status == StatusCode::NO_CONTENT || empty {
             serde_json::from_value(serde_json::Value::Null)
@@ -262,7 +275,10 @@ impl AmpClient {
         };
         parsed.map_err(|e| Error::Decode {
             operation: req.operation(),
-            reason: self.inner.transport.clean(&format!("unexpected JSON: {e}")),
+            reason: self
+                .inner
+                .transport
+                .clean(&format!("unexpected JSON: {e}"), auth),
         })
     }
 }
@@ -284,39 +300,4 @@ fn build<'a, B: Serialize + ?Sized>(
         req = req.json_body(bytes);
     }
     Ok(req)
-}
-
-/// DRF's messages for a request whose token is missing, wrong or expired.
-/// A 403 carrying one of them means the token (not a permission) is the
-/// problem: DRF answers 403 instead of 401 when session authentication
-/// comes first.
-const AUTHENTICATION_MESSAGES: [&str; 3] = [
-    "Authentication credentials were not provided.",
-    "Invalid token.",
-    "Token has expired.",
-];
-
-/// 401, or a 403 with one of DRF's authentication messages. Other 403s are
-/// permissions: logging in again would not help, and would turn every
-/// forbidden call into a login (a permission error that merely mentions a
-/// "reissuance token" must not drop a good token).
-fn token_rejected(e: &Error) -> bool {
-    // The root: a 401 may come after a retried 503.
-    match e.root() {
-        Error::Api {
-            status: StatusCode::UNAUTHORIZED,
-            ..
-        } => true,
-        Error::Api {
-            status: StatusCode::FORBIDDEN,
-            message,
-            ..
-        } => {
-            let m = message.trim().trim_end_matches('.');
-            AUTHENTICATION_MESSAGES
-                .iter()
-                .any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(m))
-        }
-        _ => false,
-    }
 }

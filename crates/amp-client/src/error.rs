@@ -54,6 +54,20 @@ pub enum Error {
         message: String,
     },
 
+    /// The server refused the token a call carried: 401, or a 403 with one of
+    /// DRF's authentication messages ("Invalid token." …). The client drops
+    /// that token, logs in and replays the call once; this is what a call
+    /// gets when the replay is refused too.
+    #[error("{operation}: HTTP {status}: the server refused the token: {message}")]
+    TokenRejected {
+        /// What was being done.
+        operation: String,
+        /// 401 or 403.
+        status: StatusCode,
+        /// The server's explanation.
+        message: String,
+    },
+
     /// The server answered with an error status that is not retried (or no longer).
     #[error("{operation}: HTTP {status}: {message}")]
     Api {
@@ -251,6 +265,7 @@ impl Error {
             | Error::RetryBudgetExhausted { attempts, .. } => Some(*attempts),
             Error::Auth { source } => source.attempts(),
             Error::Api { .. }
+            | Error::TokenRejected { .. }
             | Error::CredentialsRefused { .. }
             | Error::RateLimited { .. }
             | Error::Timeout { .. }
@@ -265,6 +280,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self.root() {
             Error::Api { status, .. }
+            | Error::TokenRejected { status, .. }
             | Error::CredentialsRefused { status, .. }
             | Error::RateLimited { status, .. } => Some(*status),
             _ => None,
@@ -296,6 +312,12 @@ impl Error {
     /// True when the server refused the credentials (`obtain_token` answered 400).
     pub fn is_credentials_refused(&self) -> bool {
         matches!(self.root(), Error::CredentialsRefused { .. })
+    }
+
+    /// True when the server refused the token a call carried (after the
+    /// client's one re-login and replay).
+    pub fn is_token_rejected(&self) -> bool {
+        matches!(self.root(), Error::TokenRejected { .. })
     }
 
     /// True when obtaining or refreshing a token failed.

@@ -71,6 +71,14 @@ pub use error::{Error, Result};
 pub use reqwest::{Method, StatusCode};
 pub use stats::Stats;
 
+/// Making server text safe to print: every character that could drive a
+/// terminal (ESC, BEL, C1 controls, bidirectional overrides) escaped. The
+/// client already does this to the server text in its errors; use these for
+/// text you print from answers yourself (names, memos …).
+pub mod text {
+    pub use crate::wire::{escape_controls, escape_controls_line, is_terminal_control};
+}
+
 /// Not public API: the parsers, for the fuzz targets and the property tests.
 /// May change or go at any time.
 #[doc(hidden)]

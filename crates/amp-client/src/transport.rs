@@ -24,10 +24,12 @@ use zeroize::Zeroizing;
 use crate::auth::secrets::Secrets;
 use crate::auth::token::TokenData;
 use crate::config::Config;
+use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::retry::{self, Decision, Failure, Idempotency, RetryBudget, Stop};
 use crate::stats::Counters;
 use crate::wire::parse_error_body;
+use secrecy::ExposeSecret;
 
 /// A request to send: everything needed to send it again.
 #[derive(Clone)]
@@ -137,6 +139,57 @@ impl std::fmt::Display for Op<'_> {
     }
 }
 
+/// What a request carries that the server might echo back.
+#[derive(Clone, Copy)]
+pub(crate) enum Auth<'a> {
+    /// Nothing (`info`).
+    None,
+    /// A token, sent as `Authorization: token …`.
+    Token(&'a TokenData),
+    /// A login body holding this password.
+    Login(&'a Credentials),
+}
+
+impl Auth<'_> {
+    /// The secret of this request, for scrubbing the answer.
+    fn secret(&self) -> Option<&str> {
+        match self {
+            Auth::None => None,
+            Auth::Token(t) => Some(t.token().expose_secret()),
+            Auth::Login(c) => Some(c.password().expose_secret()),
+        }
+    }
+}
+
+/// DRF's messages for a request whose token is missing, wrong or expired.
+/// A 403 carrying one of them means the token (not a permission) is the
+/// problem: DRF answers 403 instead of 401 when session authentication
+/// comes first.
+const AUTHENTICATION_MESSAGES: [&str; 3] = [
+    "Authentication credentials were not provided.",
+    "Invalid token.",
+    "Token has expired.",
+];
+
+/// True for a 401, or a 403 whose message (`summary`, before it is
+/// scrubbed: a password such as "token" must not hide the message) is one
+/// of DRF's authentication messages. Other 403s are permissions: logging in
+/// again would not help, and would turn every forbidden call into a login
+/// (a permission error that merely mentions a "reissuance token" must not
+/// drop a good token).
+fn rejects_the_token(status: StatusCode, summary: &str) -> bool {
+    match status {
+        StatusCode::UNAUTHORIZED => true,
+        StatusCode::FORBIDDEN => {
+            let m = summary.trim().trim_end_matches('.');
+            AUTHENTICATION_MESSAGES
+                .iter()
+                .any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(m))
+        }
+        _ => false,
+    }
+}
+
 /// A successful (2xx) answer.
 pub(crate) struct Answer {
     pub status: StatusCode,
@@ -212,9 +265,10 @@ impl Transport {
         &self.config
     }
 
-    /// `text` (from the server) scrubbed of every secret the client holds.
-    pub fn clean(&self, text: &str) -> String {
-        self.secrets.scrub(text, None)
+    /// `text` (from the server) scrubbed of every secret the client holds,
+    /// and of `auth`'s.
+    pub fn clean(&self, text: &str, auth: Auth<'_>) -> String {
+        self.secrets.scrub(text, auth.secret())
     }
 
     /// The URL of `path` under the API root. A path that would leave the
@@ -253,17 +307,17 @@ impl Transport {
     /// Sends `req` with `token` (if any) until it succeeds, fails for good
     /// or the attempts run out. Any status outside 2xx is an error: the one
     /// conversion of an answer into an [`Error`] is here ([`Self::error_of`]).
-    pub async fn send(&self, req: &Request<'_>, token: Option<&TokenData>) -> Result<Answer> {
+    pub async fn send(&self, req: &Request<'_>, auth: Auth<'_>) -> Result<Answer> {
         let operation = Op::new(req);
         // Built once per request: a path or token that cannot be sent fails
         // at once instead of being retried.
         let mut first_url = Some(self.url(req.path)?);
-        let authorization = match token {
-            Some(t) => Some(t.authorization().ok_or_else(|| Error::InvalidInput {
+        let authorization = match auth {
+            Auth::Token(t) => Some(t.authorization().ok_or_else(|| Error::InvalidInput {
                 what: "token".to_string(),
                 reason: "it holds characters that cannot go in a header".to_string(),
             })?),
-            None => None,
+            Auth::None | Auth::Login(_) => None,
         };
         let retry_config = *self.config.retry();
         let mut attempt: u32 = 1;
@@ -298,7 +352,7 @@ impl Transport {
                         status: raw.status,
                         retry_after,
                     };
-                    (failure, self.error_of(&operation, &raw, token, retry_after))
+                    (failure, self.error_of(&operation, &raw, auth, retry_after))
                 }
                 Err(pair) => pair,
             };
@@ -364,33 +418,42 @@ impl Transport {
 
     /// The error an answer with an error status stands for. The server's
     /// text is summarised ([`parse_error_body`]) and scrubbed of the
-    /// password and every token the client holds, `token` (the one this
-    /// request carried) included.
+    /// password and every token the client holds, and of `auth`'s secret
+    /// (the one this request carried).
     fn error_of(
         &self,
         operation: &Op<'_>,
         raw: &Raw,
-        token: Option<&TokenData>,
+        auth: Auth<'_>,
         retry_after: Option<Duration>,
     ) -> Error {
+        let operation = operation.get().to_string();
         if raw.status == StatusCode::TOO_MANY_REQUESTS {
             return Error::RateLimited {
-                operation: operation.get().to_string(),
+                operation,
                 status: raw.status,
                 retry_after,
             };
         }
-        let summary = parse_error_body(&raw.body);
+        // The summary may quote a secret: wiped once scrubbed.
+        let summary = Zeroizing::new(parse_error_body(&raw.body));
         let message = if summary.is_empty() {
             raw.status
                 .canonical_reason()
                 .unwrap_or("no explanation")
                 .to_string()
         } else {
-            self.secrets.scrub(&summary, token)
+            self.secrets.scrub(&summary, auth.secret())
         };
+        if matches!(auth, Auth::Token(_)) && rejects_the_token(raw.status, &summary) {
+            return Error::TokenRejected {
+                operation,
+                status: raw.status,
+                message,
+            };
+        }
         Error::Api {
-            operation: operation.get().to_string(),
+            operation,
             status: raw.status,
             message,
         }

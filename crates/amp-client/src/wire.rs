@@ -143,7 +143,7 @@ fn needs_escape(c: char, one_line: bool) -> bool {
 /// overrides). For output that must escape in its own notation, such as JSON.
 ///
 /// ```
-/// use amp_client::wire::is_terminal_control;
+/// use amp_client::text::is_terminal_control;
 /// assert!(is_terminal_control('\x1b') && is_terminal_control('\u{9b}'));
 /// assert!(!is_terminal_control('\n') && !is_terminal_control('é'));
 /// ```
@@ -186,7 +186,7 @@ fn escape_with(text: &str, one_line: bool) -> Cow<'_, str> {
 /// returned as it is, without a copy.
 ///
 /// ```
-/// use amp_client::wire::escape_controls;
+/// use amp_client::text::escape_controls;
 /// assert_eq!(escape_controls("name\t\x1b]0;pwned\x07\n"), "name\t\\u{1b}]0;pwned\\u{7}\n");
 /// ```
 pub fn escape_controls(text: &str) -> Cow<'_, str> {
@@ -198,7 +198,7 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
 /// error message.
 ///
 /// ```
-/// use amp_client::wire::escape_controls_line;
+/// use amp_client::text::escape_controls_line;
 /// assert_eq!(escape_controls_line("a\nerror: fake"), r"a\nerror: fake");
 /// ```
 pub fn escape_controls_line(text: &str) -> Cow<'_, str> {

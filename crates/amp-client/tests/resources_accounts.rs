@@ -538,7 +538,7 @@ async fn user_change_password_reads_any_success_answer() -> TestResult {
     answer(&server3, "POST", "/api/user/change-password", 400, refusal).await;
     let err = client3
         .user()
-        .change_password(SecretString::from("short"))
+        .change_password(SecretString::from("tiny7"))
         .await
         .err()
         .ok_or("accepted")?;

@@ -63,7 +63,7 @@ pub async fn info(ctx: &Ctx) -> CliResult {
     // The version is the server's text, on our line: it must not break it.
     let mut text = format!(
         "AMP API {} at {}\n",
-        amp_client::wire::escape_controls_line(&info.version),
+        amp_client::text::escape_controls_line(&info.version),
         ctx.client.config().base_url()
     );
     if let Some(notes) = info.notes.as_deref().filter(|n| !n.trim().is_empty()) {

@@ -7,15 +7,14 @@
 //! Their answers hold a token: the transport reads them into buffers that
 //! are wiped when dropped ([`Request::sensitive`]).
 
-use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use crate::auth::token::TokenData;
+use crate::auth::token::{Clock, TokenData};
 use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
-use crate::transport::{wiped_json, Answer, Request, Transport};
+use crate::transport::{wiped_json, Answer, Auth, Request, Transport};
 use crate::wire::parse_token_answer;
 
 /// The path of the login call.
@@ -44,7 +43,7 @@ fn login_body(credentials: &Credentials) -> Result<bytes::Bytes> {
 pub(crate) async fn obtain(
     transport: &Transport,
     credentials: Option<&Credentials>,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
 ) -> Result<TokenData> {
     let credentials = credentials.ok_or_else(|| {
         Error::config(
@@ -56,52 +55,58 @@ pub(crate) async fn obtain(
         .json_body(login_body(credentials)?)
         .safe_to_repeat()
         .sensitive();
-    let answer = transport.send(&req, None).await.map_err(|e| match e {
-        // DRF's ObtainAuthToken answers wrong credentials with 400.
-        Error::Api {
-            operation,
-            status: StatusCode::BAD_REQUEST,
-            message,
-        } => Error::CredentialsRefused {
-            operation,
-            status: StatusCode::BAD_REQUEST,
-            message,
-        },
-        other => other,
-    })?;
-    token_from(&answer, &req, transport, now)
+    let answer = transport
+        .send(&req, Auth::Login(credentials))
+        .await
+        .map_err(|e| match e {
+            // DRF's ObtainAuthToken answers wrong credentials with 400.
+            Error::Api {
+                operation,
+                status: StatusCode::BAD_REQUEST,
+                message,
+            } => Error::CredentialsRefused {
+                operation,
+                status: StatusCode::BAD_REQUEST,
+                message,
+            },
+            other => other,
+        })?;
+    token_from(&answer, &req, transport, clock)
 }
 
 /// Renews `current` with itself.
 pub(crate) async fn refresh(
     transport: &Transport,
     current: &TokenData,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
 ) -> Result<TokenData> {
     let get = Request::new(Method::GET, REFRESH_PATH)
         .safe_to_repeat()
         .sensitive();
-    match transport.send(&get, Some(current)).await {
+    match transport.send(&get, Auth::Token(current)).await {
         Err(e) if e.status() == Some(StatusCode::METHOD_NOT_ALLOWED) => {
             tracing::debug!("refresh: GET answered 405, trying POST");
             let post = Request::new(Method::POST, REFRESH_PATH)
                 .safe_to_repeat()
                 .sensitive();
-            let answer = transport.send(&post, Some(current)).await?;
-            token_from(&answer, &post, transport, now)
+            let answer = transport.send(&post, Auth::Token(current)).await?;
+            token_from(&answer, &post, transport, clock)
         }
-        answer => token_from(&answer?, &get, transport, now),
+        answer => token_from(&answer?, &get, transport, clock),
     }
 }
 
+/// The token in `answer`. Its life starts when the answer arrived (now),
+/// not when the request left: a token the server gives a short life is not
+/// handed out already expired.
 fn token_from(
     answer: &Answer,
     req: &Request<'_>,
     transport: &Transport,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
 ) -> Result<TokenData> {
     let lifetime = transport.config().token_policy().lifetime;
-    parse_token_answer(&answer.body, now, lifetime)
+    parse_token_answer(&answer.body, clock.now(), lifetime)
         .map_err(|reason| Error::decode(&req.operation(), reason))
 }
 

@@ -13,9 +13,14 @@
 //! 2. between the soft and the hard point → serve the current token, and
 //!    start one background renewal unless one is in flight or one ended
 //!    within the background cooldown ([`Action::ServeAndRenew`]);
-//! 3. no token, expired, or past the hard point → wait for a renewal
-//!    ([`Action::Wait`]), unless one failed within the failure cooldown and
-//!    none is in flight: then fail at once with that failure ([`Action::Fail`]).
+//! 3. past the hard point, not yet expired → wait for a renewal
+//!    ([`Action::Wait`]), except when a renewal installed this very token
+//!    within the background cooldown (the server gives lives shorter than
+//!    the refresh window: the token is all it gives, so serve it);
+//! 4. expired, or no token → wait for a renewal;
+//!
+//! and in 3 and 4, with no renewal in flight and one that failed within the
+//! failure cooldown, fail at once with that failure ([`Action::Fail`]).
 //!
 //! Which renewal ([`renewal`]): a token still valid is refreshed with itself,
 //! one that expired (or none) is obtained with the credentials, and a refresh
@@ -88,8 +93,10 @@ pub(crate) enum Stage {
     Fresh,
     /// Between the soft and the hard point: serve it, renew in the background.
     Window,
-    /// No token, or past the hard point (expired included): wait for a new one.
-    Stale,
+    /// Past the hard point, not expired: wait for a new one.
+    Late,
+    /// Expired, or no token: wait for a new one.
+    Gone,
 }
 
 /// The stage of `token` at `now`.
@@ -97,7 +104,8 @@ pub(crate) fn stage(now: i64, token: Option<&Points>) -> Stage {
     match token {
         Some(p) if now < p.soft_at => Stage::Fresh,
         Some(p) if now < p.hard_at => Stage::Window,
-        _ => Stage::Stale,
+        Some(p) if now < p.expires_at => Stage::Late,
+        _ => Stage::Gone,
     }
 }
 
@@ -122,6 +130,8 @@ pub(crate) struct FlightView {
     pub last_end: Option<i64>,
     /// When the last renewal failed, if the last one did.
     pub last_failure: Option<i64>,
+    /// When the last renewal installed a token, if the last one did.
+    pub last_success: Option<i64>,
 }
 
 /// What a caller of `token()` does.
@@ -144,16 +154,11 @@ pub(crate) fn within(now: i64, since: Option<i64>, cooldown: Duration) -> bool {
     since.is_some_and(|t| t <= now && now - t < micros(cooldown))
 }
 
-/// What a caller does at `now` in `stage`, given the flight.
-///
-/// * Fresh → serve.
-/// * Window → serve; renew too, unless a renewal is in flight or one ended
-///   within `policy.background_cooldown` (success or failure: a token that
-///   renewal does not take out of the window is renewed at most once per
-///   cooldown).
-/// * Stale → wait, joining a renewal in flight; with none in flight, fail at
-///   once if the last renewal failed within `policy.failure_cooldown`.
+/// What a caller does at `now` in `stage`, given the flight (the rules in
+/// the module docs).
 pub(crate) fn decide(now: i64, stage: Stage, flight: &FlightView, policy: &TokenPolicy) -> Action {
+    let failed_lately =
+        !flight.renewing && within(now, flight.last_failure, policy.failure_cooldown);
     match stage {
         Stage::Fresh => Action::Serve,
         Stage::Window => {
@@ -163,13 +168,13 @@ pub(crate) fn decide(now: i64, stage: Stage, flight: &FlightView, policy: &Token
                 Action::ServeAndRenew
             }
         }
-        Stage::Stale => {
-            if !flight.renewing && within(now, flight.last_failure, policy.failure_cooldown) {
-                Action::Fail
-            } else {
-                Action::Wait
-            }
+        Stage::Late
+            if !flight.renewing && within(now, flight.last_success, policy.background_cooldown) =>
+        {
+            Action::Serve
         }
+        Stage::Late | Stage::Gone if failed_lately => Action::Fail,
+        Stage::Late | Stage::Gone => Action::Wait,
     }
 }
 
@@ -288,8 +293,9 @@ mod tests {
         let p = day_token(0);
         assert_eq!(stage(0, Some(&p)), Stage::Fresh);
         assert_eq!(stage(p.soft_at, Some(&p)), Stage::Window);
-        assert_eq!(stage(p.hard_at, Some(&p)), Stage::Stale);
-        assert_eq!(stage(0, None), Stage::Stale);
+        assert_eq!(stage(p.hard_at, Some(&p)), Stage::Late);
+        assert_eq!(stage(p.expires_at, Some(&p)), Stage::Gone);
+        assert_eq!(stage(0, None), Stage::Gone);
         assert_eq!(state(0, Some(&p)), TokenState::Valid);
         assert_eq!(state(p.hard_at, Some(&p)), TokenState::Expiring);
         assert_eq!(state(p.expires_at, Some(&p)), TokenState::Expired);
@@ -316,22 +322,37 @@ mod tests {
         assert_eq!(decide(0, Stage::Fresh, &renewing, &pol), Action::Serve);
         assert_eq!(decide(0, Stage::Window, &idle, &pol), Action::ServeAndRenew);
         assert_eq!(decide(0, Stage::Window, &renewing, &pol), Action::Serve);
-        assert_eq!(decide(0, Stage::Stale, &idle, &pol), Action::Wait);
-        assert_eq!(decide(0, Stage::Stale, &renewing, &pol), Action::Wait);
+        for late in [Stage::Late, Stage::Gone] {
+            assert_eq!(decide(0, late, &idle, &pol), Action::Wait);
+            assert_eq!(decide(0, late, &renewing, &pol), Action::Wait);
+        }
         let failed = FlightView {
             renewing: false,
             last_end: Some(0),
             last_failure: Some(0),
+            last_success: None,
         };
-        assert_eq!(decide(S / 2, Stage::Stale, &failed, &pol), Action::Fail);
-        assert_eq!(decide(S, Stage::Stale, &failed, &pol), Action::Wait);
+        assert_eq!(decide(S / 2, Stage::Gone, &failed, &pol), Action::Fail);
+        assert_eq!(decide(S / 2, Stage::Late, &failed, &pol), Action::Fail);
+        assert_eq!(decide(S, Stage::Gone, &failed, &pol), Action::Wait);
         assert_eq!(decide(4 * S, Stage::Window, &failed, &pol), Action::Serve);
         assert_eq!(
             decide(5 * S, Stage::Window, &failed, &pol),
             Action::ServeAndRenew
         );
         // A clock stepped back ends the cooldown instead of stretching it.
-        assert_eq!(decide(-HOUR, Stage::Stale, &failed, &pol), Action::Wait);
+        assert_eq!(decide(-HOUR, Stage::Gone, &failed, &pol), Action::Wait);
+        // A token a renewal just installed past its hard point (a very
+        // short life) is served until it expires, not renewed on every call.
+        let renewed = FlightView {
+            renewing: false,
+            last_end: Some(0),
+            last_failure: None,
+            last_success: Some(0),
+        };
+        assert_eq!(decide(S, Stage::Late, &renewed, &pol), Action::Serve);
+        assert_eq!(decide(S, Stage::Gone, &renewed, &pol), Action::Wait);
+        assert_eq!(decide(5 * S, Stage::Late, &renewed, &pol), Action::Wait);
     }
 
     #[test]
@@ -394,6 +415,7 @@ mod tests {
                 renewing,
                 last_end,
                 last_failure: last_end.filter(|_| failed),
+                last_success: last_end.filter(|_| !failed),
             })
     }
 
@@ -414,10 +436,11 @@ mod tests {
             prop_assert!(p.hard_at <= p.expires_at);
         }
 
-        // Never serves an expired token or one past the hard point, and
-        // never waits while before the hard point.
+        // Never serves an expired token; never waits before the hard
+        // point; past it, serves only a token a renewal installed within the
+        // background cooldown.
         #[test]
-        fn serves_exactly_before_the_hard_point(
+        fn serves_exactly_what_the_rules_allow(
             obtained in -48 * HOUR..48 * HOUR,
             life in 0..48 * HOUR,
             now in -96 * HOUR..96 * HOUR,
@@ -429,11 +452,16 @@ mod tests {
             let p = Points::new(obtained, obtained + life, &pol, jitter);
             let token = has_token.then_some(&p);
             let action = decide(now, stage(now, token), &flight, &pol);
-            let before_hard = token.is_some_and(|p| now < p.hard_at);
             let serves = matches!(action, Action::Serve | Action::ServeAndRenew);
-            prop_assert_eq!(serves, before_hard);
+            let before_hard = token.is_some_and(|p| now < p.hard_at);
+            let just_renewed = !flight.renewing
+                && within(now, flight.last_success, pol.background_cooldown);
+            if before_hard {
+                prop_assert!(serves);
+            }
             if serves {
-                prop_assert!(now < p.expires_at);
+                prop_assert!(token.is_some_and(|p| now < p.expires_at));
+                prop_assert!(before_hard || just_renewed);
             }
         }
 
@@ -462,9 +490,14 @@ mod tests {
             failed_at in -HOUR..HOUR,
             after in 0..20 * S,
             pol in any_policy(),
-            stage in prop_oneof![Just(Stage::Window), Just(Stage::Stale)],
+            stage in prop_oneof![Just(Stage::Window), Just(Stage::Late), Just(Stage::Gone)],
         ) {
-            let flight = FlightView { renewing: false, last_end: Some(failed_at), last_failure: Some(failed_at) };
+            let flight = FlightView {
+                renewing: false,
+                last_end: Some(failed_at),
+                last_failure: Some(failed_at),
+                last_success: None,
+            };
             let now = failed_at + after;
             let action = decide(now, stage, &flight, &pol);
             if after < micros(pol.background_cooldown) {
@@ -476,13 +509,13 @@ mod tests {
         }
 
         // A token whose life is shorter than the refresh window, called on
-        // at random moments, starts at most one background renewal per
-        // background cooldown (the renewal itself may hand back another
-        // such token, each time).
+        // at random moments, is renewed at most once per background
+        // cooldown, or once per life if that is shorter: never on every
+        // call. Renewals started by waiters count too.
         #[test]
         fn a_short_life_renews_at_most_once_per_cooldown(
-            life in 1..5 * MIN,
-            mut calls in proptest::collection::vec(0..10 * MIN, 1..200),
+            life in S..5 * MIN,
+            mut calls in proptest::collection::vec(0..10 * MIN, 1..300),
             renewal_takes in 0..2 * S,
         ) {
             let pol = TokenPolicy::default();
@@ -495,17 +528,26 @@ mod tests {
                 if let Some(end) = running_until.filter(|end| *end <= now) {
                     // The renewal ended: a new token of the same short life.
                     token = Points::new(end, end + life, &pol, 0.0);
-                    flight = FlightView { renewing: false, last_end: Some(end), last_failure: None };
+                    flight = FlightView {
+                        renewing: false,
+                        last_end: Some(end),
+                        last_failure: None,
+                        last_success: Some(end),
+                    };
                     running_until = None;
                 }
-                if decide(now, stage(now, Some(&token)), &flight, &pol) == Action::ServeAndRenew {
+                let action = decide(now, stage(now, Some(&token)), &flight, &pol);
+                let starts = action == Action::ServeAndRenew
+                    || (action == Action::Wait && !flight.renewing);
+                if starts {
                     started.push(now);
                     flight.renewing = true;
                     running_until = Some(now + renewal_takes);
                 }
             }
+            let gap = micros(pol.background_cooldown).min(life);
             for pair in started.windows(2) {
-                prop_assert!(pair[1] - pair[0] >= micros(pol.background_cooldown));
+                prop_assert!(pair[1] - pair[0] >= gap, "{:?}", started);
             }
         }
     }

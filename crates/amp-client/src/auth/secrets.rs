@@ -83,63 +83,93 @@ impl Secrets {
     }
 
     /// `text` with every secret this client holds replaced by `[REDACTED]`:
-    /// the password, the current token, and `also` (the token the request
-    /// that drew this text was sent with, which may be the previous one).
-    /// Each is found plain, JSON-escaped (an echoed request body), and cut
+    /// the password (and a new one being sent), the current token, and
+    /// `also` (the secret the request that drew this text carried: its
+    /// token, which may be the previous one, or its login's password).
+    /// Each is found plain, JSON-escaped (an echoed request body), with its
+    /// control characters escaped as error summaries write them, and cut
     /// short at the end of a text that was shortened (ending in `…`).
     ///
     /// This is the one place server text is cleaned of secrets; it runs
     /// where an answer is turned into an error, before any log or error
     /// sees the text.
-    pub fn scrub(&self, text: &str, also: Option<&TokenData>) -> String {
-        let mut out = text.to_string();
-        if let Some(c) = self.credentials.load().as_deref() {
-            redact(&mut out, c.password().expose_secret());
-        }
-        if let Some(p) = self.pending.load().as_deref() {
-            redact(&mut out, p.expose_secret());
-        }
-        if let Some(current) = self.current.load().as_deref() {
-            redact(&mut out, current.token.token().expose_secret());
-        }
-        if let Some(token) = also {
-            redact(&mut out, token.token().expose_secret());
-        }
-        out
+    pub fn scrub(&self, text: &str, also: Option<&str>) -> String {
+        let credentials = self.credentials.load_full();
+        let pending = self.pending.load_full();
+        let current = self.current.load_full();
+        let secrets = [
+            credentials.as_deref().map(|c| c.password().expose_secret()),
+            pending.as_deref().map(|p| p.expose_secret()),
+            current.as_deref().map(|c| c.token.token().expose_secret()),
+            also,
+        ];
+        redact(text, secrets.iter().flatten().copied())
     }
 }
 
-/// Replaces `secret` in `text`: plain, JSON-escaped, and a trailing start of
-/// either form before a final `…` (the text was cut in the middle of it).
-fn redact(text: &mut String, secret: &str) {
-    if secret.is_empty() {
-        return;
+/// The forms a secret may take in server text: plain, JSON-escaped, and
+/// with control characters escaped as the error summaries write them
+/// (`wire::escape_controls_line`). Copies of the secret: wiped when dropped.
+fn forms(secret: &str) -> Vec<Zeroizing<String>> {
+    let mut forms = vec![Zeroizing::new(secret.to_string())];
+    let json = Zeroizing::new(serde_json::to_string(secret).unwrap_or_default());
+    if let Some(inner) = json.get(1..json.len().saturating_sub(1)) {
+        forms.push(Zeroizing::new(inner.to_string()));
     }
-    // The escaped form is a copy of the secret: wiped when dropped.
-    let escaped = Zeroizing::new(serde_json::to_string(secret).unwrap_or_default());
-    let escaped = escaped
-        .get(1..escaped.len().saturating_sub(1))
-        .filter(|e| !e.is_empty() && *e != secret);
-    let forms: Vec<&str> = std::iter::once(secret).chain(escaped).collect();
+    forms.push(Zeroizing::new(
+        crate::wire::escape_controls_line(secret).into_owned(),
+    ));
+    forms.retain(|f| !f.is_empty());
+    forms.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    forms.dedup_by(|a, b| a.as_str() == b.as_str());
+    forms
+}
+
+/// `text` with every occurrence of every form of every secret replaced by
+/// [`REDACTED`]. The ranges are all found in the original text first and
+/// merged, so secrets that overlap (a password inside a token) are removed
+/// whole, not in pieces. A text cut short (ending in `…`) also loses a
+/// trailing start of a secret of at least four characters (or all but one
+/// of a shorter secret).
+fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> String {
+    let forms: Vec<Zeroizing<String>> = secrets.flat_map(forms).collect();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
     for form in &forms {
-        if text.contains(form) {
-            *text = text.replace(form, REDACTED);
+        ranges.extend(
+            text.match_indices(form.as_str())
+                .map(|(i, m)| (i, i + m.len())),
+        );
+    }
+    let body = text.strip_suffix('…').unwrap_or(text);
+    if body.len() < text.len() {
+        for form in &forms {
+            let least = 4.min(form.chars().count().saturating_sub(1)).max(1);
+            let cut = (1..form.len())
+                .rev()
+                .filter(|k| form.is_char_boundary(*k) && form[..*k].chars().count() >= least)
+                .find(|k| body.ends_with(&form[..*k]));
+            if let Some(k) = cut {
+                ranges.push((body.len() - k, body.len()));
+            }
         }
     }
-    if let Some(kept) = text.strip_suffix('…') {
-        let cut = forms
-            .iter()
-            .filter_map(|form| {
-                (1..form.len())
-                    .rev()
-                    .filter(|k| form.is_char_boundary(*k))
-                    .find(|k| kept.ends_with(&form[..*k]))
-            })
-            .max();
-        if let Some(k) = cut {
-            *text = format!("{}{REDACTED}…", &kept[..kept.len() - k]);
+    ranges.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in ranges {
+        if end <= at {
+            continue;
         }
+        if start > at {
+            out.push_str(&text[at..start]);
+        }
+        if start >= at || out.is_empty() || !out.ends_with(REDACTED) {
+            out.push_str(REDACTED);
+        }
+        at = end;
     }
+    out.push_str(&text[at..]);
+    out
 }
 
 #[cfg(test)]
@@ -165,12 +195,10 @@ mod tests {
     #[test]
     fn the_password_and_the_tokens_are_removed() {
         let s = secrets("s3cr3t-pw", Some("tok-current"));
-        let now = chrono::Utc::now();
-        let previous = TokenData::new("tok-previous", now, now);
         assert_eq!(
             s.scrub(
                 "pw s3cr3t-pw, now tok-current, before tok-previous",
-                Some(&previous)
+                Some("tok-previous")
             ),
             "pw [REDACTED], now [REDACTED], before [REDACTED]"
         );
@@ -198,6 +226,29 @@ mod tests {
             assert_eq!(s.scrub("too weak: new-pw", None), "too weak: [REDACTED]");
         }
         assert_eq!(s.scrub("new-pw", None), "new-pw");
+    }
+
+    // A password inside a token: the token goes whole, not in pieces.
+    #[test]
+    fn overlapping_secrets_are_removed_whole() {
+        let s = secrets("dead", Some("deadbeef00c0ffee11deadbeef22"));
+        assert_eq!(
+            s.scrub("bad token deadbeef00c0ffee11deadbeef22 (dead)", None),
+            "bad token [REDACTED] ([REDACTED])"
+        );
+        let s = secrets("a", Some("tok-a-tok"));
+        assert_eq!(s.scrub("x tok-a-tok y", None), "x [REDACTED] y");
+    }
+
+    #[test]
+    fn a_short_cut_is_left_alone_and_control_escapes_are_found() {
+        let s = secrets("s3cr3t-pw", None);
+        assert_eq!(s.scrub("ends in s…", None), "ends in s…");
+        let password = "pw\u{7}bell\ttab";
+        let s = secrets(password, None);
+        let escaped = crate::wire::escape_controls_line(password);
+        assert_ne!(escaped, password);
+        assert_eq!(s.scrub(&format!("echo {escaped}"), None), "echo [REDACTED]");
     }
 
     #[test]

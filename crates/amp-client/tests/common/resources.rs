@@ -29,7 +29,7 @@ pub async fn mock() -> Boxed<(MockServer, AmpClient)> {
         .await;
     let config = Config::builder()
         .base_url(format!("{}/api", server.uri()))
-        .credentials("user", "pass")
+        .credentials("user", "pw-Mock-4242")
         .build()?;
     Ok((server, AmpClient::new(config)?))
 }

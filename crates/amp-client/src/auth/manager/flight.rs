@@ -2,10 +2,14 @@
 //!
 //! A renewal runs in a task of its own, so a caller that gives up (or is
 //! cancelled) does not cancel it for the others, and every waiter receives
-//! the same [`Outcome`] through a `watch` channel. The task has a deadline
-//! (the caller's wait limit), covering the store's operations too: a hung
-//! store or server ends the flight with a failure, the cooldown applies,
-//! and the next caller starts afresh.
+//! the same [`Outcome`] through a `watch` channel. The renewal has a
+//! deadline (see `renew.rs`): a hung store or server ends the flight with a
+//! failure, the cooldown applies, and the next caller starts afresh.
+//!
+//! The task runs on the tokio runtime of the caller that started it. A
+//! runtime that stops (dropped, shut down) ends the flight with it; one that
+//! is no longer driven (a current-thread runtime outside `block_on`) leaves
+//! the renewal waiting, and callers on other runtimes time out on it.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -40,11 +44,16 @@ pub(super) struct Flight {
     last_end: Option<i64>,
     /// The last renewal's failure, if it failed, and when.
     last_failure: Option<(i64, Error)>,
+    /// When the last renewal installed a token, if it did.
+    last_success: Option<i64>,
 }
 
 #[derive(Debug)]
 struct Running {
     want: Want,
+    /// The epoch it began under: after a `clear()` or `set_token()` its
+    /// outcome answers nobody, so new callers do not join it.
+    epoch: u64,
     done: Done,
 }
 
@@ -63,6 +72,7 @@ impl Flight {
             renewing: self.running.is_some(),
             last_end: self.last_end,
             last_failure: self.last_failure.as_ref().map(|(at, _)| *at),
+            last_success: self.last_success,
         }
     }
 
@@ -78,6 +88,7 @@ impl Flight {
     pub fn forget(&mut self) {
         self.last_end = None;
         self.last_failure = None;
+        self.last_success = None;
     }
 
     /// Forgets the last failure (a token was rejected: log in at once).
@@ -86,54 +97,96 @@ impl Flight {
     }
 }
 
+/// A renewal registered in the flight, to be spawned once the flight's lock
+/// is released (spawning may drop the task at once, on a runtime that is
+/// shutting down, and ending the flight takes that lock).
+#[must_use = "a registered renewal must be spawned, or the flight stays taken until it is dropped"]
+pub(super) struct Launch {
+    inner: Arc<Inner>,
+    want: Want,
+    epoch: u64,
+    tx: watch::Sender<Option<Outcome>>,
+    guard: EndGuard,
+}
+
 impl Inner {
-    /// Joins the renewal in flight if it answers `want`, else starts one;
-    /// `f` is the flight's lock, held.
-    pub(super) fn join_or_start(self: &Arc<Self>, f: &mut Flight, want: Want) -> Joined {
+    /// Joins the renewal in flight if it answers `want` (and began under
+    /// the current epoch), else starts one; `f` is the flight's lock, held.
+    pub(super) fn join_or_start(
+        self: &Arc<Self>,
+        f: &mut Flight,
+        want: Want,
+    ) -> (Joined, Option<Launch>) {
         match &f.running {
-            Some(r) if want.served_by(r.want) => Joined::Answers(r.done.clone()),
-            Some(r) => Joined::Precedes(r.done.clone()),
-            None => Joined::Answers(self.start(f, want)),
+            Some(r) if want.served_by(r.want) && r.epoch == self.state.epoch() => {
+                (Joined::Answers(r.done.clone()), None)
+            }
+            Some(r) => (Joined::Precedes(r.done.clone()), None),
+            None => {
+                let (done, launch) = self.register(f, want);
+                (Joined::Answers(done), Some(launch))
+            }
         }
     }
 
-    /// Starts a renewal for `want` in a task of its own; `f` is the flight's
-    /// lock, held. Returns what its outcome is published on.
-    pub(super) fn start(self: &Arc<Self>, f: &mut Flight, want: Want) -> Done {
-        if let Some(r) = &f.running {
-            return r.done.clone();
+    /// Starts a renewal for `want` unless one is in flight; `f` is the
+    /// flight's lock, held.
+    pub(super) fn start(self: &Arc<Self>, f: &mut Flight, want: Want) -> Option<Launch> {
+        if f.running.is_some() {
+            return None;
         }
+        Some(self.register(f, want).1)
+    }
+
+    /// Takes the flight for a renewal of `want`; `f` is the flight's lock, held.
+    fn register(self: &Arc<Self>, f: &mut Flight, want: Want) -> (Done, Launch) {
         let (tx, done) = watch::channel(None);
+        let epoch = self.state.epoch();
         f.running = Some(Running {
             want,
+            epoch,
             done: done.clone(),
         });
         self.renewing.store(true, Ordering::Release);
-        let epoch = self.state.epoch();
-        // Made before the task, so that it also ends the flight if the task
-        // is dropped before it ever runs (its runtime shutting down).
-        let guard = EndGuard {
+        let launch = Launch {
             inner: Arc::clone(self),
-            ended: false,
+            want,
+            epoch,
+            tx,
+            // Ends the flight however the task ends, even if it never runs.
+            guard: EndGuard {
+                inner: Arc::clone(self),
+                ended: false,
+            },
         };
-        let inner = Arc::clone(self);
-        tokio::spawn(async move {
+        (done, launch)
+    }
+}
+
+impl Launch {
+    /// Runs the renewal in a task of its own on the current tokio runtime,
+    /// within its deadline. Call it with the flight's lock released.
+    pub fn spawn(self) -> Result<()> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::Internal("the token manager needs a tokio runtime to renew".to_string())
+        })?;
+        let Launch {
+            inner,
+            want,
+            epoch,
+            tx,
+            guard,
+        } = self;
+        handle.spawn(async move {
             // The whole guard moves in (naming a field only would capture
             // the field, and the guard would be dropped here at once).
             let mut guard = guard;
-            let deadline = inner.wait_timeout;
-            let outcome = match tokio::time::timeout(deadline, inner.renew(want, epoch)).await {
-                Ok(outcome) => outcome,
-                Err(_) => Outcome::Failed(Error::Timeout {
-                    operation: "token renewal".to_string(),
-                    timeout: deadline,
-                }),
-            };
+            let outcome = inner.renew(want, epoch).await;
             guard.end(&outcome);
             // No receiver left is fine: nobody was waiting.
             let _ = tx.send(Some(outcome));
         });
-        done
+        Ok(())
     }
 }
 
@@ -157,8 +210,14 @@ impl EndGuard {
         inner.renewing.store(false, Ordering::Release);
         f.last_end = Some(now);
         match outcome {
-            Outcome::Failed(e) => f.last_failure = Some((now, e.clone())),
-            Outcome::Renewed(_) => f.last_failure = None,
+            Outcome::Failed(e) => {
+                f.last_failure = Some((now, e.clone()));
+                f.last_success = None;
+            }
+            Outcome::Renewed(_) => {
+                f.last_failure = None;
+                f.last_success = Some(now);
+            }
             Outcome::Superseded => {}
         }
     }
@@ -177,8 +236,16 @@ impl Drop for EndGuard {
 }
 
 /// Waits for `joined` until `deadline`; `limit` is what the caller was
-/// allowed in all, named in the timeout error.
-pub(super) async fn wait(joined: Joined, deadline: Instant, limit: Duration) -> Result<Outcome> {
+/// allowed in all, named in the timeout error. A renewed token that is no
+/// longer the current one when the waiter wakes (a `clear()`,
+/// `invalidate()` or `set_token()` came in between) answers as
+/// [`Outcome::Superseded`]: it is never handed out.
+pub(super) async fn wait(
+    inner: &Inner,
+    joined: Joined,
+    deadline: Instant,
+    limit: Duration,
+) -> Result<Outcome> {
     let (mut done, answers) = match joined {
         Joined::Answers(done) => (done, true),
         Joined::Precedes(done) => (done, false),
@@ -193,6 +260,11 @@ pub(super) async fn wait(joined: Joined, deadline: Instant, limit: Duration) -> 
         Ok(Ok(outcome)) => outcome.clone(),
     };
     Ok(match outcome {
+        Some(Outcome::Renewed(r))
+            if answers && r.token.generation() != inner.state.generation() =>
+        {
+            Outcome::Superseded
+        }
         Some(outcome) if answers => outcome,
         _ => Outcome::Superseded,
     })

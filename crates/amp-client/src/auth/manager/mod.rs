@@ -190,6 +190,13 @@ impl std::fmt::Debug for TokenManager {
     }
 }
 
+/// `wait` from now, or the far future if that cannot be represented.
+fn deadline_after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
 /// Locks a synchronous mutex. A panic while holding one of them leaves
 /// consistent data behind (every critical section is a few loads and
 /// stores), so a poisoned lock is used as it is.
@@ -247,41 +254,49 @@ impl TokenManager {
     /// `token()` past the soft point, or with no token.
     async fn token_slow(&self) -> Result<AccessToken> {
         let inner = &self.inner;
-        let deadline = tokio::time::Instant::now() + inner.wait_timeout;
+        let deadline = deadline_after(inner.wait_timeout);
         loop {
             let now = inner.clock.now_micros();
             let current = inner.secrets.current().load_full();
             let stage = policy::stage(now, current.as_ref().map(|c| &c.points));
-            let joined = if stage == Stage::Window && inner.renewing.load(Ordering::Acquire) {
-                // What the policy answers with a renewal in flight, known
-                // without taking the flight's lock.
-                None
-            } else {
-                let mut f = lock(&inner.flight);
-                match policy::decide(now, stage, &f.view(), &inner.policy) {
-                    Action::Serve => None,
-                    Action::ServeAndRenew => {
-                        tracing::trace!("refresh window reached; renewing in the background");
-                        inner.start(&mut f, Want::Auto);
-                        None
+            let (action, joined, launch) =
+                if stage == Stage::Window && inner.renewing.load(Ordering::Acquire) {
+                    // What the policy answers with a renewal in flight,
+                    // known without taking the flight's lock.
+                    (Action::Serve, None, None)
+                } else {
+                    let mut f = lock(&inner.flight);
+                    match policy::decide(now, stage, &f.view(), &inner.policy) {
+                        Action::ServeAndRenew => {
+                            tracing::trace!("refresh window reached; renewing in the background");
+                            (Action::ServeAndRenew, None, inner.start(&mut f, Want::Auto))
+                        }
+                        Action::Wait => {
+                            let (joined, launch) = inner.join_or_start(&mut f, Want::Auto);
+                            (Action::Wait, Some(joined), launch)
+                        }
+                        Action::Fail => {
+                            let error = f.last_error();
+                            drop(f);
+                            return self.still_valid().ok_or(error);
+                        }
+                        Action::Serve => (Action::Serve, None, None),
                     }
-                    Action::Wait => Some(inner.join_or_start(&mut f, Want::Auto)),
-                    Action::Fail => {
-                        let error = f.last_error();
-                        drop(f);
-                        return self.still_valid().ok_or(error);
-                    }
-                }
-            };
+                };
+            if let Some(launch) = launch {
+                launch.spawn()?;
+            }
             let Some(joined) = joined else {
-                // Served only before the hard point, so there is a token.
+                debug_assert_ne!(action, Action::Wait);
+                // Served only while valid, so there is a token.
                 return current
                     .map(|current| AccessToken { current })
                     .ok_or_else(|| Error::Internal("no token to serve".to_string()));
             };
-            match flight::wait(joined, deadline, inner.wait_timeout).await {
+            match flight::wait(inner, joined, deadline, inner.wait_timeout).await {
                 Ok(Outcome::Renewed(renewed)) => return Ok(renewed.token),
-                // A clear() or set_token() won over that renewal: look again.
+                // A clear(), invalidate() or set_token() won over that
+                // renewal, or it was one of another kind: look again.
                 Ok(Outcome::Superseded) => continue,
                 Ok(Outcome::Failed(e)) | Err(e) => return self.still_valid().ok_or(e),
             }
@@ -470,10 +485,16 @@ impl Inner {
     /// An explicit renewal (`login()`, `force_refresh()`): joins one of the
     /// same kind in flight, waits out one of another kind, reports failures.
     async fn renew_now(self: &Arc<Self>, want: Want) -> Result<Renewed> {
-        let deadline = tokio::time::Instant::now() + self.wait_timeout;
+        let deadline = deadline_after(self.wait_timeout);
         loop {
-            let joined = self.join_or_start(&mut lock(&self.flight), want);
-            match flight::wait(joined, deadline, self.wait_timeout).await? {
+            let (joined, launch) = {
+                let mut f = lock(&self.flight);
+                self.join_or_start(&mut f, want)
+            };
+            if let Some(launch) = launch {
+                launch.spawn()?;
+            }
+            match flight::wait(self, joined, deadline, self.wait_timeout).await? {
                 Outcome::Renewed(renewed) => return Ok(renewed),
                 Outcome::Superseded => continue,
                 Outcome::Failed(e) => return Err(e),

@@ -2,8 +2,9 @@
 //! look in the store (another process may have renewed already), make the
 //! call the policy names, install the result and store it.
 //!
-//! Every store operation is bounded (`store_timeout`; the lock by half the
-//! renewal's deadline) and its failure only degrades the renewal: without
+//! The renewal has a deadline up to the install; every store operation is
+//! bounded (`store_timeout`; the lock by half the renewal's deadline), and
+//! its failure only degrades the renewal: without
 //! the lock processes may log in twice, without the store the token lives in
 //! memory. An outage is reported once ([`Inner::note_store`]).
 
@@ -22,9 +23,28 @@ use crate::stats::Counters;
 
 impl Inner {
     /// One renewal for `want`, begun under `epoch`.
+    ///
+    /// Everything up to the install runs within the renewal's deadline (the
+    /// caller's wait limit). Storing the new token comes after, bounded on
+    /// its own: a slow store cannot turn a renewal that worked into a
+    /// failure.
     pub(super) async fn renew(self: &Arc<Self>, want: Want, epoch: u64) -> Outcome {
-        let guard = self.renewal_lock().await;
-        let outcome = self.renew_locked(want, epoch).await;
+        let deadline = self.wait_timeout;
+        let until_installed = async {
+            let guard = self.renewal_lock().await;
+            (guard, self.renew_locked(want, epoch).await)
+        };
+        // On the deadline the future is dropped, and with it the renewal
+        // lock's guard, which releases the lock in the background.
+        let Ok((guard, outcome)) = tokio::time::timeout(deadline, until_installed).await else {
+            return Outcome::Failed(Error::Timeout {
+                operation: "token renewal".to_string(),
+                timeout: deadline,
+            });
+        };
+        if let Outcome::Renewed(renewed) = &outcome {
+            self.store_renewed(renewed.token.data(), epoch).await;
+        }
         if let Some(guard) = guard {
             if tokio::time::timeout(self.store_timeout, guard.release())
                 .await
@@ -34,6 +54,18 @@ impl Inner {
             }
         }
         outcome
+    }
+
+    /// Writes a renewal's token to the store, unless a `clear()` or
+    /// `set_token()` came since the renewal began (they take `store_io`
+    /// too, so neither can slip in between the check and the write).
+    async fn store_renewed(&self, token: &TokenData, epoch: u64) {
+        let _io = self.store_io.lock().await;
+        if self.state.epoch() != epoch {
+            return;
+        }
+        let saved = self.bounded("save", self.store.save(token)).await;
+        self.note_store(&saved);
     }
 
     /// The store's renewal lock, so that processes sharing the store renew
@@ -79,7 +111,19 @@ impl Inner {
             }
             (Call::Nothing, _) => return Outcome::Superseded,
             (Call::Refresh, Some(current)) => {
-                match endpoints::refresh(&self.transport, &current.token, now).await {
+                let refreshed = endpoints::refresh(&self.transport, &current.token, &*self.clock)
+                    .await
+                    .and_then(|new| {
+                        if self.state.is_retired(&new) {
+                            Err(Error::decode(
+                                "refresh",
+                                "the server handed back a token that was cleared or rejected",
+                            ))
+                        } else {
+                            Ok(new)
+                        }
+                    });
+                match refreshed {
                     Ok(new) => {
                         Counters::bump(&self.counters.refreshes);
                         let stalled = policy::refresh_stalled(
@@ -110,35 +154,25 @@ impl Inner {
                 Err(e) => return Outcome::Failed(e),
             },
         };
-        self.install_and_store(token, source, how, epoch).await
+        self.install(token, source, how, epoch)
     }
 
-    /// Installs a renewal's token and writes it to the store, both only if
-    /// no `clear()` or `set_token()` came since the renewal began (they take
-    /// `store_io` too, so neither can slip in between).
-    async fn install_and_store(
-        &self,
-        token: TokenData,
-        source: Source,
-        how: Renewal,
-        epoch: u64,
-    ) -> Outcome {
-        let _io = self.store_io.lock().await;
-        let Some(access) = self
+    /// Installs a renewal's token, unless a `clear()` or `set_token()` came
+    /// since the renewal began, or it is retired.
+    fn install(&self, token: TokenData, source: Source, how: Renewal, epoch: u64) -> Outcome {
+        match self
             .state
-            .install(token.clone(), source, Some(epoch), self.jitter())
-        else {
-            return Outcome::Superseded;
-        };
-        let saved = self.bounded("save", self.store.save(&token)).await;
-        self.note_store(&saved);
-        Outcome::Renewed(Renewed { token: access, how })
+            .install(token, source, Some(epoch), self.jitter())
+        {
+            Some(token) => Outcome::Renewed(Renewed { token, how }),
+            None => Outcome::Superseded,
+        }
     }
 
     /// Logs in with the credentials.
     async fn obtain(&self) -> Result<TokenData> {
         let credentials = self.secrets.credentials();
-        let data = endpoints::obtain(&self.transport, credentials.as_deref(), self.clock.now())
+        let data = endpoints::obtain(&self.transport, credentials.as_deref(), &*self.clock)
             .await
             .map_err(|e| match e {
                 e @ Error::Config { .. } | e @ Error::InsecureTransport { .. } => e,

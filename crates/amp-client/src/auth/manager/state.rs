@@ -8,11 +8,14 @@
 //! Two rules keep old tokens from coming back:
 //! * the **epoch** moves on with `clear()` and `set_token()`: a renewal
 //!   that began under an older epoch installs nothing;
-//! * the **rejected** token (its SHA-256, not the token) is the last one the
-//!   server refused: it is never installed again from the store or from a
-//!   refresh. Only a login clears the mark (the server vouched for the key
-//!   by handing it out).
+//! * **retired** tokens — the last few cleared or rejected by the server,
+//!   kept as SHA-256 digests, never as tokens — are never installed again
+//!   from the store or from a refresh, even if the store still holds them (a
+//!   clear of the store that failed, a store shared with others). A login
+//!   handing one back takes it out of retirement: the server vouched for the
+//!   key by handing it out.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -25,11 +28,11 @@ use crate::config::TokenPolicy;
 /// Where a token being installed comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Source {
-    /// A login: clears the rejected mark.
+    /// A login: taken even if retired (and no longer retired).
     Obtained,
-    /// A refresh: refused if it is the rejected token.
+    /// A refresh: refused if retired.
     Refreshed,
-    /// The store: refused if rejected, expired (unless asked), or older.
+    /// The store: refused if retired, expired (unless asked), or older.
     Stored,
     /// `set_token()` (see [`State::set`]).
     Set,
@@ -46,6 +49,10 @@ impl Source {
     }
 }
 
+/// How many retired tokens are remembered: more than a client retires
+/// between two logins in any real run.
+const RETIRED_KEPT: usize = 16;
+
 pub(super) struct State {
     /// The token. Locked only to read or change it, never across an await.
     cell: Arc<Mutex<Option<TokenData>>>,
@@ -53,9 +60,9 @@ pub(super) struct State {
     generation: AtomicU64,
     /// Moves on with `clear()` and `set_token()`; written under the cell's lock.
     epoch: AtomicU64,
-    /// SHA-256 of the token the server last rejected. Taken only while the
-    /// cell's lock is held.
-    rejected: Mutex<Option<[u8; 32]>>,
+    /// SHA-256 of retired tokens, oldest first, at most [`RETIRED_KEPT`].
+    /// Taken only while the cell's lock is held.
+    retired: Mutex<VecDeque<[u8; 32]>>,
     /// Where the snapshot is published (under the cell's lock).
     secrets: Arc<Secrets>,
     policy: TokenPolicy,
@@ -67,7 +74,7 @@ impl State {
             cell: Arc::new(Mutex::new(None)),
             generation: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
-            rejected: Mutex::new(None),
+            retired: Mutex::new(VecDeque::new()),
             secrets,
             policy,
         }
@@ -87,8 +94,8 @@ impl State {
     }
 
     /// Installs a renewal's result, unless the renewal began under another
-    /// epoch, or the token is the one the server rejected (a login's result
-    /// is taken even then, and clears the mark). `None` when refused.
+    /// epoch, or the token is retired (a login's result is taken even then,
+    /// and leaves retirement). `None` when refused.
     pub fn install(
         &self,
         data: TokenData,
@@ -105,13 +112,14 @@ impl State {
             return None;
         }
         {
-            let mut rejected = lock(&self.rejected);
+            let mut retired = lock(&self.retired);
+            let digest = data.digest();
             if source == Source::Obtained {
-                *rejected = None;
-            } else if rejected.is_some_and(|r| r == data.digest()) {
+                retired.retain(|r| *r != digest);
+            } else if retired.contains(&digest) {
                 tracing::debug!(
                     how = source.name(),
-                    "the server rejected this token before; not taking it back"
+                    "this token was cleared or rejected before; not taking it back"
                 );
                 return None;
             }
@@ -119,18 +127,19 @@ impl State {
         Some(self.put(&mut cell, data, source, jitter))
     }
 
-    /// Installs a token given by `set_token()`: always, clearing the
-    /// rejected mark, and moving the epoch on so that a renewal in flight
-    /// does not replace it.
+    /// Installs a token given by `set_token()`: always (taking it out of
+    /// retirement), and moving the epoch on so that a renewal in flight does
+    /// not replace it.
     pub fn set(&self, data: TokenData, jitter: f64) -> AccessToken {
         let mut cell = lock(&self.cell);
-        *lock(&self.rejected) = None;
+        let digest = data.digest();
+        lock(&self.retired).retain(|r| *r != digest);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.put(&mut cell, data, Source::Set, jitter)
     }
 
     /// Takes a token read from the store if the policy says it is worth it
-    /// (valid, not rejected, newer than the current one), under the same
+    /// (valid, not retired, newer than the current one), under the same
     /// epoch rule as [`install`](Self::install). `even_expired` takes an
     /// expired one into an empty cell, for display.
     pub fn adopt(
@@ -146,7 +155,7 @@ impl State {
             return None;
         }
         let points = stored.points(&self.policy, jitter);
-        let rejected = lock(&self.rejected).is_some_and(|r| r == stored.digest());
+        let rejected = lock(&self.retired).contains(&stored.digest());
         let current = self.secrets.current().load();
         let current_points = current.as_deref().map(|c| &c.points);
         let take = policy::adopt(now, &points, rejected, current_points)
@@ -154,28 +163,45 @@ impl State {
         take.then(|| self.put(&mut cell, stored, Source::Stored, jitter))
     }
 
-    /// Empties the cell and moves the epoch on: nothing renewed before this
-    /// is installed after it.
+    /// True when `data` is a retired token.
+    pub fn is_retired(&self, data: &TokenData) -> bool {
+        let _cell = lock(&self.cell);
+        lock(&self.retired).contains(&data.digest())
+    }
+
+    /// Empties the cell, retiring its token, and moves the epoch on:
+    /// nothing renewed before this is installed after it.
     pub fn clear(&self) {
         let mut cell = lock(&self.cell);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.generation.fetch_add(1, Ordering::AcqRel);
-        *cell = None;
+        if let Some(old) = cell.take() {
+            self.retire(&old);
+        }
         self.secrets.current().store(None);
     }
 
     /// Drops the token of `generation`, if it is still the current one, and
-    /// marks it rejected; returns it (for the log and the store).
+    /// retires it; returns it (for the log and the store).
     pub fn invalidate(&self, generation: u64) -> Option<TokenData> {
         let mut cell = lock(&self.cell);
         if self.generation() != generation {
             return None;
         }
         let dropped = cell.take()?;
-        *lock(&self.rejected) = Some(dropped.digest());
+        self.retire(&dropped);
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.secrets.current().store(None);
         Some(dropped)
+    }
+
+    /// Remembers `data` as retired; the cell's lock is held.
+    fn retire(&self, data: &TokenData) {
+        let mut retired = lock(&self.retired);
+        retired.push_back(data.digest());
+        while retired.len() > RETIRED_KEPT {
+            retired.pop_front();
+        }
     }
 
     /// Makes `data` the current token; `cell` is the cell's lock, held.
