@@ -9,7 +9,8 @@
 //! | `API_RETRY_MAX_DELAY_MS` | 30000 | backoff cap |
 //! | `API_REQUEST_TIMEOUT_SECONDS` | 10 | per-attempt timeout |
 //! | `AMP_ENV` | — | `test` selects the test profile |
-//! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…` |
+//! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…`, `rediss://…` (TLS) |
+//! | `AMP_REDIS_CA_FILE` | — | a PEM bundle of CA certificates trusted for `rediss://`, besides Mozilla's roots |
 //! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http to other hosts than loopback |
 //! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
 
@@ -40,8 +41,10 @@ pub mod vars {
     pub const REQUEST_TIMEOUT_SECONDS: &str = "API_REQUEST_TIMEOUT_SECONDS";
     /// `test` selects the test retry profile.
     pub const ENV: &str = "AMP_ENV";
-    /// Where tokens are kept: `memory`, `file:<path>` or `redis://…`.
+    /// Where tokens are kept: `memory`, `file:<path>`, `redis://…` or `rediss://…`.
     pub const TOKEN_STORE: &str = "AMP_TOKEN_STORE";
+    /// A PEM bundle of CA certificates trusted for a `rediss://` token store.
+    pub const REDIS_CA_FILE: &str = "AMP_REDIS_CA_FILE";
     /// `1` allows credentials over plain http to hosts other than loopback.
     pub const ALLOW_INSECURE_HTTP: &str = "AMP_ALLOW_INSECURE_HTTP";
     /// The largest answer body accepted, in bytes.
@@ -203,6 +206,7 @@ pub struct Config {
     max_body_bytes: usize,
     token_store: StoreSpec,
     token: TokenPolicy,
+    redis_ca_file: Option<PathBuf>,
 }
 
 /// When tokens are considered old, and how long they live.
@@ -309,6 +313,9 @@ impl Config {
         if let Some(n) = parse_num::<usize>(&get, vars::MAX_BODY_BYTES)? {
             b = b.max_body_bytes(n);
         }
+        if let Some(v) = get(vars::REDIS_CA_FILE) {
+            b = b.redis_ca_file(v.trim());
+        }
         match (lookup(USERNAME_VAR), lookup(PASSWORD_VAR)) {
             (None, None) => {}
             _ => b.credentials = Some(Credentials::from_lookup(lookup)?),
@@ -354,6 +361,13 @@ impl Config {
     /// Token lifetime and refresh points.
     pub fn token_policy(&self) -> &TokenPolicy {
         &self.token
+    }
+
+    /// The PEM bundle of CA certificates trusted for a `rediss://` store
+    /// (`AMP_REDIS_CA_FILE`), if one was named. It is read when the store is
+    /// opened.
+    pub fn redis_ca_file(&self) -> Option<&std::path::Path> {
+        self.redis_ca_file.as_deref()
     }
 
     /// How long one caller waits for a token being obtained: long enough for
@@ -402,6 +416,7 @@ pub struct ConfigBuilder {
     max_body_bytes: usize,
     token_store: StoreSpec,
     token: TokenPolicy,
+    redis_ca_file: Option<PathBuf>,
 }
 
 impl Default for ConfigBuilder {
@@ -415,6 +430,7 @@ impl Default for ConfigBuilder {
             max_body_bytes: 16 * 1024 * 1024,
             token_store: StoreSpec::Memory,
             token: TokenPolicy::default(),
+            redis_ca_file: None,
         }
     }
 }
@@ -474,6 +490,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// A PEM bundle of CA certificates to trust for a `rediss://` store,
+    /// besides Mozilla's roots (for a private CA).
+    pub fn redis_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.redis_ca_file = Some(path.into());
+        self
+    }
+
     /// Checks everything and builds the [`Config`].
     pub fn build(self) -> Result<Config> {
         self.retry.validate()?;
@@ -525,6 +548,7 @@ impl ConfigBuilder {
             max_body_bytes: self.max_body_bytes,
             token_store: self.token_store,
             token: self.token,
+            redis_ca_file: self.redis_ca_file,
         })
     }
 }
@@ -669,6 +693,17 @@ mod tests {
             assert!(msg.contains(why), "{name}={value}: {msg}");
             assert!(e.is_config());
         }
+    }
+
+    #[test]
+    fn the_redis_ca_file_is_read() {
+        let c = Config::from_lookup(&env(&[])).unwrap();
+        assert_eq!(c.redis_ca_file(), None);
+        let c = Config::from_lookup(&env(&[("AMP_REDIS_CA_FILE", " /etc/amp/ca.pem ")])).unwrap();
+        assert_eq!(
+            c.redis_ca_file(),
+            Some(std::path::Path::new("/etc/amp/ca.pem"))
+        );
     }
 
     #[test]
