@@ -62,20 +62,48 @@ impl Server {
         }
     }
 
-    /// A connection of our own, to look at the keys behind the store's back.
+    /// A connection of our own, to look at the keys behind the store's back
+    /// (over TLS made here, with the test CA: independent of the store's code).
     async fn raw(&self) -> redis::aio::MultiplexedConnection {
-        let client = match &self.ca_file {
-            None => redis::Client::open(self.url.as_str()).unwrap(),
-            Some(ca) => redis::Client::build_with_tls(
-                self.url.as_str(),
-                redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(std::fs::read(ca).unwrap()),
-                },
-            )
-            .unwrap(),
+        use redis::IntoConnectionInfo;
+        let Some(ca) = &self.ca_file else {
+            let client = redis::Client::open(self.url.as_str()).unwrap();
+            return client.get_multiplexed_async_connection().await.unwrap();
         };
-        client.get_multiplexed_async_connection().await.unwrap()
+        let mut url = url::Url::parse(&self.url).unwrap();
+        let host = url.host_str().unwrap().to_string();
+        let port = url.port().unwrap_or(6379);
+        url.set_scheme("redis").unwrap();
+        let info = url.as_str().into_connection_info().unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        let pem = std::fs::read(ca).unwrap();
+        for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from(host).unwrap();
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let (conn, driver) = redis::aio::MultiplexedConnection::new_with_config(
+            info.redis_settings(),
+            stream,
+            redis::AsyncConnectionConfig::new(),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(driver);
+        conn
     }
 
     /// The password in the URL, if any: it must never be shown.

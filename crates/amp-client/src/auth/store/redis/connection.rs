@@ -1,16 +1,23 @@
-//! The connection side of [`RedisStore`](super::RedisStore): the redis-rs
-//! client (plain or TLS, and which certificates TLS trusts), one shared
-//! connection opened again after it breaks, a time limit on every operation,
-//! and the once-per-outage warnings. Nothing here knows about tokens.
+//! The connection side of [`RedisStore`](super::RedisStore): how to reach
+//! the server (plain TCP by redis-rs, or TLS by rustls and which certificates
+//! it trusts), one shared connection opened again after it breaks, a time
+//! limit on every operation, and the once-per-outage warnings. Nothing here
+//! knows about tokens.
+//!
+//! TLS is done here rather than by redis-rs's own TLS features because those
+//! always bring `rustls-native-certs` (and with it the platform's TLS crates,
+//! schannel and security-framework, which this workspace keeps out) and
+//! replace the default roots by any CA bundle given, where we add to them.
 
 use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, RedisError, RedisResult};
+use redis::{AsyncConnectionConfig, IntoConnectionInfo, RedisError, RedisResult};
+use rustls::pki_types::ServerName;
 use zeroize::Zeroizing;
 
 use crate::config::redact_url;
@@ -20,9 +27,31 @@ const HEALTH_UNKNOWN: u8 = 0;
 const HEALTH_UP: u8 = 1;
 const HEALTH_DOWN: u8 = 2;
 
+/// The port of a Redis URL without one.
+const DEFAULT_PORT: u16 = 6379;
+
+/// How a connection is opened.
+#[derive(Clone)]
+enum Dialer {
+    /// `redis://`: redis-rs connects.
+    Plain(redis::Client),
+    /// `rediss://`: we connect TCP and TLS, and hand the stream to redis-rs
+    /// for the Redis handshake (AUTH, SELECT).
+    Tls(Arc<TlsDialer>),
+}
+
+struct TlsDialer {
+    host: url::Host<String>,
+    port: u16,
+    server_name: ServerName<'static>,
+    tls: Arc<rustls::ClientConfig>,
+    /// Username, password, database, protocol: what redis-rs sends once connected.
+    redis: redis::RedisConnectionInfo,
+}
+
 /// How to reach one Redis server, and what we know of it.
 pub(super) struct Connector {
-    client: redis::Client,
+    dialer: Dialer,
     url: Zeroizing<String>,
     /// The URL with its password masked: the only form that is ever shown.
     pub(super) redacted: String,
@@ -49,8 +78,9 @@ impl Connector {
         timeout: Duration,
     ) -> Result<Connector, String> {
         let redacted = redact_url(url);
-        let password = url::Url::parse(url)
-            .ok()
+        let parsed = url::Url::parse(url).ok();
+        let password = parsed
+            .as_ref()
             .and_then(|u| u.password().map(|p| Zeroizing::new(p.to_string())));
         let scrubbed = |e: &RedisError| {
             scrub(
@@ -60,38 +90,24 @@ impl Connector {
                 password.as_deref().map(String::as_str),
             )
         };
-        let tls = url.starts_with("rediss://");
-        if tls && url::Url::parse(url).is_ok_and(|u| u.fragment() == Some("insecure")) {
-            return Err(format!(
-                "{redacted}: `#insecure` (no certificate checks) is not supported; \
-                 to trust a private CA, name its PEM file (AMP_REDIS_CA_FILE)"
-            ));
-        }
-        let client = match ca_file {
-            None => redis::Client::open(url)
-                .map_err(|e| format!("{redacted} is not a usable Redis URL: {}", scrubbed(&e)))?,
-            Some(path) if !tls => {
-                return Err(format!(
-                    "a CA file ({}) is only used with rediss:// (TLS), and {redacted} is plain redis://",
-                    path.display()
-                ));
+        let unusable =
+            |e: &RedisError| format!("{redacted} is not a usable Redis URL: {}", scrubbed(e));
+        let dialer = match parsed {
+            Some(parsed) if parsed.scheme() == "rediss" => {
+                Dialer::Tls(Arc::new(tls_dialer(parsed, ca_file, &redacted, &unusable)?))
             }
-            Some(path) => {
-                let certificates = redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(trust_bundle(path)?),
-                };
-                redis::Client::build_with_tls(url, certificates).map_err(|e| {
-                    format!(
-                        "{redacted} cannot be used with the CA file {}: {}",
-                        path.display(),
-                        scrubbed(&e)
-                    )
-                })?
+            _ => {
+                if let Some(path) = ca_file {
+                    return Err(format!(
+                        "a CA file ({}) is only used with rediss:// (TLS), and {redacted} is not a rediss:// URL",
+                        path.display()
+                    ));
+                }
+                Dialer::Plain(redis::Client::open(url).map_err(|e| unusable(&e))?)
             }
         };
         Ok(Connector {
-            client,
+            dialer,
             url: Zeroizing::new(url.to_string()),
             redacted,
             password,
@@ -112,7 +128,7 @@ impl Connector {
     /// The same client with another time limit, with no connection yet.
     pub(super) fn with_timeout(&self, timeout: Duration) -> Connector {
         Connector {
-            client: self.client.clone(),
+            dialer: self.dialer.clone(),
             url: self.url.clone(),
             redacted: self.redacted.clone(),
             password: self.password.clone(),
@@ -193,10 +209,14 @@ impl Connector {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout));
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
+        let conn = match &self.dialer {
+            Dialer::Plain(client) => {
+                client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await?
+            }
+            Dialer::Tls(tls) => tls.dial(config).await?,
+        };
         let number = self.opened.fetch_add(1, Ordering::Relaxed) + 1;
         *self.slot() = Some((number, conn.clone()));
         tracing::debug!(store = %self.redacted, connection = number, "connected to Redis");
@@ -276,37 +296,112 @@ fn is_out_of_reach(e: &RedisError) -> bool {
         || e.is_unrecoverable_error()
 }
 
-/// The certificates a `rediss://` connection with a CA file trusts, as one PEM
-/// bundle for redis-rs: those of the file, then Mozilla's roots (which
-/// redis-rs would otherwise use alone, and replaces by any bundle given).
-fn trust_bundle(path: &Path) -> Result<Vec<u8>, String> {
-    use base64::Engine as _;
-    use rustls_pki_types::pem::PemObject as _;
-    use rustls_pki_types::CertificateDer;
+impl TlsDialer {
+    /// TCP, then TLS checking the server's certificate for the URL's host,
+    /// then redis-rs's handshake on that stream. The caller bounds the time.
+    async fn dial(&self, config: AsyncConnectionConfig) -> RedisResult<MultiplexedConnection> {
+        let tcp = match &self.host {
+            url::Host::Domain(name) => {
+                tokio::net::TcpStream::connect((name.as_str(), self.port)).await?
+            }
+            url::Host::Ipv4(ip) => tokio::net::TcpStream::connect((*ip, self.port)).await?,
+            url::Host::Ipv6(ip) => tokio::net::TcpStream::connect((*ip, self.port)).await?,
+        };
+        tcp.set_nodelay(true)?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls))
+            .connect(self.server_name.clone(), tcp)
+            .await?;
+        let (conn, driver) =
+            MultiplexedConnection::new_with_config(&self.redis, stream, config).await?;
+        // Reads answers and ends with the connection.
+        tokio::spawn(driver);
+        Ok(conn)
+    }
+}
+
+/// Everything a `rediss://` URL needs before its first connection: where,
+/// whom to trust, and the Redis settings (parsed by redis-rs from the same
+/// URL as `redis://`).
+fn tls_dialer(
+    mut url: url::Url,
+    ca_file: Option<&Path>,
+    redacted: &str,
+    unusable: &dyn Fn(&RedisError) -> String,
+) -> Result<TlsDialer, String> {
+    if url.fragment() == Some("insecure") {
+        return Err(format!(
+            "{redacted}: `#insecure` (no certificate checks) is not supported; \
+             to trust a private CA, name its PEM file (AMP_REDIS_CA_FILE)"
+        ));
+    }
+    let host = url
+        .host()
+        .map(|h| h.to_owned())
+        .ok_or_else(|| format!("{redacted} has no host"))?;
+    let port = url.port().unwrap_or(DEFAULT_PORT);
+    let server_name = match &host {
+        url::Host::Domain(name) => ServerName::try_from(name.clone())
+            .map_err(|e| format!("{redacted}: {name:?} is not a host name TLS can check: {e}"))?,
+        url::Host::Ipv4(ip) => ServerName::IpAddress(std::net::IpAddr::V4(*ip).into()),
+        url::Host::Ipv6(ip) => ServerName::IpAddress(std::net::IpAddr::V6(*ip).into()),
+    };
+    // The same URL as plain redis:// gives redis-rs's reading of the rest.
+    url.set_fragment(None);
+    url.set_scheme("redis")
+        .map_err(|()| format!("{redacted} is not a usable Redis URL"))?;
+    let redis = url
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| unusable(&e))?
+        .redis_settings()
+        .clone();
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = ca_file {
+        add_ca_file(&mut roots, path)?;
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS cannot be set up: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(TlsDialer {
+        host,
+        port,
+        server_name,
+        tls: Arc::new(tls),
+        redis,
+    })
+}
+
+/// Adds the CA certificates of the PEM file at `path` to `roots`.
+fn add_ca_file(roots: &mut rustls::RootCertStore, path: &Path) -> Result<(), String> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::CertificateDer;
 
     let shown = path.display();
     let pem = std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
-    let mine = CertificateDer::pem_slice_iter(&pem)
+    let certificates = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
-    if mine.is_empty() {
+    if certificates.is_empty() {
         return Err(format!(
             "the CA file {shown} holds no certificate (expected PEM blocks \
              -----BEGIN CERTIFICATE-----)"
         ));
     }
-    let mut bundle = String::new();
-    for der in mine.iter().chain(webpki_root_certs::TLS_SERVER_ROOT_CERTS) {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-        bundle.push_str("-----BEGIN CERTIFICATE-----\n");
-        // Base64 is ASCII, so every 64-byte chunk is valid UTF-8.
-        for line in b64.as_bytes().chunks(64) {
-            bundle.push_str(&String::from_utf8_lossy(line));
-            bundle.push('\n');
-        }
-        bundle.push_str("-----END CERTIFICATE-----\n");
+    for (n, certificate) in certificates.into_iter().enumerate() {
+        roots.add(certificate).map_err(|e| {
+            format!(
+                "certificate {} of the CA file {shown} cannot be trusted: {e}",
+                n + 1
+            )
+        })?;
     }
-    Ok(bundle.into_bytes())
+    Ok(())
 }
 
 /// Removes the URL and the password from a message from redis-rs.
@@ -321,6 +416,21 @@ pub(super) fn scrub(message: &str, url: &str, redacted: &str, password: Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A self-signed P-256 CA certificate (CN=amp unit test CA; its key was
+    /// thrown away), to load as a trust anchor.
+    const UNIT_TEST_CA: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBjDCCATOgAwIBAgIUOdfpwRbB9QIZ4tN1QhFQEBVZOycwCgYIKoZIzj0EAwIw\n\
+GzEZMBcGA1UEAwwQYW1wIHVuaXQgdGVzdCBDQTAgFw0yNjEyMDExOTUzMDJaGA8y\n\
+MTI2MTEwNzE5NTMwMlowGzEZMBcGA1UEAwwQYW1wIHVuaXQgdGVzdCBDQTBZMBMG\n\
+ByqGSM49AgEGCCqGSM49AwEHA0IABDHo0Jj7DdwD0xfT9WE54pCv7urQoMNXx54s\n\
+gf0KtzOTtF4HtmABgZoJNhMG82MeEgV1ssxLZjPBahI1rDvS+D+jUzBRMB0GA1Ud\n\
+DgQWBBRG40gtKP60roPPcIQ8+Ulu7x671zAfBgNVHSMEGDAWgBRG40gtKP60roPP\n\
+cIQ8+Ulu7x671zAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIGwD\n\
+7vBHaf9DnHB5BKxE5Z9NGBMOzr9Dyys3Sd5sLO3iAiA2yobDSL7825nBRDkW49gN\n\
+OTYy+D0tioa1vdlw/lwVbQ==\n\
+-----END CERTIFICATE-----\n\
+";
 
     fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
         let path = std::env::temp_dir().join(format!(
@@ -397,30 +507,55 @@ mod tests {
     }
 
     #[test]
-    fn a_bundle_holds_the_file_and_mozillas_roots() {
-        use rustls_pki_types::pem::PemObject as _;
-        use rustls_pki_types::CertificateDer;
-        // Any well-formed certificate will do: the first of Mozilla's roots.
-        let first = &webpki_root_certs::TLS_SERVER_ROOT_CERTS[0];
-        let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-        {
-            use base64::Engine as _;
-            pem.push_str(&base64::engine::general_purpose::STANDARD.encode(first.as_ref()));
-        }
-        pem.push_str("\n-----END CERTIFICATE-----\n");
-        let path = temp_file("one", pem.as_bytes());
-        let bundle = trust_bundle(&path).unwrap();
-        let certs: Vec<CertificateDer<'_>> = CertificateDer::pem_slice_iter(&bundle)
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(
-            certs.len(),
-            1 + webpki_root_certs::TLS_SERVER_ROOT_CERTS.len()
-        );
-        assert_eq!(&certs[0], first);
-        assert_eq!(&certs[1..], webpki_root_certs::TLS_SERVER_ROOT_CERTS);
-        // redis-rs accepts it.
-        Connector::new("rediss://127.0.0.1:1/", Some(&path), Duration::from_secs(1)).unwrap();
+    fn the_ca_file_adds_to_mozillas_roots() {
+        use rustls::pki_types::pem::PemObject as _;
+        use rustls::pki_types::CertificateDer;
+        let path = temp_file("one", UNIT_TEST_CA.as_bytes());
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        add_ca_file(&mut roots, &path).unwrap();
+        assert_eq!(roots.len(), webpki_roots::TLS_SERVER_ROOTS.len() + 1);
+        assert!(CertificateDer::from_pem_slice(UNIT_TEST_CA.as_bytes()).is_ok());
+        let c =
+            Connector::new("rediss://127.0.0.1:1/", Some(&path), Duration::from_secs(1)).unwrap();
+        assert!(matches!(c.dialer, Dialer::Tls(_)));
         let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn tls_urls_keep_their_host_port_and_redis_settings() {
+        let c = Connector::new("rediss://amp:pw@[::1]/3", None, Duration::from_secs(1)).unwrap();
+        let Dialer::Tls(tls) = &c.dialer else {
+            panic!("not TLS")
+        };
+        assert_eq!(tls.port, DEFAULT_PORT);
+        assert_eq!(
+            tls.host,
+            url::Host::<String>::Ipv6(std::net::Ipv6Addr::LOCALHOST)
+        );
+        assert_eq!(tls.redis.db(), 3);
+        assert_eq!(tls.redis.username(), Some("amp"));
+        assert_eq!(tls.redis.password(), Some("pw"));
+        let c = Connector::new(
+            "rediss://cache.example.com:6380",
+            None,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let Dialer::Tls(tls) = &c.dialer else {
+            panic!("not TLS")
+        };
+        assert_eq!(tls.port, 6380);
+        assert_eq!(
+            tls.server_name,
+            ServerName::try_from("cache.example.com").unwrap()
+        );
+        assert!(matches!(
+            Connector::new("redis://127.0.0.1/", None, Duration::from_secs(1))
+                .unwrap()
+                .dialer,
+            Dialer::Plain(_)
+        ));
     }
 }
