@@ -136,7 +136,8 @@ impl RedisStore {
     /// Trusts, for this `rediss://` store, the CA certificates of the PEM
     /// file at `path` besides Mozilla's roots: for a server whose certificate
     /// a private CA signed. The file is read now. An error if it cannot be
-    /// read, holds no certificate, or the URL is plain `redis://`.
+    /// read, holds no certificate, or the URL is plain `redis://`. A second
+    /// call replaces the file of the first.
     ///
     /// ```no_run
     /// # fn demo() -> amp_client::Result<()> {
