@@ -1,23 +1,66 @@
 #!/usr/bin/env bash
-# A throwaway Redis server on loopback for the Redis token store tests.
+# A throwaway Redis server on loopback for the Redis token store tests, plain
+# and TLS.
 #
-#   eval "$(.ci/redis.sh start)"   # installs redis-server if missing, starts it on a
-#                                  # free port, prints: export AMP_TEST_REDIS_URL=redis://127.0.0.1:PORT/
+#   eval "$(.ci/redis.sh start)"   # installs redis-server if missing, starts it on two
+#                                  # free ports and prints the variables to export
 #   .ci/redis.sh stop              # stops the server this script started
 #
-# Only the export line goes to stdout; progress goes to stderr. The server keeps
-# nothing on disk (no RDB, no AOF). Its pid, port and log are kept in
-# $AMP_REDIS_STATE_DIR (default: ${TMPDIR:-/tmp}/amp-ci-redis-$UID), so `stop`
-# ends exactly the server `start` began, and `start` twice reuses it.
+# The one server listens on a plain port and a TLS port. For TLS the script
+# makes a throwaway CA and a server certificate for 127.0.0.1 signed by it
+# (openssl), and an ACL user with a random password, so that the TLS URL also
+# tests a username and password. It prints:
+#
+#   export AMP_TEST_REDIS_URL=redis://127.0.0.1:PORT/
+#   export AMP_TEST_REDISS_URL=rediss://amp-test:PASSWORD@127.0.0.1:TLS_PORT/
+#   export AMP_TEST_REDIS_CA_FILE=…/ca.crt        # the CA to trust
+#   export AMP_TEST_REDIS_TLS_CERT=…/server.crt   # for tests that start their own
+#   export AMP_TEST_REDIS_TLS_KEY=…/server.key    #   TLS server
+#
+# Only the export lines go to stdout; progress goes to stderr. The server keeps
+# nothing on disk (no RDB, no AOF). Its pid, ports, certificates and log are
+# kept in $AMP_REDIS_STATE_DIR (default: ${TMPDIR:-/tmp}/amp-ci-redis-$UID), so
+# `stop` ends exactly the server `start` began, and `start` twice reuses it.
 set -euo pipefail
 
 state_dir="${AMP_REDIS_STATE_DIR:-${TMPDIR:-/tmp}/amp-ci-redis-$(id -u)}"
 pid_file="$state_dir/redis.pid"
 port_file="$state_dir/port"
+tls_port_file="$state_dir/tls-port"
+password_file="$state_dir/acl-password"
+tls_dir="$state_dir/tls"
+acl_user=amp-test
 
 say() { printf 'redis.sh: %s\n' "$*" >&2; }
 
-print_url() { printf 'export AMP_TEST_REDIS_URL=redis://127.0.0.1:%s/\n' "$1"; }
+print_vars() {
+    printf 'export AMP_TEST_REDIS_URL=redis://127.0.0.1:%s/\n' "$(cat "$port_file")"
+    printf 'export AMP_TEST_REDISS_URL=rediss://%s:%s@127.0.0.1:%s/\n' \
+        "$acl_user" "$(cat "$password_file")" "$(cat "$tls_port_file")"
+    printf 'export AMP_TEST_REDIS_CA_FILE=%s\n' "$tls_dir/ca.crt"
+    printf 'export AMP_TEST_REDIS_TLS_CERT=%s\n' "$tls_dir/server.crt"
+    printf 'export AMP_TEST_REDIS_TLS_KEY=%s\n' "$tls_dir/server.key"
+}
+
+# A CA, and a certificate for 127.0.0.1 and localhost signed by it, valid for
+# two days: enough for any run, useless after.
+make_certificates() {
+    command -v openssl >/dev/null || { say "openssl is missing: it makes the TLS certificates"; exit 1; }
+    mkdir -p "$tls_dir"
+    (
+        cd "$tls_dir"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+            -subj "/CN=amp throwaway test CA" -keyout ca.key -out ca.crt 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null
+        printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=digitalSignature' \
+            'extendedKeyUsage=serverAuth' 'subjectAltName=IP:127.0.0.1,DNS:localhost' >server.ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile server.ext -out server.crt 2>/dev/null
+        rm -f server.csr server.ext ca.srl ca.key
+        chmod 600 server.key
+    )
+}
 
 install() {
     command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
@@ -57,27 +100,38 @@ running() {
 
 start() {
     if running; then
-        say "already running on port $(cat "$port_file")"
-        print_url "$(cat "$port_file")"
+        say "already running on ports $(cat "$port_file") and $(cat "$tls_port_file") (TLS)"
+        print_vars
         return 0
     fi
     install
     mkdir -p "$state_dir"
     chmod 700 "$state_dir"
-    rm -f "$pid_file" "$port_file"
-    local port
+    rm -f "$pid_file" "$port_file" "$tls_port_file"
+    make_certificates
+    openssl rand -hex 16 >"$password_file"
+    local port tls_port
     port="$(free_port)"
-    redis-server \
-        --bind 127.0.0.1 --port "$port" \
-        --save '' --appendonly no \
-        --dir "$state_dir" \
-        --daemonize yes --pidfile "$pid_file" --logfile "$state_dir/redis.log" >&2
+    tls_port="$(free_port)"
+    while [ "$tls_port" = "$port" ]; do tls_port="$(free_port)"; done
+    # The ACL line goes through a config file read from stdin, so the password
+    # does not show in `ps`.
+    printf 'user %s on >%s ~* &* +@all\n' "$acl_user" "$(cat "$password_file")" |
+        redis-server - \
+            --bind 127.0.0.1 --port "$port" \
+            --tls-port "$tls_port" --tls-cert-file "$tls_dir/server.crt" \
+            --tls-key-file "$tls_dir/server.key" --tls-ca-cert-file "$tls_dir/ca.crt" \
+            --tls-auth-clients no \
+            --save '' --appendonly no \
+            --dir "$state_dir" \
+            --daemonize yes --pidfile "$pid_file" --logfile "$state_dir/redis.log" >&2
     echo "$port" >"$port_file"
+    echo "$tls_port" >"$tls_port_file"
     local i
     for i in $(seq 1 100); do
         if redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
-            say "redis-server ready on 127.0.0.1:$port"
-            print_url "$port"
+            say "redis-server ready on 127.0.0.1:$port and 127.0.0.1:$tls_port (TLS)"
+            print_vars
             return 0
         fi
         sleep 0.1

@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
     about = "Blockstream AMP API calls with self-managing authentication, and a local sandbox",
     after_help = "Credentials come from AMP_USERNAME and AMP_PASSWORD. Other settings: \
 API_RETRY_MAX_ATTEMPTS, API_RETRY_BASE_DELAY_MS, API_RETRY_MAX_DELAY_MS, \
-API_REQUEST_TIMEOUT_SECONDS, AMP_ENV=test, AMP_ALLOW_INSECURE_HTTP, AMP_MAX_BODY_BYTES. \
+API_REQUEST_TIMEOUT_SECONDS, AMP_ENV=test, AMP_ALLOW_INSECURE_HTTP, AMP_MAX_BODY_BYTES, \
+AMP_REDIS_CA_FILE (a CA for rediss:// stores). \
 Logs go to stderr; set RUST_LOG (default warn).\n\nTry `amp demo` first: it needs no credentials and no network."
 )]
 pub struct Cli {
@@ -31,7 +32,7 @@ pub struct Cli {
     )]
     pub base_url: Option<String>,
 
-    /// Where the token is kept: memory, file:PATH or redis://… [env: AMP_TOKEN_STORE]
+    /// Where the token is kept: memory, file:PATH, redis://… or rediss://… (TLS) [env: AMP_TOKEN_STORE]
     /// [default: a file in the user's cache folder, one per base URL and user]
     #[arg(long, global = true, value_name = "SPEC")]
     pub store: Option<String>,
@@ -83,6 +84,21 @@ pub enum Command {
 
     /// A narrated token lifecycle against an embedded sandbox (no credentials, no network)
     Demo,
+
+    /// Print the shell completion script of `amp` (bash, zsh, fish, …)
+    Completions(CompletionsArgs),
+}
+
+/// `amp completions SHELL`.
+#[derive(Debug, Args)]
+#[command(after_help = "Install, for example:
+  bash: amp completions bash > ~/.local/share/bash-completion/completions/amp
+  zsh:  amp completions zsh > ~/.zfunc/_amp   (with fpath+=(~/.zfunc) before compinit in ~/.zshrc)
+  fish: amp completions fish > ~/.config/fish/completions/amp.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `amp api METHOD PATH [--data JSON]`.
@@ -199,6 +215,19 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_take_a_known_shell() {
+        let c = Cli::try_parse_from(["amp", "completions", "zsh"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Completions(CompletionsArgs {
+                shell: clap_complete::Shell::Zsh
+            })
+        ));
+        let e = Cli::try_parse_from(["amp", "completions", "tcsh"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
     }
 
     #[test]

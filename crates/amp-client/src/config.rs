@@ -9,7 +9,8 @@
 //! | `API_RETRY_MAX_DELAY_MS` | 30000 | backoff cap (at most 1 h) |
 //! | `API_REQUEST_TIMEOUT_SECONDS` | 10 | per-attempt timeout (1 s – 10 min) |
 //! | `AMP_ENV` | — | `test` selects the test profile; any other value is an error |
-//! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…` |
+//! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…`, `rediss://…` (TLS) |
+//! | `AMP_REDIS_CA_FILE` | — | a PEM bundle of CA certificates trusted for `rediss://`, besides Mozilla's roots |
 //! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http to other hosts than loopback |
 //! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
 //! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` | — | proxies, read when the client is built: https may use one; plain http only one on loopback |
@@ -19,6 +20,7 @@
 //! thousand attempts or a timeout of a day is a typo, not a setting.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -62,8 +64,10 @@ pub mod vars {
     /// `test` selects the test retry profile.
     pub const ENV: &str = "AMP_ENV";
     /// Where tokens are kept: `memory`, `file:<path>` (in a folder only you
-    /// can write) or `redis://…`.
+    /// can write), `redis://…` or `rediss://…`.
     pub const TOKEN_STORE: &str = "AMP_TOKEN_STORE";
+    /// A PEM bundle of CA certificates trusted for a `rediss://` token store.
+    pub const REDIS_CA_FILE: &str = "AMP_REDIS_CA_FILE";
     /// `1` allows credentials over plain http to hosts other than loopback.
     pub const ALLOW_INSECURE_HTTP: &str = "AMP_ALLOW_INSECURE_HTTP";
     /// The largest answer body accepted, in bytes.
@@ -192,6 +196,7 @@ pub struct Config {
     max_body_bytes: usize,
     token_store: StoreSpec,
     token: TokenPolicy,
+    redis_ca_file: Option<PathBuf>,
 }
 
 /// When tokens are considered old, and how long they live.
@@ -321,6 +326,9 @@ impl Config {
         if let Some(n) = parse_num::<usize>(&get, vars::MAX_BODY_BYTES)? {
             b = b.max_body_bytes(n);
         }
+        if let Some(v) = get(vars::REDIS_CA_FILE) {
+            b = b.redis_ca_file(v.trim());
+        }
         match (lookup(USERNAME_VAR), lookup(PASSWORD_VAR)) {
             (None, None) => {}
             _ => b.credentials = Some(Credentials::from_lookup(lookup)?),
@@ -374,6 +382,13 @@ impl Config {
         &self.token
     }
 
+    /// The PEM bundle of CA certificates trusted for a `rediss://` store
+    /// (`AMP_REDIS_CA_FILE`), if one was named. It is read when the store is
+    /// opened.
+    pub fn redis_ca_file(&self) -> Option<&std::path::Path> {
+        self.redis_ca_file.as_deref()
+    }
+
     /// How long one caller waits for a token being obtained: long enough for
     /// every attempt of a login and its backoff.
     pub fn token_wait_timeout(&self) -> Duration {
@@ -420,6 +435,7 @@ pub struct ConfigBuilder {
     max_body_bytes: usize,
     token_store: StoreSpec,
     token: TokenPolicy,
+    redis_ca_file: Option<PathBuf>,
 }
 
 impl Default for ConfigBuilder {
@@ -433,6 +449,7 @@ impl Default for ConfigBuilder {
             max_body_bytes: 16 * 1024 * 1024,
             token_store: StoreSpec::Memory,
             token: TokenPolicy::default(),
+            redis_ca_file: None,
         }
     }
 }
@@ -489,6 +506,13 @@ impl ConfigBuilder {
     /// Token lifetime and refresh points.
     pub fn token_policy(mut self, policy: TokenPolicy) -> Self {
         self.token = policy;
+        self
+    }
+
+    /// A PEM bundle of CA certificates to trust for a `rediss://` store,
+    /// besides Mozilla's roots (for a private CA).
+    pub fn redis_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.redis_ca_file = Some(path.into());
         self
     }
 
@@ -554,6 +578,7 @@ impl ConfigBuilder {
             max_body_bytes: self.max_body_bytes,
             token_store: self.token_store,
             token: self.token,
+            redis_ca_file: self.redis_ca_file,
         })
     }
 }
@@ -780,6 +805,17 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(c.retry().max_delay, hour);
+    }
+
+    #[test]
+    fn the_redis_ca_file_is_read() {
+        let c = Config::from_lookup(&env(&[])).unwrap();
+        assert_eq!(c.redis_ca_file(), None);
+        let c = Config::from_lookup(&env(&[("AMP_REDIS_CA_FILE", " /etc/amp/ca.pem ")])).unwrap();
+        assert_eq!(
+            c.redis_ca_file(),
+            Some(std::path::Path::new("/etc/amp/ca.pem"))
+        );
     }
 
     #[test]

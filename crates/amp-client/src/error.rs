@@ -177,7 +177,7 @@ pub enum Error {
     },
 
     /// Waiting for a token took longer than this caller's limit.
-    #[error("no token within {}: the login is still running", human(*.waited))]
+    #[error("no token within {}: the renewal of the token is still running", human(*.waited))]
     TokenWaitTimeout {
         /// How long this caller waited.
         waited: Duration,

@@ -38,9 +38,20 @@
 //!
 //! See [`TokenManager`] for the renewal rules, [`Config`] for the settings,
 //! and [`Error`] for what can go wrong.
+//!
+//! # Features
+//!
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `redis` | no | `RedisStore`: one token shared by many machines through Redis, with a renewal lock so that they log in once between them; `redis://` and `rediss://` (TLS by rustls, trusting Mozilla's roots and the CA file `AMP_REDIS_CA_FILE`). `AMP_TOKEN_STORE=redis://…` needs it. |
+//!
+//! Without any feature the crate has the memory and file stores, and
+//! everything else.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+// On docs.rs (`--cfg docsrs`), items that need a feature say which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
 mod auth;

@@ -38,6 +38,12 @@ struct GatedStore {
     hang_lock: bool,
     /// `clear()` and `discard()` do nothing (a store that keeps everything).
     keep_everything: bool,
+    /// … and `clear()` says it failed.
+    fail_clear: bool,
+    /// The renewal lock's release waits for `open`.
+    hold_release: bool,
+    releasing: Arc<Notify>,
+    release_gate: Arc<Notify>,
     loads: AtomicUsize,
 }
 
@@ -62,6 +68,12 @@ impl TokenStore for GatedStore {
 
     fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
         Box::pin(async move {
+            if self.fail_clear {
+                return Err(Error::Store {
+                    store: "gated".to_string(),
+                    reason: "down".to_string(),
+                });
+            }
             if self.keep_everything {
                 return Ok(());
             }
@@ -85,7 +97,16 @@ impl TokenStore for GatedStore {
             if self.hang_lock {
                 std::future::pending::<()>().await;
             }
-            Ok(RenewalGuard::none())
+            if !self.hold_release {
+                return Ok(RenewalGuard::none());
+            }
+            let (releasing, gate) = (self.releasing.clone(), self.release_gate.clone());
+            Ok(RenewalGuard::new(move || {
+                Box::pin(async move {
+                    releasing.notify_one();
+                    gate.notified().await;
+                })
+            }))
         })
     }
 }
@@ -382,4 +403,137 @@ async fn login_logs_in_and_force_refresh_says_what_it_did() {
         Renewal::Obtained,
         "an expired token is not refreshed"
     );
+}
+
+// A renewal that installed its token and is still releasing the store's
+// lock when clear() runs: the token it installed is not handed to anyone
+// (neither its waiters nor callers that come after the clear), and the
+// next token is a new login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_ending_after_a_clear_hands_out_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T1))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(GatedStore {
+        hold_release: true,
+        ..GatedStore::default()
+    });
+    let (client, _) = client_with_store(&server, store.clone());
+    let m = client.token_manager().clone();
+    let first = tokio::spawn({
+        let m = m.clone();
+        async move { m.token().await }
+    });
+    // T1 is installed; the renewal waits in the lock's release.
+    store.releasing.notified().await;
+    m.clear().await.unwrap();
+    let second = tokio::spawn({
+        let m = m.clone();
+        async move { m.token().await }
+    });
+    tokio::task::yield_now().await;
+    store.release_gate.notify_one();
+    // The second login's release waits too.
+    store.releasing.notified().await;
+    store.release_gate.notify_one();
+    for caller in [first, second] {
+        let t = caller.await.unwrap().unwrap();
+        assert_eq!(secret(&t), T2, "a cleared token was handed out");
+    }
+}
+
+// clear() that fails at the store still forgets the token here, and the
+// token the store kept is not taken back.
+#[tokio::test]
+async fn a_failed_clear_of_the_store_does_not_bring_the_token_back() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(GatedStore {
+        fail_clear: true,
+        ..GatedStore::default()
+    });
+    let (client, clock) = client_with_store(&server, store.clone());
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    assert!(m.clear().await.is_err());
+    assert!(
+        store.inner.load().await.unwrap().is_some(),
+        "the store kept T1"
+    );
+    assert_eq!(secret(&m.token().await.unwrap()), T2);
+}
+
+// A caller on a runtime that is shutting down (its renewal's task is
+// dropped the moment it is spawned) neither hangs nor wedges the manager:
+// callers elsewhere renew as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_on_a_runtime_shutting_down_wedges_nothing() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    let (client, _) = client(&server, 3);
+    let m = client.token_manager().clone();
+    let other = m.clone();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = rt.handle().clone();
+        drop(rt);
+        // An error, or tokio's panic about a runtime that is gone: either
+        // way it returns.
+        let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle.block_on(other.token()).is_ok()
+        }));
+        let _ = done_tx.send(ended.unwrap_or(false));
+    });
+    let got = done_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("token() on a runtime shutting down hung");
+    assert!(!got, "no token from a runtime that is gone");
+    assert!(
+        !m.is_renewing(),
+        "the dropped renewal still holds the flight"
+    );
+    assert_eq!(secret(&m.token().await.unwrap()), T1);
+}
+
+// A server whose tokens live less than a call needs (1 ms): the answer is
+// refused as malformed, and the failure cooldown keeps ten callers from
+// asking it ten times.
+#[tokio::test]
+async fn tokens_too_short_to_use_are_refused_without_a_storm() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"token": T1, "expires_in": 0.001})),
+        )
+        .mount(&server)
+        .await;
+    let config = amp_client::Config::builder()
+        .base_url(api(&server))
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(1))
+        .build()
+        .unwrap();
+    let clock = amp_client::ManualClock::new(chrono::Utc::now());
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    for _ in 0..10 {
+        let e = client.token_manager().token().await.unwrap_err();
+        assert!(e.is_decode(), "{e}");
+        assert!(e.to_string().contains("lives"), "{e}");
+        clock.advance(Duration::from_millis(1));
+    }
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
 }

@@ -322,3 +322,39 @@ async fn a_refused_password_change_does_not_quote_the_new_password() {
     assert_absent(&text, new, "the new password");
     assert_absent(&text, PASSWORD, "the old password");
 }
+
+// The 403 rule reads the server's message before it is scrubbed: a
+// password that is a word of DRF's message ("token") must not hide it.
+#[tokio::test]
+async fn a_password_inside_drfs_message_does_not_hide_a_rejected_token() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_assets_for(&server, T2).await;
+    let config = Config::builder()
+        .base_url(api(&server))
+        .credentials(USER, "token")
+        .retry(fast_retry(2))
+        .build()
+        .unwrap();
+    let clock = amp_client::ManualClock::new(chrono::Utc::now());
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    client
+        .token_manager()
+        .set_token(aged_token(T1, &clock, HOUR))
+        .await
+        .unwrap();
+    client.assets().list().await.unwrap();
+    assert_eq!(client.token_manager().stats().reauths, 1);
+}

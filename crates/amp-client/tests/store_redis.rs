@@ -1,40 +1,151 @@
-//! The Redis token store (cargo feature `redis`) against a real Redis server.
+//! The Redis token store (cargo feature `redis`) against real Redis servers,
+//! plain and TLS.
 //!
-//! The server is named by `AMP_TEST_REDIS_URL` (e.g. `redis://127.0.0.1:6390/`;
-//! `.ci/redis.sh` starts one and prints the line to export). Without it, the
-//! tests that need a server say so and pass without checking anything.
+//! The servers are named by environment variables that `.ci/redis.sh start`
+//! prints (one redis-server listening on a plain and a TLS port, with a
+//! throwaway CA and an ACL user):
+//!
+//! * `AMP_TEST_REDIS_URL`: a plain server, e.g. `redis://127.0.0.1:6390/`;
+//! * `AMP_TEST_REDISS_URL`: a TLS server, e.g. `rediss://user:pw@127.0.0.1:6391/`,
+//!   with `AMP_TEST_REDIS_CA_FILE` the CA that signed its certificate;
+//! * `AMP_TEST_REDIS_TLS_CERT`, `AMP_TEST_REDIS_TLS_KEY`: that certificate and
+//!   its key, for the test that starts (and stops) a TLS server of its own.
+//!
+//! Each shared-server test runs against every server named; without any, it
+//! says so and passes without checking anything. The outage test starts its
+//! own `redis-server` (when on PATH, else it says so and passes).
 //!
 //! ```text
-//! eval "$(.ci/redis.sh)"   # or: redis-server --port 6390 --save '' --daemonize yes
-//! AMP_TEST_REDIS_URL=redis://127.0.0.1:6390/ cargo test -p amp-client --features redis --test store_redis
+//! eval "$(bash .ci/redis.sh start)"
+//! cargo test -p amp-client --features redis --test store_redis
+//! bash .ci/redis.sh stop
 //! ```
 #![cfg(feature = "redis")]
 
-use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::time::Duration;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use amp_client::{AmpClient, Config, RedisStore, StoreSpec, TokenData, TokenStore};
+use amp_client::{AmpClient, Config, Error, RedisStore, StoreSpec, TokenData, TokenStore};
 use amp_sandbox::Sandbox;
 use chrono::Utc;
 use secrecy::ExposeSecret;
 
 const URL_VAR: &str = "AMP_TEST_REDIS_URL";
+const TLS_URL_VAR: &str = "AMP_TEST_REDISS_URL";
+const CA_VAR: &str = "AMP_TEST_REDIS_CA_FILE";
+const CERT_VAR: &str = "AMP_TEST_REDIS_TLS_CERT";
+const KEY_VAR: &str = "AMP_TEST_REDIS_TLS_KEY";
 const CHILD_VAR: &str = "AMP_STORE_TEST_CHILD";
 const START_AT_VAR: &str = "AMP_STORE_TEST_START_AT_MS";
 const OBTAIN: &str = "/user/obtain_token";
 
-/// The test server's URL, or `None` (with a note) when there is none.
-fn redis_url(test: &str) -> Option<String> {
-    match std::env::var(URL_VAR) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "{test}: skipped, {URL_VAR} is not set (run .ci/redis.sh to start a Redis server)"
-            );
-            None
+/// One Redis server to test against.
+#[derive(Debug, Clone)]
+struct Server {
+    /// `plain` or `tls`, for messages.
+    kind: &'static str,
+    url: String,
+    /// The CA to trust (TLS only).
+    ca_file: Option<PathBuf>,
+}
+
+impl Server {
+    /// A store on this server, trusting its CA.
+    fn store(&self, key: impl Into<String>) -> RedisStore {
+        let store = RedisStore::new(&self.url, key).unwrap();
+        match &self.ca_file {
+            Some(ca) => store.ca_file(ca).unwrap(),
+            None => store,
         }
     }
+
+    /// A connection of our own, to look at the keys behind the store's back
+    /// (over TLS made here, with the test CA: independent of the store's code).
+    async fn raw(&self) -> redis::aio::MultiplexedConnection {
+        use redis::IntoConnectionInfo;
+        let Some(ca) = &self.ca_file else {
+            let client = redis::Client::open(self.url.as_str()).unwrap();
+            return client.get_multiplexed_async_connection().await.unwrap();
+        };
+        let mut url = url::Url::parse(&self.url).unwrap();
+        let host = url.host_str().unwrap().to_string();
+        let port = url.port().unwrap_or(6379);
+        url.set_scheme("redis").unwrap();
+        let info = url.as_str().into_connection_info().unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        let pem = std::fs::read(ca).unwrap();
+        for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from(host).unwrap();
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let (conn, driver) = redis::aio::MultiplexedConnection::new_with_config(
+            info.redis_settings(),
+            stream,
+            redis::AsyncConnectionConfig::new(),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(driver);
+        conn
+    }
+
+    /// The password in the URL, if any: it must never be shown.
+    fn password(&self) -> Option<String> {
+        url::Url::parse(&self.url)
+            .ok()?
+            .password()
+            .map(str::to_string)
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The servers named by the environment, each with a note when missing.
+fn servers(test: &str) -> Vec<Server> {
+    let mut found = Vec::new();
+    match var(URL_VAR) {
+        Some(url) => found.push(Server {
+            kind: "plain",
+            url,
+            ca_file: None,
+        }),
+        None => eprintln!(
+            "{test}: no plain Redis server, {URL_VAR} is not set (run .ci/redis.sh start)"
+        ),
+    }
+    match var(TLS_URL_VAR) {
+        Some(url) => found.push(Server {
+            kind: "tls",
+            url,
+            ca_file: var(CA_VAR).map(PathBuf::from),
+        }),
+        None => eprintln!(
+            "{test}: no TLS Redis server, {TLS_URL_VAR} is not set (run .ci/redis.sh start)"
+        ),
+    }
+    if found.is_empty() {
+        eprintln!("{test}: skipped, no Redis server to test against");
+    }
+    found
 }
 
 /// A key no other test (or earlier run) uses.
@@ -44,14 +155,6 @@ fn unique_key(name: &str) -> String {
         std::process::id(),
         fastrand::u64(..)
     )
-}
-
-async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
 }
 
 fn token(raw: &str, minutes_left: i64) -> TokenData {
@@ -76,8 +179,9 @@ fn child_entry() {
         .build()
         .unwrap();
     rt.block_on(async {
-        // AMP_TOKEN_STORE names the Redis server: the store is opened from the
-        // configuration, keyed by base URL and username.
+        // AMP_TOKEN_STORE names the Redis server (and AMP_REDIS_CA_FILE its
+        // CA): the store is opened from the configuration, keyed by base URL
+        // and username.
         let client = AmpClient::from_env().unwrap();
         let at: i64 = std::env::var(START_AT_VAR).unwrap().parse().unwrap();
         let wait = at - Utc::now().timestamp_millis();
@@ -91,21 +195,25 @@ fn child_entry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trip_with_the_remaining_life_as_ttl() {
-    let Some(url) = redis_url("round_trip_with_the_remaining_life_as_ttl") else {
-        return;
-    };
+    for server in servers("round_trip_with_the_remaining_life_as_ttl") {
+        round_trip(&server).await;
+    }
+}
+
+async fn round_trip(server: &Server) {
+    let kind = server.kind;
     let key = unique_key("round-trip");
-    let store = RedisStore::new(&url, key.clone()).unwrap();
-    assert_eq!(store.load().await.unwrap(), None);
+    let store = server.store(key.clone());
+    assert_eq!(store.load().await.unwrap(), None, "{kind}");
 
     let t = token("0123456789abcdef0123456789abcdef01234567", 60);
     store.save(&t).await.unwrap();
-    assert_eq!(store.load().await.unwrap(), Some(t.clone()));
+    assert_eq!(store.load().await.unwrap(), Some(t.clone()), "{kind}");
     // Another store on the same key sees it.
-    let other = RedisStore::new(&url, key.clone()).unwrap();
-    assert_eq!(other.load().await.unwrap(), Some(t.clone()));
+    let other = server.store(key.clone());
+    assert_eq!(other.load().await.unwrap(), Some(t.clone()), "{kind}");
 
-    let mut conn = raw_connection(&url).await;
+    let mut conn = server.raw().await;
     let ttl: i64 = redis::cmd("PTTL")
         .arg(&key)
         .query_async(&mut conn)
@@ -113,7 +221,7 @@ async fn round_trip_with_the_remaining_life_as_ttl() {
         .unwrap();
     assert!(
         (59 * 60_000..=60 * 60_000).contains(&ttl),
-        "the TTL is the remaining life: {ttl} ms"
+        "{kind}: the TTL is the remaining life: {ttl} ms"
     );
     // The value is the file's JSON.
     let value: String = redis::cmd("GET")
@@ -133,32 +241,36 @@ async fn round_trip_with_the_remaining_life_as_ttl() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert_eq!(store.load().await.unwrap(), None);
+    assert_eq!(store.load().await.unwrap(), None, "{kind}");
     store.save(&t).await.unwrap();
-    assert_eq!(store.load().await.unwrap(), Some(t.clone()));
+    assert_eq!(store.load().await.unwrap(), Some(t.clone()), "{kind}");
 
     // An expired token is not kept.
     store.save(&token("expired", -1)).await.unwrap();
-    assert_eq!(store.load().await.unwrap(), None);
+    assert_eq!(store.load().await.unwrap(), None, "{kind}");
 
     store.save(&t).await.unwrap();
     store.clear().await.unwrap();
-    assert_eq!(store.load().await.unwrap(), None);
+    assert_eq!(store.load().await.unwrap(), None, "{kind}");
     let exists: bool = redis::cmd("EXISTS")
         .arg(&key)
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert!(!exists);
+    assert!(!exists, "{kind}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
-    let Some(url) = redis_url("the_lock_excludes_others_and_is_released_only_by_its_owner") else {
-        return;
-    };
+    for server in servers("the_lock_excludes_others_and_is_released_only_by_its_owner") {
+        lock_excludes_others(&server).await;
+    }
+}
+
+async fn lock_excludes_others(server: &Server) {
+    let kind = server.kind;
     let key = unique_key("lock");
-    let mut conn = raw_connection(&url).await;
+    let mut conn = server.raw().await;
     let lock_value = |conn: &mut redis::aio::MultiplexedConnection| {
         let mut conn = conn.clone();
         let lock_key = format!("{key}:lock");
@@ -171,9 +283,9 @@ async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
         }
     };
 
-    let a = RedisStore::new(&url, key.clone()).unwrap();
-    let b = RedisStore::new(&url, key.clone())
-        .unwrap()
+    let a = server.store(key.clone());
+    let b = server
+        .store(key.clone())
         .lock_ttl(Duration::from_millis(300));
     let guard_a = a.lock().await.unwrap();
     let held_by_a = lock_value(&mut conn).await.unwrap();
@@ -182,13 +294,13 @@ async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert!((1..=30_000).contains(&ttl), "{ttl}");
+    assert!((1..=30_000).contains(&ttl), "{kind}: {ttl}");
 
     // B waits, with backoff, and gives up after its TTL.
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let e = b.lock().await.unwrap_err();
-    assert!(started.elapsed() >= Duration::from_millis(250));
-    assert!(e.to_string().contains("still held"), "{e}");
+    assert!(started.elapsed() >= Duration::from_millis(250), "{kind}");
+    assert!(e.to_string().contains("still held"), "{kind}: {e}");
     assert_eq!(lock_value(&mut conn).await, Some(held_by_a.clone()));
 
     // Released by A, B gets it; B waiting while A releases gets it too.
@@ -200,9 +312,9 @@ async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
     guard_a.release().await;
     let guard_b = b_waits.await.unwrap().unwrap();
     let held_by_b = lock_value(&mut conn).await.unwrap();
-    assert_ne!(held_by_a, held_by_b);
+    assert_ne!(held_by_a, held_by_b, "{kind}");
     guard_b.release().await;
-    assert_eq!(lock_value(&mut conn).await, None);
+    assert_eq!(lock_value(&mut conn).await, None, "{kind}");
 
     // A lock that expired and was taken by another (its holder stalled past
     // the TTL, watchdog included) is not released by its first owner. The
@@ -220,14 +332,14 @@ async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
     assert_eq!(
         lock_value(&mut conn).await.as_deref(),
         Some("another-owner"),
-        "only its owner releases a lock"
+        "{kind}: only its owner releases a lock"
     );
     let _: () = redis::cmd("DEL")
         .arg(a.lock_key())
         .query_async(&mut conn)
         .await
         .unwrap();
-    let c = RedisStore::new(&url, key.clone()).unwrap();
+    let c = server.store(key.clone());
     let guard_c = c.lock().await.unwrap();
     // Dropping a guard releases it as well (in the background).
     drop(guard_c);
@@ -237,38 +349,42 @@ async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(lock_value(&mut conn).await, None);
+    assert_eq!(lock_value(&mut conn).await, None, "{kind}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_processes_on_one_key_log_in_once() {
-    let Some(url) = redis_url("eight_processes_on_one_key_log_in_once") else {
-        return;
-    };
+    for server in servers("eight_processes_on_one_key_log_in_once") {
+        eight_processes(&server).await;
+    }
+}
+
+async fn eight_processes(server: &Server) {
+    let kind = server.kind;
     let sandbox = Sandbox::start().await.unwrap();
     // The key the children's configuration leads to; empty it first.
     let key = RedisStore::key_for(&sandbox.base_url(), sandbox.username());
-    RedisStore::new(&url, key.clone())
-        .unwrap()
-        .clear()
-        .await
-        .unwrap();
+    server.store(key.clone()).clear().await.unwrap();
     let start_at = Utc::now().timestamp_millis() + 1500;
     let children: Vec<_> = (0..8)
         .map(|_| {
-            Command::new(std::env::current_exe().unwrap())
+            let mut child = Command::new(std::env::current_exe().unwrap());
+            child
                 .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
                 .env(CHILD_VAR, "login")
                 .env(START_AT_VAR, start_at.to_string())
                 .env("AMP_API_BASE_URL", sandbox.base_url())
                 .env("AMP_USERNAME", sandbox.username())
                 .env("AMP_PASSWORD", sandbox.password())
-                .env("AMP_TOKEN_STORE", &url)
+                .env("AMP_TOKEN_STORE", &server.url)
+                .env_remove("AMP_REDIS_CA_FILE")
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+                .stderr(Stdio::piped());
+            if let Some(ca) = &server.ca_file {
+                child.env("AMP_REDIS_CA_FILE", ca);
+            }
+            child.spawn().unwrap()
         })
         .collect();
     let mut fingerprints = Vec::new();
@@ -278,27 +394,27 @@ async fn eight_processes_on_one_key_log_in_once() {
             .unwrap()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{kind}: {stdout}\n{stderr}");
+        if let Some(pw) = server.password() {
+            assert!(!stdout.contains(&pw) && !stderr.contains(&pw), "{kind}");
+        }
         let fp = stdout
             .lines()
             .find_map(|l| l.split("FINGERPRINT=").nth(1))
             .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no fingerprint in {stdout}"))
+            .unwrap_or_else(|| panic!("{kind}: no fingerprint in {stdout}"))
             .to_string();
         fingerprints.push(fp);
     }
     assert_eq!(
         sandbox.count("POST", OBTAIN),
         1,
-        "one login among 8 machines"
+        "{kind}: one login among 8 machines"
     );
     fingerprints.dedup();
-    assert_eq!(fingerprints.len(), 1, "{fingerprints:?}");
-    let store = RedisStore::new(&url, key).unwrap();
+    assert_eq!(fingerprints.len(), 1, "{kind}: {fingerprints:?}");
+    let store = server.store(key);
     let stored = store.load().await.unwrap().unwrap();
     assert_eq!(stored.fingerprint(), fingerprints[0]);
     store.clear().await.unwrap();
@@ -306,9 +422,13 @@ async fn eight_processes_on_one_key_log_in_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_clients_in_one_process_on_one_key_log_in_once() {
-    let Some(url) = redis_url("eight_clients_in_one_process_on_one_key_log_in_once") else {
-        return;
-    };
+    for server in servers("eight_clients_in_one_process_on_one_key_log_in_once") {
+        eight_clients(&server).await;
+    }
+}
+
+async fn eight_clients(server: &Server) {
+    let kind = server.kind;
     let sandbox = Sandbox::start().await.unwrap();
     let key = unique_key("eight-tasks");
     let config = Config::builder()
@@ -318,9 +438,8 @@ async fn eight_clients_in_one_process_on_one_key_log_in_once() {
         .unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
-            let store = RedisStore::new(&url, key.clone()).unwrap();
             let client = AmpClient::builder(config.clone())
-                .store(Arc::new(store))
+                .store(Arc::new(server.store(key.clone())))
                 .build()
                 .unwrap();
             tokio::spawn(async move {
@@ -336,30 +455,132 @@ async fn eight_clients_in_one_process_on_one_key_log_in_once() {
     for t in tasks {
         fingerprints.push(t.await.unwrap().unwrap());
     }
-    assert_eq!(sandbox.count("POST", OBTAIN), 1);
+    assert_eq!(sandbox.count("POST", OBTAIN), 1, "{kind}");
     fingerprints.dedup();
-    assert_eq!(fingerprints.len(), 1, "{fingerprints:?}");
-    RedisStore::new(&url, key).unwrap().clear().await.unwrap();
+    assert_eq!(fingerprints.len(), 1, "{kind}: {fingerprints:?}");
+    server.store(key).clear().await.unwrap();
+}
+
+// A renewal that outlasts the lock's TTL keeps the lock: the holder's watchdog
+// extends it, so nobody else can take it until it is released.
+#[tokio::test]
+async fn a_held_lock_outlives_its_ttl_until_released() {
+    for server in servers("a_held_lock_outlives_its_ttl_until_released") {
+        let key = unique_key("watchdog");
+        let holder = server
+            .store(key.clone())
+            .lock_ttl(Duration::from_millis(300));
+        let other = server
+            .store(key.clone())
+            .lock_ttl(Duration::from_millis(900));
+        let guard = holder.lock().await.unwrap();
+        // Three TTLs of the holder pass while the other waits, and it still cannot win.
+        let e = other.lock().await.unwrap_err();
+        assert!(e.to_string().contains("still held"), "{}: {e}", server.kind);
+        guard.release().await;
+        let again = other.lock().await.unwrap();
+        again.release().await;
+    }
+}
+
+/// The store is opened from the configuration, as `AMP_TOKEN_STORE` and
+/// `AMP_REDIS_CA_FILE` name it, and works against the TLS server (with its
+/// ACL user) like any other.
+#[tokio::test]
+async fn a_tls_store_opened_from_the_environment_shares_the_token() {
+    let Some(server) = servers("a_tls_store_opened_from_the_environment_shares_the_token")
+        .into_iter()
+        .find(|s| s.kind == "tls")
+    else {
+        return;
+    };
+    let sandbox = Sandbox::start().await.unwrap();
+    let lookup = |name: &str| match name {
+        "AMP_API_BASE_URL" => Some(sandbox.base_url()),
+        "AMP_USERNAME" => Some(sandbox.username().to_string()),
+        "AMP_PASSWORD" => Some(sandbox.password().to_string()),
+        "AMP_TOKEN_STORE" => Some(server.url.clone()),
+        "AMP_REDIS_CA_FILE" => server.ca_file.as_ref().map(|p| p.display().to_string()),
+        _ => None,
+    };
+    let config = Config::from_lookup(&lookup).unwrap();
+    let first = AmpClient::new(config.clone()).unwrap();
+    let second = AmpClient::new(config).unwrap();
+    if let Some(pw) = server.password() {
+        assert!(!format!("{first:?}").contains(&pw));
+    }
+    let a = first.token_manager().token().await.unwrap();
+    let b = second.token_manager().token().await.unwrap();
+    assert_eq!(a.data().fingerprint(), b.data().fingerprint());
+    assert_eq!(
+        sandbox.count("POST", OBTAIN),
+        1,
+        "the second client read the first's token"
+    );
+    first.token_manager().clear().await.unwrap();
+}
+
+/// Without the CA that signed the server's certificate, a TLS server is not
+/// trusted; with a wrong ACL password, it refuses us. Neither error shows the
+/// password.
+#[tokio::test]
+async fn tls_needs_a_trusted_certificate_and_the_right_password() {
+    let Some(server) = servers("tls_needs_a_trusted_certificate_and_the_right_password")
+        .into_iter()
+        .find(|s| s.kind == "tls")
+    else {
+        return;
+    };
+    let key = unique_key("untrusted");
+    // Mozilla's roots alone do not know the throwaway CA.
+    let untrusted = RedisStore::new(&server.url, key.clone()).unwrap();
+    let e = untrusted.load().await.unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains("cannot connect"), "{shown}");
+    assert!(shown.to_lowercase().contains("certificate"), "{shown}");
+    if let Some(pw) = server.password() {
+        assert!(!shown.contains(&pw), "{shown}");
+
+        let mut wrong = url::Url::parse(&server.url).unwrap();
+        wrong.set_password(Some("not-the-password")).unwrap();
+        let wrong = Server {
+            url: wrong.to_string(),
+            ..server.clone()
+        };
+        let e = wrong.store(key).load().await.unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(shown.contains("cannot connect"), "{shown}");
+        assert!(
+            !shown.contains("not-the-password") && !shown.contains(&pw),
+            "{shown}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_redis_is_named_without_its_password() {
     // Needs no server: nothing listens on port 1.
-    let url = "redis://:pw-s3cret@127.0.0.1:1/";
-    let store = RedisStore::new(url, "amp:token:test").unwrap();
-    for e in [
-        store.load().await.unwrap_err(),
-        store.save(&token("t", 60)).await.unwrap_err(),
-        store.lock().await.unwrap_err(),
-        store.clear().await.unwrap_err(),
+    for url in [
+        "redis://:pw-s3cret@127.0.0.1:1/",
+        "rediss://amp:pw-s3cret@127.0.0.1:1/",
     ] {
-        let shown = format!("{e} {e:?}");
-        assert!(matches!(e, amp_client::Error::Store { .. }), "{shown}");
-        assert!(shown.contains("redis://:***@127.0.0.1:1/"), "{shown}");
-        assert!(!shown.contains("pw-s3cret"), "{shown}");
+        let store = RedisStore::new(url, "amp:token:test").unwrap();
+        let shown_url = url.replace("pw-s3cret", "***");
+        for e in [
+            store.load().await.unwrap_err(),
+            store.save(&token("t", 60)).await.unwrap_err(),
+            store.lock().await.unwrap_err(),
+            store.clear().await.unwrap_err(),
+        ] {
+            let shown = format!("{e} {e:?}");
+            assert!(matches!(e, Error::Store { .. }), "{shown}");
+            assert!(shown.contains(&shown_url), "{shown}");
+            assert!(!shown.contains("pw-s3cret"), "{shown}");
+        }
     }
 
     // A client with that store still works: the store is a help, not a need.
+    let url = "redis://:pw-s3cret@127.0.0.1:1/";
     let sandbox = Sandbox::start().await.unwrap();
     let config = Config::builder()
         .base_url(sandbox.base_url())
@@ -373,25 +594,270 @@ async fn an_unreachable_redis_is_named_without_its_password() {
     assert_eq!(sandbox.count("POST", OBTAIN), 1);
 }
 
-// A renewal that outlasts the lock's TTL keeps the lock: the holder's watchdog
-// extends it, so nobody else can take it until it is released.
+/// A server that accepts connections and never answers (hung, or a black
+/// hole behind a load balancer): every operation gives up after the store's
+/// time limit instead of hanging. Needs no Redis.
 #[tokio::test]
-async fn a_held_lock_outlives_its_ttl_until_released() {
-    let Some(url) = redis_url("a_held_lock_outlives_its_ttl_until_released") else {
+async fn a_server_that_never_answers_fails_each_operation_in_bounded_time() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let holder = tokio::spawn({
+        let held = Arc::clone(&held);
+        async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                held.lock().unwrap().push(socket);
+            }
+        }
+    });
+    let limit = Duration::from_millis(300);
+    for url in [
+        format!("redis://:pw-s3cret@127.0.0.1:{port}/"),
+        format!("rediss://:pw-s3cret@127.0.0.1:{port}/"),
+    ] {
+        let store = RedisStore::new(&url, "amp:token:silent")
+            .unwrap()
+            .operation_timeout(limit);
+        for _ in 0..2 {
+            let started = Instant::now();
+            let e = store.load().await.unwrap_err();
+            let took = started.elapsed();
+            assert!(took >= limit && took < limit * 5, "{url}: {took:?}");
+            let shown = format!("{e} {e:?}");
+            assert!(shown.contains("within 300ms"), "{shown}");
+            assert!(!shown.contains("pw-s3cret"), "{shown}");
+        }
+    }
+    assert!(!held.lock().unwrap().is_empty(), "the store did connect");
+    holder.abort();
+}
+
+/// A `redis-server` of the test's own on a free port, stopped when dropped.
+struct OwnServer {
+    child: Child,
+    port: u16,
+}
+
+impl OwnServer {
+    /// Starts `redis-server` on `port` (TLS with `tls`), and waits until it
+    /// says it accepts connections.
+    async fn start(port: u16, tls: Option<&TlsFiles>) -> OwnServer {
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        cmd.args(["--dir", &std::env::temp_dir().display().to_string()]);
+        match tls {
+            None => {
+                cmd.args(["--port", &port.to_string()]);
+            }
+            Some(files) => {
+                cmd.args(["--port", "0", "--tls-port", &port.to_string()]);
+                cmd.arg("--tls-cert-file").arg(&files.cert);
+                cmd.arg("--tls-key-file").arg(&files.key);
+                cmd.arg("--tls-ca-cert-file").arg(&files.ca);
+                cmd.args(["--tls-auth-clients", "no"]);
+            }
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Redis logs to stdout; read it (all of it, so it never blocks on a
+        // full pipe) and say when it is ready.
+        let stdout = child.stdout.take().unwrap();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let mut ready = Some(ready_tx);
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("Ready to accept connections") {
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        });
+        let server = OwnServer { child, port };
+        tokio::time::timeout(Duration::from_secs(20), ready_rx)
+            .await
+            .expect("redis-server did not get ready in 20 s")
+            .expect("redis-server exited before it was ready");
+        server
+    }
+
+    /// Kills the server (as a crash would) and waits until it is gone.
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TlsFiles {
+    cert: PathBuf,
+    key: PathBuf,
+    ca: PathBuf,
+}
+
+fn redis_server_on_path() -> bool {
+    Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Everything tracing prints, for the outage messages.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Lines logged at WARN or above.
+fn warnings(logs: &str) -> usize {
+    logs.lines()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .count()
+}
+
+const LOST: &str = "lost the Redis token store";
+const BACK: &str = "the Redis token store is back";
+
+/// A server that goes away mid-run: operations fail at once with a clear
+/// error (no hang), the store says once that it lost the server, reconnects
+/// by itself when the server is back, says so once, and the token is shared
+/// again. Plain, and TLS when `.ci/redis.sh` gave a certificate.
+#[tokio::test]
+async fn a_server_that_goes_away_and_comes_back() {
+    if !redis_server_on_path() {
+        eprintln!("a_server_that_goes_away_and_comes_back: skipped, redis-server is not on PATH");
         return;
+    }
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("amp_client=trace")
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    // A current-thread runtime: every task of the test logs to this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    outage(None, &capture).await;
+    match (var(CERT_VAR), var(KEY_VAR), var(CA_VAR)) {
+        (Some(cert), Some(key), Some(ca)) => {
+            let files = TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+                ca: ca.into(),
+            };
+            outage(Some(&files), &capture).await;
+        }
+        _ => eprintln!(
+            "a_server_that_goes_away_and_comes_back: TLS part skipped, \
+             {CERT_VAR}, {KEY_VAR} and {CA_VAR} are not all set (run .ci/redis.sh start)"
+        ),
+    }
+}
+
+async fn outage(tls: Option<&TlsFiles>, capture: &Capture) {
+    let kind = if tls.is_some() { "tls" } else { "plain" };
+    capture.clear();
+    let port = free_port();
+    let scheme = if tls.is_some() { "rediss" } else { "redis" };
+    let url = format!("{scheme}://127.0.0.1:{port}/");
+    let server = OwnServer::start(port, tls).await;
+    let open = || {
+        let store = RedisStore::new(&url, "amp:token:outage").unwrap();
+        match tls {
+            Some(files) => store.ca_file(&files.ca).unwrap(),
+            None => store,
+        }
     };
-    let key = unique_key("watchdog");
-    let holder = RedisStore::new(&url, key.clone())
-        .unwrap()
-        .lock_ttl(Duration::from_millis(300));
-    let other = RedisStore::new(&url, key.clone())
-        .unwrap()
-        .lock_ttl(Duration::from_millis(900));
-    let guard = holder.lock().await.unwrap();
-    // Three TTLs of the holder pass while the other waits, and it still cannot win.
-    let e = other.lock().await.unwrap_err();
-    assert!(e.to_string().contains("still held"), "{e}");
-    guard.release().await;
-    let again = other.lock().await.unwrap();
-    again.release().await;
+    let store = open();
+    let t = token("0123456789abcdef0123456789abcdef01234567", 60);
+    store.save(&t).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(t.clone()), "{kind}");
+
+    server.kill();
+    // Every operation fails, quickly and clearly; the outage is told once.
+    for _ in 0..5 {
+        let started = Instant::now();
+        let e = store.load().await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{kind}: {:?}",
+            started.elapsed()
+        );
+        let shown = e.to_string();
+        assert!(matches!(e, Error::Store { .. }), "{kind}: {shown}");
+        assert!(shown.contains(&url), "{kind}: {shown}");
+        assert!(store.save(&t).await.is_err(), "{kind}");
+    }
+    let logs = capture.text();
+    assert_eq!(logs.matches(LOST).count(), 1, "{kind}: {logs}");
+    assert_eq!(
+        warnings(&logs),
+        1,
+        "{kind}: one warning for the outage, not one per call: {logs}"
+    );
+    assert_eq!(logs.matches(BACK).count(), 0, "{kind}: {logs}");
+
+    // Back on the same port (empty: it keeps nothing on disk). The same store
+    // reconnects by itself, and what it saves another store reads.
+    let server = OwnServer::start(port, tls).await;
+    assert_eq!(server.port, port);
+    assert_eq!(store.load().await.unwrap(), None, "{kind}");
+    store.save(&t).await.unwrap();
+    assert_eq!(
+        open().load().await.unwrap(),
+        Some(t.clone()),
+        "{kind}: shared again"
+    );
+    store.clear().await.unwrap();
+    let logs = capture.text();
+    assert_eq!(logs.matches(LOST).count(), 1, "{kind}: {logs}");
+    assert_eq!(warnings(&logs), 1, "{kind}: {logs}");
+    assert_eq!(logs.matches(BACK).count(), 1, "{kind}: {logs}");
+    drop(server);
 }

@@ -1,6 +1,7 @@
 //! What each command does. [`run`] dispatches; one module per group of commands.
 
 mod api;
+mod completions;
 mod resources;
 mod sandbox;
 mod token;
@@ -72,5 +73,6 @@ pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
         Command::Gaids(command) => resources::gaids(&ctx()?, command).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo => crate::demo::run().await,
+        Command::Completions(args) => completions::run(args.shell),
     }
 }

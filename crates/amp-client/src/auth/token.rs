@@ -181,7 +181,8 @@ impl TokenData {
         )
     }
 
-    /// The soft and hard points of this token under `policy`, without jitter.
+    /// The soft and hard points of this token under `policy`, the soft
+    /// point moved earlier by `jitter` (in `[0, 1)`) of the policy's jitter.
     pub(crate) fn points(&self, policy: &TokenPolicy, jitter: f64) -> Points {
         Points::new(
             self.obtained_at.timestamp_micros(),
@@ -367,7 +368,12 @@ impl ManualClock {
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         let us = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
-        self.micros.fetch_add(us, Ordering::SeqCst);
+        // Saturating: a clock advanced past the end of time stays there.
+        let _ = self
+            .micros
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                Some(t.saturating_add(us))
+            });
     }
 
     /// Sets the clock.
@@ -416,7 +422,9 @@ impl Default for TokioClock {
 
 impl Clock for TokioClock {
     fn now(&self) -> DateTime<Utc> {
-        self.wall_start + to_chrono(self.start.elapsed())
+        self.wall_start
+            .checked_add_signed(to_chrono(self.start.elapsed()))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 }
 

@@ -18,15 +18,22 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::auth::manager::{lock, Inner, Renewed};
+use crate::auth::manager::{lock, Inner, Renewal};
 use crate::auth::policy::{FlightView, Want};
 use crate::error::{Error, Result};
 
-/// How a renewal ended.
+/// How a renewal ended. It carries no token: a waiter takes the token from
+/// the snapshot, and only if it is still the one this renewal installed, so
+/// the channel never holds a copy of a secret.
 #[derive(Debug, Clone)]
 pub(super) enum Outcome {
-    /// A new token is in place.
-    Renewed(Renewed),
+    /// A new token is in place, of this generation.
+    Renewed {
+        /// The generation of the installed token.
+        generation: u64,
+        /// How it was renewed.
+        how: Renewal,
+    },
     /// Nothing was installed: a `clear()` or `set_token()` came first (or
     /// the renewal waited for was of another kind). Look again.
     Superseded,
@@ -214,7 +221,7 @@ impl EndGuard {
                 f.last_failure = Some((now, e.clone()));
                 f.last_success = None;
             }
-            Outcome::Renewed(_) => {
+            Outcome::Renewed { .. } => {
                 f.last_failure = None;
                 f.last_success = Some(now);
             }
@@ -235,17 +242,27 @@ impl Drop for EndGuard {
     }
 }
 
+/// What a waiter gets.
+pub(super) enum Waited {
+    /// The renewed token, still the current one.
+    Renewed(super::Renewed),
+    /// Look again: nothing was installed, or what was is no longer current
+    /// (a `clear()`, `invalidate()` or `set_token()` came in between).
+    Superseded,
+    /// The renewal failed.
+    Failed(Error),
+}
+
 /// Waits for `joined` until `deadline`; `limit` is what the caller was
-/// allowed in all, named in the timeout error. A renewed token that is no
-/// longer the current one when the waiter wakes (a `clear()`,
-/// `invalidate()` or `set_token()` came in between) answers as
-/// [`Outcome::Superseded`]: it is never handed out.
+/// allowed in all, named in the timeout error. A renewed token is taken from
+/// the snapshot, and only if it is still the current one: a token cleared,
+/// revoked or replaced since is never handed out.
 pub(super) async fn wait(
     inner: &Inner,
     joined: Joined,
     deadline: Instant,
     limit: Duration,
-) -> Result<Outcome> {
+) -> Result<Waited> {
     let (mut done, answers) = match joined {
         Joined::Answers(done) => (done, true),
         Joined::Precedes(done) => (done, false),
@@ -260,12 +277,18 @@ pub(super) async fn wait(
         Ok(Ok(outcome)) => outcome.clone(),
     };
     Ok(match outcome {
-        Some(Outcome::Renewed(r))
-            if answers && r.token.generation() != inner.state.generation() =>
-        {
-            Outcome::Superseded
+        Some(Outcome::Renewed { generation, how }) if answers => {
+            match inner.secrets.current().load_full() {
+                Some(current) if current.generation == generation => {
+                    Waited::Renewed(super::Renewed {
+                        token: super::AccessToken { current },
+                        how,
+                    })
+                }
+                _ => Waited::Superseded,
+            }
         }
-        Some(outcome) if answers => outcome,
-        _ => Outcome::Superseded,
+        Some(Outcome::Failed(e)) if answers => Waited::Failed(e),
+        _ => Waited::Superseded,
     })
 }

@@ -17,14 +17,19 @@
 //! never across an `.await`:
 //!
 //! 1. `store_io` (`tokio::sync::Mutex`, in [`Inner`]): held around each
-//!    store operation of this manager and the change of state that goes
-//!    with it, so that a `clear()` cannot interleave with a renewal's save;
+//!    store operation of this manager, and by `clear()` and `set_token()`
+//!    around their change of state too, so that neither can interleave with
+//!    a renewal's read or write of the store (`invalidate()` changes state
+//!    first and then discards from the store: the retired mark keeps the
+//!    token from coming back in between);
 //! 2. `cell` (`std::sync::Mutex`, in `state.rs`): the token itself, the
 //!    source of truth; the generation, the epoch, the rejected token and the
 //!    published snapshot change only while it is held;
-//! 3. `rejected` (in `state.rs`): only ever taken while holding `cell`;
+//! 3. `retired` (in `state.rs`): only ever taken while holding `cell`;
 //! 4. `flight` (`std::sync::Mutex`, in `flight.rs`): the renewal in flight.
-//!    Never held while taking `cell`.
+//!    Never held while taking `cell`, and released before a renewal's task
+//!    is spawned (spawning on a runtime that shuts down drops the task at
+//!    once, and ending the flight takes this lock).
 //!
 //! The hot path takes none of them: it reads the snapshot
 //! ([`Secrets::current`]), an `arc_swap` value published under `cell`.
@@ -49,7 +54,7 @@ use crate::stats::{Counters, Stats};
 use crate::transport::Transport;
 use secrecy::SecretString;
 
-use flight::{Flight, Outcome};
+use flight::{Flight, Waited};
 use state::State;
 
 /// A token handed to a caller, with the generation it belongs to.
@@ -127,7 +132,9 @@ pub struct Renewed {
 
 /// Owns the token: obtains, refreshes, shares and stores it.
 ///
-/// Cheap to clone (clones share everything). Normally used through
+/// Cheap to clone (clones share everything). Renewals run as tasks on the
+/// tokio runtime of the caller that starts them; one in flight keeps the
+/// manager alive until it ends. Normally used through
 /// [`AmpClient`](crate::AmpClient), which calls [`TokenManager::token`]
 /// before every request; use it directly to inspect or steer the token.
 ///
@@ -294,11 +301,11 @@ impl TokenManager {
                     .ok_or_else(|| Error::Internal("no token to serve".to_string()));
             };
             match flight::wait(inner, joined, deadline, inner.wait_timeout).await {
-                Ok(Outcome::Renewed(renewed)) => return Ok(renewed.token),
+                Ok(Waited::Renewed(renewed)) => return Ok(renewed.token),
                 // A clear(), invalidate() or set_token() won over that
                 // renewal, or it was one of another kind: look again.
-                Ok(Outcome::Superseded) => continue,
-                Ok(Outcome::Failed(e)) | Err(e) => return self.still_valid().ok_or(e),
+                Ok(Waited::Superseded) => continue,
+                Ok(Waited::Failed(e)) | Err(e) => return self.still_valid().ok_or(e),
             }
         }
     }
@@ -382,7 +389,9 @@ impl TokenManager {
     /// renewal in flight installs nothing when it ends.
     ///
     /// A token that cannot be used (characters a header cannot carry, dates
-    /// that make no sense) is refused with [`Error::InvalidInput`].
+    /// that make no sense) is refused with [`Error::InvalidInput`]. A store
+    /// that fails is reported (once, as for renewals) and the token is in
+    /// place all the same: it works from memory.
     pub async fn set_token(&self, token: TokenData) -> Result<AccessToken> {
         let inner = &self.inner;
         if let Some(problem) = token.problem(inner.clock.now()) {
@@ -394,7 +403,8 @@ impl TokenManager {
         let _io = inner.store_io.lock().await;
         let access = inner.state.set(token.clone(), inner.jitter());
         inner.refresh_stalled.store(false, Ordering::Release);
-        inner.bounded("save", inner.store.save(&token)).await?;
+        let saved = inner.bounded("save", inner.store.save(&token)).await;
+        inner.note_store(&saved);
         Ok(access)
     }
 
@@ -495,9 +505,9 @@ impl Inner {
                 launch.spawn()?;
             }
             match flight::wait(self, joined, deadline, self.wait_timeout).await? {
-                Outcome::Renewed(renewed) => return Ok(renewed),
-                Outcome::Superseded => continue,
-                Outcome::Failed(e) => return Err(e),
+                Waited::Renewed(renewed) => return Ok(renewed),
+                Waited::Superseded => continue,
+                Waited::Failed(e) => return Err(e),
             }
         }
     }

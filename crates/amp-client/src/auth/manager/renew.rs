@@ -14,12 +14,20 @@ use std::sync::Arc;
 use crate::auth::endpoints;
 use crate::auth::manager::flight::Outcome;
 use crate::auth::manager::state::Source;
-use crate::auth::manager::{AccessToken, Inner, Renewal, Renewed};
+use crate::auth::manager::{AccessToken, Inner, Renewal};
 use crate::auth::policy::{self, Call, Want};
 use crate::auth::store::RenewalGuard;
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 use crate::stats::Counters;
+
+/// How a renewal's part within the deadline ended.
+enum Installed {
+    /// This token is in place (to be stored).
+    Token(AccessToken, Renewal),
+    /// No token was installed.
+    Nothing(Outcome),
+}
 
 impl Inner {
     /// One renewal for `want`, begun under `epoch`.
@@ -36,15 +44,22 @@ impl Inner {
         };
         // On the deadline the future is dropped, and with it the renewal
         // lock's guard, which releases the lock in the background.
-        let Ok((guard, outcome)) = tokio::time::timeout(deadline, until_installed).await else {
+        let Ok((guard, installed)) = tokio::time::timeout(deadline, until_installed).await else {
             return Outcome::Failed(Error::Timeout {
                 operation: "token renewal".to_string(),
                 timeout: deadline,
             });
         };
-        if let Outcome::Renewed(renewed) = &outcome {
-            self.store_renewed(renewed.token.data(), epoch).await;
-        }
+        let outcome = match installed {
+            Installed::Token(token, how) => {
+                self.store_renewed(token.data(), epoch).await;
+                Outcome::Renewed {
+                    generation: token.generation(),
+                    how,
+                }
+            }
+            Installed::Nothing(outcome) => outcome,
+        };
         if let Some(guard) = guard {
             if tokio::time::timeout(self.store_timeout, guard.release())
                 .await
@@ -85,14 +100,14 @@ impl Inner {
         }
     }
 
-    async fn renew_locked(self: &Arc<Self>, want: Want, epoch: u64) -> Outcome {
+    async fn renew_locked(self: &Arc<Self>, want: Want, epoch: u64) -> Installed {
         // Another client or process sharing the store may have renewed
         // already. A store that fails is only reported (once).
         let _ = self.adopt_from_store(Some(epoch), false).await;
         if self.state.epoch() != epoch {
             // A clear() or set_token() came before the call was made: its
             // result would be dropped anyway.
-            return Outcome::Superseded;
+            return Installed::Nothing(Outcome::Superseded);
         }
         let now = self.clock.now();
         let current = self.secrets.current().load_full();
@@ -104,12 +119,9 @@ impl Inner {
         );
         let (token, source, how) = match (call, current) {
             (Call::Nothing, Some(current)) if self.state.epoch() == epoch => {
-                return Outcome::Renewed(Renewed {
-                    token: AccessToken { current },
-                    how: Renewal::FromStore,
-                });
+                return Installed::Token(AccessToken { current }, Renewal::FromStore);
             }
-            (Call::Nothing, _) => return Outcome::Superseded,
+            (Call::Nothing, _) => return Installed::Nothing(Outcome::Superseded),
             (Call::Refresh, Some(current)) => {
                 let refreshed = endpoints::refresh(&self.transport, &current.token, &*self.clock)
                     .await
@@ -144,14 +156,14 @@ impl Inner {
                         tracing::debug!(error = %e, "refresh failed; logging in instead");
                         match self.obtain().await {
                             Ok(new) => (new, Source::Obtained, Renewal::ObtainedAfterFailedRefresh),
-                            Err(e) => return Outcome::Failed(e),
+                            Err(e) => return Installed::Nothing(Outcome::Failed(e)),
                         }
                     }
                 }
             }
             (Call::Refresh | Call::Obtain, _) => match self.obtain().await {
                 Ok(new) => (new, Source::Obtained, Renewal::Obtained),
-                Err(e) => return Outcome::Failed(e),
+                Err(e) => return Installed::Nothing(Outcome::Failed(e)),
             },
         };
         self.install(token, source, how, epoch)
@@ -159,13 +171,13 @@ impl Inner {
 
     /// Installs a renewal's token, unless a `clear()` or `set_token()` came
     /// since the renewal began, or it is retired.
-    fn install(&self, token: TokenData, source: Source, how: Renewal, epoch: u64) -> Outcome {
+    fn install(&self, token: TokenData, source: Source, how: Renewal, epoch: u64) -> Installed {
         match self
             .state
             .install(token, source, Some(epoch), self.jitter())
         {
-            Some(token) => Outcome::Renewed(Renewed { token, how }),
-            None => Outcome::Superseded,
+            Some(token) => Installed::Token(token, how),
+            None => Installed::Nothing(Outcome::Superseded),
         }
     }
 

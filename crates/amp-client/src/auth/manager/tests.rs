@@ -111,9 +111,11 @@ async fn holding(m: &TokenManager) -> impl Fn() -> bool {
 
 // After `clear()`, after `invalidate()`, and after the last client is
 // dropped, nothing holds the secret any more: not the cell, the snapshot,
-// the store, a rejected-token mark or a per-thread copy. Only the tokens
-// callers keep.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// the store, the renewal's channel or a retired mark. Only the tokens
+// callers keep. (One runtime thread, so that each login's task has finished
+// when its caller resumes: a renewal still running holds the manager until
+// it ends.)
+#[tokio::test]
 async fn no_copy_of_the_secret_outlives_clear_invalidate_or_drop() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

@@ -27,25 +27,36 @@ pub use redis::RedisStore;
 
 /// Opens the store `spec` names: a [`MemoryStore`], a [`FileStore`] on the
 /// path, or a `RedisStore` (cargo feature `redis`) on the URL, keyed by
-/// `config`'s base URL and username (see `RedisStore::key_for`).
+/// `config`'s base URL and username (see `RedisStore::key_for`), trusting for
+/// `rediss://` the CA file of `config`, if any (`AMP_REDIS_CA_FILE`).
 ///
-/// Nothing is read, created or connected here: that happens on first use.
-/// A Redis URL this build cannot use (without the `redis` feature, or a
-/// `rediss://` URL, which needs TLS) is a configuration error naming
-/// `AMP_TOKEN_STORE`.
+/// Nothing is created or connected here: that happens on first use; only a
+/// CA file is read. A Redis URL this build cannot use (without the `redis`
+/// feature) is a configuration error naming `AMP_TOKEN_STORE`; a CA file that
+/// cannot be read, holds no certificate, or comes with a plain `redis://`
+/// URL, one naming `AMP_REDIS_CA_FILE`.
 pub fn open(spec: &StoreSpec, config: &Config) -> Result<Arc<dyn TokenStore>> {
     match spec {
         StoreSpec::Memory => Ok(Arc::new(MemoryStore::new())),
         StoreSpec::File(path) => Ok(Arc::new(FileStore::new(path.clone()))),
         #[cfg(feature = "redis")]
         StoreSpec::Redis(url) => {
+            // What the store cannot use is a configuration error, named by
+            // the variable at fault.
+            let config_error = |name: &'static str| {
+                move |e: Error| match e {
+                    Error::Store { reason, .. } => Error::config(name, reason),
+                    other => other,
+                }
+            };
             let username = config.credentials().map_or("", |c| c.username());
             let key = RedisStore::key_for(config.base_url().as_str(), username);
-            let store = RedisStore::new(url, key).map_err(|e| match e {
-                // A URL the store cannot use is a configuration error.
-                Error::Store { reason, .. } => Error::config(vars::TOKEN_STORE, reason),
-                other => other,
-            })?;
+            let mut store = RedisStore::new(url, key).map_err(config_error(vars::TOKEN_STORE))?;
+            if let Some(ca_file) = config.redis_ca_file() {
+                store = store
+                    .ca_file(ca_file)
+                    .map_err(config_error(vars::REDIS_CA_FILE))?;
+            }
             Ok(Arc::new(store))
         }
         #[cfg(not(feature = "redis"))]
@@ -205,17 +216,68 @@ mod tests {
     #[cfg(feature = "redis")]
     #[test]
     fn open_keys_redis_by_url_and_user_and_hides_the_password() {
+        let key = RedisStore::key_for("http://127.0.0.1:1/api", "u");
         let c = config("redis://:hunter2@127.0.0.1:6379/0");
         let d = open(c.token_store(), &c).unwrap().describe();
-        let key = RedisStore::key_for("http://127.0.0.1:1/api", "u");
         assert_eq!(d, format!("redis://:***@127.0.0.1:6379/0 key {key}"));
-        let c = config("rediss://:hunter2@127.0.0.1:6379/0");
+        let c = config("rediss://amp:hunter2@127.0.0.1:6379/0");
+        let d = open(c.token_store(), &c).unwrap().describe();
+        assert_eq!(d, format!("rediss://amp:***@127.0.0.1:6379/0 key {key}"));
+        // A URL redis-rs refuses names the variable, without the password.
+        let c = config("rediss://amp:hunter2@127.0.0.1:6379/0#insecure");
         let e = open(c.token_store(), &c).unwrap_err();
-        assert!(
-            e.is_config() && e.to_string().contains(vars::TOKEN_STORE),
-            "{e}"
-        );
-        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let msg = e.to_string();
+        assert!(e.is_config() && msg.contains(vars::TOKEN_STORE), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_bad_redis_ca_file_is_a_config_error_naming_the_variable() {
+        let with_ca = |spec: &str, ca: &std::path::Path| {
+            Config::builder()
+                .base_url("http://127.0.0.1:1/api")
+                .credentials("u", "p")
+                .token_store(spec.parse().unwrap())
+                .redis_ca_file(ca)
+                .build()
+                .unwrap()
+        };
+        let missing = std::env::temp_dir().join("amp-open-test-no-such-ca.pem");
+        let no_cert =
+            std::env::temp_dir().join(format!("amp-open-test-{}.pem", std::process::id()));
+        std::fs::write(&no_cert, "not a certificate\n").unwrap();
+        for (spec, ca, why) in [
+            (
+                "rediss://:hunter2@127.0.0.1:6379/0",
+                &missing,
+                "cannot read",
+            ),
+            (
+                "rediss://:hunter2@127.0.0.1:6379/0",
+                &no_cert,
+                "no certificate",
+            ),
+            (
+                "redis://:hunter2@127.0.0.1:6379/0",
+                &no_cert,
+                "only used with rediss://",
+            ),
+        ] {
+            let c = with_ca(spec, ca);
+            let e = open(c.token_store(), &c).unwrap_err();
+            let msg = e.to_string();
+            assert!(e.is_config() && msg.contains(vars::REDIS_CA_FILE), "{msg}");
+            assert!(
+                msg.contains(why) && msg.contains(&ca.display().to_string()),
+                "{msg}"
+            );
+            assert!(!msg.contains("hunter2"), "{msg}");
+        }
+        // Without a Redis store, the CA file is not read.
+        let c = with_ca("memory", &missing);
+        assert_eq!(open(c.token_store(), &c).unwrap().describe(), "memory");
+        let _ = std::fs::remove_file(no_cert);
     }
 
     #[cfg(not(feature = "redis"))]

@@ -2,28 +2,31 @@
 //! (cargo feature `redis`).
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, RedisError};
 use zeroize::Zeroizing;
 
 use super::file::{decode, encode};
 use super::{BoxFuture, RenewalGuard, TokenStore};
 use crate::auth::token::TokenData;
-use crate::config::redact_url;
 use crate::error::{Error, Result};
+
+mod connection;
+
+use connection::Connector;
 
 /// How long the renewal lock lives if its owner never releases it.
 const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(30);
 /// Waiting for the lock: first pause, longest pause.
 const FIRST_BACKOFF: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_millis(500);
-/// Time limits for connecting and for each command.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest one operation may take, connecting included. Redis answers in
+/// well under a millisecond; a server that has not answered in this long is
+/// treated as gone, so that a renewal never hangs on it.
+const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 /// The longest TTL given to a stored token.
 const MAX_TTL_MS: i64 = 10 * 365 * 24 * 3600 * 1000;
 
@@ -32,6 +35,15 @@ const MAX_TTL_MS: i64 = 10 * 365 * 24 * 3600 * 1000;
 const RELEASE_SCRIPT: &str = r#"
 if redis.call("GET", KEYS[1]) == ARGV[1] then
     return redis.call("DEL", KEYS[1])
+else
+    return 0
+end
+"#;
+
+/// Extends the lock only while it still holds the owner's value.
+const EXTEND_SCRIPT: &str = r#"
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("PEXPIRE", KEYS[1], ARGV[2])
 else
     return 0
 end
@@ -53,14 +65,25 @@ end
 ///   owner dies, it expires. A renewal that outlives the TTL (a login retried
 ///   for a long time) may therefore overlap with another one.
 /// * **Connection**: one multiplexed connection, opened on first use and
-///   opened again after it breaks. An unreachable server is an
-///   [`Error::Store`] naming the URL with its password masked.
+///   opened again, by the next operation, after it breaks: when the server
+///   comes back, sharing resumes by itself. Every operation, connecting
+///   included, has a time limit ([`RedisStore::operation_timeout`], 3 s by
+///   default), so a server that is gone or hangs makes operations fail in
+///   bounded time, never hang. Failing operations are [`Error::Store`]s
+///   naming the URL with its password masked; the store logs one warning when
+///   it loses the server (not one per operation) and one message when it is
+///   back.
+/// * **TLS**: `rediss://` URLs connect with TLS (rustls, no OpenSSL) and
+///   check the server's certificate against Mozilla's roots (the same as the
+///   AMP API's HTTPS connections, and the same on every machine, container
+///   images without a CA folder included), plus the certificates of a PEM
+///   file given to [`RedisStore::ca_file`] (`AMP_REDIS_CA_FILE`) for a
+///   private CA. Certificate checks cannot be turned off.
+/// * **ACL**: `redis[s]://user:password@host/` authenticates as `user`; the
+///   password never appears in [`describe`](TokenStore::describe), `Debug`,
+///   errors or logs.
 /// * A stored value that does not parse is reported (with a warning, never
 ///   its contents) as no token; the next saved token overwrites it.
-///
-/// `rediss://` URLs need TLS support, which this crate does not enable in
-/// redis-rs (to stay lean): [`RedisStore::new`] refuses them with an error
-/// saying so.
 ///
 /// ```no_run
 /// # async fn demo() -> amp_client::Result<()> {
@@ -68,10 +91,12 @@ end
 /// use std::sync::Arc;
 /// let config = Config::from_env()?;
 /// let key = RedisStore::key_for(config.base_url().as_str(), "issuer");
-/// let store = RedisStore::new("redis://:secret@redis.internal:6379/0", key)?;
+/// let store = RedisStore::new("rediss://amp:secret@cache.example.com:6380/0", key)?
+///     .ca_file("/etc/amp/redis-ca.pem")?;
 /// let client = AmpClient::builder(config).store(Arc::new(store)).build()?;
 /// # Ok(()) }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 #[derive(Clone)]
 pub struct RedisStore {
     conn: Arc<Connector>,
@@ -80,62 +105,69 @@ pub struct RedisStore {
     lock_ttl: Duration,
 }
 
-/// The client and its lazily opened connection, shared with lock guards.
-struct Connector {
-    client: redis::Client,
-    url: Zeroizing<String>,
-    redacted: String,
-    password: Option<Zeroizing<String>>,
-    slot: tokio::sync::Mutex<Option<MultiplexedConnection>>,
-    release: redis::Script,
-}
-
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
             .field("url", &self.conn.redacted)
             .field("key", &self.key)
             .field("lock_ttl", &self.lock_ttl)
+            .field("operation_timeout", &self.conn.timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl RedisStore {
     /// A store keeping the token under `key` on the Redis server at `url`
-    /// (`redis://[user:password@]host[:port][/db]`). Nothing is connected
-    /// before the first use; an error here means the URL is not usable.
+    /// (`redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS).
+    /// Nothing is connected before the first use; an error here means the URL
+    /// is not usable.
     pub fn new(url: &str, key: impl Into<String>) -> Result<RedisStore> {
-        let redacted = redact_url(url);
-        let password = url::Url::parse(url)
-            .ok()
-            .and_then(|u| u.password().map(|p| Zeroizing::new(p.to_string())));
         let key = key.into();
-        let store_name = format!("{redacted} key {key}");
-        let client = redis::Client::open(url).map_err(|e| Error::Store {
-            store: store_name.clone(),
-            reason: format!(
-                "{redacted} is not a usable Redis URL: {}",
-                scrub(
-                    &e.to_string(),
-                    url,
-                    &redacted,
-                    password.as_deref().map(String::as_str),
-                )
-            ),
-        })?;
+        let conn = Connector::new(url, None, DEFAULT_OPERATION_TIMEOUT)
+            .map_err(|reason| store_error(url, &key, reason))?;
         Ok(RedisStore {
-            conn: Arc::new(Connector {
-                client,
-                url: Zeroizing::new(url.to_string()),
-                redacted,
-                password,
-                slot: tokio::sync::Mutex::new(None),
-                release: redis::Script::new(RELEASE_SCRIPT),
-            }),
+            conn: Arc::new(conn),
             lock_key: format!("{key}:lock"),
             key,
             lock_ttl: DEFAULT_LOCK_TTL,
         })
+    }
+
+    /// Trusts, for this `rediss://` store, the CA certificates of the PEM
+    /// file at `path` besides Mozilla's roots: for a server whose certificate
+    /// a private CA signed. The file is read now. An error if it cannot be
+    /// read, holds no certificate, or the URL is plain `redis://`. A second
+    /// call replaces the file of the first.
+    ///
+    /// ```no_run
+    /// # fn demo() -> amp_client::Result<()> {
+    /// let store = amp_client::RedisStore::new("rediss://redis.internal:6380/", "amp:token:x")?
+    ///     .ca_file("/etc/ssl/private-ca.pem")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ca_file(self, path: impl AsRef<Path>) -> Result<RedisStore> {
+        let conn = self
+            .conn
+            .with_ca_file(path.as_ref())
+            .map_err(|reason| self.error(reason))?;
+        Ok(RedisStore {
+            conn: Arc::new(conn),
+            ..self
+        })
+    }
+
+    /// The longest one operation may take, connecting included (3 s by
+    /// default); past it the operation fails and the connection is opened
+    /// again by the next one.
+    pub fn operation_timeout(self, timeout: Duration) -> RedisStore {
+        // The connection is opened on first use, so nothing is lost by
+        // starting from a new connector (a store not used yet has none).
+        let timeout = timeout.max(Duration::from_millis(1));
+        let rebuilt = self.conn.with_timeout(timeout);
+        RedisStore {
+            conn: Arc::new(rebuilt),
+            ..self
+        }
     }
 
     /// The key for the token of `username` at `base_url`:
@@ -171,23 +203,22 @@ impl RedisStore {
         &self.lock_key
     }
 
-    fn error(&self, what: &str, e: &RedisError) -> Error {
+    fn error(&self, reason: String) -> Error {
         Error::Store {
             store: self.describe(),
-            reason: self.conn.reason(what, e),
+            reason,
         }
     }
 
     /// Runs `cmd` on the shared connection, opening it if needed.
     async fn query<T: redis::FromRedisValue>(&self, what: &str, cmd: &redis::Cmd) -> Result<T> {
-        let mut conn = self
-            .conn
-            .get()
+        self.conn
+            .run(
+                what,
+                |mut conn| async move { cmd.query_async(&mut conn).await },
+            )
             .await
-            .map_err(|e| self.error("connecting", &e))?;
-        let result = cmd.query_async(&mut conn).await;
-        self.conn.after(&result).await;
-        result.map_err(|e| self.error(what, &e))
+            .map_err(|reason| self.error(reason))
     }
 
     async fn load_async(&self) -> Result<Option<TokenData>> {
@@ -248,13 +279,10 @@ impl RedisStore {
             }
             let now = tokio::time::Instant::now();
             if now >= deadline {
-                return Err(Error::Store {
-                    store: self.describe(),
-                    reason: format!(
-                        "the renewal lock {} is still held by another owner after {:?}",
-                        self.lock_key, self.lock_ttl
-                    ),
-                });
+                return Err(self.error(format!(
+                    "the renewal lock {} is still held by another owner after {:?}",
+                    self.lock_key, self.lock_ttl
+                )));
             }
             // A little jitter, so waiters do not knock in step.
             let jitter = Duration::from_millis(fastrand::u64(0..=pause.as_millis() as u64 / 4));
@@ -272,24 +300,19 @@ impl RedisStore {
             let owner = owner.clone();
             let period = (self.lock_ttl / 3).max(Duration::from_millis(1));
             tokio::spawn(async move {
-                let extend = redis::Script::new(
-                    "if redis.call('get', KEYS[1]) == ARGV[1] then \
-                     return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end",
-                );
+                let extend = redis::Script::new(EXTEND_SCRIPT);
                 loop {
                     tokio::time::sleep(period).await;
-                    let Ok(mut c) = conn.get().await else {
-                        continue;
-                    };
-                    let r: std::result::Result<i64, RedisError> = extend
-                        .key(&lock_key)
-                        .arg(&owner)
-                        .arg(ttl_ms)
-                        .invoke_async(&mut c)
+                    let mut invocation = extend.key(&lock_key);
+                    invocation.arg(&owner).arg(ttl_ms);
+                    let extended = conn
+                        .run("extending the renewal lock", |mut c| async move {
+                            invocation.invoke_async::<i64>(&mut c).await
+                        })
                         .await;
-                    conn.after(&r).await;
-                    if matches!(r, Ok(0)) {
-                        break; // no longer ours
+                    // Not ours any more; a failure is tried again next period.
+                    if matches!(extended, Ok(0)) {
+                        break;
                     }
                 }
             })
@@ -299,96 +322,43 @@ impl RedisStore {
         let store = self.describe();
         Ok(RenewalGuard::new(move || {
             watchdog.abort();
-            Box::pin(async move { conn.release(&store, &lock_key, &owner).await })
+            Box::pin(async move { release(&conn, &store, &lock_key, &owner).await })
         }))
     }
 }
 
-impl Connector {
-    /// The connection, opened on first use (and again after it broke).
-    async fn get(&self) -> std::result::Result<MultiplexedConnection, RedisError> {
-        let mut slot = self.slot.lock().await;
-        if let Some(conn) = slot.as_ref() {
-            return Ok(conn.clone());
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
-        *slot = Some(conn.clone());
-        Ok(conn)
-    }
-
-    /// Forgets a connection that broke, so the next call opens a new one.
-    async fn after<T>(&self, result: &std::result::Result<T, RedisError>) {
-        if let Err(e) = result {
-            if e.is_io_error()
-                || e.is_connection_dropped()
-                || e.is_connection_refusal()
-                || e.is_timeout()
-                || e.is_unrecoverable_error()
-            {
-                *self.slot.lock().await = None;
-            }
-        }
-    }
-
-    /// An error message naming the URL without its password.
-    fn reason(&self, what: &str, e: &RedisError) -> String {
-        let detail = scrub(
-            &e.to_string(),
-            &self.url,
-            &self.redacted,
-            self.password.as_deref().map(String::as_str),
-        );
-        if what == "connecting" {
-            format!("cannot connect to {}: {detail}", self.redacted)
-        } else {
-            format!("{what} on {} failed: {detail}", self.redacted)
-        }
-    }
-
-    async fn release(&self, store: &str, lock_key: &str, owner: &str) {
-        let result = match self.get().await {
-            Ok(mut conn) => {
-                let r: std::result::Result<i64, RedisError> = self
-                    .release
-                    .key(lock_key)
-                    .arg(owner)
-                    .invoke_async(&mut conn)
-                    .await;
-                self.after(&r).await;
-                r
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(1) => tracing::trace!(lock = %lock_key, "renewal lock released"),
-            Ok(_) => tracing::warn!(
-                store,
-                lock = %lock_key,
-                "the renewal lock had expired before it was released (the renewal took longer than its TTL)"
-            ),
-            Err(e) => tracing::warn!(
-                store,
-                lock = %lock_key,
-                error = %self.reason("releasing the renewal lock", &e),
-                "could not release the renewal lock; it expires by itself"
-            ),
-        }
+/// Deletes the renewal lock if `owner` still holds it.
+async fn release(conn: &Connector, store: &str, lock_key: &str, owner: &str) {
+    let script = redis::Script::new(RELEASE_SCRIPT);
+    let mut invocation = script.key(lock_key);
+    invocation.arg(owner);
+    let result = conn
+        .run("releasing the renewal lock", |mut c| async move {
+            invocation.invoke_async::<i64>(&mut c).await
+        })
+        .await;
+    match result {
+        Ok(1) => tracing::trace!(lock = %lock_key, "renewal lock released"),
+        Ok(_) => tracing::warn!(
+            store,
+            lock = %lock_key,
+            "the renewal lock had expired before it was released (the renewal took longer than its TTL)"
+        ),
+        Err(error) => tracing::warn!(
+            store,
+            lock = %lock_key,
+            error,
+            "could not release the renewal lock; it expires by itself"
+        ),
     }
 }
 
-/// Removes the URL and the password from a message from redis-rs.
-fn scrub(message: &str, url: &str, redacted: &str, password: Option<&str>) -> String {
-    let mut m = message.replace(url, redacted);
-    if let Some(p) = password.filter(|p| !p.is_empty()) {
-        m = m.replace(p, "***");
+/// An error about a store that could not be made, naming it without secrets.
+fn store_error(url: &str, key: &str, reason: String) -> Error {
+    Error::Store {
+        store: format!("{} key {key}", crate::config::redact_url(url)),
+        reason,
     }
-    m
 }
 
 impl TokenStore for RedisStore {
@@ -440,22 +410,21 @@ mod tests {
     }
 
     #[test]
-    fn tls_urls_are_refused_with_a_reason() {
-        let e = RedisStore::new("rediss://:pw@127.0.0.1:1/", "k").unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.contains("TLS"), "{msg}");
-        assert!(msg.contains("rediss://:***@127.0.0.1:1/"), "{msg}");
-        assert!(!msg.contains(":pw@"), "{msg}");
+    fn tls_urls_are_accepted_and_hide_the_password() {
+        let s = RedisStore::new("rediss://amp:pw-s3cret@127.0.0.1:1/0", "k").unwrap();
+        let shown = format!("{s:?} {}", s.describe());
+        assert!(shown.contains("rediss://amp:***@127.0.0.1:1/0"), "{shown}");
+        assert!(!shown.contains("pw-s3cret"), "{shown}");
     }
 
     #[test]
-    fn scrub_masks_url_and_password() {
-        let m = scrub(
-            "failed redis://:pw1234@h/ with pw1234",
-            "redis://:pw1234@h/",
-            "redis://:***@h/",
-            Some("pw1234"),
-        );
-        assert_eq!(m, "failed redis://:***@h/ with ***");
+    fn settings_survive_each_other() {
+        let s = RedisStore::new("redis://127.0.0.1:1/", "k")
+            .unwrap()
+            .lock_ttl(Duration::from_secs(7))
+            .operation_timeout(Duration::from_millis(250));
+        assert_eq!(s.lock_ttl, Duration::from_secs(7));
+        assert_eq!(s.conn.timeout, Duration::from_millis(250));
+        assert_eq!(s.key(), "k");
     }
 }

@@ -6,13 +6,11 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+mod token_answer;
+pub use token_answer::parse_token_answer;
+
 use serde_json::Value;
-
-use crate::auth::token::{to_chrono, TokenData};
 
 /// The longest server message kept in an error, in bytes (then `…`).
 const MAX_MESSAGE: usize = 300;
@@ -350,103 +348,10 @@ fn entity(name: &str) -> Option<char> {
     }
 }
 
-/// Parses the answer of `obtain_token` or `refresh-token`: a JSON object with a
-/// non-empty `"token"` string. The token must be printable ASCII without spaces
-/// (it goes into a header). The token lives `lifetime` from `now`, or less if the
-/// answer carries `expires_in` (seconds) or `expires_at` / `expiry` (RFC 3339).
-///
-/// The error says what was wrong and never quotes the token.
-///
-/// ```
-/// use amp_client::__private::parse_token_answer;
-/// use std::time::Duration;
-/// let now = chrono::Utc::now();
-/// let day = Duration::from_secs(86_400);
-/// let t = parse_token_answer(br#"{"token": "abc123"}"#, now, day).unwrap();
-/// assert_eq!(t.expires_at - now, chrono::Duration::hours(24));
-/// assert!(parse_token_answer(br#"{"token": ""}"#, now, day).unwrap_err().contains("empty"));
-/// ```
-pub fn parse_token_answer(
-    body: &[u8],
-    now: DateTime<Utc>,
-    lifetime: Duration,
-) -> Result<TokenData, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        if body.is_empty() {
-            "the body is empty".to_string()
-        } else {
-            format!("the body is not JSON ({e})")
-        }
-    })?;
-    let Value::Object(map) = value else {
-        return Err(format!("expected a JSON object, got {}", kind(&value)));
-    };
-    let token = match map.get("token") {
-        None => return Err("no \"token\" field".to_string()),
-        Some(Value::String(s)) => s,
-        Some(other) => return Err(format!("\"token\" is {}, not a string", kind(other))),
-    };
-    if token.is_empty() {
-        return Err("\"token\" is empty".to_string());
-    }
-    if token.len() > 4096 {
-        return Err(format!("\"token\" is {} bytes long", token.len()));
-    }
-    if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err("\"token\" holds characters that cannot go in a header".to_string());
-    }
-    // Saturating: the parser takes any lifetime at any clock reading.
-    let mut expires_at = now
-        .checked_add_signed(to_chrono(lifetime))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    if let Some(v) = map.get("expires_in") {
-        let secs = v
-            .as_f64()
-            .filter(|s| s.is_finite())
-            .ok_or_else(|| format!("\"expires_in\" is {}, not a number", kind(v)))?;
-        let server = now
-            .checked_add_signed(to_chrono(Duration::from_secs_f64(secs.clamp(0.0, 1e10))))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        expires_at = expires_at.min(server);
-    }
-    for key in ["expires_at", "expiry"] {
-        if let Some(v) = map.get(key) {
-            let s = v
-                .as_str()
-                .ok_or_else(|| format!("\"{key}\" is {}, not a date", kind(v)))?;
-            let server = DateTime::parse_from_rfc3339(s)
-                .map_err(|e| format!("\"{key}\" is not an RFC 3339 date ({e})"))?
-                .with_timezone(&Utc);
-            expires_at = expires_at.min(server);
-        }
-    }
-    if expires_at <= now {
-        return Err("the server says the new token has already expired".to_string());
-    }
-    Ok(
-        TokenData::obtained(SecretString::from(token.as_str()), now, Duration::ZERO)
-            .with_expiry(expires_at),
-    )
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use secrecy::ExposeSecret;
-
-    const DAY: Duration = Duration::from_secs(86_400);
 
     #[test]
     fn error_bodies() {
@@ -659,55 +564,5 @@ mod tests {
             prop_assert!(!m.chars().any(|c| needs_escape(c, true)), "{m:?}");
             prop_assert_eq!(m.trim_start(), m.as_str());
         }
-    }
-
-    #[test]
-    fn token_answers() {
-        let now = Utc::now();
-        let t = parse_token_answer(br#"{"token":"66b9af51","extra":1}"#, now, DAY).unwrap();
-        assert_eq!(t.token().expose_secret(), "66b9af51");
-        assert_eq!(t.obtained_at, now);
-        assert_eq!(t.expires_at, now + chrono::Duration::hours(24));
-    }
-
-    #[test]
-    fn server_expiry_only_shortens() {
-        let now = Utc::now();
-        let t = parse_token_answer(br#"{"token":"a","expires_in":60}"#, now, DAY).unwrap();
-        assert_eq!(t.expires_at, now + chrono::Duration::seconds(60));
-        let t = parse_token_answer(br#"{"token":"a","expires_in":999999}"#, now, DAY).unwrap();
-        assert_eq!(t.expires_at, now + chrono::Duration::hours(24));
-        let at = (now + chrono::Duration::hours(1)).to_rfc3339();
-        let body = format!(r#"{{"token":"a","expires_at":"{at}"}}"#);
-        let t = parse_token_answer(body.as_bytes(), now, DAY).unwrap();
-        assert_eq!(
-            t.expires_at.timestamp(),
-            (now + chrono::Duration::hours(1)).timestamp()
-        );
-    }
-
-    #[test]
-    fn malformed_token_answers_say_what_is_wrong() {
-        let now = Utc::now();
-        let cases: &[(&[u8], &str)] = &[
-            (b"", "empty"),
-            (b"<html>", "not JSON"),
-            (b"[]", "an array"),
-            (b"{}", "no \"token\""),
-            (br#"{"token":null}"#, "null"),
-            (br#"{"token":42}"#, "a number"),
-            (br#"{"token":""}"#, "empty"),
-            (br#"{"token":"a b"}"#, "header"),
-            (br#"{"token":"a\nb"}"#, "header"),
-            (br#"{"token":"ok","expires_in":"soon"}"#, "expires_in"),
-            (br#"{"token":"ok","expires_in":0}"#, "already expired"),
-            (br#"{"token":"ok","expires_at":"yesterday"}"#, "RFC 3339"),
-        ];
-        for (body, want) in cases {
-            let e = parse_token_answer(body, now, DAY).unwrap_err();
-            assert!(e.contains(want), "{}: {e}", String::from_utf8_lossy(body));
-        }
-        let e = parse_token_answer(br#"{"token":"sec ret"}"#, now, DAY).unwrap_err();
-        assert!(!e.contains("sec ret"));
     }
 }
