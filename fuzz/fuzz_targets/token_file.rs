@@ -53,6 +53,12 @@ fuzz_target!(|data: &[u8]| {
     let env = env();
     let path = env.dir.join("token.json");
     std::fs::write(&path, data).unwrap();
+    // The store refuses files open to others (as it should); the input is
+    // the content, not the mode.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let store = FileStore::new(&path);
     let loaded = env.rt.block_on(store.load());
     match loaded {

@@ -5,6 +5,8 @@
 //! This file only parses, runs and maps the outcome to an exit status:
 //! 0 success, 2 usage or configuration error, 1 any other failure.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod commands;
 mod demo;

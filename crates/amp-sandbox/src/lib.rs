@@ -192,6 +192,7 @@
 //! output to prove the client does not either).
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod auth;
 mod builder;

@@ -511,11 +511,13 @@ pub(super) fn decode(bytes: &[u8]) -> std::result::Result<TokenData, String> {
     let expires_at = date("expires_at", raw.expires_at)?;
     // `to_string` allocates exactly the length, so the secret is not copied
     // again when it is boxed.
-    Ok(TokenData::new(
-        token.as_str().to_string(),
-        obtained_at,
-        expires_at,
-    ))
+    let data = TokenData::new(token.as_str().to_string(), obtained_at, expires_at);
+    // A token that cannot go in a header, or dates that make no sense, would
+    // fail every call: set aside like any other unusable form.
+    match data.problem(Utc::now()) {
+        Some(problem) => Err(problem.to_string()),
+        None => Ok(data),
+    }
 }
 
 #[cfg(test)]
@@ -714,6 +716,16 @@ mod tests {
                 "no version",
                 good(&|s| s.replace(r#""version":1,"#, "")),
                 "no version",
+            ),
+            (
+                "a token no header can carry",
+                good(&|s| s.replace(T, r"66b9\u0001c0ffee")),
+                "cannot go in a header",
+            ),
+            (
+                "expiring before it was obtained",
+                good(&|s| s.replace("2026-03-02T10:00:00Z", "2026-02-01T10:00:00Z")),
+                "expires before",
             ),
             ("empty token", good(&|s| s.replace(T, "")), "token is empty"),
             (

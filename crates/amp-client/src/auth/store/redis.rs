@@ -189,7 +189,9 @@ impl RedisStore {
     /// How long the renewal lock lives if its owner does not release it (30 s
     /// by default); waiters give up after as long.
     pub fn lock_ttl(mut self, ttl: Duration) -> RedisStore {
-        self.lock_ttl = ttl.max(Duration::from_millis(1));
+        // Bounded: the lock's deadline is computed from it, and a lock that
+        // outlives a day is a typo (a dead holder would block for that long).
+        self.lock_ttl = ttl.clamp(Duration::from_millis(1), Duration::from_secs(24 * 3600));
         self
     }
 
