@@ -58,6 +58,8 @@ pub struct ClientBuilder {
     config: Config,
     clock: Option<Arc<dyn Clock>>,
     store: Option<Arc<dyn TokenStore>>,
+    http: Option<reqwest::ClientBuilder>,
+    keep_fresh: Option<bool>,
 }
 
 impl ClientBuilder {
@@ -70,6 +72,56 @@ impl ClientBuilder {
     /// The token store (by default the one `Config::token_store` names).
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Your own HTTP client settings: proxies, root and client certificates,
+    /// pool sizes, local address … The client's own rules still apply on
+    /// top of them: redirects are followed only within the API's origin,
+    /// every attempt has the request timeout (connecting included) and the
+    /// body cap, credentials never go over plain http to a host that is not
+    /// loopback (unless allowed), and for a plain-http API root only a proxy
+    /// on loopback is used (any proxy set here is dropped). For an https
+    /// root, the proxies set here (or reqwest's default: the standard
+    /// variables) are used as they are.
+    ///
+    /// ```
+    /// use amp_client::{AmpClient, Config};
+    /// let config = Config::builder().base_url("https://amp.example/api").build()?;
+    /// let http = amp_client::reqwest::Client::builder()
+    ///     .pool_max_idle_per_host(4)
+    ///     .tcp_keepalive(std::time::Duration::from_secs(30));
+    /// let client = AmpClient::builder(config).http_client(http).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), amp_client::Error>(())
+    /// ```
+    pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Keep the token fresh in the background, whatever the config says
+    /// (see [`ConfigBuilder::keep_fresh`](crate::ConfigBuilder::keep_fresh)):
+    /// a task renews it at its soft point even when no call comes. The
+    /// client must then be built inside a tokio runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = amp_sandbox::Sandbox::start().await?;
+    /// let config = amp_client::Config::builder()
+    ///     .base_url(sandbox.base_url())
+    ///     .credentials(sandbox.username(), sandbox.password())
+    ///     .build()?;
+    /// let client = amp_client::AmpClient::builder(config).keep_fresh(true).build()?;
+    /// // The task logs in at once; the first call finds that login (or its
+    /// // token) waiting, and nothing else logs in.
+    /// client.assets().list().await?;
+    /// assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn keep_fresh(mut self, yes: bool) -> Self {
+        self.keep_fresh = Some(yes);
         self
     }
 
@@ -89,7 +141,9 @@ impl ClientBuilder {
             config.clone(),
             Arc::clone(&counters),
             Arc::clone(&secrets),
+            self.http,
         )?);
+        let keep_fresh = self.keep_fresh.unwrap_or(config.keep_fresh());
         let manager = TokenManager::new(
             &config,
             secrets,
@@ -97,7 +151,8 @@ impl ClientBuilder {
             counters,
             self.clock,
             Some(store),
-        );
+            keep_fresh,
+        )?;
         Ok(AmpClient {
             inner: Arc::new(ClientInner { transport, manager }),
         })
@@ -116,6 +171,8 @@ impl AmpClient {
             config,
             clock: None,
             store: None,
+            http: None,
+            keep_fresh: None,
         }
     }
 
@@ -224,26 +281,32 @@ impl AmpClient {
         B: Serialize + ?Sized,
     {
         let req = build(method, path, body)?;
+        traced(&req, self.call_with_token(&req)).await
+    }
+
+    async fn call_with_token<T: DeserializeOwned>(&self, req: &Request<'_>) -> Result<T> {
         let manager = &self.inner.manager;
         let mut token = manager.token().await?;
         let answer = match self
             .inner
             .transport
-            .send(&req, Auth::Token(token.data()))
+            .send(req, Auth::Token(token.data()))
             .await
         {
             Err(e) if e.is_token_rejected() => {
                 manager.invalidate(token.generation()).await;
-                tracing::debug!(operation = %Op::new(&req), status = ?e.status(), "token rejected; logging in again and replaying once");
+                tracing::debug!(operation = %Op::new(req), status = ?e.status(), "token rejected; logging in again and replaying once");
+                tracing::Span::current().record("replayed", true);
                 token = manager.token().await?;
                 self.inner
                     .transport
-                    .send(&req, Auth::Token(token.data()))
+                    .send(req, Auth::Token(token.data()))
                     .await?
             }
             answer => answer?,
         };
-        self.decode(&req, answer, Auth::Token(token.data()))
+        tracing::Span::current().record("status", answer.status.as_u16());
+        self.decode(req, answer, Auth::Token(token.data()))
     }
 
     /// A call that needs no token (`info`).
@@ -253,8 +316,12 @@ impl AmpClient {
         path: &str,
     ) -> Result<T> {
         let req = build::<()>(method, path, None)?;
-        let answer = self.inner.transport.send(&req, Auth::None).await?;
-        self.decode(&req, answer, Auth::None)
+        traced(&req, async {
+            let answer = self.inner.transport.send(&req, Auth::None).await?;
+            tracing::Span::current().record("status", answer.status.as_u16());
+            self.decode(&req, answer, Auth::None)
+        })
+        .await
     }
 
     /// The answer as `T`. The request is named only for an error: formatting
@@ -281,6 +348,38 @@ impl AmpClient {
                 .clean(&format!("unexpected JSON: {e}"), auth),
         })
     }
+}
+
+/// Runs one API call in its span, `amp.call`: the method and path (never a
+/// body or a header), the attempts of the last send, whether a rejected
+/// token made it replay, the final status and the time taken. Retries are
+/// events inside it, so an OpenTelemetry subscriber shows one span per call.
+async fn traced<T>(
+    req: &Request<'_>,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    use tracing::field::Empty;
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "amp.call",
+        method = %req.method,
+        path = req.path,
+        attempts = Empty,
+        replayed = false,
+        status = Empty,
+        error = Empty,
+        elapsed_ms = Empty,
+    );
+    let started = tokio::time::Instant::now();
+    let result = call.instrument(span.clone()).await;
+    if let Err(e) = &result {
+        if let Some(status) = e.status() {
+            span.record("status", status.as_u16());
+        }
+        span.record("error", tracing::field::display(e));
+    }
+    span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+    result
 }
 
 /// No body, typed: lets the verb helpers pass `None` without a turbofish.

@@ -12,6 +12,7 @@
 //! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…`, `rediss://…` (TLS) |
 //! | `AMP_REDIS_CA_FILE` | — | a PEM bundle of CA certificates trusted for `rediss://`, besides Mozilla's roots |
 //! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http to other hosts than loopback |
+//! | `AMP_TOKEN_KEEP_FRESH` | `0` | `1` renews the token in the background at its soft point even when no call comes |
 //! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
 //! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` | — | proxies, read when the client is built: https may use one; plain http only one on loopback |
 //!
@@ -70,6 +71,9 @@ pub mod vars {
     pub const REDIS_CA_FILE: &str = "AMP_REDIS_CA_FILE";
     /// `1` allows credentials over plain http to hosts other than loopback.
     pub const ALLOW_INSECURE_HTTP: &str = "AMP_ALLOW_INSECURE_HTTP";
+    /// `1` keeps the token fresh in the background (see
+    /// [`ConfigBuilder::keep_fresh`](super::ConfigBuilder::keep_fresh)).
+    pub const KEEP_FRESH: &str = "AMP_TOKEN_KEEP_FRESH";
     /// The largest answer body accepted, in bytes.
     pub const MAX_BODY_BYTES: &str = "AMP_MAX_BODY_BYTES";
 }
@@ -193,6 +197,7 @@ pub struct Config {
     retry: RetryConfig,
     request_timeout: Duration,
     allow_insecure_http: bool,
+    keep_fresh: bool,
     max_body_bytes: usize,
     token_store: StoreSpec,
     token: TokenPolicy,
@@ -323,6 +328,9 @@ impl Config {
         if let Some(v) = get(vars::ALLOW_INSECURE_HTTP) {
             b = b.allow_insecure_http(parse_bool(vars::ALLOW_INSECURE_HTTP, &v)?);
         }
+        if let Some(v) = get(vars::KEEP_FRESH) {
+            b = b.keep_fresh(parse_bool(vars::KEEP_FRESH, &v)?);
+        }
         if let Some(n) = parse_num::<usize>(&get, vars::MAX_BODY_BYTES)? {
             b = b.max_body_bytes(n);
         }
@@ -365,6 +373,11 @@ impl Config {
     /// Whether credentials may go over plain http to hosts that are not loopback.
     pub fn allow_insecure_http(&self) -> bool {
         self.allow_insecure_http
+    }
+
+    /// Whether the token is kept fresh in the background.
+    pub fn keep_fresh(&self) -> bool {
+        self.keep_fresh
     }
 
     /// The largest answer body accepted.
@@ -432,6 +445,7 @@ pub struct ConfigBuilder {
     retry: RetryConfig,
     request_timeout: Duration,
     allow_insecure_http: bool,
+    keep_fresh: bool,
     max_body_bytes: usize,
     token_store: StoreSpec,
     token: TokenPolicy,
@@ -446,6 +460,7 @@ impl Default for ConfigBuilder {
             retry: RetryConfig::default(),
             request_timeout: Duration::from_secs(10),
             allow_insecure_http: false,
+            keep_fresh: false,
             max_body_bytes: 16 * 1024 * 1024,
             token_store: StoreSpec::Memory,
             token: TokenPolicy::default(),
@@ -488,6 +503,16 @@ impl ConfigBuilder {
     /// Allow credentials over plain http to hosts that are not loopback.
     pub fn allow_insecure_http(mut self, yes: bool) -> Self {
         self.allow_insecure_http = yes;
+        self
+    }
+
+    /// Keep the token fresh in the background: a task renews it at its soft
+    /// point even when no call comes, so a service that calls once an hour
+    /// never pays a login or a refresh on its critical path. Off by default
+    /// (`AMP_TOKEN_KEEP_FRESH`). The client must then be built inside a
+    /// tokio runtime; the task stops when the last client handle is dropped.
+    pub fn keep_fresh(mut self, yes: bool) -> Self {
+        self.keep_fresh = yes;
         self
     }
 
@@ -575,6 +600,7 @@ impl ConfigBuilder {
             retry: self.retry,
             request_timeout: self.request_timeout,
             allow_insecure_http: self.allow_insecure_http,
+            keep_fresh: self.keep_fresh,
             max_body_bytes: self.max_body_bytes,
             token_store: self.token_store,
             token: self.token,

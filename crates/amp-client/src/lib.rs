@@ -79,6 +79,9 @@ pub use client::{AmpClient, ClientBuilder};
 pub use config::{Config, ConfigBuilder, RetryConfig, StoreSpec, TokenPolicy};
 pub use credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 pub use error::{Error, Result};
+/// The HTTP client this crate is built on, for
+/// [`ClientBuilder::http_client`]: the same version, so its builder fits.
+pub use reqwest;
 pub use reqwest::{Method, StatusCode};
 pub use stats::Stats;
 

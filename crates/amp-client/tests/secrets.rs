@@ -358,3 +358,39 @@ async fn a_password_inside_drfs_message_does_not_hide_a_rejected_token() {
     client.assets().list().await.unwrap();
     assert_eq!(client.token_manager().stats().reauths, 1);
 }
+
+// Each API call is one `amp.call` span with its method, path, attempts,
+// final status and time, its retries as events inside; each renewal an
+// `amp.renewal` span. No secret in any field (the echo tests above capture
+// spans too).
+#[tokio::test]
+async fn each_call_is_one_span_with_its_attempts_and_status() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_assets_for(&server, T1).await;
+    let (client, _) = client(&server, 3);
+    let capture = Capture::default();
+    let guard = capture.start();
+    client.assets().list().await.unwrap();
+    drop(guard);
+    let text = capture.text();
+    let closes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("amp.call") && l.contains("close"))
+        .collect();
+    assert_eq!(closes.len(), 1, "{text}");
+    let close = closes[0];
+    for field in ["method=GET", "path=\"assets/\"", "attempts=2", "status=200"] {
+        assert!(close.contains(field), "{field} in {close}");
+    }
+    assert!(text.contains("amp.renewal"), "{text}");
+    assert!(text.contains("outcome=obtained"), "{text}");
+    assert_absent(&text, T1, "the token");
+    assert_absent(&text, PASSWORD, "the password");
+}

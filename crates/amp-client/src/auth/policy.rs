@@ -178,6 +178,36 @@ pub(crate) fn decide(now: i64, stage: Stage, flight: &FlightView, policy: &Token
     }
 }
 
+/// The longest a keep-fresh task sleeps at a time: it looks again at least
+/// this often, so a wall clock that jumps (or a machine that slept) does not
+/// make it miss the soft point by much.
+pub(crate) const KEEPER_MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// When a keep-fresh task next renews: `None` at once (the token is due, or
+/// there is none), else after the returned time (until the soft point, at
+/// most [`KEEPER_MAX_SLEEP`]: it looks again then).
+pub(crate) fn keeper_wait(now: i64, token: Option<&Points>) -> Option<Duration> {
+    match (stage(now, token), token) {
+        (Stage::Fresh, Some(p)) => {
+            let until_soft = u64::try_from(p.soft_at.saturating_sub(now)).unwrap_or(0);
+            Some(Duration::from_micros(until_soft).min(KEEPER_MAX_SLEEP))
+        }
+        _ => None,
+    }
+}
+
+/// How long a keep-fresh task waits after `failures` renewals in a row
+/// failed: the background cooldown, doubled with each failure, at most ten
+/// minutes (callers that need a token meanwhile renew for themselves).
+pub(crate) fn keeper_backoff(failures: u32, policy: &TokenPolicy) -> Duration {
+    let doubled = 2u32.saturating_pow(failures.saturating_sub(1));
+    policy
+        .background_cooldown
+        .max(Duration::from_secs(1))
+        .saturating_mul(doubled)
+        .min(Duration::from_secs(600))
+}
+
 /// What a renewal was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Want {
@@ -374,6 +404,22 @@ mod tests {
         assert!(Want::Refresh.served_by(Want::Auto));
         assert!(!Want::Login.served_by(Want::Refresh));
         assert!(!Want::Login.served_by(Want::Auto));
+    }
+
+    #[test]
+    fn keep_fresh_wakes_at_the_soft_point_and_backs_off() {
+        let p = day_token(0);
+        assert_eq!(keeper_wait(0, Some(&p)), Some(KEEPER_MAX_SLEEP));
+        assert_eq!(
+            keeper_wait(p.soft_at - S, Some(&p)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(keeper_wait(p.soft_at, Some(&p)), None);
+        assert_eq!(keeper_wait(0, None), None);
+        let pol = policy();
+        assert_eq!(keeper_backoff(1, &pol), Duration::from_secs(5));
+        assert_eq!(keeper_backoff(2, &pol), Duration::from_secs(10));
+        assert_eq!(keeper_backoff(40, &pol), Duration::from_secs(600));
     }
 
     #[test]

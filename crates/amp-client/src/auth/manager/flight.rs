@@ -41,6 +41,17 @@ pub(super) enum Outcome {
     Failed(Error),
 }
 
+impl Outcome {
+    /// How it ended, in a word or two, for the renewal's span.
+    fn name(&self) -> String {
+        match self {
+            Outcome::Renewed { how, .. } => how.to_string(),
+            Outcome::Superseded => "superseded".to_string(),
+            Outcome::Failed(_) => "failed".to_string(),
+        }
+    }
+}
+
 type Done = watch::Receiver<Option<Outcome>>;
 
 /// The flight's state, behind `Inner::flight`.
@@ -184,15 +195,31 @@ impl Launch {
             tx,
             guard,
         } = self;
-        handle.spawn(async move {
+        // Its own span, `amp.renewal` (a root: it serves every caller
+        // waiting, not only the one that started it): what was asked, how
+        // it ended, the attempts of its last call and the time it took.
+        let span = tracing::info_span!(
+            parent: None,
+            "amp.renewal",
+            want = ?want,
+            outcome = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let task = async move {
             // The whole guard moves in (naming a field only would capture
             // the field, and the guard would be dropped here at once).
             let mut guard = guard;
+            let started = Instant::now();
             let outcome = inner.renew(want, epoch).await;
+            let span = tracing::Span::current();
+            span.record("outcome", tracing::field::display(outcome.name()));
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
             guard.end(&outcome);
             // No receiver left is fine: nobody was waiting.
             let _ = tx.send(Some(outcome));
-        });
+        };
+        handle.spawn(tracing::Instrument::instrument(task, span));
         Ok(())
     }
 }

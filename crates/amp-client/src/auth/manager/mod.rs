@@ -35,6 +35,7 @@
 //! ([`Secrets::current`]), an `arc_swap` value published under `cell`.
 
 mod flight;
+mod keeper;
 mod renew;
 mod state;
 #[cfg(test)]
@@ -186,6 +187,8 @@ struct Inner {
     store: Arc<dyn TokenStore>,
     transport: Arc<Transport>,
     counters: Arc<Counters>,
+    /// Dropped with the manager: stops its keep-fresh task, if it has one.
+    _keeper_stop: tokio::sync::watch::Sender<()>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -212,6 +215,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl TokenManager {
+    /// A manager for `config`; with `keep_fresh`, it starts its keep-fresh
+    /// task on the current tokio runtime (an error without one).
     pub(crate) fn new(
         config: &Config,
         secrets: Arc<Secrets>,
@@ -219,26 +224,31 @@ impl TokenManager {
         counters: Arc<Counters>,
         clock: Option<Arc<dyn Clock>>,
         store: Option<Arc<dyn TokenStore>>,
-    ) -> TokenManager {
+        keep_fresh: bool,
+    ) -> Result<TokenManager> {
         let policy = *config.token_policy();
-        TokenManager {
-            inner: Arc::new(Inner {
-                state: State::new(Arc::clone(&secrets), policy),
-                flight: Mutex::new(Flight::default()),
-                renewing: AtomicBool::new(false),
-                refresh_stalled: AtomicBool::new(false),
-                store_io: tokio::sync::Mutex::new(()),
-                store_up: AtomicBool::new(true),
-                secrets,
-                policy,
-                wait_timeout: config.token_wait_timeout(),
-                store_timeout: config.request_timeout(),
-                clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                store: store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
-                transport,
-                counters,
-            }),
+        let (keeper_stop, stop) = tokio::sync::watch::channel(());
+        let inner = Arc::new(Inner {
+            state: State::new(Arc::clone(&secrets), policy),
+            flight: Mutex::new(Flight::default()),
+            renewing: AtomicBool::new(false),
+            refresh_stalled: AtomicBool::new(false),
+            store_io: tokio::sync::Mutex::new(()),
+            store_up: AtomicBool::new(true),
+            secrets,
+            policy,
+            wait_timeout: config.token_wait_timeout(),
+            store_timeout: config.request_timeout(),
+            clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            store: store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+            transport,
+            counters,
+            _keeper_stop: keeper_stop,
+        });
+        if keep_fresh {
+            keeper::spawn(&inner, stop)?;
         }
+        Ok(TokenManager { inner })
     }
 
     /// A valid token: the current one, or a new one if it must be renewed first.

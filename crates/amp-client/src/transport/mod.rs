@@ -16,195 +16,23 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
 };
-use reqwest::{Method, StatusCode, Url};
-use serde::Serialize;
+use reqwest::{StatusCode, Url};
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 use crate::auth::secrets::Secrets;
-use crate::auth::token::TokenData;
 use crate::config::Config;
-use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::retry::{self, Decision, Failure, Idempotency, RetryBudget, Stop};
+use crate::retry::{self, Decision, Failure, RetryBudget, Stop};
 use crate::stats::Counters;
 use crate::wire::parse_error_body;
-use secrecy::ExposeSecret;
 
-/// A request to send: everything needed to send it again.
-#[derive(Clone)]
-pub(crate) struct Request<'a> {
-    pub method: Method,
-    /// Relative to the API root, e.g. `assets/` or `user/obtain_token`.
-    pub path: &'a str,
-    /// A JSON body, already serialized (cheap to clone for a replay).
-    pub body: Option<bytes::Bytes>,
-    pub idempotency: Idempotency,
-    /// The answer holds a secret (a token): its body is read into a buffer
-    /// that is wiped when dropped.
-    pub sensitive: bool,
-}
+mod request;
+mod url;
 
-impl<'a> Request<'a> {
-    pub fn new(method: Method, path: &'a str) -> Request<'a> {
-        let idempotency = Idempotency::of(&method);
-        Request {
-            method,
-            path: path.trim_start_matches('/'),
-            body: None,
-            idempotency,
-            sensitive: false,
-        }
-    }
-
-    pub fn json_body(mut self, body: bytes::Bytes) -> Request<'a> {
-        self.body = Some(body);
-        self
-    }
-
-    /// Marks a POST as harmless to repeat (the auth calls).
-    pub fn safe_to_repeat(mut self) -> Request<'a> {
-        self.idempotency = Idempotency::Safe;
-        self
-    }
-
-    /// Marks the answer as holding a secret (the auth calls).
-    pub fn sensitive(mut self) -> Request<'a> {
-        self.sensitive = true;
-        self
-    }
-
-    /// `GET /assets/`: how the request is named in errors and logs.
-    pub fn operation(&self) -> String {
-        format!("{} /{}", self.method, self.path)
-    }
-}
-
-impl std::fmt::Debug for Request<'_> {
-    /// The body may hold the password (a login): only its length is shown.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("body_bytes", &self.body.as_ref().map(bytes::Bytes::len))
-            .field("idempotency", &self.idempotency)
-            .finish()
-    }
-}
-
-/// `body` as JSON, in a buffer of exactly its size (counted first, so that
-/// it never grows and leaves no copy behind in freed memory) that is wiped
-/// when the last reference to it is dropped: a body may hold a password.
-pub(crate) fn wiped_json<B: Serialize + ?Sized>(body: &B) -> serde_json::Result<bytes::Bytes> {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, body)?;
-    let mut buf = Zeroizing::new(Vec::with_capacity(count.0));
-    serde_json::to_writer(&mut *buf, body)?;
-    Ok(bytes::Bytes::from_owner(buf))
-}
-
-/// A request's name (`GET /assets/`), formatted on first use only: a
-/// successful request with logs off never needs it.
-pub(crate) struct Op<'r> {
-    req: &'r Request<'r>,
-    name: std::sync::OnceLock<String>,
-}
-
-impl<'r> Op<'r> {
-    pub fn new(req: &'r Request<'r>) -> Op<'r> {
-        Op {
-            req,
-            name: std::sync::OnceLock::new(),
-        }
-    }
-
-    pub fn get(&self) -> &str {
-        self.name.get_or_init(|| self.req.operation())
-    }
-}
-
-impl std::fmt::Display for Op<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.get())
-    }
-}
-
-/// What a request carries that the server might echo back.
-#[derive(Clone, Copy)]
-pub(crate) enum Auth<'a> {
-    /// Nothing (`info`).
-    None,
-    /// A token, sent as `Authorization: token …`.
-    Token(&'a TokenData),
-    /// A login body holding this password.
-    Login(&'a Credentials),
-}
-
-impl Auth<'_> {
-    /// The secret of this request, for scrubbing the answer.
-    fn secret(&self) -> Option<&str> {
-        match self {
-            Auth::None => None,
-            Auth::Token(t) => Some(t.token().expose_secret()),
-            Auth::Login(c) => Some(c.password().expose_secret()),
-        }
-    }
-}
-
-/// DRF's messages for a request whose token is missing, wrong or expired.
-/// A 403 carrying one of them means the token (not a permission) is the
-/// problem: DRF answers 403 instead of 401 when session authentication
-/// comes first.
-const AUTHENTICATION_MESSAGES: [&str; 3] = [
-    "Authentication credentials were not provided.",
-    "Invalid token.",
-    "Token has expired.",
-];
-
-/// True for a 401, or a 403 whose message (`summary`, before it is
-/// scrubbed: a password such as "token" must not hide the message) is one
-/// of DRF's authentication messages. Other 403s are permissions: logging in
-/// again would not help, and would turn every forbidden call into a login
-/// (a permission error that merely mentions a "reissuance token" must not
-/// drop a good token).
-fn rejects_the_token(status: StatusCode, summary: &str) -> bool {
-    match status {
-        StatusCode::UNAUTHORIZED => true,
-        StatusCode::FORBIDDEN => {
-            let m = summary.trim().trim_end_matches('.');
-            AUTHENTICATION_MESSAGES
-                .iter()
-                .any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(m))
-        }
-        _ => false,
-    }
-}
-
-/// A successful (2xx) answer.
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: bytes::Bytes,
-}
-
-impl std::fmt::Debug for Answer {
-    /// The body may hold a token (an auth answer): only its length is shown.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Answer")
-            .field("status", &self.status)
-            .field("body_bytes", &self.body.len())
-            .finish()
-    }
-}
+use request::rejects_the_token;
+pub(crate) use request::{wiped_json, Answer, Auth, Op, Request};
+use url::{classify, same_origin_redirects, too_large};
 
 /// An answer as it came, any status, before it is judged.
 struct Raw {
@@ -229,10 +57,14 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
+    /// A transport for `config`, over `http` (the caller's settings, see
+    /// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client)) or
+    /// reqwest's defaults, with the client's own rules on top.
     pub fn new(
         config: Config,
         counters: Arc<Counters>,
         secrets: Arc<Secrets>,
+        http: Option<reqwest::ClientBuilder>,
     ) -> Result<Transport> {
         // Headers every request carries belong to the client: reqwest adds
         // them to each request. Both are static, so cloning them into a
@@ -244,10 +76,17 @@ impl Transport {
                 HeaderValue::from_static(concat!("amp-client/", env!("CARGO_PKG_VERSION"))),
             ),
         ]);
-        let http = crate::proxy::configure(reqwest::Client::builder(), &config)?
+        let builder = match http {
+            // The caller's proxies stand for https; plain http takes only a
+            // proxy on loopback, whatever was set.
+            Some(http) if config.base_url().scheme() == "https" => http,
+            Some(http) => crate::proxy::configure(http, &config)?,
+            None => crate::proxy::configure(reqwest::Client::builder(), &config)?
+                .connect_timeout(config.request_timeout()),
+        };
+        let http = builder
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
-            .connect_timeout(config.request_timeout())
             .build()
             .map_err(|e| Error::config("http client", e))?;
         Ok(Transport {
@@ -269,39 +108,6 @@ impl Transport {
     /// and of `auth`'s.
     pub fn clean(&self, text: &str, auth: Auth<'_>) -> String {
         self.secrets.scrub(text, auth.secret())
-    }
-
-    /// The URL of `path` under the API root. A path that would leave the
-    /// root (`https://elsewhere/…`, `../…`) is refused: the token must only go
-    /// to the configured API.
-    fn url(&self, path: &str) -> Result<Url> {
-        let base = self.config.base_url();
-        let plain = !path.starts_with('/')
-            && path
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~/?&=%+,".contains(&b));
-        let parsed = if plain {
-            // The root ends in `/` and has no query or fragment (Config sees
-            // to it), so a path of these characters joins as plain text.
-            // Parsing the whole string once sizes its buffer up front, where
-            // `join` grows one step by step: a handful of reallocations per
-            // request.
-            parse_joined(base.as_str(), path)
-        } else {
-            // Anything else (a scheme such as `https://elsewhere/…`, spaces,
-            // backslashes, a fragment) is read as `join` reads it; the check
-            // below then refuses what leaves the root.
-            base.join(path)
-        };
-        let url = parsed
-            .map_err(|e| Error::config("path", format!("{path:?} does not make a URL: {e}")))?;
-        if !url.as_str().starts_with(base.as_str()) {
-            return Err(Error::InvalidInput {
-                what: "path".to_string(),
-                reason: format!("{path:?} leads outside the API root {base}"),
-            });
-        }
-        Ok(url)
     }
 
     /// Sends `req` with `token` (if any) until it succeeds, fails for good
@@ -326,6 +132,8 @@ impl Transport {
             // A pause longer than we would ever sleep fails the call at once,
             // before an attempt or a retry is spent on it.
             self.wait_out_pause(&operation).await?;
+            // Into the caller's span (`amp.call`, `amp.renewal`), if it has the field.
+            tracing::Span::current().record("attempts", attempt);
             let url = match first_url.take() {
                 Some(url) => url,
                 None => self.url(req.path)?,
@@ -597,155 +405,5 @@ impl Transport {
             headers,
             body,
         })
-    }
-}
-
-/// Root and path up to this length are joined on the stack.
-const JOIN_BUFFER: usize = 256;
-
-/// `Url::parse` of `base` followed by `path`, joined on the stack when they
-/// fit: the joined text is only read once, so a heap copy of it would be one
-/// allocation per request for nothing.
-fn parse_joined(base: &str, path: &str) -> std::result::Result<Url, url::ParseError> {
-    let mut buf = [0u8; JOIN_BUFFER];
-    if let Some(joined) = buf.get_mut(..base.len() + path.len()) {
-        let (head, tail) = joined.split_at_mut(base.len());
-        head.copy_from_slice(base.as_bytes());
-        tail.copy_from_slice(path.as_bytes());
-        // Two `str`s joined are UTF-8; the check cannot fail.
-        if let Ok(joined) = std::str::from_utf8(joined) {
-            return Url::parse(joined);
-        }
-    }
-    Url::parse(&[base, path].concat())
-}
-
-/// Follows at most 5 redirects, and none that leaves the origin (scheme, host,
-/// port) of the request: the 3xx is then the answer, an error for the caller.
-/// reqwest alone drops `Authorization` when the host or port changes, but not
-/// when only the scheme does (https → http), and it re-sends the body of a
-/// 307/308 (the login's password) to whatever origin the server names.
-fn same_origin_redirects(attempt: reqwest::redirect::Attempt) -> reqwest::redirect::Action {
-    let origin = attempt.url().origin();
-    if attempt.previous().iter().any(|u| u.origin() != origin) {
-        attempt.stop()
-    } else if attempt.previous().len() > 5 {
-        attempt.error("too many redirects")
-    } else {
-        attempt.follow()
-    }
-}
-
-fn too_large(operation: &str, limit: usize) -> (Failure, Error) {
-    (
-        // Not retried: the same answer would come again.
-        Failure::Status {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            retry_after: None,
-        },
-        Error::BodyTooLarge {
-            operation: operation.to_string(),
-            limit,
-        },
-    )
-}
-
-fn classify(
-    e: reqwest::Error,
-    operation: &str,
-    timeout: Duration,
-    reading: bool,
-) -> (Failure, Error) {
-    if e.is_timeout() {
-        return (
-            Failure::MaybeSent { timeout: true },
-            Error::Timeout {
-                operation: operation.to_string(),
-                timeout,
-            },
-        );
-    }
-    let failure = if e.is_connect() && !reading {
-        Failure::NotSent
-    } else {
-        Failure::MaybeSent { timeout: false }
-    };
-    let what = match (reading, e.is_connect()) {
-        (true, _) => "reading the answer failed",
-        (false, true) => "connection failed",
-        (false, false) => "sending the request failed",
-    };
-    (
-        failure,
-        Error::Transport {
-            operation: operation.to_string(),
-            what,
-            source: std::sync::Arc::new(e.without_url()),
-        },
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn transport(base: &str) -> Transport {
-        let config = Config::builder().base_url(base).build().unwrap();
-        Transport::new(config, Default::default(), Arc::new(Secrets::new(None))).unwrap()
-    }
-
-    // The plain-text join of a path without a scheme must give exactly what
-    // `Url::join` gives, and refuse exactly what leaves the root.
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(3000))]
-        #[test]
-        fn paths_join_as_url_join_does(
-            base in prop::sample::select(vec!["http://127.0.0.1:8080/api", "https://amp.example/api/v1/", "http://localhost/"]),
-            // Half of the paths only of the plain characters, half of any.
-            path in prop_oneof!["[a-zA-Z0-9./?&=%_~+,-]{0,24}", "[a-z0-9./?&=#%_~+,: \\\\-]{0,24}"],
-        ) {
-            let t = transport(base);
-            let root = t.config.base_url().clone();
-            let expected = root.join(&path).ok().filter(|u| u.as_str().starts_with(root.as_str()));
-            prop_assert_eq!(t.url(&path).ok(), expected);
-        }
-    }
-
-    // The joined text is built on the stack up to `JOIN_BUFFER` bytes, on
-    // the heap beyond: both give the same URL, either side of the boundary.
-    #[test]
-    fn long_paths_join_as_short_ones_do() {
-        let t = transport("http://127.0.0.1:8080/api");
-        let root = t.config.base_url().as_str().to_string();
-        let fills = JOIN_BUFFER - root.len();
-        for n in [1, fills - 1, fills, fills + 1, 20 * JOIN_BUFFER] {
-            let path = "a".repeat(n);
-            assert_eq!(t.url(&path).unwrap().as_str(), format!("{root}{path}"));
-        }
-        let leaving = format!("{}/../../x", "a".repeat(fills + 10));
-        assert!(t.url(&leaving).is_err());
-    }
-
-    #[test]
-    fn paths_that_leave_the_root_are_refused() {
-        let t = transport("http://127.0.0.1:8080/api");
-        assert_eq!(
-            t.url("assets/?a=b").unwrap().as_str(),
-            "http://127.0.0.1:8080/api/assets/?a=b"
-        );
-        for path in [
-            "..",
-            "../user",
-            "a/../../x",
-            "http://elsewhere/api/",
-            "//elsewhere/x",
-            "\\\\elsewhere",
-        ] {
-            assert!(
-                matches!(t.url(path), Err(Error::InvalidInput { .. })),
-                "{path}"
-            );
-        }
     }
 }

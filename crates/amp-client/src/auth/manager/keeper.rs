@@ -1,0 +1,63 @@
+//! Keep-fresh (opt-in, `ConfigBuilder::keep_fresh`): a task that renews the
+//! token at its soft point even when no call comes, so a service that calls
+//! once an hour never pays a login or a refresh on its critical path.
+//!
+//! It decides with `policy::keeper_wait` and renews exactly as a caller
+//! would (`renew_now(Want::Auto)`: joining a renewal in flight, taking a
+//! token another process stored). It holds the manager weakly, and stops
+//! when the last handle is dropped (the manager's `keeper_stop` sender goes
+//! with it, which wakes the task at once).
+
+use std::sync::{Arc, Weak};
+
+use tokio::sync::watch;
+
+use crate::auth::manager::Inner;
+use crate::auth::policy::{self, Want};
+use crate::error::{Error, Result};
+
+/// Starts the keep-fresh task of `inner` on the current tokio runtime.
+pub(super) fn spawn(inner: &Arc<Inner>, stop: watch::Receiver<()>) -> Result<()> {
+    let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+        Error::config(
+            crate::config::vars::KEEP_FRESH,
+            "keeping the token fresh needs a tokio runtime: build the client inside one",
+        )
+    })?;
+    handle.spawn(run(Arc::downgrade(inner), stop));
+    Ok(())
+}
+
+async fn run(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
+    let mut failures: u32 = 0;
+    loop {
+        let wait = {
+            let Some(inner) = manager.upgrade() else {
+                return;
+            };
+            let now = inner.clock.now_micros();
+            let current = inner.secrets.current().load_full();
+            match policy::keeper_wait(now, current.as_ref().map(|c| &c.points)) {
+                Some(wait) => wait,
+                None => match inner.renew_now(Want::Auto).await {
+                    Ok(renewed) => {
+                        failures = 0;
+                        tracing::debug!(how = %renewed.how, "keep-fresh renewed the token");
+                        continue;
+                    }
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        let wait = policy::keeper_backoff(failures, &inner.policy);
+                        tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
+                        wait
+                    }
+                },
+            }
+        };
+        // The manager is not held while sleeping: dropping its last handle
+        // drops the sender, and `changed` returns at once.
+        if let Ok(Err(_)) = tokio::time::timeout(wait, stop.changed()).await {
+            return;
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! `ClientBuilder::http_client`: the caller's reqwest settings are used, and
+//! the client's own rules stay on top of them (issue 15 §4).
+
+mod common;
+
+use std::time::Duration;
+
+use amp_client::reqwest;
+use amp_client::{AmpClient, Config};
+use common::*;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn config(server: &MockServer) -> Config {
+    Config::builder()
+        .base_url(api(server))
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(1))
+        .request_timeout(Duration::from_secs(1))
+        .max_body_bytes(1024)
+        .build()
+        .unwrap()
+}
+
+// The caller's settings (here a default header) are used, with the
+// client's own headers and token.
+#[tokio::test]
+async fn the_callers_settings_are_used() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .and(header("x-team", "treasury"))
+        .and(header("accept", "application/json"))
+        .and(header("authorization", format!("token {T1}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-team",
+        reqwest::header::HeaderValue::from_static("treasury"),
+    );
+    let http = reqwest::Client::builder().default_headers(headers);
+    let client = AmpClient::builder(config(&server))
+        .http_client(http)
+        .build()
+        .unwrap();
+    client.assets().list().await.unwrap();
+}
+
+// A caller's looser settings do not loosen the client's rules: redirects
+// stay within the origin, the per-attempt timeout and the body cap hold.
+#[tokio::test]
+async fn the_clients_rules_stay_on_top() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "location",
+            format!("{}/api/assets/", elsewhere.uri()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/categories/"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/managers/"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(format!("[\"{}\"]", "x".repeat(4096))),
+        )
+        .mount(&server)
+        .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .timeout(Duration::from_secs(60));
+    let client = AmpClient::builder(config(&server))
+        .http_client(http)
+        .build()
+        .unwrap();
+    let e = client.assets().list().await.unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(307), "{e}");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    let e = client.categories().list().await.unwrap_err();
+    assert!(e.is_timeout(), "{e}");
+    let e = client.managers().list().await.unwrap_err();
+    assert!(
+        matches!(e.root(), amp_client::Error::BodyTooLarge { .. }),
+        "{e}"
+    );
+}
+
+// For a plain-http API root, a proxy the caller set is dropped: the login
+// (the password) goes directly to the server on loopback, never to a proxy.
+#[tokio::test]
+async fn plain_http_drops_the_callers_proxy() {
+    let server = MockServer::start().await;
+    let proxy = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    mount_assets_for(&server, T1).await;
+    let http = reqwest::Client::builder().proxy(reqwest::Proxy::all(proxy.uri()).unwrap());
+    let client = AmpClient::builder(config(&server))
+        .http_client(http)
+        .build()
+        .unwrap();
+    client.assets().list().await.unwrap();
+    assert!(proxy.received_requests().await.unwrap().is_empty());
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+}
