@@ -287,6 +287,10 @@ impl AmpClient {
     async fn call_with_token<T: DeserializeOwned>(&self, req: &Request<'_>) -> Result<T> {
         let manager = &self.inner.manager;
         let mut token = manager.token().await?;
+        #[cfg(feature = "metrics")]
+        crate::stats::token_expires_in(Some(
+            token.expires_in_seconds(manager.clock().now_micros()),
+        ));
         let answer = match self
             .inner
             .transport

@@ -44,9 +44,34 @@
 //! | feature | default | adds |
 //! |---|---|---|
 //! | `redis` | no | `RedisStore`: one token shared by many machines through Redis, with a renewal lock so that they log in once between them; `redis://` and `rediss://` (TLS by rustls, trusting Mozilla's roots and the CA file `AMP_REDIS_CA_FILE`). `AMP_TOKEN_STORE=redis://…` needs it. |
+//! | `metrics` | no | counters, a gauge and a histogram through the [`metrics`](https://docs.rs/metrics) facade (below) |
 //!
 //! Without any feature the crate has the memory and file stores, and
 //! everything else.
+//!
+//! # Metrics (feature `metrics`)
+//!
+//! Emitted through the [`metrics`](https://docs.rs/metrics) facade, so the
+//! program picks the recorder (a Prometheus exporter, say). Nothing is
+//! emitted without one.
+//!
+//! | metric | kind | labels | what |
+//! |---|---|---|---|
+//! | `amp_http_requests_total` | counter | | HTTP requests sent, every attempt counted |
+//! | `amp_http_retries_total` | counter | | attempts repeated after a failure |
+//! | `amp_http_rate_limited_total` | counter | | 429 answers |
+//! | `amp_token_logins_total` | counter | | tokens obtained with the credentials |
+//! | `amp_token_refreshes_total` | counter | | tokens refreshed with themselves |
+//! | `amp_token_refresh_fallbacks_total` | counter | | refreshes that failed and fell back to a login |
+//! | `amp_token_relogins_total` | counter | | tokens the server rejected (401), dropped to log in again |
+//! | `amp_token_store_adoptions_total` | counter | | tokens taken from the store (renewed elsewhere) |
+//! | `amp_token_renewal_failures_total` | counter | | renewals that failed |
+//! | `amp_token_renewal_failures_by_cause_total` | counter | `cause`: `refused`, `rate_limited`, `timeout`, `network`, `server`, `other` | the same, by cause |
+//! | `amp_token_expires_in_seconds` | gauge | | seconds left on the current token (0: none), set with every new token and every API call |
+//! | `amp_token_renewal_duration_seconds` | histogram | `outcome`: `renewed`, `superseded`, `failed` | how long each renewal took |
+//!
+//! The same counts are always readable without the feature, from
+//! [`TokenManager::stats`].
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]

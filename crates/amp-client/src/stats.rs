@@ -1,6 +1,9 @@
 //! The client's counters, declared once: the atomics the transport and the
-//! token manager bump, and the [`Stats`] snapshot callers read, are both
-//! made from the one list below.
+//! token manager bump, the [`Stats`] snapshot callers read, and (with the
+//! `metrics` feature) the Prometheus-style metrics, are all made from the
+//! one list below.
+//!
+//! The metrics and their names are listed in the crate docs (# Metrics).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -8,8 +11,42 @@ use serde::Serialize;
 
 use crate::error::Error;
 
+/// One counter: its value, and the metric it is reported as.
+#[derive(Debug)]
+pub(crate) struct Counter {
+    value: AtomicU64,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    metric: &'static str,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    label: Option<(&'static str, &'static str)>,
+}
+
+impl Counter {
+    const fn new(metric: &'static str, label: Option<(&'static str, &'static str)>) -> Counter {
+        Counter {
+            value: AtomicU64::new(0),
+            metric,
+            label,
+        }
+    }
+
+    /// Adds one, here and to the metric.
+    pub fn bump(&self) {
+        self.value.fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        match self.label {
+            Some((key, value)) => metrics::counter!(self.metric, key => value).increment(1),
+            None => metrics::counter!(self.metric).increment(1),
+        }
+    }
+
+    fn get(&self) -> u64 {
+        self.value.load(Ordering::Relaxed)
+    }
+}
+
 macro_rules! counters {
-    ($( $(#[doc = $doc:literal])+ $name:ident, )+) => {
+    ($( $(#[doc = $doc:literal])+ $name:ident => $metric:literal $(, $key:literal = $value:literal)?; )+) => {
         /// Counters for monitoring, read with
         /// [`TokenManager::stats`](crate::TokenManager::stats).
         ///
@@ -27,65 +64,70 @@ macro_rules! counters {
         }
 
         /// The live counters behind [`Stats`].
-        #[derive(Debug, Default)]
+        #[derive(Debug)]
         pub(crate) struct Counters {
-            $( pub $name: AtomicU64, )+
+            $( pub $name: Counter, )+
+        }
+
+        impl Default for Counters {
+            fn default() -> Counters {
+                Counters {
+                    $( $name: Counter::new($metric, counters!(@label $($key, $value)?)), )+
+                }
+            }
         }
 
         impl Counters {
             /// The counters as they stand, with the current `generation`.
             pub fn read(&self, generation: u64) -> Stats {
                 Stats {
-                    $( $name: self.$name.load(Ordering::Relaxed), )+
+                    $( $name: self.$name.get(), )+
                     generation,
                 }
             }
         }
     };
+    (@label $key:literal, $value:literal) => { Some(($key, $value)) };
+    (@label) => { None };
 }
 
 counters! {
     /// HTTP requests sent, every attempt counted.
-    requests,
+    requests => "amp_http_requests_total";
     /// Tokens obtained with the credentials.
-    obtains,
+    obtains => "amp_token_logins_total";
     /// Tokens refreshed with themselves.
-    refreshes,
+    refreshes => "amp_token_refreshes_total";
     /// Refreshes that failed and fell back to obtaining.
-    fallbacks,
+    fallbacks => "amp_token_refresh_fallbacks_total";
     /// Tokens dropped after the server rejected them (401), to be obtained again.
-    reauths,
+    reauths => "amp_token_relogins_total";
     /// Tokens taken from the store, renewed by another client or process.
-    store_adoptions,
+    store_adoptions => "amp_token_store_adoptions_total";
     /// Renewals that failed.
-    failures,
+    failures => "amp_token_renewal_failures_total";
     /// … of which the credentials were refused.
-    failures_refused,
+    failures_refused => "amp_token_renewal_failures_by_cause_total", "cause" = "refused";
     /// … of which were rate limited.
-    failures_rate_limited,
+    failures_rate_limited => "amp_token_renewal_failures_by_cause_total", "cause" = "rate_limited";
     /// … of which timed out.
-    failures_timeout,
+    failures_timeout => "amp_token_renewal_failures_by_cause_total", "cause" = "timeout";
     /// … of which the network failed.
-    failures_network,
+    failures_network => "amp_token_renewal_failures_by_cause_total", "cause" = "network";
     /// … of which the server failed (5xx).
-    failures_server,
+    failures_server => "amp_token_renewal_failures_by_cause_total", "cause" = "server";
     /// … of which failed otherwise.
-    failures_other,
+    failures_other => "amp_token_renewal_failures_by_cause_total", "cause" = "other";
     /// Attempts repeated after a failure, all requests counted.
-    retries,
+    retries => "amp_http_retries_total";
     /// 429 answers received.
-    rate_limited,
+    rate_limited => "amp_http_rate_limited_total";
 }
 
 impl Counters {
-    /// Adds one to `counter`.
-    pub fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// Counts a failed renewal under its cause.
     pub fn failure(&self, e: &Error) {
-        Counters::bump(&self.failures);
+        self.failures.bump();
         let by = if e.is_credentials_refused() {
             &self.failures_refused
         } else if e.is_rate_limited() {
@@ -99,8 +141,22 @@ impl Counters {
         } else {
             &self.failures_other
         };
-        Counters::bump(by);
+        by.bump();
     }
+}
+
+/// Sets the gauge of seconds left on the current token (`None`: no token).
+#[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+pub(crate) fn token_expires_in(seconds: Option<f64>) {
+    #[cfg(feature = "metrics")]
+    metrics::gauge!("amp_token_expires_in_seconds").set(seconds.unwrap_or(0.0).max(0.0));
+}
+
+/// Records how long a renewal took, and how it ended.
+#[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+pub(crate) fn renewal_took(seconds: f64, outcome: &'static str) {
+    #[cfg(feature = "metrics")]
+    metrics::histogram!("amp_token_renewal_duration_seconds", "outcome" => outcome).record(seconds);
 }
 
 #[cfg(test)]
@@ -110,9 +166,9 @@ mod tests {
     #[test]
     fn read_reports_every_counter() {
         let c = Counters::default();
-        Counters::bump(&c.obtains);
-        Counters::bump(&c.retries);
-        Counters::bump(&c.retries);
+        c.obtains.bump();
+        c.retries.bump();
+        c.retries.bump();
         let s = c.read(7);
         assert_eq!((s.obtains, s.retries, s.generation), (1, 2, 7));
         assert_eq!(s.refreshes, 0);

@@ -192,7 +192,7 @@ impl Transport {
                         });
                     }
                     spent += RetryBudget::cost_of(failure);
-                    Counters::bump(&self.counters.retries);
+                    self.counters.retries.bump();
                     tracing::debug!(%operation, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
                     tokio::time::sleep(delay).await;
                     attempt += 1;
@@ -272,7 +272,7 @@ impl Transport {
         if status != StatusCode::TOO_MANY_REQUESTS {
             return;
         }
-        Counters::bump(&self.counters.rate_limited);
+        self.counters.rate_limited.bump();
         if let Some(wait) = retry_after {
             let until = Instant::now() + wait.min(Duration::from_secs(24 * 3600));
             let us = u64::try_from((until - self.epoch).as_micros())
@@ -358,7 +358,7 @@ impl Transport {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
         }
-        Counters::bump(&self.counters.requests);
+        self.counters.requests.bump();
         tracing::trace!(%operation, "sending");
         let mut response = builder
             .send()

@@ -42,6 +42,15 @@ pub(super) enum Outcome {
 }
 
 impl Outcome {
+    /// How it ended, in one word, for the renewal-time metric.
+    fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Renewed { .. } => "renewed",
+            Outcome::Superseded => "superseded",
+            Outcome::Failed(_) => "failed",
+        }
+    }
+
     /// How it ended, in a word or two, for the renewal's span.
     fn name(&self) -> String {
         match self {
@@ -213,8 +222,10 @@ impl Launch {
             let started = Instant::now();
             let outcome = inner.renew(want, epoch).await;
             let span = tracing::Span::current();
+            let took = started.elapsed();
             span.record("outcome", tracing::field::display(outcome.name()));
-            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+            span.record("elapsed_ms", took.as_millis() as u64);
+            crate::stats::renewal_took(took.as_secs_f64(), outcome.kind());
             guard.end(&outcome);
             // No receiver left is fine: nobody was waiting.
             let _ = tx.send(Some(outcome));

@@ -82,6 +82,11 @@ impl AccessToken {
     pub fn generation(&self) -> u64 {
         self.current.generation
     }
+
+    /// Seconds left at `now` (clock microseconds), negative once expired.
+    pub(crate) fn expires_in_seconds(&self, now: i64) -> f64 {
+        self.current.points.expires_at.saturating_sub(now) as f64 / 1e6
+    }
 }
 
 impl std::fmt::Debug for AccessToken {
@@ -412,6 +417,7 @@ impl TokenManager {
         }
         let _io = inner.store_io.lock().await;
         let access = inner.state.set(token.clone(), inner.jitter());
+        crate::stats::token_expires_in(Some(access.expires_in_seconds(inner.clock.now_micros())));
         inner.refresh_stalled.store(false, Ordering::Release);
         let saved = inner.bounded("save", inner.store.save(&token)).await;
         inner.note_store(&saved);
@@ -428,7 +434,7 @@ impl TokenManager {
         let Some(dropped) = inner.state.invalidate(generation) else {
             return false;
         };
-        Counters::bump(&inner.counters.reauths);
+        inner.counters.reauths.bump();
         tracing::debug!(fingerprint = %dropped.fingerprint(), generation, "token rejected by the server; dropping it");
         // A failure remembered from before must not block the new login.
         lock(&inner.flight).forget_failure();

@@ -19,7 +19,6 @@ use crate::auth::policy::{self, Call, Want};
 use crate::auth::store::RenewalGuard;
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
-use crate::stats::Counters;
 
 /// How a renewal's part within the deadline ended.
 enum Installed {
@@ -137,7 +136,7 @@ impl Inner {
                     });
                 match refreshed {
                     Ok(new) => {
-                        Counters::bump(&self.counters.refreshes);
+                        self.counters.refreshes.bump();
                         let stalled = policy::refresh_stalled(
                             current.points.expires_at,
                             new.expires_at.timestamp_micros(),
@@ -152,7 +151,7 @@ impl Inner {
                         (new, Source::Refreshed, Renewal::Refreshed)
                     }
                     Err(e) => {
-                        Counters::bump(&self.counters.fallbacks);
+                        self.counters.fallbacks.bump();
                         tracing::debug!(error = %e, "refresh failed; logging in instead");
                         match self.obtain().await {
                             Ok(new) => (new, Source::Obtained, Renewal::ObtainedAfterFailedRefresh),
@@ -176,7 +175,12 @@ impl Inner {
             .state
             .install(token, source, Some(epoch), self.jitter())
         {
-            Some(token) => Installed::Token(token, how),
+            Some(token) => {
+                crate::stats::token_expires_in(Some(
+                    token.expires_in_seconds(self.clock.now_micros()),
+                ));
+                Installed::Token(token, how)
+            }
             None => Installed::Nothing(Outcome::Superseded),
         }
     }
@@ -192,7 +196,7 @@ impl Inner {
                     source: Box::new(e),
                 },
             })?;
-        Counters::bump(&self.counters.obtains);
+        self.counters.obtains.bump();
         self.refresh_stalled.store(false, Ordering::Release);
         tracing::debug!(fingerprint = %data.fingerprint(), expires_at = %data.expires_at, "token obtained");
         Ok(data)
@@ -228,7 +232,7 @@ impl Inner {
             self.jitter(),
         );
         if adopted.is_some() {
-            Counters::bump(&self.counters.store_adoptions);
+            self.counters.store_adoptions.bump();
             self.refresh_stalled.store(false, Ordering::Release);
             tracing::debug!(store = %self.store.describe(), "took a newer token from the store");
         }

@@ -179,6 +179,7 @@ impl State {
             self.retire(&old);
         }
         self.secrets.current().store(None);
+        crate::stats::token_expires_in(None);
     }
 
     /// Drops the token of `generation`, if it is still the current one, and
@@ -192,6 +193,7 @@ impl State {
         self.retire(&dropped);
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.secrets.current().store(None);
+        crate::stats::token_expires_in(None);
         Some(dropped)
     }
 
