@@ -98,12 +98,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [listed] = all.as_slice() else {
         return Err(format!("expected one assignment, found {}", all.len()).into());
     };
-    check(listed.registered_user == Some(alice.id), "assigned to Alice")?;
+    check(
+        listed.registered_user == Some(alice.id),
+        "assigned to Alice",
+    )?;
     check(listed.amount == 25_000, "25 000 units assigned")?;
     check(listed.ready_for_distribution, "ready for distribution")?;
     check(!listed.is_distributed, "not distributed yet")?;
     check(summary.issued == 1_000_000, "1 000 000 units issued")?;
-    check(summary.assigned == 25_000, "the summary counts the assignment")?;
+    check(
+        summary.assigned == 25_000,
+        "the summary counts the assignment",
+    )?;
     check(summary.distributed == 0, "nothing distributed yet")?;
     check(
         sandbox.count("POST", "/user/obtain_token") == 1,

@@ -130,7 +130,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // The example checks its own outcome, so a change that breaks it fails CI.
-    check(asset.transfer_restricted, "the asset is transfer-restricted")?;
+    check(
+        asset.transfer_restricted,
+        "the asset is transfer-restricted",
+    )?;
     check(
         asset.requirements == [accredited.id],
         "the asset requires the category",
@@ -147,7 +150,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         user.gaid.as_deref() == Some(ALICE_GAID),
         "Alice has her GAID",
     )?;
-    check(user.categories == [accredited.id], "Alice is in the category")?;
+    check(
+        user.categories == [accredited.id],
+        "Alice is in the category",
+    )?;
     check(owner.id == alice.id, "the GAID leads back to Alice")?;
     check(allowed, "Alice is in a required category")?;
     println!("Done: all checks passed.");
