@@ -73,16 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Before: {} units assigned, {} distributed.",
         before.assigned, before.distributed
     );
-    let mut balances_before = Vec::new();
-    for (_, gaid, _) in RECEIVERS {
-        balances_before.push(
-            client
-                .gaids()
-                .asset_balance(gaid, &asset_uuid)
-                .await?
-                .balance,
-        );
-    }
+    let balances_before = receiver_balances(&client, &asset_uuid).await?;
 
     // 1. Create the distribution: AMP answers what the treasury must send.
     let distributions = client.distributions(&asset_uuid);
@@ -95,8 +86,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {coins} to {address}");
     }
 
-    // 2. The treasury sends it (simulated here), and builds the confirmation.
-    let confirmation = send_with_wallet(&plan, &asset_id)?;
+    // 2. The treasury sends it. A real issuer signs and broadcasts this
+    //    transaction with their Liquid wallet here; `send_with_wallet`
+    //    simulates that, and builds the confirmation from the plan as the
+    //    wallet would.
+    let total: i64 = RECEIVERS.iter().map(|(_, _, amount)| amount).sum();
+    let confirmation = send_with_wallet(&plan, &asset_id, total)?;
     println!(
         "The wallet sent transaction {} (simulated).",
         confirmation.tx_data.txid
@@ -135,19 +130,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             a.id, a.amount
         );
     }
-    let mut balances_after = Vec::new();
-    for ((name, gaid, _), was) in RECEIVERS.into_iter().zip(&balances_before) {
-        let now = client
-            .gaids()
-            .asset_balance(gaid, &asset_uuid)
-            .await?
-            .balance;
+    let balances_after = receiver_balances(&client, &asset_uuid).await?;
+    let changes = balances_before.iter().zip(&balances_after);
+    for ((name, gaid, _), (was, now)) in RECEIVERS.iter().zip(changes) {
         println!("  {name} ({gaid}) held {was} units, now holds {now}.");
-        balances_after.push(now);
     }
 
     // The example checks its own outcome, so a change that breaks it fails CI.
-    let total: i64 = RECEIVERS.iter().map(|(_, _, amount)| amount).sum();
     check(status == "CONFIRMED", "the distribution is confirmed")?;
     check(
         confirmed
@@ -202,36 +191,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn send_with_wallet(
     plan: &DistributionResponse,
     asset_id: &str,
+    expected_units: i64,
 ) -> Result<TxConfirmation, Box<dyn std::error::Error>> {
     // 1. Check the plan before paying anything.
     if let Some((address, other)) = plan.map_address_asset.iter().find(|(_, a)| *a != asset_id) {
         return Err(format!("the plan sends asset {other} to {address}, not {asset_id}").into());
     }
-    let mut units = 0;
-    for coins in plan.map_address_amount.values() {
+    let mut payments = Vec::new();
+    for (address, coins) in &plan.map_address_amount {
         let coins = coins
             .as_f64()
-            .ok_or("an amount of the plan is not a number")?;
-        units += (coins * UNITS_PER_COIN).round() as i64;
+            .ok_or_else(|| format!("the amount for {address} is not a number"))?;
+        payments.push((address, coins));
     }
-    let assigned: i64 = RECEIVERS.iter().map(|(_, _, amount)| amount).sum();
-    if units != assigned {
-        return Err(format!("the plan sends {units} units, {assigned} were assigned").into());
+    let units: i64 = payments
+        .iter()
+        .map(|(_, coins)| (coins * UNITS_PER_COIN).round() as i64)
+        .sum();
+    if units != expected_units {
+        return Err(format!("the plan sends {units} units, {expected_units} were assigned").into());
     }
 
     // 2. `sendmany` would sign and broadcast here, and answer the txid.
     let txid = "5d1e7c0ab3f24e9b8c6a7d5e4f3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a";
 
     // 3. The details `gettransaction` gives: one "send" per output.
-    let details: Vec<_> = plan
-        .map_address_amount
+    let details: Vec<_> = payments
         .iter()
         .zip(0..)
         .map(|((address, coins), vout)| {
             json!({
                 "address": address,
                 "category": "send",
-                "amount": -coins.as_f64().unwrap_or_default(),
+                "amount": -coins,
                 "asset": asset_id,
                 "vout": vout,
             })
@@ -242,6 +234,19 @@ fn send_with_wallet(
     Ok(TxConfirmation::new(txid)
         .details(json!(details))
         .change(Vec::new()))
+}
+
+/// What each receiver's GAID holds of the asset, in the order of [`RECEIVERS`].
+async fn receiver_balances(
+    client: &AmpClient,
+    asset_uuid: &str,
+) -> Result<Vec<i64>, amp_client::Error> {
+    let mut balances = Vec::new();
+    for (_, gaid, _) in RECEIVERS {
+        let held = client.gaids().asset_balance(gaid, asset_uuid).await?;
+        balances.push(held.balance);
+    }
+    Ok(balances)
 }
 
 /// Issues the asset to distribute; answers its AMP uuid and Liquid asset id.
