@@ -5,11 +5,13 @@
 //! This file only parses, runs and maps the outcome to an exit status:
 //! 0 success, 2 usage or configuration error, 1 any other failure.
 
+mod body;
 mod cli;
 mod commands;
 mod demo;
 mod failure;
 mod output;
+mod password;
 mod settings;
 
 use std::io::Write;
