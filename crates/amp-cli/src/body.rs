@@ -89,7 +89,9 @@ pub fn typed_from_text<T: DeserializeOwned + Serialize>(
     })?;
     // Every key the typed request kept comes back when it is written out
     // again; a key that does not was dropped, so the caller meant something
-    // the library would not send.
+    // the library would not send. (A key read through a serde alias would
+    // come back under its main name and be reported; no request type the
+    // commands read has an alias.)
     let kept = serde_json::to_value(&typed)
         .map_err(|e| Failure::runtime(format!("{flag}: cannot write the {what} back: {e}")))?;
     let mut unknown = Vec::new();

@@ -33,7 +33,8 @@ const GLOBAL: &str = "Global options";
     after_help = "Credentials come from AMP_USERNAME and AMP_PASSWORD. Other settings: \
 API_RETRY_MAX_ATTEMPTS, API_RETRY_BASE_DELAY_MS, API_RETRY_MAX_DELAY_MS, \
 API_REQUEST_TIMEOUT_SECONDS, AMP_ENV=test, AMP_ALLOW_INSECURE_HTTP, AMP_MAX_BODY_BYTES, \
-AMP_REDIS_CA_FILE (a CA for rediss:// stores). \
+AMP_REDIS_CA_FILE (a CA for rediss:// stores), \
+AMP_NEW_PASSWORD (for the commands that set a password). \
 Logs go to stderr; set RUST_LOG (default warn).\n\nTry `amp demo` first: it needs no credentials and no network."
 )]
 pub struct Cli {

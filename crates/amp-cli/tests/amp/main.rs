@@ -107,6 +107,17 @@ async fn api_prints_the_json_body() {
         .json();
     assert_eq!(created["name"], "Accredited");
     assert_eq!(sandbox.count("POST", "/categories/add"), 1);
+    // The body from a file, sent as it is (no typed request in between).
+    let file = home.path().join("body.json");
+    std::fs::write(&file, r#"{"name": "From a file", "description": ""}"#).unwrap();
+    let data = format!("@{}", file.display());
+    let created = env
+        .run(&["api", "POST", "categories/add", "--data", &data])
+        .await
+        .ok()
+        .json();
+    assert_eq!(created["name"], "From a file");
+    assert_eq!(sandbox.count("POST", "/categories/add"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
