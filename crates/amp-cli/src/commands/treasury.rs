@@ -111,7 +111,7 @@ pub async fn run(ctx: &Ctx, command: TreasuryCommand) -> CliResult {
     }
 }
 
-/// `s` after a count other than one.
+/// The plural ending of "address" after a count `n`.
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
