@@ -7,11 +7,13 @@
 
 #![forbid(unsafe_code)]
 
+mod body;
 mod cli;
 mod commands;
 mod demo;
 mod failure;
 mod output;
+mod password;
 mod settings;
 
 use std::io::Write;

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
+use amp_client::model::Lenient;
 use amp_client::text::{escape_controls, escape_controls_line, is_terminal_control};
 use serde::Serialize;
 use serde_json::Value;
@@ -24,7 +25,9 @@ use crate::failure::{CliResult, Failure};
 pub struct Column {
     /// The header, e.g. `NAME`.
     pub header: &'static str,
-    /// The field of the resource's JSON form, e.g. `name`.
+    /// The field of the resource's JSON form, e.g. `name`; a path through
+    /// nested objects and lists, e.g. `transactions.txid` (see [`lookup`]);
+    /// empty for the item itself (a list of strings).
     pub field: &'static str,
 }
 
@@ -41,9 +44,45 @@ pub fn list<T: Serialize>(items: &[T], columns: &[Column], json: bool) -> CliRes
     let mut table = Table::new(columns.iter().map(|c| c.header));
     for item in items {
         let value = to_value(item)?;
-        table.row(columns.iter().map(|c| cell(&value[c.field])));
+        table.row(columns.iter().map(|c| cell(&lookup(&value, c.field))));
     }
     write_stdout(&table.render())
+}
+
+/// The value at `path` in `value`: dot-separated keys, a list on the way
+/// mapped over (`transactions.txid` is the txid of each transaction, as a
+/// list); `Null` where a key is missing; `value` itself for an empty path.
+pub fn lookup(value: &Value, path: &str) -> Value {
+    if path.is_empty() {
+        return value.clone();
+    }
+    let (key, rest) = path.split_once('.').unwrap_or((path, ""));
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(|i| lookup(i, path)).collect()),
+        Value::Object(map) => map.get(key).map_or(Value::Null, |v| lookup(v, rest)),
+        _ => Value::Null,
+    }
+}
+
+/// Prints the outcome of a call whose answer the library drops (a 204
+/// delete, a confirmation): `message` for people; with `json`, `null`, the
+/// JSON of what the library decoded, so `--json` always prints one JSON document.
+pub fn done(message: &str, json: bool) -> CliResult {
+    if json {
+        return print_json(&Value::Null);
+    }
+    write_stdout(&format!("{message}\n"))
+}
+
+/// Prints an answer whose shape is not documented ([`Lenient`]): the
+/// resource as [`one`] does; any other body as it came, and `message` for
+/// people when the body was empty.
+pub fn lenient<T: Serialize>(answer: &Lenient<T>, message: &str, json: bool) -> CliResult {
+    match answer {
+        Lenient::Typed(item) => one(item, json),
+        Lenient::Raw(Value::Null) => done(message, json),
+        Lenient::Raw(other) => one(other, json),
+    }
 }
 
 /// Prints one resource: `field  value` lines, or with `json` its JSON object.
@@ -248,6 +287,17 @@ mod tests {
              a       Gold coin  -\n\
              bbbbbb  X          XT\n"
         );
+    }
+
+    #[test]
+    fn paths_reach_into_objects_and_map_over_lists() {
+        let v = json!({"a": {"b": 1}, "t": [{"x": "p"}, {"x": "q"}, {}], "s": "z"});
+        assert_eq!(lookup(&v, "a.b"), json!(1));
+        assert_eq!(lookup(&v, "t.x"), json!(["p", "q", null]));
+        assert_eq!(lookup(&v, "missing.b"), Value::Null);
+        assert_eq!(lookup(&v, "s.deeper"), Value::Null);
+        assert_eq!(lookup(&json!("whole"), ""), json!("whole"));
+        assert_eq!(cell(&lookup(&v, "t.x")), "p,q,-");
     }
 
     #[test]

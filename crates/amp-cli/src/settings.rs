@@ -59,6 +59,8 @@ const VARIABLES: &[&str] = &[
     vars::TOKEN_STORE,
     vars::ALLOW_INSECURE_HTTP,
     vars::MAX_BODY_BYTES,
+    vars::REDIS_CA_FILE,
+    vars::KEEP_FRESH,
 ];
 
 /// Refuses a variable that is set but not valid Unicode, naming it (the

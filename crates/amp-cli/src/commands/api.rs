@@ -1,11 +1,12 @@
-//! `amp api METHOD PATH [--data JSON]`: any endpoint, the JSON answer on stdout.
-
-use std::io::Read;
+//! `amp api METHOD PATH [--data JSON|@FILE|-]`: any endpoint, the JSON
+//! answer on stdout. The escape hatch: the body is sent as it is, not read
+//! into a typed request.
 
 use amp_client::Method;
 use serde_json::Value;
 
 use super::Ctx;
+use crate::body::Sources;
 use crate::cli::ApiArgs;
 use crate::failure::{CliResult, Failure};
 use crate::output;
@@ -30,18 +31,9 @@ fn parse_method(raw: &str) -> CliResult<Method> {
     }
 }
 
-/// The `--data` argument as JSON; `-` reads it from stdin.
+/// The `--data` argument as JSON: itself, `@FILE`, or `-` for stdin.
 fn parse_body(raw: &str) -> CliResult<Value> {
-    let text = if raw == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::runtime(format!("reading --data from stdin: {e}")))?;
-        text
-    } else {
-        raw.to_string()
-    };
-    serde_json::from_str(&text).map_err(|e| Failure::usage(format!("--data: not valid JSON: {e}")))
+    Sources::default().json("--data", raw)
 }
 
 #[cfg(test)]

@@ -1,10 +1,18 @@
 //! What each command does. [`run`] dispatches; one module per group of commands.
 
 mod api;
+mod assets;
+mod assignments;
+mod categories;
 mod completions;
-mod resources;
+mod distributions;
+mod gaids;
+mod info;
+mod managers;
+mod registered_users;
 mod sandbox;
 mod token;
+mod treasury;
 
 use amp_client::{AmpClient, TokenState, PASSWORD_VAR, USERNAME_VAR};
 
@@ -62,15 +70,27 @@ pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
             flags: overrides.flag_names(),
         })
     };
+    // The commands that call the API with a token check first that they
+    // can get one, so a missing credential is named before anything is sent
+    // (or a password prompted for).
+    let authed = || async {
+        let ctx = ctx()?;
+        ctx.need_credentials(true).await?;
+        Ok::<Ctx, crate::failure::Failure>(ctx)
+    };
     match cli.command {
         Command::Api(args) => api::run(&ctx()?, args).await,
         Command::Token(command) => token::run(&ctx()?, command).await,
-        Command::Info => resources::info(&ctx()?).await,
-        Command::Assets(command) => resources::assets(&ctx()?, command).await,
-        Command::RegisteredUsers(command) => resources::registered_users(&ctx()?, command).await,
-        Command::Categories(command) => resources::categories(&ctx()?, command).await,
-        Command::Managers(command) => resources::managers(&ctx()?, command).await,
-        Command::Gaids(command) => resources::gaids(&ctx()?, command).await,
+        Command::Info => info::info(&ctx()?).await,
+        Command::Changelog => info::changelog(&authed().await?).await,
+        Command::Assets(command) => assets::run(&authed().await?, command).await,
+        Command::Assignments(command) => assignments::run(&authed().await?, command).await,
+        Command::Distributions(command) => distributions::run(&authed().await?, command).await,
+        Command::RegisteredUsers(command) => registered_users::run(&authed().await?, command).await,
+        Command::Categories(command) => categories::run(&authed().await?, command).await,
+        Command::Managers(command) => managers::run(&authed().await?, command).await,
+        Command::User(command) => managers::user(&authed().await?, command).await,
+        Command::Gaids(command) => gaids::run(&authed().await?, command).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo => crate::demo::run().await,
         Command::Completions(args) => completions::run(args.shell),

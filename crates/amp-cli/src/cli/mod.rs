@@ -3,9 +3,25 @@
 //! This module only describes; `commands` acts. Global flags may be written
 //! before or after the command (`amp --json token status` and
 //! `amp token status --json` are the same).
+//!
+//! One naming scheme: the resource first, then a kebab-case verb, which is
+//! the library method's name (`amp assets reissue-request` is
+//! `client.assets().reissue_request`). Body fields are flags named after the
+//! field (`--destination-address` for `destination_address`), and each
+//! flag's help names its field; ids are positional, the asset's first.
+
+mod assets;
+mod resources;
+
+pub use assets::*;
+pub use resources::*;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
+
+/// The help heading of the flags every command takes, so that a command's
+/// own flags come first.
+const GLOBAL: &str = "Global options";
 
 /// `amp`: the Blockstream AMP API from the shell, with a token that manages
 /// itself (obtained on first use, kept in a file, refreshed before it expires).
@@ -17,7 +33,8 @@ use clap::{Args, Parser, Subcommand};
     after_help = "Credentials come from AMP_USERNAME and AMP_PASSWORD. Other settings: \
 API_RETRY_MAX_ATTEMPTS, API_RETRY_BASE_DELAY_MS, API_RETRY_MAX_DELAY_MS, \
 API_REQUEST_TIMEOUT_SECONDS, AMP_ENV=test, AMP_ALLOW_INSECURE_HTTP, AMP_MAX_BODY_BYTES, \
-AMP_REDIS_CA_FILE (a CA for rediss:// stores). \
+AMP_REDIS_CA_FILE (a CA for rediss:// stores), \
+AMP_NEW_PASSWORD (for the commands that set a password). \
 Logs go to stderr; set RUST_LOG (default warn).\n\nTry `amp demo` first: it needs no credentials and no network."
 )]
 pub struct Cli {
@@ -27,6 +44,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         value_name = "URL",
         help = "The API root [env: AMP_API_BASE_URL] [default: https://amp-test.blockstream.com/api]"
     )]
@@ -34,11 +52,17 @@ pub struct Cli {
 
     /// Where the token is kept: memory, file:PATH, redis://… or rediss://… (TLS) [env: AMP_TOKEN_STORE]
     /// [default: a file in the user's cache folder, one per base URL and user]
-    #[arg(long, global = true, value_name = "SPEC")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SPEC")]
     pub store: Option<String>,
 
     /// Print JSON for machines instead of text for people
-    #[arg(long, global = true, env = "AMP_JSON", value_parser = BoolishValueParser::new())]
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        env = "AMP_JSON",
+        value_parser = BoolishValueParser::new()
+    )]
     pub json: bool,
 
     /// What to do.
@@ -56,24 +80,39 @@ pub enum Command {
     #[command(subcommand)]
     Token(TokenCommand),
 
-    /// The API version (needs no credentials)
+    /// The API version (GET /info; needs no credentials)
     Info,
 
-    /// The issuer's assets
+    /// The API's changelog: version, what changed (GET /changelog)
+    Changelog,
+
+    /// The issuer's assets, their treasury, reissuance and burn
     #[command(subcommand)]
     Assets(AssetsCommand),
 
-    /// Registered users (investors)
+    /// An asset's assignments: amounts promised to registered users
     #[command(subcommand)]
-    RegisteredUsers(ListGet),
+    Assignments(AssignmentsCommand),
 
-    /// Investor categories
+    /// An asset's distributions: the transactions that send assigned amounts
     #[command(subcommand)]
-    Categories(ListGet),
+    Distributions(DistributionsCommand),
+
+    /// Registered users (investors) and their GAIDs
+    #[command(subcommand)]
+    RegisteredUsers(RegisteredUsersCommand),
+
+    /// Categories of registered users, which assets may require
+    #[command(subcommand)]
+    Categories(CategoriesCommand),
 
     /// Issuer managers
     #[command(subcommand)]
-    Managers(ListGet),
+    Managers(ManagersCommand),
+
+    /// The account `amp` logs in as
+    #[command(subcommand)]
+    User(UserCommand),
 
     /// GAIDs (Green Account IDs)
     #[command(subcommand)]
@@ -110,8 +149,8 @@ pub struct ApiArgs {
     /// The path under the API root, e.g. assets/ or registered_users/12
     pub path: String,
 
-    /// A JSON request body; `-` reads it from stdin
-    #[arg(long, value_name = "JSON")]
+    /// A JSON request body: the JSON itself, @FILE to read it from a file, or - for stdin
+    #[arg(long, value_name = "JSON|@FILE|-")]
     pub data: Option<String>,
 }
 
@@ -126,55 +165,6 @@ pub enum TokenCommand {
     Refresh,
     /// Forget the token, here and in the store
     Clear,
-}
-
-/// `amp assets …`.
-#[derive(Debug, Subcommand)]
-pub enum AssetsCommand {
-    /// Every asset, as a table (or a JSON array with --json)
-    List,
-    /// One asset
-    Get {
-        /// The asset's UUID
-        asset_uuid: String,
-    },
-}
-
-/// `list | get ID`, for resources with numeric ids.
-#[derive(Debug, Subcommand)]
-pub enum ListGet {
-    /// Every one, as a table (or a JSON array with --json)
-    List,
-    /// One, by id
-    Get {
-        /// The id
-        id: i64,
-    },
-}
-
-/// `amp gaids …`: questions about one GAID.
-#[derive(Debug, Subcommand)]
-pub enum GaidCommand {
-    /// Whether AMP accepts the GAID
-    Validate {
-        /// The GAID
-        gaid: String,
-    },
-    /// An address of the GAID's account
-    Address {
-        /// The GAID
-        gaid: String,
-    },
-    /// The GAID's balance per asset
-    Balance {
-        /// The GAID
-        gaid: String,
-    },
-    /// The registered user the GAID belongs to
-    RegisteredUser {
-        /// The GAID
-        gaid: String,
-    },
 }
 
 /// `amp sandbox [--port N] …`.

@@ -6,138 +6,23 @@
 //! a private HOME and what the test sets, so the developer's own AMP_*
 //! variables and token cache cannot leak in.
 
+//!
+//! The typed commands (every endpoint of the library) are in `flow.rs` (a
+//! whole issuer flow) and `groups.rs` (each group of commands); the helpers
+//! all of them share are in `support.rs`.
+
+mod flow;
+mod groups;
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use amp_sandbox::{Fault, Sandbox};
 use serde_json::Value;
 
-const AMP: &str = env!("CARGO_BIN_EXE_amp");
-
-/// A private folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!(
-            "amp-cli-test-{}-{name}-{}",
-            std::process::id(),
-            nonce()
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn nonce() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
-/// What one run of `amp` left behind.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
-    }
-
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "{self:?}");
-        self
-    }
-}
-
-/// The environment a test gives `amp`: HOME is private, the rest explicit.
-#[derive(Clone)]
-struct Env {
-    home: PathBuf,
-    vars: Vec<(String, String)>,
-}
-
-impl Env {
-    fn new(home: &TempDir) -> Env {
-        Env {
-            home: home.path().to_path_buf(),
-            vars: Vec::new(),
-        }
-    }
-
-    /// The sandbox's URL and credentials, a memory store and quick retries.
-    fn sandbox(home: &TempDir, sandbox: &Sandbox) -> Env {
-        Env::new(home)
-            .set("AMP_API_BASE_URL", &sandbox.base_url())
-            .set("AMP_USERNAME", sandbox.username())
-            .set("AMP_PASSWORD", sandbox.password())
-            .set("AMP_TOKEN_STORE", "memory")
-            .set("API_RETRY_BASE_DELAY_MS", "10")
-    }
-
-    fn set(mut self, name: &str, value: &str) -> Env {
-        self.vars.retain(|(k, _)| k != name);
-        self.vars.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    fn unset(mut self, name: &str) -> Env {
-        self.vars.retain(|(k, _)| k != name);
-        self
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(AMP);
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .stdin(Stdio::null());
-        for (k, v) in &self.vars {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    /// Runs `amp args…` to the end, off the async runtime so the sandbox keeps serving.
-    async fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = self.command(args);
-        let output: Output = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .unwrap()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
-    }
-}
-
-fn sorted_keys(v: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-    keys.sort();
-    keys
-}
+use support::{sorted_keys, Env, TempDir};
 
 const STATUS_KEYS: [&str; 6] = [
     "age_seconds",
@@ -222,6 +107,17 @@ async fn api_prints_the_json_body() {
         .json();
     assert_eq!(created["name"], "Accredited");
     assert_eq!(sandbox.count("POST", "/categories/add"), 1);
+    // The body from a file, sent as it is (no typed request in between).
+    let file = home.path().join("body.json");
+    std::fs::write(&file, r#"{"name": "From a file", "description": ""}"#).unwrap();
+    let data = format!("@{}", file.display());
+    let created = env
+        .run(&["api", "POST", "categories/add", "--data", &data])
+        .await
+        .ok()
+        .json();
+    assert_eq!(created["name"], "From a file");
+    assert_eq!(sandbox.count("POST", "/categories/add"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
