@@ -31,12 +31,16 @@ use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
 
 mod base_url;
+mod retry;
 mod store_spec;
+mod token_policy;
 
 pub(crate) use base_url::is_loopback;
 use base_url::parse_base_url;
+pub use retry::RetryConfig;
 pub(crate) use store_spec::redact_url;
 pub use store_spec::StoreSpec;
+pub use token_policy::TokenPolicy;
 
 /// The API root used when `AMP_API_BASE_URL` is not set: AMP's test instance.
 pub const DEFAULT_BASE_URL: &str = "https://amp-test.blockstream.com/api";
@@ -78,105 +82,6 @@ pub mod vars {
     pub const MAX_BODY_BYTES: &str = "AMP_MAX_BODY_BYTES";
 }
 
-/// How failed requests are retried.
-///
-/// The delay before retry `n` (1-based) is drawn uniformly from
-/// `[0, min(max_delay, base_delay * 2^(n-1))]` ("full jitter"), and is never
-/// shorter than a `Retry-After` the server sent.
-///
-/// ```
-/// use amp_client::RetryConfig;
-/// use std::time::Duration;
-/// let d = RetryConfig::default();
-/// assert_eq!((d.max_attempts, d.base_delay, d.max_delay),
-///            (3, Duration::from_millis(1000), Duration::from_millis(30_000)));
-/// let t = RetryConfig::for_tests();
-/// assert_eq!((t.max_attempts, t.base_delay), (2, Duration::from_millis(500)));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryConfig {
-    /// Attempts per request, the first included (at least 1).
-    pub max_attempts: u32,
-    /// The backoff base.
-    pub base_delay: Duration,
-    /// The backoff cap, and the longest `Retry-After` we are willing to sleep.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(1000),
-            max_delay: Duration::from_millis(30_000),
-        }
-    }
-}
-
-impl RetryConfig {
-    /// The test profile: 2 attempts, 500 ms base, 30 s cap.
-    pub fn for_tests() -> RetryConfig {
-        RetryConfig {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_millis(30_000),
-        }
-    }
-
-    /// Checks the values: 1 to [`MAX_ATTEMPTS_LIMIT`] attempts, a non-zero
-    /// base, a cap not below the base, and neither beyond [`MAX_DELAY_LIMIT`].
-    ///
-    /// ```
-    /// use amp_client::RetryConfig;
-    /// let r = RetryConfig { max_attempts: 50, ..RetryConfig::default() };
-    /// assert!(r.validate().unwrap_err().to_string().contains("API_RETRY_MAX_ATTEMPTS"));
-    /// ```
-    pub fn validate(&self) -> Result<()> {
-        if self.max_attempts == 0 {
-            return Err(Error::config(vars::MAX_ATTEMPTS, "must be at least 1"));
-        }
-        if self.max_attempts > MAX_ATTEMPTS_LIMIT {
-            return Err(Error::config(
-                vars::MAX_ATTEMPTS,
-                format!(
-                    "{} is more than the limit: at most {MAX_ATTEMPTS_LIMIT}",
-                    self.max_attempts
-                ),
-            ));
-        }
-        if self.base_delay.is_zero() {
-            return Err(Error::config(vars::BASE_DELAY_MS, "must be more than 0"));
-        }
-        for (name, delay) in [
-            (vars::BASE_DELAY_MS, self.base_delay),
-            (vars::MAX_DELAY_MS, self.max_delay),
-        ] {
-            if delay > MAX_DELAY_LIMIT {
-                return Err(Error::config(
-                    name,
-                    format!(
-                        "{} ms is more than the limit: at most 1 h ({} ms)",
-                        delay.as_millis(),
-                        MAX_DELAY_LIMIT.as_millis()
-                    ),
-                ));
-            }
-        }
-        if self.max_delay < self.base_delay {
-            return Err(Error::config(
-                vars::MAX_DELAY_MS,
-                format!(
-                    "{} ms is less than {} ({} ms)",
-                    self.max_delay.as_millis(),
-                    vars::BASE_DELAY_MS,
-                    self.base_delay.as_millis()
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// Everything an [`AmpClient`](crate::AmpClient) needs.
 ///
 /// ```
@@ -202,45 +107,6 @@ pub struct Config {
     token_store: StoreSpec,
     token: TokenPolicy,
     redis_ca_file: Option<PathBuf>,
-}
-
-/// When tokens are considered old, and how long they live.
-///
-/// The defaults follow AMP: a token lives 24 h; it is refreshed in the
-/// background once less than 5 min remain; with less than 30 s left callers
-/// wait for a new one instead of using it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenPolicy {
-    /// How long a newly obtained token lives (unless the server says less).
-    pub lifetime: Duration,
-    /// Refresh once less than this remains (the soft point).
-    pub refresh_before: Duration,
-    /// Stop using a token once less than this remains (the hard point).
-    pub hard_before: Duration,
-    /// The soft point is moved earlier by a random amount up to this, so many
-    /// clients do not refresh in step.
-    pub refresh_jitter: Duration,
-    /// After a failed renewal, callers that must wait for a token get that
-    /// failure at once for this long instead of starting another renewal each.
-    pub failure_cooldown: Duration,
-    /// After a renewal ends (success or failure), no background renewal
-    /// starts for this long: a failing server is not asked again on every
-    /// call, and a token that renewal leaves inside the refresh window (a
-    /// server that gives short lives) is not renewed on every call.
-    pub background_cooldown: Duration,
-}
-
-impl Default for TokenPolicy {
-    fn default() -> Self {
-        TokenPolicy {
-            lifetime: Duration::from_secs(24 * 3600),
-            refresh_before: Duration::from_secs(5 * 60),
-            hard_before: Duration::from_secs(30),
-            refresh_jitter: Duration::from_secs(30),
-            failure_cooldown: Duration::from_secs(1),
-            background_cooldown: Duration::from_secs(5),
-        }
-    }
 }
 
 impl Config {
