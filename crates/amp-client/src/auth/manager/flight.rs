@@ -319,7 +319,7 @@ pub(super) async fn wait(
             match inner.secrets.current().load_full() {
                 Some(current) if current.generation == generation => {
                     Waited::Renewed(super::Renewed {
-                        token: super::AccessToken { current },
+                        token: super::AccessToken::owned(current),
                         how,
                     })
                 }

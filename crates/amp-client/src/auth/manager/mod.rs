@@ -62,39 +62,89 @@ use state::State;
 ///
 /// Cloning shares the secret (no copy is made); `Debug` shows only the
 /// fingerprint. The secret is zeroized when the last holder drops it.
-#[derive(Clone)]
 pub struct AccessToken {
-    current: Arc<Current>,
+    held: Held,
+}
+
+/// How an [`AccessToken`] holds the snapshot it was read from.
+enum Held {
+    /// Read on the hot path: an `arc_swap` guard, which writes only this
+    /// thread's own slot in the crate, not the reference count every thread
+    /// shares (two threads calling `token()` at once would otherwise fight
+    /// over that count's cache line on every call). Made only from a
+    /// snapshot that holds a token ([`AccessToken::loaded`]).
+    Loaded(arc_swap::Guard<Option<Arc<Current>>>),
+    /// A reference of its own: a clone, or what a renewal handed over.
+    Owned(Arc<Current>),
 }
 
 impl AccessToken {
+    /// The token in `current`.
+    fn owned(current: Arc<Current>) -> AccessToken {
+        AccessToken {
+            held: Held::Owned(current),
+        }
+    }
+
+    /// The token in a snapshot read by `load()`, if it holds one.
+    fn loaded(guard: arc_swap::Guard<Option<Arc<Current>>>) -> Option<AccessToken> {
+        guard.is_some().then(|| AccessToken {
+            held: Held::Loaded(guard),
+        })
+    }
+
+    fn current(&self) -> &Current {
+        match &self.held {
+            Held::Owned(current) => current,
+            Held::Loaded(guard) => match guard.as_deref() {
+                Some(current) => current,
+                // `loaded` is the only way in, and it checks.
+                None => unreachable!("an AccessToken is only made from a snapshot with a token"),
+            },
+        }
+    }
+
     /// The token, to put on the wire.
     pub fn secret(&self) -> &secrecy::SecretString {
-        self.current.token.token()
+        self.current().token.token()
     }
 
     /// The token with its times.
     pub fn data(&self) -> &TokenData {
-        &self.current.token
+        &self.current().token
     }
 
     /// Which token this is: every new token gets a higher generation.
     pub fn generation(&self) -> u64 {
-        self.current.generation
+        self.current().generation
     }
 
     /// Seconds left at `now` (clock microseconds), negative once expired.
     pub(crate) fn expires_in_seconds(&self, now: i64) -> f64 {
-        self.current.points.expires_at.saturating_sub(now) as f64 / 1e6
+        self.current().points.expires_at.saturating_sub(now) as f64 / 1e6
+    }
+}
+
+impl Clone for AccessToken {
+    fn clone(&self) -> AccessToken {
+        let current = match &self.held {
+            Held::Owned(current) => Arc::clone(current),
+            Held::Loaded(guard) => match guard.as_ref() {
+                Some(current) => Arc::clone(current),
+                None => unreachable!("an AccessToken is only made from a snapshot with a token"),
+            },
+        };
+        AccessToken::owned(current)
     }
 }
 
 impl std::fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let current = self.current();
         f.debug_struct("AccessToken")
-            .field("fingerprint", &self.current.token.fingerprint())
-            .field("generation", &self.current.generation)
-            .field("expires_at", &self.current.token.expires_at)
+            .field("fingerprint", &current.token.fingerprint())
+            .field("generation", &current.generation)
+            .field("expires_at", &current.token.expires_at)
             .finish()
     }
 }
@@ -263,11 +313,12 @@ impl TokenManager {
     /// token has not expired yet, that token is returned.
     pub async fn token(&self) -> Result<AccessToken> {
         let now = self.inner.clock.now_micros();
-        if let Some(current) = self.inner.secrets.current().load().as_ref() {
+        let snapshot = self.inner.secrets.current().load();
+        if let Some(current) = snapshot.as_deref() {
             if policy::stage(now, Some(&current.points)) == Stage::Fresh {
-                return Ok(AccessToken {
-                    current: Arc::clone(current),
-                });
+                if let Some(token) = AccessToken::loaded(snapshot) {
+                    return Ok(token);
+                }
             }
         }
         self.token_slow().await
@@ -312,7 +363,7 @@ impl TokenManager {
                 debug_assert_ne!(action, Action::Wait);
                 // Served only while valid, so there is a token.
                 return current
-                    .map(|current| AccessToken { current })
+                    .map(AccessToken::owned)
                     .ok_or_else(|| Error::Internal("no token to serve".to_string()));
             };
             match flight::wait(inner, joined, deadline, inner.wait_timeout).await {
@@ -451,7 +502,7 @@ impl TokenManager {
     fn still_valid(&self) -> Option<AccessToken> {
         let now = self.inner.clock.now_micros();
         let current = self.inner.secrets.current().load_full()?;
-        (now < current.points.expires_at).then_some(AccessToken { current })
+        (now < current.points.expires_at).then_some(AccessToken::owned(current))
     }
 
     /// True when the manager has credentials to log in with

@@ -118,7 +118,7 @@ impl Inner {
         );
         let (token, source, how) = match (call, current) {
             (Call::Nothing, Some(current)) if self.state.epoch() == epoch => {
-                return Installed::Token(AccessToken { current }, Renewal::FromStore);
+                return Installed::Token(AccessToken::owned(current), Renewal::FromStore);
             }
             (Call::Nothing, _) => return Installed::Nothing(Outcome::Superseded),
             (Call::Refresh, Some(current)) => {

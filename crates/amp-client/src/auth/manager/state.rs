@@ -229,7 +229,7 @@ impl State {
             how = source.name(),
             "token in place"
         );
-        AccessToken { current }
+        AccessToken::owned(current)
     }
 
     /// The cell itself, for the crate's own tests of the lock discipline.
