@@ -3,11 +3,15 @@
 //! lives and timeouts all pass in virtual time, and the client's `TokioClock`
 //! follows the same clock.
 
-use std::sync::{Arc, Mutex};
+#[path = "common/capture.rs"]
+mod capture;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use amp_client::{AmpClient, Config, Error, RetryConfig, TokenPolicy, TokenState, TokioClock};
 use amp_sandbox::{Fault, Sandbox};
+use capture::Capture;
 use tokio::time::Instant;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -305,40 +309,14 @@ async fn after_a_failed_background_refresh_the_window_tries_again() {
     assert_eq!(m.token().await.unwrap().generation(), renewed.generation());
 }
 
-/// Collects everything tracing prints.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 // R3: a whole lifecycle traced at TRACE, errors and Debug output included:
 // neither the password nor any token appears anywhere.
 #[tokio::test(start_paused = true)]
 async fn no_secret_in_any_log_error_or_debug_output() {
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        // Everything at TRACE, except the sandbox's own log (it is the server,
-        // and prints the faults this test injects, password included).
-        .with_env_filter("trace,amp_sandbox=off")
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Everything at TRACE, except the sandbox's own log (it is the server,
+    // and prints the faults this test injects, password included).
+    let _guard = capture.start("trace,amp_sandbox=off");
 
     let sandbox = Sandbox::start().await.unwrap();
     let client = client(&sandbox, RetryConfig::for_tests());
@@ -377,7 +355,7 @@ async fn no_secret_in_any_log_error_or_debug_output() {
         client.token_manager().stats()
     ));
 
-    let mut text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let mut text = capture.text();
     text.push_str(&shown.join("\n"));
     assert!(
         text.contains("token obtained"),

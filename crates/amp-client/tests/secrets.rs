@@ -4,52 +4,17 @@
 //! a rejected token; how long waits and timeouts read.
 
 mod common;
+#[path = "common/capture.rs"]
+mod capture;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use amp_client::{AmpClient, Config, Error, StatusCode};
+use capture::Capture;
 use common::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// Collects everything tracing prints.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Capture {
-    /// Captures every event and span of this thread at TRACE while it lives.
-    fn start(&self) -> tracing::subscriber::DefaultGuard {
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter("trace")
-            .with_writer(self.clone())
-            .with_ansi(false)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 /// Fails naming the context if `secret`, or a long piece of it, is in `text`.
 fn assert_absent(text: &str, secret: &str, what: &str) {
@@ -107,7 +72,7 @@ async fn a_login_echoing_the_password_is_scrubbed_everywhere() {
             .mount(&server)
             .await;
         let capture = Capture::default();
-        let guard = capture.start();
+        let guard = capture.start("trace");
         let e = odd_client(&server).assets().list().await.unwrap_err();
         drop(guard);
         let text = format!("{}\n{e}\n{e:?}", capture.text());
@@ -153,7 +118,7 @@ async fn answers_echoing_a_token_are_scrubbed_everywhere() {
         let m = client.token_manager();
         m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
         let capture = Capture::default();
-        let guard = capture.start();
+        let guard = capture.start("trace");
         let api = client.assets().list().await.unwrap_err();
         let bad = client.categories().list().await.unwrap_err();
         let refresh = m.force_refresh().await.unwrap_err();
@@ -310,7 +275,7 @@ async fn a_refused_password_change_does_not_quote_the_new_password() {
         .await;
     let (client, _) = client(&server, 2);
     let capture = Capture::default();
-    let guard = capture.start();
+    let guard = capture.start("trace");
     let e = client
         .user()
         .change_password(secrecy::SecretString::from(new))
@@ -376,7 +341,7 @@ async fn each_call_is_one_span_with_its_attempts_and_status() {
     mount_assets_for(&server, T1).await;
     let (client, _) = client(&server, 3);
     let capture = Capture::default();
-    let guard = capture.start();
+    let guard = capture.start("trace");
     client.assets().list().await.unwrap();
     drop(guard);
     let text = capture.text();

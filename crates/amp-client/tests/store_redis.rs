@@ -22,6 +22,9 @@
 //! ```
 #![cfg(feature = "redis")]
 
+#[path = "common/capture.rs"]
+mod capture;
+
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -30,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use amp_client::{AmpClient, Config, Error, RedisStore, StoreSpec, TokenData, TokenStore};
 use amp_sandbox::Sandbox;
+use capture::Capture;
 use chrono::Utc;
 use secrecy::ExposeSecret;
 
@@ -723,37 +727,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Everything tracing prints, for the outage messages.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    fn clear(&self) {
-        self.0.lock().unwrap().clear();
-    }
-}
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Lines logged at WARN or above.
 fn warnings(logs: &str) -> usize {
     logs.lines()
@@ -775,13 +748,8 @@ async fn a_server_that_goes_away_and_comes_back() {
         return;
     }
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("amp_client=trace")
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
     // A current-thread runtime: every task of the test logs to this subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = capture.start("amp_client=trace");
 
     outage(None, &capture).await;
     match (var(CERT_VAR), var(KEY_VAR), var(CA_VAR)) {
