@@ -281,7 +281,11 @@ impl AmpClient {
         B: Serialize + ?Sized,
     {
         let req = build(method, path, body)?;
-        traced(&req, self.call_with_token(&req)).await
+        let span = call_span(&req);
+        if span.is_disabled() {
+            return self.call_with_token(&req).await;
+        }
+        traced(span, self.call_with_token(&req)).await
     }
 
     async fn call_with_token<T: DeserializeOwned>(&self, req: &Request<'_>) -> Result<T> {
@@ -320,12 +324,16 @@ impl AmpClient {
         path: &str,
     ) -> Result<T> {
         let req = build::<()>(method, path, None)?;
-        traced(&req, async {
+        let call = async {
             let answer = self.inner.transport.send(&req, Auth::None).await?;
             tracing::Span::current().record("status", answer.status.as_u16());
             self.decode(&req, answer, Auth::None)
-        })
-        .await
+        };
+        let span = call_span(&req);
+        if span.is_disabled() {
+            return call.await;
+        }
+        traced(span, call).await
     }
 
     /// The answer as `T`. The request is named only for an error: formatting
@@ -354,17 +362,13 @@ impl AmpClient {
     }
 }
 
-/// Runs one API call in its span, `amp.call`: the method and path (never a
-/// body or a header), the attempts of the last send, whether a rejected
-/// token made it replay, the final status and the time taken. Retries are
-/// events inside it, so an OpenTelemetry subscriber shows one span per call.
-async fn traced<T>(
-    req: &Request<'_>,
-    call: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
+/// The span of one API call, `amp.call`: the method and path (never a body
+/// or a header), the attempts of the last send, whether a rejected token
+/// made it replay, the final status and the time taken. Retries are events
+/// inside it, so an OpenTelemetry subscriber shows one span per call.
+fn call_span(req: &Request<'_>) -> tracing::Span {
     use tracing::field::Empty;
-    use tracing::Instrument;
-    let span = tracing::info_span!(
+    tracing::info_span!(
         "amp.call",
         method = %req.method,
         path = req.path,
@@ -373,11 +377,18 @@ async fn traced<T>(
         status = Empty,
         error = Empty,
         elapsed_ms = Empty,
-    );
-    if span.is_disabled() {
-        // Nobody listens: no clock read for a time nobody will see.
-        return call.await;
-    }
+    )
+}
+
+/// Runs `call` in `span`, recording how it ended and the time it took.
+/// Only for an enabled span: with nobody listening, callers await the call
+/// itself, so the request's future is not moved into this one and no clock
+/// is read for a time nobody will see.
+async fn traced<T>(
+    span: tracing::Span,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    use tracing::Instrument;
     let started = tokio::time::Instant::now();
     let result = call.instrument(span.clone()).await;
     if let Err(e) = &result {

@@ -3,9 +3,9 @@
 //! event, error or output sees it, at every log level; which 403s count as
 //! a rejected token; how long waits and timeouts read.
 
-mod common;
 #[path = "common/capture.rs"]
 mod capture;
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
