@@ -106,7 +106,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// Implementations must never log or put in an error the token they hold.
 pub trait TokenStore: Send + Sync + fmt::Debug {
-    /// A description for logs and errors, without secrets, e.g. `file:/tmp/t.json`.
+    /// A description for logs and errors, without secrets, e.g.
+    /// `file:/home/me/.cache/amp/token.json`.
     fn describe(&self) -> String;
 
     /// The stored token, if there is a usable one. A stored form that cannot

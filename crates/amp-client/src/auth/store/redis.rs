@@ -389,6 +389,21 @@ impl TokenStore for RedisStore {
 mod tests {
     use super::*;
 
+    // A lock that would outlive a day is a typo: bounded, so the lock's
+    // deadline (now + ttl) cannot overflow (Duration::MAX panicked there).
+    #[test]
+    fn the_lock_ttl_is_bounded() {
+        let store = RedisStore::new("redis://127.0.0.1:1/", "k".to_string()).unwrap();
+        assert_eq!(
+            store.clone().lock_ttl(Duration::MAX).lock_ttl,
+            Duration::from_secs(24 * 3600)
+        );
+        assert_eq!(
+            store.lock_ttl(Duration::ZERO).lock_ttl,
+            Duration::from_millis(1)
+        );
+    }
+
     #[test]
     fn keys_differ_by_url_and_user() {
         let a = RedisStore::key_for("http://127.0.0.1:1/api/", "u");
