@@ -84,7 +84,10 @@ pub fn client(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Cl
     let lookup = |name: &str| overlay(overrides, env, name);
     let config = Config::from_lookup(&lookup).map_err(|e| Failure::from_client(&e, &flags))?;
     let explicit_store = lookup(vars::TOKEN_STORE).is_some_and(|v| !v.trim().is_empty());
-    let builder = AmpClient::builder(config.clone());
+    // A command runs once and ends: keeping the token fresh in the
+    // background (AMP_TOKEN_KEEP_FRESH, for services) would only log in
+    // behind `amp token status` or `amp token clear`.
+    let builder = AmpClient::builder(config.clone()).keep_fresh(false);
     let builder = if explicit_store {
         builder
     } else {

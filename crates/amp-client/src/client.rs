@@ -280,17 +280,19 @@ impl AmpClient {
         T: DeserializeOwned,
         B: Serialize + ?Sized,
     {
-        let req = build(method, path, body)?;
-        let span = call_span(&req);
-        if span.is_disabled() {
+        let mut req = build(method, path, body)?;
+        req.span = call_span(&req);
+        if req.span.is_disabled() {
             return self.call_with_token(&req).await;
         }
-        traced(span, self.call_with_token(&req)).await
+        traced(req.span.clone(), self.call_with_token(&req)).await
     }
 
     async fn call_with_token<T: DeserializeOwned>(&self, req: &Request<'_>) -> Result<T> {
         let manager = &self.inner.manager;
-        let mut token = manager.token().await?;
+        // Held across the request: a reference of its own, not the hot
+        // path's guard (arc-swap's guards are meant to be short-lived).
+        let mut token = manager.token().await?.into_owned();
         #[cfg(feature = "metrics")]
         crate::stats::token_expires_in(Some(
             token.expires_in_seconds(manager.clock().now_micros()),
@@ -304,8 +306,8 @@ impl AmpClient {
             Err(e) if e.is_token_rejected() => {
                 manager.invalidate(token.generation()).await;
                 tracing::debug!(operation = %Op::new(req), status = ?e.status(), "token rejected; logging in again and replaying once");
-                tracing::Span::current().record("replayed", true);
-                token = manager.token().await?;
+                req.span.record("replayed", true);
+                token = manager.token().await?.into_owned();
                 self.inner
                     .transport
                     .send(req, Auth::Token(token.data()))
@@ -313,7 +315,7 @@ impl AmpClient {
             }
             answer => answer?,
         };
-        tracing::Span::current().record("status", answer.status.as_u16());
+        req.span.record("status", answer.status.as_u16());
         self.decode(req, answer, Auth::Token(token.data()))
     }
 
@@ -323,13 +325,14 @@ impl AmpClient {
         method: Method,
         path: &str,
     ) -> Result<T> {
-        let req = build::<()>(method, path, None)?;
+        let mut req = build::<()>(method, path, None)?;
+        req.span = call_span(&req);
+        let span = req.span.clone();
         let call = async {
             let answer = self.inner.transport.send(&req, Auth::None).await?;
-            tracing::Span::current().record("status", answer.status.as_u16());
+            req.span.record("status", answer.status.as_u16());
             self.decode(&req, answer, Auth::None)
         };
-        let span = call_span(&req);
         if span.is_disabled() {
             return call.await;
         }

@@ -67,7 +67,7 @@
 //! | `amp_token_store_adoptions_total` | counter | | tokens taken from the store (renewed elsewhere) |
 //! | `amp_token_renewal_failures_total` | counter | | renewals that failed |
 //! | `amp_token_renewal_failures_by_cause_total` | counter | `cause`: `refused`, `rate_limited`, `timeout`, `network`, `server`, `other` | the same, by cause |
-//! | `amp_token_expires_in_seconds` | gauge | | seconds left on the current token (0: none), set with every new token and every API call |
+//! | `amp_token_expires_in_seconds` | gauge | | seconds left on the current token (0: none), set with every new token and every API call; one per process (with several clients, the last one to set it wins) |
 //! | `amp_token_renewal_duration_seconds` | histogram | `outcome`: `renewed`, `superseded`, `failed` | how long each renewal took |
 //!
 //! The same counts are always readable without the feature, from

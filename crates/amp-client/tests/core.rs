@@ -33,8 +33,9 @@ struct GatedStore {
     clearing: Notify,
     open: Notify,
     hold_clear: bool,
-    /// `load()` and `lock()` never finish.
+    /// `load()`, `save()` and `lock()` never finish.
     hang_load: bool,
+    hang_save: bool,
     hang_lock: bool,
     /// `clear()` and `discard()` do nothing (a store that keeps everything).
     keep_everything: bool,
@@ -63,7 +64,12 @@ impl TokenStore for GatedStore {
     }
 
     fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
-        self.inner.save(token)
+        Box::pin(async move {
+            if self.hang_save {
+                std::future::pending::<()>().await;
+            }
+            self.inner.save(token).await
+        })
     }
 
     fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
@@ -405,12 +411,12 @@ async fn login_logs_in_and_force_refresh_says_what_it_did() {
     );
 }
 
-// A renewal that installed its token and is still releasing the store's
-// lock when clear() runs: the token it installed is not handed to anyone
-// (neither its waiters nor callers that come after the clear), and the
-// next token is a new login.
+// A renewal that installed its token is still releasing the store's lock
+// when clear() runs: its waiter had the token before the clear (it was the
+// current one then), and a caller that comes after the clear gets a new
+// login, not the cleared token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_renewal_ending_after_a_clear_hands_out_nothing() {
+async fn a_caller_after_a_clear_never_gets_the_cleared_token() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/user/obtain_token"))
@@ -429,22 +435,23 @@ async fn a_renewal_ending_after_a_clear_hands_out_nothing() {
         let m = m.clone();
         async move { m.token().await }
     });
-    // T1 is installed; the renewal waits in the lock's release.
+    // T1 is installed and handed out; the renewal waits in the release.
     store.releasing.notified().await;
+    assert_eq!(secret(&first.await.unwrap().unwrap()), T1);
     m.clear().await.unwrap();
     let second = tokio::spawn({
         let m = m.clone();
         async move { m.token().await }
     });
-    tokio::task::yield_now().await;
     store.release_gate.notify_one();
     // The second login's release waits too.
     store.releasing.notified().await;
     store.release_gate.notify_one();
-    for caller in [first, second] {
-        let t = caller.await.unwrap().unwrap();
-        assert_eq!(secret(&t), T2, "a cleared token was handed out");
-    }
+    assert_eq!(
+        secret(&second.await.unwrap().unwrap()),
+        T2,
+        "the cleared token came back"
+    );
 }
 
 // clear() that fails at the store still forgets the token here, and the
@@ -536,4 +543,68 @@ async fn tokens_too_short_to_use_are_refused_without_a_storm() {
         clock.advance(Duration::from_millis(1));
     }
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+}
+
+// Writing the new token to a store that hangs costs the call that logged
+// in the store timeout (the request timeout, 1 s here), once: the call
+// succeeds, and the renewal is not failed for it. The outer timeout only
+// turns a regression into a failure instead of a hang.
+#[tokio::test]
+async fn a_hung_store_write_costs_a_call_at_most_the_store_timeout() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    mount_assets_for(&server, T1).await;
+    let store = Arc::new(GatedStore {
+        hang_save: true,
+        ..GatedStore::default()
+    });
+    let config = amp_client::Config::builder()
+        .base_url(api(&server))
+        .credentials(USER, PASSWORD)
+        .request_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let client = AmpClient::builder(config).store(store).build().unwrap();
+    let assets = client.assets();
+    let call = tokio::time::timeout(Duration::from_secs(60), assets.list()).await;
+    assert!(
+        matches!(call, Ok(Ok(_))),
+        "the call failed or hung on the store"
+    );
+    assert_eq!(client.token_manager().stats().failures, 0);
+}
+
+// A renewal running when clear() is called fails afterwards: its failure
+// is forgotten with the rest, and the next call logs in again at once.
+#[tokio::test]
+async fn clear_forgets_the_failure_of_a_renewal_still_running() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(300)))
+        .mount(&server)
+        .await;
+    // The default cooldown: a remembered failure would be served for 1 s.
+    let config = amp_client::Config::builder()
+        .base_url(api(&server))
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(1))
+        .build()
+        .unwrap();
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(amp_client::ManualClock::new(chrono::Utc::now())))
+        .build()
+        .unwrap();
+    let m = client.token_manager().clone();
+    let first = tokio::spawn({
+        let m = m.clone();
+        async move { m.token().await }
+    });
+    while count(&server, "POST", "/api/user/obtain_token").await == 0 {
+        tokio::task::yield_now().await;
+    }
+    m.clear().await.unwrap();
+    assert!(first.await.unwrap().is_err());
+    assert!(m.token().await.is_err());
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 2);
 }

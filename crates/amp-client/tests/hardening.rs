@@ -879,7 +879,8 @@ async fn a_password_echoed_across_the_message_cut_is_scrubbed() {
     for body in [plain, json.to_string()] {
         let (e, _server) = login_error(ResponseTemplate::new(500).set_body_string(body), 2).await;
         let text = shown(&e);
-        assert!(text.contains("x[REDACTED]…"), "cut inside the echo: {text}");
+        // Scrubbed before the message is cut (it may then fit whole).
+        assert!(text.contains("x[REDACTED]"), "cut inside the echo: {text}");
         assert_hidden(&text, &PASSWORD[..8], "a prefix of the password");
     }
 }

@@ -1,6 +1,8 @@
 //! `ClientBuilder::http_client`: the caller's reqwest settings are used, and
 //! the client's own rules stay on top of them (issue 15 §4).
 
+#[path = "common/capture.rs"]
+mod capture;
 mod common;
 
 use std::time::Duration;
@@ -112,4 +114,27 @@ async fn plain_http_drops_the_callers_proxy() {
     client.assets().list().await.unwrap();
     assert!(proxy.received_requests().await.unwrap().is_empty());
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+}
+
+// reqwest's verbose mode would log the bytes on the wire (the login body,
+// the token header) at TRACE: the client turns it off, whatever the
+// caller's builder says.
+#[tokio::test]
+async fn a_verbose_connection_logs_no_secret() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    mount_assets_for(&server, T1).await;
+    let http = reqwest::Client::builder().connection_verbose(true);
+    let client = AmpClient::builder(config(&server))
+        .http_client(http)
+        .build()
+        .unwrap();
+    let capture = capture::Capture::default();
+    let guard = capture.start("trace");
+    client.assets().list().await.unwrap();
+    drop(guard);
+    let text = capture.text();
+    assert!(text.contains("amp.call"), "the capture ran");
+    assert!(!text.contains(PASSWORD), "the password was logged");
+    assert!(!text.contains(T1), "the token was logged");
 }

@@ -130,3 +130,38 @@ fn without_a_runtime_building_says_so() {
     assert!(e.is_config(), "{e}");
     assert!(e.to_string().contains("AMP_TOKEN_KEEP_FRESH"), "{e}");
 }
+
+// Tokens that live 2 s, a keeper and no call: it renews at most once per
+// background cooldown (5 s), as callers would, not at every soft point.
+#[tokio::test(start_paused = true)]
+async fn short_lives_are_kept_fresh_at_most_once_per_cooldown() {
+    let sandbox = Sandbox::builder()
+        .token_life(Duration::from_secs(2))
+        .start()
+        .await
+        .unwrap();
+    let config = Config::builder()
+        .base_url(sandbox.base_url())
+        .credentials(sandbox.username(), sandbox.password())
+        .token_policy(amp_client::TokenPolicy {
+            lifetime: Duration::from_secs(2),
+            refresh_before: Duration::from_secs(1),
+            hard_before: Duration::from_millis(200),
+            refresh_jitter: Duration::ZERO,
+            ..amp_client::TokenPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(TokioClock::new()))
+        .keep_fresh(true)
+        .build()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let (logins, refreshes) = renewals(&sandbox);
+    assert!(
+        logins + refreshes <= 5,
+        "{logins} logins, {refreshes} refreshes in 20 s"
+    );
+    drop(client);
+}

@@ -359,3 +359,68 @@ async fn each_call_is_one_span_with_its_attempts_and_status() {
     assert_absent(&text, T1, "the token");
     assert_absent(&text, PASSWORD, "the password");
 }
+
+// The summary of an error body changes a secret's form (blanks collapsed
+// in HTML, only the first line of text): the body is scrubbed as it came,
+// before it is summarised.
+#[tokio::test]
+async fn a_secret_the_summary_would_reshape_is_scrubbed_first() {
+    for (password, body) in [
+        (
+            "pw  two  spaces",
+            "<html><head><title>Bad password pw  two  spaces</title></head></html>",
+        ),
+        (
+            "first-half\nsecond-half",
+            "rejected: first-half\nsecond-half",
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/user/obtain_token"))
+            .respond_with(ResponseTemplate::new(400).set_body_string(body))
+            .mount(&server)
+            .await;
+        let config = Config::builder()
+            .base_url(api(&server))
+            .credentials(USER, password)
+            .retry(fast_retry(1))
+            .build()
+            .unwrap();
+        let e = AmpClient::new(config)
+            .unwrap()
+            .assets()
+            .list()
+            .await
+            .unwrap_err();
+        let text = format!("{e} {e:?}");
+        for piece in ["two spaces", "pw two", "first-half", "second-half"] {
+            assert!(!text.contains(piece), "{piece:?} leaked: {text}");
+        }
+        assert!(text.contains("[REDACTED]"), "{text}");
+    }
+}
+
+// With the library's spans filtered out, nothing it records lands in the
+// program's own span (fields named `status` or `attempts` there keep
+// their own values).
+#[tokio::test]
+async fn a_filtered_call_span_records_nothing_into_the_callers() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    mount_assets_for(&server, T1).await;
+    let (client, _) = client(&server, 2);
+    let capture = Capture::default();
+    let guard = capture.start("trace,amp_client=warn");
+    let app = tracing::info_span!(
+        "app",
+        status = tracing::field::Empty,
+        attempts = tracing::field::Empty
+    );
+    tracing::Instrument::instrument(async { client.assets().list().await.unwrap() }, app).await;
+    drop(guard);
+    let text = capture.text();
+    assert!(text.contains("app"), "{text}");
+    assert!(!text.contains("status=200"), "{text}");
+    assert!(!text.contains("attempts="), "{text}");
+}

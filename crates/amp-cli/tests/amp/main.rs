@@ -597,6 +597,17 @@ async fn token_login_status_refresh_clear_with_a_file_store() {
 
     let status = amp(&["token", "status", "--json"]).await.ok().json();
     assert_eq!(status["state"], "none");
+    // Keep-fresh is for services: a command neither starts it nor logs in
+    // behind `token status`.
+    let status = env
+        .clone()
+        .set("AMP_TOKEN_KEEP_FRESH", "1")
+        .run(&["--store", &spec, "token", "status", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(status["state"], "none");
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 0);
 
     let login = amp(&["token", "login", "--json"]).await.ok().json();
     assert_eq!(sorted_keys(&login), STATUS_KEYS);

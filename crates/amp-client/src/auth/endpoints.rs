@@ -17,6 +17,13 @@ use crate::error::{Error, Result};
 use crate::transport::{wiped_json, Answer, Auth, Request, Transport};
 use crate::wire::parse_token_answer;
 
+/// The span the auth calls record their attempts on: these calls run only
+/// in a renewal's task, whose span is `amp.renewal` (a root span, so never
+/// one of the program's own).
+fn renewal_span() -> tracing::Span {
+    tracing::Span::current()
+}
+
 /// The path of the login call.
 pub(crate) const OBTAIN_PATH: &str = "user/obtain_token";
 /// The path of the refresh call.
@@ -82,13 +89,15 @@ pub(crate) async fn refresh(
 ) -> Result<TokenData> {
     let get = Request::new(Method::GET, REFRESH_PATH)
         .safe_to_repeat()
-        .sensitive();
+        .sensitive()
+        .in_span(renewal_span());
     match transport.send(&get, Auth::Token(current)).await {
         Err(e) if e.status() == Some(StatusCode::METHOD_NOT_ALLOWED) => {
             tracing::debug!("refresh: GET answered 405, trying POST");
             let post = Request::new(Method::POST, REFRESH_PATH)
                 .safe_to_repeat()
-                .sensitive();
+                .sensitive()
+                .in_span(renewal_span());
             let answer = transport.send(&post, Auth::Token(current)).await?;
             token_from(&answer, &post, transport, clock)
         }

@@ -14,9 +14,9 @@
 //!    start one background renewal unless one is in flight or one ended
 //!    within the background cooldown ([`Action::ServeAndRenew`]);
 //! 3. past the hard point, not yet expired → wait for a renewal
-//!    ([`Action::Wait`]), except when a renewal installed this very token
-//!    within the background cooldown (the server gives lives shorter than
-//!    the refresh window: the token is all it gives, so serve it);
+//!    ([`Action::Wait`]), except when a renewal succeeded within the
+//!    background cooldown (the server gives lives shorter than the refresh
+//!    window: the token it just gave is all it gives, so serve it);
 //! 4. expired, or no token → wait for a renewal;
 //!
 //! and in 3 and 4, with no renewal in flight and one that failed within the
@@ -151,7 +151,7 @@ pub(crate) enum Action {
 /// True while `since` is less than `cooldown` ago. A clock that stepped
 /// back (now before `since`) ends the cooldown rather than stretching it.
 pub(crate) fn within(now: i64, since: Option<i64>, cooldown: Duration) -> bool {
-    since.is_some_and(|t| t <= now && now - t < micros(cooldown))
+    since.is_some_and(|t| t <= now && now.saturating_sub(t) < micros(cooldown))
 }
 
 /// What a caller does at `now` in `stage`, given the flight (the rules in
@@ -183,14 +183,29 @@ pub(crate) fn decide(now: i64, stage: Stage, flight: &FlightView, policy: &Token
 /// make it miss the soft point by much.
 pub(crate) const KEEPER_MAX_SLEEP: Duration = Duration::from_secs(60);
 
-/// When a keep-fresh task next renews: `None` at once (the token is due, or
-/// there is none), else after the returned time (until the soft point, at
-/// most [`KEEPER_MAX_SLEEP`]: it looks again then).
-pub(crate) fn keeper_wait(now: i64, token: Option<&Points>) -> Option<Duration> {
+/// When a keep-fresh task next renews: `None` at once (the token is due,
+/// or there is none), else after the returned time: until the soft point,
+/// or, for a token already due, until the background cooldown since the
+/// last renewal has passed (the rule callers follow too: a server giving
+/// short lives is not asked on every soft point); at most
+/// [`KEEPER_MAX_SLEEP`] either way (it looks again then).
+pub(crate) fn keeper_wait(
+    now: i64,
+    token: Option<&Points>,
+    flight: &FlightView,
+    policy: &TokenPolicy,
+) -> Option<Duration> {
+    let until = |t: i64| {
+        Duration::from_micros(u64::try_from(t.saturating_sub(now)).unwrap_or(0))
+            .min(KEEPER_MAX_SLEEP)
+    };
     match (stage(now, token), token) {
-        (Stage::Fresh, Some(p)) => {
-            let until_soft = u64::try_from(p.soft_at.saturating_sub(now)).unwrap_or(0);
-            Some(Duration::from_micros(until_soft).min(KEEPER_MAX_SLEEP))
+        (Stage::Fresh, Some(p)) => Some(until(p.soft_at)),
+        _ if !flight.renewing && within(now, flight.last_end, policy.background_cooldown) => {
+            let end = flight.last_end.unwrap_or(now);
+            Some(until(
+                end.saturating_add(micros(policy.background_cooldown)),
+            ))
         }
         _ => None,
     }
@@ -370,8 +385,11 @@ mod tests {
             decide(5 * S, Stage::Window, &failed, &pol),
             Action::ServeAndRenew
         );
-        // A clock stepped back ends the cooldown instead of stretching it.
+        // A clock stepped back ends the cooldown instead of stretching it,
+        // and no distance between the two overflows.
         assert_eq!(decide(-HOUR, Stage::Gone, &failed, &pol), Action::Wait);
+        assert!(!within(i64::MAX, Some(i64::MIN), pol.failure_cooldown));
+        assert!(!within(i64::MIN, Some(i64::MAX), pol.failure_cooldown));
         // A token a renewal just installed past its hard point (a very
         // short life) is served until it expires, not renewed on every call.
         let renewed = FlightView {
@@ -409,14 +427,27 @@ mod tests {
     #[test]
     fn keep_fresh_wakes_at_the_soft_point_and_backs_off() {
         let p = day_token(0);
-        assert_eq!(keeper_wait(0, Some(&p)), Some(KEEPER_MAX_SLEEP));
+        let pol = policy();
+        let idle = FlightView::default();
         assert_eq!(
-            keeper_wait(p.soft_at - S, Some(&p)),
+            keeper_wait(0, Some(&p), &idle, &pol),
+            Some(KEEPER_MAX_SLEEP)
+        );
+        assert_eq!(
+            keeper_wait(p.soft_at - S, Some(&p), &idle, &pol),
             Some(Duration::from_secs(1))
         );
-        assert_eq!(keeper_wait(p.soft_at, Some(&p)), None);
-        assert_eq!(keeper_wait(0, None), None);
-        let pol = policy();
+        assert_eq!(keeper_wait(p.soft_at, Some(&p), &idle, &pol), None);
+        assert_eq!(keeper_wait(0, None, &idle, &pol), None);
+        // Due, but a renewal ended 2 s ago: wait out the 5 s cooldown.
+        let ended = FlightView {
+            last_end: Some(p.soft_at - 2 * S),
+            ..idle
+        };
+        assert_eq!(
+            keeper_wait(p.soft_at, Some(&p), &ended, &pol),
+            Some(Duration::from_secs(3))
+        );
         assert_eq!(keeper_backoff(1, &pol), Duration::from_secs(5));
         assert_eq!(keeper_backoff(2, &pol), Duration::from_secs(10));
         assert_eq!(keeper_backoff(40, &pol), Duration::from_secs(600));

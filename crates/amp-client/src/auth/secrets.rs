@@ -7,7 +7,7 @@
 //! token cell's lock, so the two never disagree); the hot path reads it
 //! without locking; the transport reads both to scrub server text.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
 use secrecy::{ExposeSecret, SecretString};
@@ -34,18 +34,26 @@ pub(crate) struct Secrets {
     credentials: ArcSwapOption<Credentials>,
     /// The snapshot of the token manager's cell.
     current: ArcSwapOption<Current>,
-    /// A new password on its way to the server (a password change): the
-    /// server's answer is scrubbed of it too.
-    pending: ArcSwapOption<SecretString>,
+    /// New passwords on their way to the server (password changes, several
+    /// may run at once): the server's answers are scrubbed of them too.
+    pending: Mutex<Vec<Arc<SecretString>>>,
 }
 
 /// Scrubs a new password from server text while it lives ([`Secrets::pending`]).
-pub(crate) struct Pending<'a>(&'a Secrets);
+pub(crate) struct Pending<'a> {
+    secrets: &'a Secrets,
+    password: Arc<SecretString>,
+}
 
 impl Drop for Pending<'_> {
     fn drop(&mut self) {
-        self.0.pending.store(None);
+        lock(&self.secrets.pending).retain(|p| !Arc::ptr_eq(p, &self.password));
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A few pushes and removals: consistent even after a panic.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What replaces a secret in text.
@@ -56,7 +64,7 @@ impl Secrets {
         Secrets {
             credentials: ArcSwapOption::new(credentials.map(Arc::new)),
             current: ArcSwapOption::empty(),
-            pending: ArcSwapOption::empty(),
+            pending: Mutex::new(Vec::new()),
         }
     }
 
@@ -73,8 +81,12 @@ impl Secrets {
     /// Scrubs `password` (a new one, being sent) from server text until the
     /// guard is dropped.
     pub fn pending(&self, password: &SecretString) -> Pending<'_> {
-        self.pending.store(Some(Arc::new(password.clone())));
-        Pending(self)
+        let password = Arc::new(password.clone());
+        lock(&self.pending).push(Arc::clone(&password));
+        Pending {
+            secrets: self,
+            password,
+        }
     }
 
     /// The snapshot the hot path reads.
@@ -95,15 +107,15 @@ impl Secrets {
     /// sees the text.
     pub fn scrub(&self, text: &str, also: Option<&str>) -> String {
         let credentials = self.credentials.load_full();
-        let pending = self.pending.load_full();
+        let pending = lock(&self.pending).clone();
         let current = self.current.load_full();
-        let secrets = [
+        let held = [
             credentials.as_deref().map(|c| c.password().expose_secret()),
-            pending.as_deref().map(|p| p.expose_secret()),
             current.as_deref().map(|c| c.token.token().expose_secret()),
             also,
         ];
-        redact(text, secrets.iter().flatten().copied())
+        let pending = pending.iter().map(|p| p.expose_secret());
+        redact(text, held.into_iter().flatten().chain(pending))
     }
 }
 
@@ -143,11 +155,21 @@ fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> String {
     let body = text.strip_suffix('…').unwrap_or(text);
     if body.len() < text.len() {
         for form in &forms {
-            let least = 4.min(form.chars().count().saturating_sub(1)).max(1);
-            let cut = (1..form.len())
-                .rev()
-                .filter(|k| form.is_char_boundary(*k) && form[..*k].chars().count() >= least)
-                .find(|k| body.ends_with(&form[..*k]));
+            // The longest start of the form, shorter than the form and no
+            // longer than the text, that the text ends with; at least four
+            // characters (or all but one of a shorter secret). Linear in
+            // the form: char boundaries are walked, not recounted.
+            let chars = form.chars().count();
+            let least = 4.min(chars.saturating_sub(1)).max(1);
+            let mut cut = None;
+            for (n, (k, _)) in form.char_indices().enumerate().skip(1) {
+                if k > body.len() {
+                    break;
+                }
+                if n >= least && body.ends_with(&form[..k]) {
+                    cut = Some(k);
+                }
+            }
             if let Some(k) = cut {
                 ranges.push((body.len() - k, body.len()));
             }
@@ -249,6 +271,30 @@ mod tests {
         let escaped = crate::wire::escape_controls_line(password);
         assert_ne!(escaped, password);
         assert_eq!(s.scrub(&format!("echo {escaped}"), None), "echo [REDACTED]");
+    }
+
+    // Several password changes at once: each new password is scrubbed
+    // while its own change runs, whichever ends first.
+    #[test]
+    fn pending_passwords_are_scrubbed_each_until_its_own_end() {
+        let s = secrets("old-pw", None);
+        let a = s.pending(&SecretString::from("new-pw-A"));
+        let b = s.pending(&SecretString::from("new-pw-B"));
+        drop(b);
+        assert_eq!(s.scrub("too weak: new-pw-A", None), "too weak: [REDACTED]");
+        assert_eq!(s.scrub("new-pw-B", None), "new-pw-B");
+        drop(a);
+        assert_eq!(s.scrub("new-pw-A", None), "new-pw-A");
+    }
+
+    // A very long secret cut short is found too (the search walks the
+    // secret once; the quadratic one took minutes at this size).
+    #[test]
+    fn a_long_secret_cut_short_is_found() {
+        let token = "t".repeat(200_000);
+        let s = secrets("pw", Some(&token));
+        let text = format!("echo {}…", &token[..150_000]);
+        assert_eq!(s.scrub(&text, None), "echo [REDACTED]…");
     }
 
     #[test]

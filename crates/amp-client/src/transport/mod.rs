@@ -85,6 +85,9 @@ impl Transport {
                 .connect_timeout(config.request_timeout()),
         };
         let http = builder
+            // reqwest's verbose mode logs the bytes on the wire: the
+            // password and the token with them.
+            .connection_verbose(false)
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
             .build()
@@ -132,8 +135,7 @@ impl Transport {
             // A pause longer than we would ever sleep fails the call at once,
             // before an attempt or a retry is spent on it.
             self.wait_out_pause(&operation).await?;
-            // Into the caller's span (`amp.call`, `amp.renewal`), if it has the field.
-            tracing::Span::current().record("attempts", attempt);
+            req.span.record("attempts", attempt);
             let url = match first_url.take() {
                 Some(url) => url,
                 None => self.url(req.path)?,
@@ -243,17 +245,29 @@ impl Transport {
                 retry_after,
             };
         }
-        // The summary may quote a secret: wiped once scrubbed.
-        let summary = Zeroizing::new(parse_error_body(&raw.body));
+        // Secrets are scrubbed from the body as it came, before the summary
+        // changes their form (collapsed blanks, a first line); the summary
+        // is scrubbed again for the escaped and cut forms it may hold. The
+        // copies made along the way are dropped unwiped except these two:
+        // the parsers' own are out of reach.
+        let secret = auth.secret();
+        let body = Zeroizing::new(String::from_utf8_lossy(&raw.body).into_owned());
+        let scrubbed = Zeroizing::new(self.secrets.scrub(&body, secret));
+        let summary = Zeroizing::new(parse_error_body(scrubbed.as_bytes()));
         let message = if summary.is_empty() {
             raw.status
                 .canonical_reason()
                 .unwrap_or("no explanation")
                 .to_string()
         } else {
-            self.secrets.scrub(&summary, auth.secret())
+            self.secrets.scrub(&summary, secret)
         };
-        if matches!(auth, Auth::Token(_)) && rejects_the_token(raw.status, &summary) {
+        // Whether the token was refused is read from the server's own
+        // words (a password such as "token" must not hide them).
+        let refused = matches!(auth, Auth::Token(_))
+            && matches!(raw.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            && rejects_the_token(raw.status, &Zeroizing::new(parse_error_body(&raw.body)));
+        if refused {
             return Error::TokenRejected {
                 operation,
                 status: raw.status,

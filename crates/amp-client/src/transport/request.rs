@@ -21,6 +21,9 @@ pub(crate) struct Request<'a> {
     /// The answer holds a secret (a token): its body is read into a buffer
     /// that is wiped when dropped.
     pub sensitive: bool,
+    /// The span the attempts are recorded on (`amp.call`, `amp.renewal`),
+    /// or none: never whatever span the caller happens to be in.
+    pub span: tracing::Span,
 }
 
 impl<'a> Request<'a> {
@@ -32,6 +35,7 @@ impl<'a> Request<'a> {
             body: None,
             idempotency,
             sensitive: false,
+            span: tracing::Span::none(),
         }
     }
 
@@ -43,6 +47,12 @@ impl<'a> Request<'a> {
     /// Marks a POST as harmless to repeat (the auth calls).
     pub fn safe_to_repeat(mut self) -> Request<'a> {
         self.idempotency = Idempotency::Safe;
+        self
+    }
+
+    /// Records the attempts on `span`.
+    pub fn in_span(mut self, span: tracing::Span) -> Request<'a> {
+        self.span = span;
         self
     }
 

@@ -3,8 +3,11 @@
 //! A renewal runs in a task of its own, so a caller that gives up (or is
 //! cancelled) does not cancel it for the others, and every waiter receives
 //! the same [`Outcome`] through a `watch` channel. The renewal has a
-//! deadline (see `renew.rs`): a hung store or server ends the flight with a
-//! failure, the cooldown applies, and the next caller starts afresh.
+//! deadline up to its install (see `renew.rs`): a hung server, store read or
+//! store lock ends the flight with a failure, the cooldown applies, and the
+//! next caller starts afresh; the store write and the lock's release after
+//! the install are bounded each by the store timeout, and cannot turn a
+//! renewal that worked into a failure.
 //!
 //! The task runs on the tokio runtime of the caller that started it. A
 //! runtime that stops (dropped, shut down) ends the flight with it; one that
@@ -183,6 +186,7 @@ impl Inner {
             // Ends the flight however the task ends, even if it never runs.
             guard: EndGuard {
                 inner: Arc::clone(self),
+                epoch,
                 ended: false,
             },
         };
@@ -220,12 +224,18 @@ impl Launch {
             // the field, and the guard would be dropped here at once).
             let mut guard = guard;
             let started = Instant::now();
-            let outcome = inner.renew(want, epoch).await;
+            let (outcome, finish) = inner.renew(want, epoch).await;
             let span = tracing::Span::current();
             let took = started.elapsed();
             span.record("outcome", tracing::field::display(outcome.name()));
             span.record("elapsed_ms", took.as_millis() as u64);
             crate::stats::renewal_took(took.as_secs_f64(), outcome.kind());
+            // The token is stored and the store's lock released before
+            // anyone is told: a process that exits right after its call
+            // (the `amp` command) leaves the token for the next one. Each is
+            // bounded by the store timeout, so a hung store costs the
+            // callers of this renewal that much once, not the renewal.
+            inner.finish(finish, epoch).await;
             guard.end(&outcome);
             // No receiver left is fine: nobody was waiting.
             let _ = tx.send(Some(outcome));
@@ -238,6 +248,9 @@ impl Launch {
 /// Ends the flight: when the renewal ends, or when its task is dropped.
 struct EndGuard {
     inner: Arc<Inner>,
+    /// The epoch the renewal began under: after a `clear()` (which forgets
+    /// the last renewal) its end is not remembered either.
+    epoch: u64,
     ended: bool,
 }
 
@@ -253,6 +266,9 @@ impl EndGuard {
         let mut f = lock(&inner.flight);
         f.running = None;
         inner.renewing.store(false, Ordering::Release);
+        if inner.state.epoch() != self.epoch {
+            return;
+        }
         f.last_end = Some(now);
         match outcome {
             Outcome::Failed(e) => {

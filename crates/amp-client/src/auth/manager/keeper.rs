@@ -2,9 +2,10 @@
 //! token at its soft point even when no call comes, so a service that calls
 //! once an hour never pays a login or a refresh on its critical path.
 //!
-//! It decides with `policy::keeper_wait` and renews exactly as a caller
-//! would (`renew_now(Want::Auto)`: joining a renewal in flight, taking a
-//! token another process stored). It holds the manager weakly, and stops
+//! It decides with `policy::keeper_wait` (the soft point, and the same
+//! background cooldown callers follow) and renews as a caller would
+//! (`renew_now(Want::Auto)`: joining a renewal in flight, taking a token
+//! another process stored). It holds the manager weakly, and stops
 //! when the last handle is dropped (the manager's `keeper_stop` sender goes
 //! with it, which wakes the task at once).
 
@@ -12,7 +13,7 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
-use crate::auth::manager::Inner;
+use crate::auth::manager::{lock, Inner};
 use crate::auth::policy::{self, Want};
 use crate::error::{Error, Result};
 
@@ -37,7 +38,13 @@ async fn run(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
             };
             let now = inner.clock.now_micros();
             let current = inner.secrets.current().load_full();
-            match policy::keeper_wait(now, current.as_ref().map(|c| &c.points)) {
+            let flight = lock(&inner.flight).view();
+            match policy::keeper_wait(
+                now,
+                current.as_ref().map(|c| &c.points),
+                &flight,
+                &inner.policy,
+            ) {
                 Some(wait) => wait,
                 None => match inner.renew_now(Want::Auto).await {
                     Ok(renewed) => {

@@ -10,6 +10,7 @@
 //! | `state.rs` | the token cell and every change of it: install, adopt, clear, invalidate |
 //! | `flight.rs` | the one renewal in flight, its waiters, and the memory of the last one |
 //! | `renew.rs` | one renewal: the store's lock, the store, the HTTP call, the deadline |
+//! | `keeper.rs` | keep-fresh: the optional task that renews at the soft point when nobody calls |
 //!
 //! # Locks
 //!
@@ -17,13 +18,14 @@
 //! never across an `.await`:
 //!
 //! 1. `store_io` (`tokio::sync::Mutex`, in [`Inner`]): held around each
-//!    store operation of this manager, and by `clear()` and `set_token()`
-//!    around their change of state too, so that neither can interleave with
-//!    a renewal's read or write of the store (`invalidate()` changes state
-//!    first and then discards from the store: the retired mark keeps the
-//!    token from coming back in between);
+//!    load, save, clear and discard of this manager's store (not around the
+//!    store's renewal lock, which is held across a whole renewal), and by
+//!    `clear()` and `set_token()` around their change of state too, so that
+//!    neither can interleave with a renewal's read or write of the store
+//!    (`invalidate()` changes state first and then discards from the store:
+//!    the retired mark keeps the token from coming back in between);
 //! 2. `cell` (`std::sync::Mutex`, in `state.rs`): the token itself, the
-//!    source of truth; the generation, the epoch, the rejected token and the
+//!    source of truth; the generation, the epoch, the retired tokens and the
 //!    published snapshot change only while it is held;
 //! 3. `retired` (in `state.rs`): only ever taken while holding `cell`;
 //! 4. `flight` (`std::sync::Mutex`, in `flight.rs`): the renewal in flight.
@@ -122,6 +124,17 @@ impl AccessToken {
     /// Seconds left at `now` (clock microseconds), negative once expired.
     pub(crate) fn expires_in_seconds(&self, now: i64) -> f64 {
         self.current().points.expires_at.saturating_sub(now) as f64 / 1e6
+    }
+}
+
+impl AccessToken {
+    /// The same token with a reference of its own, releasing the snapshot
+    /// guard: for a token held across an await (a request in flight).
+    pub(crate) fn into_owned(self) -> AccessToken {
+        match self.held {
+            Held::Owned(_) => self,
+            Held::Loaded(_) => self.clone(),
+        }
     }
 }
 

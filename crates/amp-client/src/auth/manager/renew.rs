@@ -20,6 +20,15 @@ use crate::auth::store::RenewalGuard;
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 
+/// What is left of a renewal once its outcome is known.
+#[derive(Default)]
+pub(super) struct Finish {
+    /// The store's renewal lock, to release.
+    guard: Option<RenewalGuard>,
+    /// The token installed, to store.
+    store: Option<AccessToken>,
+}
+
 /// How a renewal's part within the deadline ended.
 enum Installed {
     /// This token is in place (to be stored).
@@ -29,13 +38,12 @@ enum Installed {
 }
 
 impl Inner {
-    /// One renewal for `want`, begun under `epoch`.
-    ///
-    /// Everything up to the install runs within the renewal's deadline (the
-    /// caller's wait limit). Storing the new token comes after, bounded on
-    /// its own: a slow store cannot turn a renewal that worked into a
-    /// failure.
-    pub(super) async fn renew(self: &Arc<Self>, want: Want, epoch: u64) -> Outcome {
+    /// One renewal for `want`, begun under `epoch`, up to the install,
+    /// within the renewal's deadline (the caller's wait limit). What is
+    /// left — store the token, release the store's lock — is returned for
+    /// [`finish`](Self::finish), bounded on its own: a slow store cannot
+    /// turn a renewal that worked into a failure.
+    pub(super) async fn renew(self: &Arc<Self>, want: Want, epoch: u64) -> (Outcome, Finish) {
         let deadline = self.wait_timeout;
         let until_installed = async {
             let guard = self.renewal_lock().await;
@@ -44,22 +52,32 @@ impl Inner {
         // On the deadline the future is dropped, and with it the renewal
         // lock's guard, which releases the lock in the background.
         let Ok((guard, installed)) = tokio::time::timeout(deadline, until_installed).await else {
-            return Outcome::Failed(Error::Timeout {
+            let timeout = Error::Timeout {
                 operation: "token renewal".to_string(),
                 timeout: deadline,
-            });
+            };
+            return (Outcome::Failed(timeout), Finish::default());
         };
-        let outcome = match installed {
+        match installed {
             Installed::Token(token, how) => {
-                self.store_renewed(token.data(), epoch).await;
-                Outcome::Renewed {
+                let outcome = Outcome::Renewed {
                     generation: token.generation(),
                     how,
-                }
+                };
+                // A token taken from the store is there already.
+                let store = (how != Renewal::FromStore).then_some(token);
+                (outcome, Finish { guard, store })
             }
-            Installed::Nothing(outcome) => outcome,
-        };
-        if let Some(guard) = guard {
+            Installed::Nothing(outcome) => (outcome, Finish { guard, store: None }),
+        }
+    }
+
+    /// What a renewal leaves to do after the install.
+    pub(super) async fn finish(&self, finish: Finish, epoch: u64) {
+        if let Some(token) = finish.store {
+            self.store_renewed(&token, epoch).await;
+        }
+        if let Some(guard) = finish.guard {
             if tokio::time::timeout(self.store_timeout, guard.release())
                 .await
                 .is_err()
@@ -67,18 +85,18 @@ impl Inner {
                 tracing::warn!(store = %self.store.describe(), "releasing the renewal lock timed out");
             }
         }
-        outcome
     }
 
     /// Writes a renewal's token to the store, unless a `clear()` or
     /// `set_token()` came since the renewal began (they take `store_io`
-    /// too, so neither can slip in between the check and the write).
-    async fn store_renewed(&self, token: &TokenData, epoch: u64) {
+    /// too, so neither can slip in between the check and the write), or the
+    /// token is no longer the current one (revoked, or renewed again since).
+    async fn store_renewed(&self, token: &AccessToken, epoch: u64) {
         let _io = self.store_io.lock().await;
-        if self.state.epoch() != epoch {
+        if self.state.epoch() != epoch || self.state.generation() != token.generation() {
             return;
         }
-        let saved = self.bounded("save", self.store.save(token)).await;
+        let saved = self.bounded("save", self.store.save(token.data())).await;
         self.note_store(&saved);
     }
 
