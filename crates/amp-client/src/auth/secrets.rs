@@ -13,6 +13,7 @@ use arc_swap::ArcSwapOption;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use crate::auth::lock;
 use crate::auth::policy::Points;
 use crate::auth::token::TokenData;
 use crate::credentials::Credentials;
@@ -49,11 +50,6 @@ impl Drop for Pending<'_> {
     fn drop(&mut self) {
         lock(&self.secrets.pending).retain(|p| !Arc::ptr_eq(p, &self.password));
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A few pushes and removals: consistent even after a panic.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What replaces a secret in text.

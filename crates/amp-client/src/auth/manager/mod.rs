@@ -44,7 +44,7 @@ mod state;
 mod tests;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::auth::policy::{self, Action, Stage, Want};
@@ -275,12 +275,7 @@ fn deadline_after(wait: Duration) -> tokio::time::Instant {
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
-/// Locks a synchronous mutex. A panic while holding one of them leaves
-/// consistent data behind (every critical section is a few loads and
-/// stores), so a poisoned lock is used as it is.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(super) use crate::auth::lock;
 
 impl TokenManager {
     /// A manager for `config`; with `keep_fresh`, it starts its keep-fresh
@@ -345,35 +340,35 @@ impl TokenManager {
             let now = inner.clock.now_micros();
             let current = inner.secrets.current().load_full();
             let stage = policy::stage(now, current.as_ref().map(|c| &c.points));
-            let (action, joined, launch) =
+            // What to wait for (nothing: serve), and a renewal to start.
+            let (joined, launch) =
                 if stage == Stage::Window && inner.renewing.load(Ordering::Acquire) {
                     // What the policy answers with a renewal in flight,
                     // known without taking the flight's lock.
-                    (Action::Serve, None, None)
+                    (None, None)
                 } else {
                     let mut f = lock(&inner.flight);
                     match policy::decide(now, stage, &f.view(), &inner.policy) {
+                        Action::Serve => (None, None),
                         Action::ServeAndRenew => {
                             tracing::trace!("refresh window reached; renewing in the background");
-                            (Action::ServeAndRenew, None, inner.start(&mut f, Want::Auto))
+                            (None, inner.start(&mut f, Want::Auto))
                         }
                         Action::Wait => {
                             let (joined, launch) = inner.join_or_start(&mut f, Want::Auto);
-                            (Action::Wait, Some(joined), launch)
+                            (Some(joined), launch)
                         }
                         Action::Fail => {
                             let error = f.last_error();
                             drop(f);
                             return self.still_valid().ok_or(error);
                         }
-                        Action::Serve => (Action::Serve, None, None),
                     }
                 };
             if let Some(launch) = launch {
                 launch.spawn()?;
             }
             let Some(joined) = joined else {
-                debug_assert_ne!(action, Action::Wait);
                 // Served only while valid, so there is a token.
                 return current
                     .map(AccessToken::owned)

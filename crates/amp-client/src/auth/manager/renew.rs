@@ -135,7 +135,9 @@ impl Inner {
             self.refresh_stalled.load(Ordering::Acquire),
         );
         let (token, source, how) = match (call, current) {
-            (Call::Nothing, Some(current)) if self.state.epoch() == epoch => {
+            // Fresh already: taken from the store (the epoch was checked
+            // above, with no await since).
+            (Call::Nothing, Some(current)) => {
                 return Installed::Token(AccessToken::owned(current), Renewal::FromStore);
             }
             (Call::Nothing, _) => return Installed::Nothing(Outcome::Superseded),
@@ -189,10 +191,7 @@ impl Inner {
     /// Installs a renewal's token, unless a `clear()` or `set_token()` came
     /// since the renewal began, or it is retired.
     fn install(&self, token: TokenData, source: Source, how: Renewal, epoch: u64) -> Installed {
-        match self
-            .state
-            .install(token, source, Some(epoch), self.jitter())
-        {
+        match self.state.install(token, source, epoch, self.jitter()) {
             Some(token) => {
                 crate::stats::token_expires_in(Some(
                     token.expires_in_seconds(self.clock.now_micros()),

@@ -100,11 +100,11 @@ impl State {
         &self,
         data: TokenData,
         source: Source,
-        epoch: Option<u64>,
+        epoch: u64,
         jitter: f64,
     ) -> Option<AccessToken> {
         let mut cell = lock(&self.cell);
-        if epoch.is_some_and(|e| e != self.epoch()) {
+        if epoch != self.epoch() {
             tracing::debug!(
                 how = source.name(),
                 "a clear() or set_token() came first; the renewal's token is dropped"

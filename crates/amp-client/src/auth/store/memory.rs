@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::{BoxFuture, TokenStore};
+use crate::auth::lock;
 use crate::auth::token::TokenData;
 use crate::error::Result;
 
@@ -40,22 +41,22 @@ impl TokenStore for MemoryStore {
     }
 
     fn load(&self) -> BoxFuture<'_, Result<Option<TokenData>>> {
-        let token = self.cell.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let token = lock(&self.cell).clone();
         Box::pin(async move { Ok(token) })
     }
 
     fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, Result<()>> {
-        *self.cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        *lock(&self.cell) = Some(token.clone());
         Box::pin(async { Ok(()) })
     }
 
     fn clear(&self) -> BoxFuture<'_, Result<()>> {
-        *self.cell.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.cell) = None;
         Box::pin(async { Ok(()) })
     }
 
     fn discard<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, Result<()>> {
-        let mut cell = self.cell.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cell = lock(&self.cell);
         if cell.as_ref().is_some_and(|t| t.same_token(token)) {
             *cell = None;
         }
