@@ -95,7 +95,8 @@ pub use auth::manager::{AccessToken, Renewal, Renewed, TokenManager};
 #[cfg(feature = "redis")]
 pub use auth::store::RedisStore;
 pub use auth::store::{
-    account_id, open as open_store, BoxFuture, FileStore, MemoryStore, RenewalGuard, TokenStore,
+    account_id, account_name, open as open_store, BoxFuture, FileStore, MemoryStore, RenewalGuard,
+    TokenStore,
 };
 pub use auth::token::{
     Clock, ManualClock, SystemClock, TokenData, TokenInfo, TokenState, TokioClock,

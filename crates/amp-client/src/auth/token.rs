@@ -20,8 +20,9 @@ use crate::config::TokenPolicy;
 /// The token is a [`SecretString`] (zeroized on drop, redacted in `Debug`),
 /// shared behind an `Arc` so handing it to a caller never copies the secret.
 /// This is the form tokens are persisted in: it serializes to
-/// `{"token": "…", "obtained_at": "<RFC 3339>", "expires_at": "<RFC 3339>"}`, and
-/// that is the only place the token is ever written out.
+/// `{"token": "…", "obtained_at": "<RFC 3339>", "expires_at": "<RFC 3339>",
+/// "account": "…"}` (`account` only when the token is bound to one), and that
+/// is the only place the token is ever written out.
 ///
 /// ```
 /// use amp_client::TokenData;
@@ -41,6 +42,13 @@ pub struct TokenData {
     pub obtained_at: DateTime<Utc>,
     /// When it stops being valid.
     pub expires_at: DateTime<Utc>,
+    /// The account the token was issued for (see
+    /// [`account_name`](crate::account_name)): a token is only ever sent to
+    /// its own account, and a store's token of another account is never
+    /// taken. `None` for a token made by hand ([`TokenData::new`]); the token
+    /// manager binds such a token to its own account when it is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 mod secret_token {
@@ -105,6 +113,7 @@ impl TokenData {
             token: Secret::new(SecretString::from(token.into())),
             obtained_at,
             expires_at,
+            account: None,
         }
     }
 
@@ -116,7 +125,14 @@ impl TokenData {
             expires_at: now
                 .checked_add_signed(to_chrono(lifetime))
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            account: None,
         }
+    }
+
+    /// The same token, bound to `account` (see [`account_name`](crate::account_name)).
+    pub fn for_account(mut self, account: impl Into<String>) -> TokenData {
+        self.account = Some(account.into());
+        self
     }
 
     /// The same token with another expiry.
@@ -223,6 +239,7 @@ impl PartialEq for TokenData {
         self.same_token(other)
             && self.obtained_at == other.obtained_at
             && self.expires_at == other.expires_at
+            && self.account == other.account
     }
 }
 
@@ -233,6 +250,7 @@ impl fmt::Debug for TokenData {
             .field("fingerprint", &self.fingerprint())
             .field("obtained_at", &self.obtained_at)
             .field("expires_at", &self.expires_at)
+            .field("account", &self.account)
             .finish()
     }
 }

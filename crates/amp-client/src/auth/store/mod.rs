@@ -98,6 +98,23 @@ pub fn account_id(base_url: &str, username: &str) -> String {
         .collect()
 }
 
+/// The account a token is bound to, as people read it:
+/// `<username> at <API root>` (the root without its trailing slash). Stored
+/// with the token ([`TokenData::account`]) and named in warnings; not a
+/// secret. No two accounts share a name: an API root holds no space, so the
+/// last ` at ` splits the two.
+///
+/// ```
+/// use amp_client::account_name;
+/// assert_eq!(
+///     account_name("https://amp.blockstream.com/api/", "issuer"),
+///     "issuer at https://amp.blockstream.com/api"
+/// );
+/// ```
+pub fn account_name(base_url: &str, username: &str) -> String {
+    format!("{username} at {}", base_url.trim_end_matches('/'))
+}
+
 /// A boxed future, as returned by [`TokenStore`] methods (the trait is used as
 /// `dyn TokenStore`, which `async fn` in traits does not allow).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
