@@ -316,7 +316,7 @@ async fn an_unusable_stored_token_is_set_aside() {
     {
         let file = dir.join(format!("token-{i}.json"));
         let form = serde_json::json!({
-            "version": 1, "token": token, "obtained_at": obtained, "expires_at": expires
+            "version": 2, "token": token, "obtained_at": obtained, "expires_at": expires
         });
         std::fs::write(&file, form.to_string()).unwrap();
         #[cfg(unix)]

@@ -46,6 +46,14 @@ fn client(sandbox: &Sandbox, path: &Path) -> AmpClient {
     AmpClient::new(config(sandbox, path)).unwrap()
 }
 
+/// `token` bound to the sandbox's account, as the manager writes it.
+fn ours(sandbox: &Sandbox, token: TokenData) -> TokenData {
+    token.for_account(amp_client::account_name(
+        &sandbox.base_url(),
+        sandbox.username(),
+    ))
+}
+
 fn logins(sandbox: &Sandbox) -> u64 {
     sandbox.count("POST", OBTAIN)
 }
@@ -302,10 +310,13 @@ async fn a_file_token_inside_the_window_is_refreshed_with_itself() {
     let raw = sandbox.issue_token();
     let now = Utc::now();
     // 3 minutes left: inside the 5-minute refresh window, well before the hard point.
-    let old = TokenData::new(
-        raw.clone(),
-        now - chrono::Duration::minutes(24 * 60 - 3),
-        now + chrono::Duration::minutes(3),
+    let old = ours(
+        &sandbox,
+        TokenData::new(
+            raw.clone(),
+            now - chrono::Duration::minutes(24 * 60 - 3),
+            now + chrono::Duration::minutes(3),
+        ),
     );
     FileStore::new(&path).save(&old).await.unwrap();
 
@@ -333,10 +344,13 @@ async fn an_expired_file_token_is_not_refreshed_but_obtained() {
     let dir = temp_dir("expired");
     let path = dir.join("token.json");
     let now = Utc::now();
-    let old = TokenData::new(
-        sandbox.issue_token(),
-        now - chrono::Duration::hours(25),
-        now - chrono::Duration::minutes(1),
+    let old = ours(
+        &sandbox,
+        TokenData::new(
+            sandbox.issue_token(),
+            now - chrono::Duration::hours(25),
+            now - chrono::Duration::minutes(1),
+        ),
     );
     FileStore::new(&path).save(&old).await.unwrap();
 
@@ -360,7 +374,7 @@ async fn each_corrupt_file_is_survived_with_one_fresh_login() {
     let good = |f: &dyn Fn(String) -> String| {
         let now = Utc::now();
         f(format!(
-            r#"{{"version":1,"token":"{}","obtained_at":"{}","expires_at":"{}"}}"#,
+            r#"{{"version":2,"token":"{}","obtained_at":"{}","expires_at":"{}"}}"#,
             sandbox.issue_token(),
             now.to_rfc3339(),
             (now + chrono::Duration::hours(24)).to_rfc3339()
@@ -372,8 +386,8 @@ async fn each_corrupt_file_is_survived_with_one_fresh_login() {
         ("truncated JSON", good(&|s| s[..s.len() - 20].to_string())),
         ("not JSON", b"this is not json".to_vec()),
         (
-            "version 2",
-            good(&|s| s.replace(r#""version":1"#, r#""version":2"#)),
+            "version 1 (no account)",
+            good(&|s| s.replace(r#""version":2"#, r#""version":1"#)),
         ),
         (
             "empty token",

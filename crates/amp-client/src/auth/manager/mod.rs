@@ -246,6 +246,9 @@ struct Inner {
     /// Whether the store answered last time, so an outage is reported once.
     store_up: AtomicBool,
     secrets: Arc<Secrets>,
+    /// The account this manager's tokens are for (`account_name`): a token
+    /// of another account, found in a store or set, is never used.
+    account: String,
     policy: TokenPolicy,
     /// How long one caller waits for a token; also a renewal's deadline.
     wait_timeout: Duration,
@@ -291,6 +294,11 @@ impl TokenManager {
     ) -> Result<TokenManager> {
         let policy = *config.token_policy();
         let (keeper_stop, stop) = tokio::sync::watch::channel(());
+        let username = secrets.credentials().map(|c| c.username().to_string());
+        let account = crate::account_name(
+            config.base_url().as_str(),
+            username.as_deref().unwrap_or(""),
+        );
         let inner = Arc::new(Inner {
             state: State::new(Arc::clone(&secrets), policy),
             flight: Mutex::new(Flight::default()),
@@ -299,6 +307,7 @@ impl TokenManager {
             store_io: tokio::sync::Mutex::new(()),
             store_up: AtomicBool::new(true),
             secrets,
+            account,
             policy,
             wait_timeout: config.token_wait_timeout(),
             store_timeout: config.request_timeout(),
@@ -462,18 +471,30 @@ impl TokenManager {
     /// to the store. For restoring a token saved elsewhere, and for tests. A
     /// renewal in flight installs nothing when it ends.
     ///
-    /// A token that cannot be used (characters a header cannot carry, dates
-    /// that make no sense) is refused with [`Error::InvalidInput`]. A store
-    /// that fails is reported (once, as for renewals) and the token is in
-    /// place all the same: it works from memory.
+    /// A token without an account ([`TokenData::account`]) is bound to this
+    /// manager's. A token that cannot be used (characters a header cannot
+    /// carry, dates that make no sense, another account's) is refused with
+    /// [`Error::InvalidInput`]. A store that fails is reported (once, as for
+    /// renewals) and the token is in place all the same: it works from memory.
     pub async fn set_token(&self, token: TokenData) -> Result<AccessToken> {
         let inner = &self.inner;
+        let refuse = |reason: String| Error::InvalidInput {
+            what: "token".to_string(),
+            reason,
+        };
         if let Some(problem) = token.problem(inner.clock.now()) {
-            return Err(Error::InvalidInput {
-                what: "token".to_string(),
-                reason: problem.to_string(),
-            });
+            return Err(refuse(problem.to_string()));
         }
+        let token = match token.account.as_deref() {
+            None => token.for_account(inner.account.clone()),
+            Some(a) if inner.accepts(Some(a)) => token,
+            Some(a) => {
+                return Err(refuse(format!(
+                    "it was issued for {a}, and this client is {}",
+                    inner.account
+                )))
+            }
+        };
         let _io = inner.store_io.lock().await;
         let access = inner.state.set(token.clone(), inner.jitter());
         crate::stats::token_expires_in(Some(access.expires_in_seconds(inner.clock.now_micros())));
@@ -562,6 +583,19 @@ impl TokenManager {
 }
 
 impl Inner {
+    /// True when a token bound to `account` may be used here: this
+    /// manager's account, or, for a manager without credentials (which
+    /// logs in as nobody), any user's at the same API root. A token bound
+    /// to no account could be anyone's: never.
+    fn accepts(&self, account: Option<&str>) -> bool {
+        match account {
+            // `self.account` is " at <root>" then; a root holds no space.
+            Some(a) if self.secrets.credentials().is_none() => a.ends_with(&self.account),
+            Some(a) => a == self.account,
+            None => false,
+        }
+    }
+
     /// A jitter for the soft point of a token installed now.
     fn jitter(&self) -> f64 {
         fastrand::f64()

@@ -185,7 +185,7 @@ impl Inner {
                 Err(e) => return Installed::Nothing(Outcome::Failed(e)),
             },
         };
-        self.install(token, source, how, epoch)
+        self.install(token.for_account(self.account.clone()), source, how, epoch)
     }
 
     /// Installs a renewal's token, unless a `clear()` or `set_token()` came
@@ -239,6 +239,18 @@ impl Inner {
             tracing::warn!(store = %self.store.describe(), problem, "the stored token cannot be used; setting it aside");
             let cleared = self.bounded("clear", self.store.clear()).await;
             self.note_store(&cleared);
+            return Ok(false);
+        }
+        if !self.accepts(stored.account.as_deref()) {
+            // Another account's token (a base URL or user changed under a
+            // shared file), or one that names none (written before tokens
+            // were bound): never sent anywhere. The next login replaces it.
+            tracing::warn!(
+                store = %self.store.describe(),
+                stored_for = stored.account.as_deref().unwrap_or("no recorded account"),
+                account = %self.account,
+                "the stored token is not this account's; not using it"
+            );
             return Ok(false);
         }
         let adopted = self.state.adopt(

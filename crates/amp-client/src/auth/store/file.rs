@@ -2,7 +2,8 @@
 //! machine and kept between runs.
 //!
 //! The file holds
-//! `{"version":1,"token":"…","obtained_at":"<RFC 3339 UTC>","expires_at":"<RFC 3339 UTC>"}`;
+//! `{"version":2,"token":"…","obtained_at":"<RFC 3339 UTC>","expires_at":"<RFC 3339 UTC>","account":"<user> at <API root>"}`
+//! (see `form.rs`);
 //! readers ignore fields they do not know, so later versions of this crate
 //! may add some. The same form is the value of the Redis store.
 
@@ -536,7 +537,7 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                r#"{{"version":1,"token":"{T}","obtained_at":"2026-03-01T10:00:00Z","expires_at":"2026-03-02T10:00:00Z"}}"#
+                r#"{{"version":2,"token":"{T}","obtained_at":"2026-03-01T10:00:00Z","expires_at":"2026-03-02T10:00:00Z"}}"#
             )
         );
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -554,7 +555,7 @@ mod tests {
         write_private(
             &path,
             format!(
-                r#"{{"comment":"x","version":1,"token":"{T}","obtained_at":"2026-03-01T11:00:00+01:00","expires_at":"2026-03-02T10:00:00.5Z","extra":{{"a":[1,2]}}}}"#
+                r#"{{"comment":"x","version":2,"token":"{T}","obtained_at":"2026-03-01T11:00:00+01:00","expires_at":"2026-03-02T10:00:00.5Z","extra":{{"a":[1,2]}}}}"#
             )
             .as_bytes(),
         );
@@ -591,7 +592,7 @@ mod tests {
     fn corrupt_forms() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         let good = |f: &dyn Fn(String) -> String| {
             f(format!(
-                r#"{{"version":1,"token":"{T}","obtained_at":"2026-03-01T10:00:00Z","expires_at":"2026-03-02T10:00:00Z"}}"#
+                r#"{{"version":2,"token":"{T}","obtained_at":"2026-03-01T10:00:00Z","expires_at":"2026-03-02T10:00:00Z"}}"#
             ))
             .into_bytes()
         };
@@ -606,18 +607,18 @@ mod tests {
             ("not JSON", b"token=abc".to_vec(), "not JSON"),
             ("a JSON array", b"[1,2,3]".to_vec(), "expected JSON object"),
             (
-                "version 2",
-                good(&|s| s.replace(r#""version":1"#, r#""version":2"#)),
-                "version 2",
+                "version 1 (no account: not trusted)",
+                good(&|s| s.replace(r#""version":2"#, r#""version":1"#)),
+                "version 1",
             ),
             (
                 "version as a string",
-                good(&|s| s.replace(r#""version":1"#, r#""version":"1""#)),
+                good(&|s| s.replace(r#""version":2"#, r#""version":"2""#)),
                 "expected JSON object",
             ),
             (
                 "no version",
-                good(&|s| s.replace(r#""version":1,"#, "")),
+                good(&|s| s.replace(r#""version":2,"#, "")),
                 "no version",
             ),
             (
@@ -861,7 +862,7 @@ mod tests {
 
     fn good_form() -> Vec<u8> {
         format!(
-            r#"{{"version":1,"token":"{T}","obtained_at":"2026-03-01T10:00:00Z","expires_at":"2099-03-02T10:00:00Z"}}"#
+            r#"{{"version":2,"token":"{T}","obtained_at":"2026-03-01T10:00:00Z","expires_at":"2099-03-02T10:00:00Z"}}"#
         )
         .into_bytes()
     }
@@ -977,7 +978,7 @@ mod tests {
         // aside (it may hold a live token) ends 0600.
         for mode in [0o700, 0o400, 0o200] {
             let path = dir.join(format!("token-{mode:o}.json"));
-            write_private(&path, b"{\"version\":1,\"token\":\"cut");
+            write_private(&path, b"{\"version\":2,\"token\":\"cut");
             set_mode(&path, mode);
             assert!(matches!(
                 rt.block_on(FileStore::new(&path).load()),

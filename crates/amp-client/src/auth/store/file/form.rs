@@ -1,8 +1,10 @@
 //! The stored form of a token: written by [`encode`], read by [`decode`]
 //! (the file store's and the Redis store's form alike).
 //!
-//! `{"version":1,"token":"…","obtained_at":"<RFC 3339 UTC>","expires_at":"<RFC 3339 UTC>"}`;
+//! `{"version":2,"token":"…","obtained_at":"<RFC 3339 UTC>","expires_at":"<RFC 3339 UTC>","account":"<user> at <API root>"}`;
 //! readers ignore fields they do not know, so later versions may add some.
+//! Version 1 had no account: such a token could belong to any account, so
+//! it is not trusted (set aside like any form of another version).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::ExposeSecret;
@@ -12,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::auth::token::TokenData;
 
 /// The version of the stored form this crate writes and reads.
-pub(crate) const FORM_VERSION: u64 = 1;
+pub(crate) const FORM_VERSION: u64 = 2;
 
 /// The stored form of a token, as written.
 #[derive(Serialize)]
@@ -21,6 +23,8 @@ struct Form<'a> {
     token: &'a str,
     obtained_at: String,
     expires_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
 }
 
 /// The stored form of `token`, in a buffer wiped when dropped.
@@ -30,6 +34,7 @@ pub(crate) fn encode(token: &TokenData) -> Zeroizing<Vec<u8>> {
         token: token.token().expose_secret(),
         obtained_at: rfc3339(token.obtained_at),
         expires_at: rfc3339(token.expires_at),
+        account: token.account.as_deref(),
     };
     // Serializing strings and integers into a Vec cannot fail.
     Zeroizing::new(serde_json::to_vec(&form).unwrap_or_default())
@@ -51,6 +56,8 @@ struct RawForm {
     obtained_at: Option<String>,
     #[serde(default)]
     expires_at: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
 }
 
 /// A string read straight into a buffer that is wiped when dropped.
@@ -102,7 +109,8 @@ pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<TokenData, String> {
     let expires_at = date("expires_at", raw.expires_at)?;
     // `to_string` allocates exactly the length, so the secret is not copied
     // again when it is boxed.
-    let data = TokenData::new(token.as_str().to_string(), obtained_at, expires_at);
+    let mut data = TokenData::new(token.as_str().to_string(), obtained_at, expires_at);
+    data.account = raw.account;
     // A token that cannot go in a header, or dates that make no sense, would
     // fail every call: set aside like any other unusable form.
     match data.problem(Utc::now()) {
