@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::auth::manager::TokenManager;
-use crate::auth::secrets::Secrets;
+use crate::auth::state::Shared;
 use crate::auth::store::TokenStore;
 use crate::auth::token::Clock;
 use crate::config::Config;
@@ -135,21 +135,25 @@ impl ClientBuilder {
         // The credentials move to the client's one home for secrets: the
         // config the client keeps holds none (a password change replaces
         // them there, and nowhere else holds an old copy).
-        let secrets = Arc::new(Secrets::new(config.take_credentials()));
+        let clock = self.clock.unwrap_or_else(|| Arc::new(crate::SystemClock));
+        let shared = Arc::new(Shared::new(
+            config.take_credentials(),
+            *config.token_policy(),
+            clock,
+        ));
         let counters = Arc::new(Counters::default());
         let transport = Arc::new(Transport::new(
             config.clone(),
             Arc::clone(&counters),
-            Arc::clone(&secrets),
+            Arc::clone(&shared),
             self.http,
         )?);
         let keep_fresh = self.keep_fresh.unwrap_or(config.keep_fresh());
         let manager = TokenManager::new(
             &config,
-            secrets,
+            shared,
             Arc::clone(&transport),
             counters,
-            self.clock,
             Some(store),
             keep_fresh,
         )?;
@@ -292,7 +296,7 @@ impl AmpClient {
         let manager = &self.inner.manager;
         // Held across the request: a reference of its own, not the hot
         // path's guard (arc-swap's guards are meant to be short-lived).
-        let mut token = manager.token().await?.into_owned();
+        let mut token = manager.token().await?;
         #[cfg(feature = "metrics")]
         crate::stats::token_expires_in(Some(
             token.expires_in_seconds(manager.clock().now_micros()),
@@ -307,7 +311,7 @@ impl AmpClient {
                 manager.invalidate(token.generation()).await;
                 tracing::debug!(operation = %Op::new(req), status = ?e.status(), "token rejected; logging in again and replaying once");
                 req.span.record("replayed", true);
-                token = manager.token().await?.into_owned();
+                token = manager.token().await?;
                 self.inner
                     .transport
                     .send(req, Auth::Token(token.data()))

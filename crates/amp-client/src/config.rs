@@ -439,6 +439,7 @@ impl ConfigBuilder {
             t.refresh_jitter,
             t.failure_cooldown,
             t.background_cooldown,
+            t.rejection_cooldown,
         ];
         if spans.iter().any(|d| *d > CENTURY) {
             return Err(Error::config(

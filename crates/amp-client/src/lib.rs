@@ -91,7 +91,7 @@ mod stats;
 mod transport;
 mod wire;
 
-pub use auth::manager::{AccessToken, Renewal, Renewed, TokenManager};
+pub use auth::manager::{AccessToken, Renewal, TokenManager};
 #[cfg(feature = "redis")]
 pub use auth::store::RedisStore;
 pub use auth::store::{

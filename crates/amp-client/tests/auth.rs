@@ -190,8 +190,8 @@ async fn a_thousand_callers_in_the_window_share_one_background_refresh() {
         assert_eq!(r.unwrap().unwrap().secret().expose_secret(), T1);
     }
     // Joining the refresh still in flight, not starting another.
-    let t = m.force_refresh().await.unwrap();
-    assert_eq!(t.token.secret().expose_secret(), T2);
+    let (t, _) = m.force_refresh().await.unwrap();
+    assert_eq!(t.secret().expose_secret(), T2);
     assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 0);
     assert_eq!(m.stats().refreshes, 1);
@@ -293,12 +293,7 @@ async fn two_days_of_token_life_in_milliseconds() {
     // Returns T1 at once; the refresh runs behind.
     assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
     assert_eq!(
-        m.force_refresh()
-            .await
-            .unwrap()
-            .token
-            .secret()
-            .expose_secret(),
+        m.force_refresh().await.unwrap().0.secret().expose_secret(),
         T2
     );
     clock.advance(25 * HOUR);
@@ -354,12 +349,7 @@ async fn refresh_tries_post_when_get_is_not_allowed() {
     let m = client.token_manager();
     m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
     assert_eq!(
-        m.force_refresh()
-            .await
-            .unwrap()
-            .token
-            .secret()
-            .expose_secret(),
+        m.force_refresh().await.unwrap().0.secret().expose_secret(),
         T2
     );
     assert_eq!(m.stats().fallbacks, 0);
@@ -384,22 +374,12 @@ async fn a_refresh_that_does_not_extend_the_token_is_not_repeated() {
         .await
         .unwrap();
     assert_eq!(
-        m.force_refresh()
-            .await
-            .unwrap()
-            .token
-            .secret()
-            .expose_secret(),
+        m.force_refresh().await.unwrap().0.secret().expose_secret(),
         T2
     );
     // T2 is already inside the window; the next renewal must log in instead.
     assert_eq!(
-        m.force_refresh()
-            .await
-            .unwrap()
-            .token
-            .secret()
-            .expose_secret(),
+        m.force_refresh().await.unwrap().0.secret().expose_secret(),
         T3
     );
     assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
@@ -871,7 +851,15 @@ async fn during_a_renewal_no_thread_serves_a_dropped_token() {
         .respond_with(token_json(T2).set_delay(Duration::from_secs(2)))
         .mount(&server)
         .await;
-    mount_obtain(&server, T3).await;
+    // A new key for each login (the refresh in flight when T1 is revoked
+    // installs nothing: the token changed under it).
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T3))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T4).await;
     let (client, _clock) = client_in_refresh_window(&server).await;
     let m = client.token_manager().clone();
     // All T1 (none is T2 yet: the refresh takes 2 s).
@@ -917,8 +905,8 @@ async fn a_renewal_dropped_with_its_runtime_does_not_block_the_next() {
     .join()
     .unwrap();
     assert!(!m.is_renewing(), "the dropped renewal is still in flight");
-    let t = m.force_refresh().await.unwrap();
-    assert_eq!(t.token.secret().expose_secret(), T2);
+    let (t, _) = m.force_refresh().await.unwrap();
+    assert_eq!(t.secret().expose_secret(), T2);
 }
 
 // A path that would leave the API root never gets the token: refused before

@@ -271,7 +271,7 @@ async fn a_failed_background_refresh_keeps_the_valid_token() {
     assert!(client.token_manager().stats().failures >= 1);
     sandbox.clear_faults();
     tokio::time::advance(Duration::from_secs(10)).await;
-    let t = client.token_manager().force_refresh().await.unwrap().token;
+    let t = client.token_manager().force_refresh().await.unwrap().0;
     assert!(t.generation() > first.generation());
 }
 
@@ -304,7 +304,7 @@ async fn after_a_failed_background_refresh_the_window_tries_again() {
         m.is_renewing(),
         "the first caller after the pause starts one"
     );
-    let renewed = m.force_refresh().await.unwrap().token;
+    let renewed = m.force_refresh().await.unwrap().0;
     assert!(renewed.generation() > first.generation());
     assert_eq!(m.token().await.unwrap().generation(), renewed.generation());
 }

@@ -1032,6 +1032,7 @@ async fn extreme_token_policies_are_refused_or_work() {
         refresh_jitter: Duration::MAX,
         failure_cooldown: Duration::MAX,
         background_cooldown: Duration::MAX,
+        rejection_cooldown: Duration::MAX,
     };
     let e = Config::builder()
         .base_url("http://127.0.0.1:9/api")
@@ -1058,6 +1059,7 @@ async fn extreme_token_policies_are_refused_or_work() {
             refresh_jitter: century,
             failure_cooldown: century,
             background_cooldown: century,
+            rejection_cooldown: century,
         })
         .build()
         .unwrap();

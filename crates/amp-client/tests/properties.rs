@@ -289,8 +289,8 @@ async fn run_against_sandbox(ops: Vec<Op>, seed: u64) -> Result<(), TestCaseErro
             Op::Token | Op::ForceRefresh | Op::Login => {
                 let r = match op {
                     Op::Token => m.token().await,
-                    Op::ForceRefresh => m.force_refresh().await.map(|r| r.token),
-                    _ => m.login().await.map(|r| r.token),
+                    Op::ForceRefresh => m.force_refresh().await.map(|r| r.0),
+                    _ => m.login().await.map(|r| r.0),
                 };
                 match r {
                     Ok(t) => check_handed_out(&t, clock.now(), &mut last_generation)?,
@@ -443,7 +443,7 @@ async fn run_with_server_lifetimes(
                 continue;
             }
             ManualOp::Token => m.token().await,
-            ManualOp::ForceRefresh => m.force_refresh().await.map(|r| r.token),
+            ManualOp::ForceRefresh => m.force_refresh().await.map(|r| r.0),
         };
         match r {
             Ok(t) => check_handed_out(&t, clock.now(), &mut last_generation)?,

@@ -234,7 +234,7 @@ async fn round_trip(server: &Server) {
         .await
         .unwrap();
     let json: serde_json::Value = serde_json::from_str(&value).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], 2);
     assert_eq!(json["token"], t.token().expose_secret());
     assert_eq!(json.as_object().unwrap().len(), 4);
 

@@ -63,8 +63,8 @@ pub async fn run(ctx: &Ctx, command: TokenCommand) -> CliResult {
         }
         TokenCommand::Refresh => {
             ctx.need_credentials(true).await?;
-            let renewed = ctx.check(manager.force_refresh().await)?;
-            let what = match renewed.how {
+            let (_, how) = ctx.check(manager.force_refresh().await)?;
+            let what = match how {
                 Renewal::Refreshed => "refreshed",
                 Renewal::ObtainedAfterFailedRefresh => "logged in (the refresh failed)",
                 Renewal::FromStore => "taken from the store (renewed by another process)",

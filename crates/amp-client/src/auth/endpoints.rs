@@ -9,7 +9,6 @@
 
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
-use serde::Serialize;
 
 use crate::auth::token::{Clock, TokenData};
 use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
@@ -29,20 +28,14 @@ pub(crate) const OBTAIN_PATH: &str = "user/obtain_token";
 /// The path of the refresh call.
 pub(crate) const REFRESH_PATH: &str = "user/refresh-token";
 
-/// The login body. Borrowed, so serializing it makes no copy of the
-/// password but the one in the body itself.
-#[derive(Serialize)]
-struct LoginBody<'a> {
-    username: &'a str,
-    password: &'a str,
-}
-
-/// `{"username": …, "password": …}`, in a buffer wiped when dropped.
+/// `{"username": …, "password": …}`, in a buffer wiped when dropped. The map
+/// borrows both, so serializing it makes no copy of the password but the
+/// one in the body itself.
 fn login_body(credentials: &Credentials) -> Result<bytes::Bytes> {
-    let body = LoginBody {
-        username: credentials.username(),
-        password: credentials.password().expose_secret(),
-    };
+    let body = std::collections::BTreeMap::from([
+        ("username", credentials.username()),
+        ("password", credentials.password().expose_secret()),
+    ]);
     wiped_json(&body).map_err(|e| Error::Internal(format!("serializing the login body: {e}")))
 }
 

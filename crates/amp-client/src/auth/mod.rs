@@ -5,6 +5,7 @@ mod endpoints;
 pub(crate) mod manager;
 pub(crate) mod policy;
 pub(crate) mod secrets;
+pub(crate) mod state;
 pub(crate) mod store;
 pub(crate) mod token;
 

@@ -1,7 +1,7 @@
 //! Every decision about the token, as pure functions: no clock is read, no
 //! lock taken, nothing sent or awaited. The token manager gathers the facts
-//! (the time, the current token's points, the flight's state), asks here
-//! what to do, and does it.
+//! (the time, the current token's points, whether a renewal is in flight,
+//! what the last ones left behind), asks here what to do, and does it.
 //!
 //! All times are microseconds since the Unix epoch, read from the manager's
 //! injected [`Clock`](crate::Clock), so tests drive both the token's life and
@@ -16,11 +16,14 @@
 //! 3. past the hard point, not yet expired → wait for a renewal
 //!    ([`Action::Wait`]), except when a renewal succeeded within the
 //!    background cooldown (the server gives lives shorter than the refresh
-//!    window: the token it just gave is all it gives, so serve it);
+//!    window: the token it just gave is all it gives, so serve it), or when
+//!    waiting is over (the renewal failed lately, or this caller's wait
+//!    ended in a failure): a token still valid beats an error;
 //! 4. expired, or no token → wait for a renewal;
 //!
 //! and in 3 and 4, with no renewal in flight and one that failed within the
-//! failure cooldown, fail at once with that failure ([`Action::Fail`]).
+//! failure cooldown (or tokens of fresh logins refused, see [`rejected`]),
+//! fail at once with that failure ([`Action::Fail`]).
 //!
 //! Which renewal ([`renewal`]): a token still valid is refreshed with itself,
 //! one that expired (or none) is obtained with the credentials, and a refresh
@@ -28,6 +31,7 @@
 
 use std::time::Duration;
 
+use crate::auth::manager::Renewal;
 use crate::config::TokenPolicy;
 
 /// Microseconds in a `Duration`, saturating (a century fits many times over).
@@ -84,28 +88,10 @@ impl Points {
             expires_at,
         }
     }
-}
 
-/// Where `now` falls in a token's life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stage {
-    /// Before the soft point: serve it.
-    Fresh,
-    /// Between the soft and the hard point: serve it, renew in the background.
-    Window,
-    /// Past the hard point, not expired: wait for a new one.
-    Late,
-    /// Expired, or no token: wait for a new one.
-    Gone,
-}
-
-/// The stage of `token` at `now`.
-pub(crate) fn stage(now: i64, token: Option<&Points>) -> Stage {
-    match token {
-        Some(p) if now < p.soft_at => Stage::Fresh,
-        Some(p) if now < p.hard_at => Stage::Window,
-        Some(p) if now < p.expires_at => Stage::Late,
-        _ => Stage::Gone,
+    /// Before the soft point: nothing to do.
+    pub fn fresh(&self, now: i64) -> bool {
+        now < self.soft_at
     }
 }
 
@@ -121,17 +107,21 @@ pub(crate) fn state(now: i64, token: Option<&Points>) -> crate::TokenState {
     }
 }
 
-/// What the manager knows of renewals, for [`decide`].
+/// What the last renewals (and rejections) left behind, for [`decide`].
+/// Times in clock microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct FlightView {
-    /// A renewal is in flight.
-    pub renewing: bool,
-    /// When the last renewal ended, if one did.
-    pub last_end: Option<i64>,
+pub(crate) struct History {
+    /// When the last renewal ended.
+    pub end: Option<i64>,
     /// When the last renewal failed, if the last one did.
-    pub last_failure: Option<i64>,
+    pub failure: Option<i64>,
     /// When the last renewal installed a token, if the last one did.
-    pub last_success: Option<i64>,
+    pub success: Option<i64>,
+    /// When the server last refused the token of a fresh login.
+    pub strike: Option<i64>,
+    /// When it did so a second time within the rejection cooldown: logins
+    /// succeed, but their tokens are refused.
+    pub refused: Option<i64>,
 }
 
 /// What a caller of `token()` does.
@@ -143,8 +133,9 @@ pub(crate) enum Action {
     ServeAndRenew,
     /// Join the renewal in flight, or start one, and wait for its result.
     Wait,
-    /// A renewal failed moments ago: answer with that failure at once rather
-    /// than start another (a thousand waiters must not retry one by one).
+    /// Answer with a failure at once: the caller's own (its wait ended in
+    /// one) or the one remembered (a thousand waiters must not retry one
+    /// by one after a renewal that failed moments ago).
     Fail,
 }
 
@@ -154,27 +145,54 @@ pub(crate) fn within(now: i64, since: Option<i64>, cooldown: Duration) -> bool {
     since.is_some_and(|t| t <= now && now.saturating_sub(t) < micros(cooldown))
 }
 
-/// What a caller does at `now` in `stage`, given the flight (the rules in
-/// the module docs).
-pub(crate) fn decide(now: i64, stage: Stage, flight: &FlightView, policy: &TokenPolicy) -> Action {
-    let failed_lately =
-        !flight.renewing && within(now, flight.last_failure, policy.failure_cooldown);
-    match stage {
-        Stage::Fresh => Action::Serve,
-        Stage::Window => {
-            if flight.renewing || within(now, flight.last_end, policy.background_cooldown) {
+/// True when the remembered failure still answers callers that must wait:
+/// a renewal failed within the failure cooldown, or fresh logins' tokens
+/// were refused within the rejection cooldown.
+pub(crate) fn failed_lately(now: i64, history: &History, policy: &TokenPolicy) -> bool {
+    within(now, history.failure, policy.failure_cooldown)
+        || within(now, history.refused, policy.rejection_cooldown)
+}
+
+/// What a caller does at `now` with `token` (the rules in the module docs).
+/// `gave_up`: this caller already waited, and its wait ended in a failure.
+pub(crate) fn decide(
+    now: i64,
+    token: Option<&Points>,
+    renewing: bool,
+    history: &History,
+    gave_up: bool,
+    policy: &TokenPolicy,
+) -> Action {
+    let failed = gave_up || (!renewing && failed_lately(now, history, policy));
+    let just_renewed = !renewing && within(now, history.success, policy.background_cooldown);
+    match token {
+        Some(p) if p.fresh(now) => Action::Serve,
+        Some(p) if now < p.hard_at => {
+            if renewing || within(now, history.end, policy.background_cooldown) {
                 Action::Serve
             } else {
                 Action::ServeAndRenew
             }
         }
-        Stage::Late
-            if !flight.renewing && within(now, flight.last_success, policy.background_cooldown) =>
-        {
-            Action::Serve
+        Some(p) if now < p.expires_at && (failed || just_renewed) => Action::Serve,
+        _ if failed => Action::Fail,
+        _ => Action::Wait,
+    }
+}
+
+/// `history` after the server refused a token at `now`: a token a login
+/// installed within the rejection cooldown (`fresh_login`) is a strike, and
+/// a second strike within the cooldown means logins succeed but their
+/// tokens are refused (a misrouting proxy, a disabled account): callers then
+/// fail at once for the cooldown instead of logging in on every call.
+pub(crate) fn rejected(history: &mut History, now: i64, fresh_login: bool, policy: &TokenPolicy) {
+    // A failure remembered from before must not block the new login.
+    history.failure = None;
+    if fresh_login {
+        if within(now, history.strike, policy.rejection_cooldown) {
+            history.refused = Some(now);
         }
-        Stage::Late | Stage::Gone if failed_lately => Action::Fail,
-        Stage::Late | Stage::Gone => Action::Wait,
+        history.strike = Some(now);
     }
 }
 
@@ -192,21 +210,19 @@ pub(crate) const KEEPER_MAX_SLEEP: Duration = Duration::from_secs(60);
 pub(crate) fn keeper_wait(
     now: i64,
     token: Option<&Points>,
-    flight: &FlightView,
+    renewing: bool,
+    history: &History,
     policy: &TokenPolicy,
 ) -> Option<Duration> {
     let until = |t: i64| {
         Duration::from_micros(u64::try_from(t.saturating_sub(now)).unwrap_or(0))
             .min(KEEPER_MAX_SLEEP)
     };
-    match (stage(now, token), token) {
-        (Stage::Fresh, Some(p)) => Some(until(p.soft_at)),
-        _ if !flight.renewing && within(now, flight.last_end, policy.background_cooldown) => {
-            let end = flight.last_end.unwrap_or(now);
-            Some(until(
-                end.saturating_add(micros(policy.background_cooldown)),
-            ))
-        }
+    match (token, history.end) {
+        (Some(p), _) if p.fresh(now) => Some(until(p.soft_at)),
+        (_, Some(end)) if !renewing && within(now, Some(end), policy.background_cooldown) => Some(
+            until(end.saturating_add(micros(policy.background_cooldown))),
+        ),
         _ => None,
     }
 }
@@ -238,54 +254,43 @@ impl Want {
     /// True when a renewal in flight asked for `running` also answers a
     /// caller asking for `self`: any renewal answers `Auto` and `Refresh`
     /// (an automatic one only runs when the token is due, so it renews it
-    /// too); only a login answers `Login`, which must log in.
+    /// too; one that finds nothing to do answers nobody, see `Outcome`);
+    /// only a login answers `Login`, which must log in.
     pub fn served_by(self, running: Want) -> bool {
-        match self {
-            Want::Auto | Want::Refresh => true,
-            Want::Login => running == Want::Login,
-        }
+        self != Want::Login || running == Want::Login
     }
 }
 
-/// The HTTP call a renewal makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Call {
-    /// None: the token (perhaps just taken from the store) is fresh.
-    Nothing,
-    /// `user/refresh-token` with the current token.
-    Refresh,
-    /// `user/obtain_token` with the credentials.
-    Obtain,
-}
-
-/// Which call a renewal for `want` makes at `now`, on the current token.
+/// Which call a renewal for `want` makes at `now`, on the current token:
+/// [`Renewal::Refreshed`] (`user/refresh-token` with the token),
+/// [`Renewal::Obtained`] (`user/obtain_token` with the credentials), or
+/// none (`None`: the token, perhaps just taken from the store, is fresh).
 ///
 /// Never refreshes an expired token (the server would refuse it), nor after
-/// a refresh that did not move the expiry forward (`refresh_stalled`: the
-/// next refresh would not either). An automatic renewal whose token turned
-/// out fresh (another process renewed it) makes no call at all.
-pub(crate) fn renewal(now: i64, want: Want, token: Option<&Points>, refresh_stalled: bool) -> Call {
+/// a refresh that did not move the expiry forward (`stalled`: the next
+/// refresh would not either). An automatic renewal whose token turned out
+/// fresh (another process renewed it) makes no call at all.
+pub(crate) fn renewal(
+    now: i64,
+    want: Want,
+    token: Option<&Points>,
+    stalled: bool,
+) -> Option<Renewal> {
     let valid = token.is_some_and(|p| now < p.expires_at);
     match want {
-        Want::Login => Call::Obtain,
-        Want::Auto if stage(now, token) == Stage::Fresh => Call::Nothing,
-        Want::Auto | Want::Refresh if valid && !refresh_stalled => Call::Refresh,
-        Want::Auto | Want::Refresh => Call::Obtain,
+        Want::Login => Some(Renewal::Obtained),
+        Want::Auto if token.is_some_and(|p| p.fresh(now)) => None,
+        _ if valid && !stalled => Some(Renewal::Refreshed),
+        _ => Some(Renewal::Obtained),
     }
-}
-
-/// True when a refresh that turned `old_expiry` into `new_expiry` gained
-/// nothing, so that the next renewal logs in instead of refreshing in a loop.
-pub(crate) fn refresh_stalled(old_expiry: i64, new_expiry: i64) -> bool {
-    new_expiry <= old_expiry
 }
 
 /// True when a token found in the store should replace the current one:
-/// it is still valid, it is not the token the server rejected, and it
-/// expires later than the current one (the same key with a later expiry
-/// counts: a DRF server hands the same key back, amp-api.md §1.2).
-pub(crate) fn adopt(now: i64, stored: &Points, rejected: bool, current: Option<&Points>) -> bool {
-    now < stored.expires_at && !rejected && current.is_none_or(|c| stored.expires_at > c.expires_at)
+/// it is still valid, it is not a retired token, and it expires later than
+/// the current one (the same key with a later expiry counts: a DRF server
+/// hands the same key back, amp-api.md §1.2).
+pub(crate) fn adopt(now: i64, stored: &Points, retired: bool, current: Option<&Points>) -> bool {
+    now < stored.expires_at && !retired && current.is_none_or(|c| stored.expires_at > c.expires_at)
 }
 
 /// Why a token's dates make it unusable, if they do: obtained after it
@@ -323,6 +328,40 @@ mod tests {
         Points::new(at, at + 24 * HOUR, &policy(), 0.0)
     }
 
+    /// Where `now` falls in a token's life, for the tests.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Stage {
+        Fresh,
+        Window,
+        Late,
+        Gone,
+    }
+
+    fn stage(now: i64, token: Option<&Points>) -> Stage {
+        match token {
+            Some(p) if p.fresh(now) => Stage::Fresh,
+            Some(p) if now < p.hard_at => Stage::Window,
+            Some(p) if now < p.expires_at => Stage::Late,
+            _ => Stage::Gone,
+        }
+    }
+
+    /// A day token such that `now` falls in `stage` (none for `Gone`).
+    fn at(stage: Stage, now: i64) -> Option<Points> {
+        let p = day_token(0);
+        let offset = match stage {
+            Stage::Fresh => 0,
+            Stage::Window => p.soft_at,
+            Stage::Late => p.hard_at,
+            Stage::Gone => return None,
+        };
+        Some(day_token(now - offset))
+    }
+
+    fn decide_at(now: i64, st: Stage, renewing: bool, h: &History) -> Action {
+        decide(now, at(st, now).as_ref(), renewing, h, false, &policy())
+    }
+
     #[test]
     fn a_day_token_has_the_documented_points() {
         let p = day_token(0);
@@ -340,11 +379,13 @@ mod tests {
         assert_eq!(stage(p.soft_at, Some(&p)), Stage::Window);
         assert_eq!(stage(p.hard_at, Some(&p)), Stage::Late);
         assert_eq!(stage(p.expires_at, Some(&p)), Stage::Gone);
-        assert_eq!(stage(0, None), Stage::Gone);
         assert_eq!(state(0, Some(&p)), TokenState::Valid);
         assert_eq!(state(p.hard_at, Some(&p)), TokenState::Expiring);
         assert_eq!(state(p.expires_at, Some(&p)), TokenState::Expired);
         assert_eq!(state(0, None), TokenState::None);
+        for st in [Stage::Fresh, Stage::Window, Stage::Late, Stage::Gone] {
+            assert_eq!(stage(7 * HOUR, at(st, 7 * HOUR).as_ref()), st);
+        }
     }
 
     #[test]
@@ -353,72 +394,127 @@ mod tests {
         let p = Points::new(0, 2 * MIN, &policy(), 0.9);
         assert_eq!(p.soft_at, MIN);
         assert_eq!(p.hard_at, 2 * MIN - 30 * S);
-        assert_eq!(stage(0, Some(&p)), Stage::Fresh);
+        assert!(p.fresh(0));
     }
 
     #[test]
     fn decisions() {
-        let pol = policy();
-        let idle = FlightView::default();
-        let renewing = FlightView {
-            renewing: true,
-            ..idle
-        };
-        assert_eq!(decide(0, Stage::Fresh, &renewing, &pol), Action::Serve);
-        assert_eq!(decide(0, Stage::Window, &idle, &pol), Action::ServeAndRenew);
-        assert_eq!(decide(0, Stage::Window, &renewing, &pol), Action::Serve);
-        for late in [Stage::Late, Stage::Gone] {
-            assert_eq!(decide(0, late, &idle, &pol), Action::Wait);
-            assert_eq!(decide(0, late, &renewing, &pol), Action::Wait);
-        }
-        let failed = FlightView {
-            renewing: false,
-            last_end: Some(0),
-            last_failure: Some(0),
-            last_success: None,
-        };
-        assert_eq!(decide(S / 2, Stage::Gone, &failed, &pol), Action::Fail);
-        assert_eq!(decide(S / 2, Stage::Late, &failed, &pol), Action::Fail);
-        assert_eq!(decide(S, Stage::Gone, &failed, &pol), Action::Wait);
-        assert_eq!(decide(4 * S, Stage::Window, &failed, &pol), Action::Serve);
+        let idle = History::default();
+        assert_eq!(decide_at(0, Stage::Fresh, true, &idle), Action::Serve);
         assert_eq!(
-            decide(5 * S, Stage::Window, &failed, &pol),
+            decide_at(0, Stage::Window, false, &idle),
             Action::ServeAndRenew
         );
+        assert_eq!(decide_at(0, Stage::Window, true, &idle), Action::Serve);
+        for late in [Stage::Late, Stage::Gone] {
+            assert_eq!(decide_at(0, late, false, &idle), Action::Wait);
+            assert_eq!(decide_at(0, late, true, &idle), Action::Wait);
+        }
+        let failed = History {
+            end: Some(0),
+            failure: Some(0),
+            ..idle
+        };
+        // A failure remembered answers at once; a token still valid is
+        // served rather than the failure.
+        assert_eq!(decide_at(S / 2, Stage::Gone, false, &failed), Action::Fail);
+        assert_eq!(decide_at(S / 2, Stage::Late, false, &failed), Action::Serve);
+        assert_eq!(decide_at(S / 2, Stage::Gone, true, &failed), Action::Wait);
+        assert_eq!(decide_at(S, Stage::Gone, false, &failed), Action::Wait);
+        assert_eq!(
+            decide_at(4 * S, Stage::Window, false, &failed),
+            Action::Serve
+        );
+        assert_eq!(
+            decide_at(5 * S, Stage::Window, false, &failed),
+            Action::ServeAndRenew
+        );
+        // A caller whose wait ended in a failure: the token if still
+        // valid, else the failure; never another wait.
+        let pol = policy();
+        let late = at(Stage::Late, HOUR);
+        assert_eq!(
+            decide(HOUR, late.as_ref(), true, &idle, true, &pol),
+            Action::Serve
+        );
+        assert_eq!(decide(HOUR, None, true, &idle, true, &pol), Action::Fail);
         // A clock stepped back ends the cooldown instead of stretching it,
         // and no distance between the two overflows.
-        assert_eq!(decide(-HOUR, Stage::Gone, &failed, &pol), Action::Wait);
+        assert_eq!(decide_at(-HOUR, Stage::Gone, false, &failed), Action::Wait);
         assert!(!within(i64::MAX, Some(i64::MIN), pol.failure_cooldown));
         assert!(!within(i64::MIN, Some(i64::MAX), pol.failure_cooldown));
         // A token a renewal just installed past its hard point (a very
         // short life) is served until it expires, not renewed on every call.
-        let renewed = FlightView {
-            renewing: false,
-            last_end: Some(0),
-            last_failure: None,
-            last_success: Some(0),
+        let renewed = History {
+            end: Some(0),
+            success: Some(0),
+            ..idle
         };
-        assert_eq!(decide(S, Stage::Late, &renewed, &pol), Action::Serve);
-        assert_eq!(decide(S, Stage::Gone, &renewed, &pol), Action::Wait);
-        assert_eq!(decide(5 * S, Stage::Late, &renewed, &pol), Action::Wait);
+        assert_eq!(decide_at(S, Stage::Late, false, &renewed), Action::Serve);
+        assert_eq!(decide_at(S, Stage::Gone, false, &renewed), Action::Wait);
+        assert_eq!(decide_at(5 * S, Stage::Late, false, &renewed), Action::Wait);
+    }
+
+    // Tokens of fresh logins refused twice within the rejection cooldown:
+    // callers fail at once for the cooldown; once is a strike only.
+    #[test]
+    fn refused_fresh_logins_stop_logins_for_a_while() {
+        let pol = policy();
+        let mut h = History {
+            failure: Some(0),
+            ..History::default()
+        };
+        rejected(&mut h, 0, false, &pol);
+        assert_eq!(
+            h,
+            History::default(),
+            "not a fresh login's: no strike; the failure forgotten"
+        );
+        rejected(&mut h, 0, true, &pol);
+        assert_eq!((h.strike, h.refused), (Some(0), None));
+        assert_eq!(decide_at(S, Stage::Gone, false, &h), Action::Wait);
+        rejected(&mut h, 10 * S, true, &pol);
+        assert_eq!(h.refused, Some(10 * S));
+        assert_eq!(decide_at(11 * S, Stage::Gone, false, &h), Action::Fail);
+        assert_eq!(decide_at(69 * S, Stage::Gone, false, &h), Action::Fail);
+        assert_eq!(decide_at(70 * S, Stage::Gone, false, &h), Action::Wait);
+        // Strikes further apart than the cooldown are two flukes.
+        let mut h = History::default();
+        rejected(&mut h, 0, true, &pol);
+        rejected(&mut h, 61 * S, true, &pol);
+        assert_eq!(h.refused, None);
     }
 
     #[test]
     fn renewals() {
         let p = day_token(0);
         let window = p.soft_at;
-        assert_eq!(renewal(0, Want::Auto, Some(&p), false), Call::Nothing);
-        assert_eq!(renewal(window, Want::Auto, Some(&p), false), Call::Refresh);
-        assert_eq!(renewal(window, Want::Auto, Some(&p), true), Call::Obtain);
-        assert_eq!(renewal(0, Want::Refresh, Some(&p), false), Call::Refresh);
-        assert_eq!(renewal(0, Want::Login, Some(&p), false), Call::Obtain);
+        assert_eq!(renewal(0, Want::Auto, Some(&p), false), None);
+        assert_eq!(
+            renewal(window, Want::Auto, Some(&p), false),
+            Some(Renewal::Refreshed)
+        );
+        assert_eq!(
+            renewal(window, Want::Auto, Some(&p), true),
+            Some(Renewal::Obtained)
+        );
+        assert_eq!(
+            renewal(0, Want::Refresh, Some(&p), false),
+            Some(Renewal::Refreshed)
+        );
+        assert_eq!(
+            renewal(0, Want::Login, Some(&p), false),
+            Some(Renewal::Obtained)
+        );
         assert_eq!(
             renewal(p.expires_at, Want::Refresh, Some(&p), false),
-            Call::Obtain
+            Some(Renewal::Obtained)
         );
-        assert_eq!(renewal(0, Want::Auto, None, false), Call::Obtain);
+        assert_eq!(renewal(0, Want::Auto, None, false), Some(Renewal::Obtained));
         assert!(Want::Auto.served_by(Want::Auto));
+        assert!(Want::Auto.served_by(Want::Login));
         assert!(Want::Refresh.served_by(Want::Login));
+        assert!(Want::Refresh.served_by(Want::Refresh));
         assert!(Want::Refresh.served_by(Want::Auto));
         assert!(!Want::Login.served_by(Want::Refresh));
         assert!(!Want::Login.served_by(Want::Auto));
@@ -428,24 +524,23 @@ mod tests {
     fn keep_fresh_wakes_at_the_soft_point_and_backs_off() {
         let p = day_token(0);
         let pol = policy();
-        let idle = FlightView::default();
+        let idle = History::default();
+        let wait =
+            |now, token: Option<&Points>, h: &History| keeper_wait(now, token, false, h, &pol);
+        assert_eq!(wait(0, Some(&p), &idle), Some(KEEPER_MAX_SLEEP));
         assert_eq!(
-            keeper_wait(0, Some(&p), &idle, &pol),
-            Some(KEEPER_MAX_SLEEP)
-        );
-        assert_eq!(
-            keeper_wait(p.soft_at - S, Some(&p), &idle, &pol),
+            wait(p.soft_at - S, Some(&p), &idle),
             Some(Duration::from_secs(1))
         );
-        assert_eq!(keeper_wait(p.soft_at, Some(&p), &idle, &pol), None);
-        assert_eq!(keeper_wait(0, None, &idle, &pol), None);
+        assert_eq!(wait(p.soft_at, Some(&p), &idle), None);
+        assert_eq!(wait(0, None, &idle), None);
         // Due, but a renewal ended 2 s ago: wait out the 5 s cooldown.
-        let ended = FlightView {
-            last_end: Some(p.soft_at - 2 * S),
+        let ended = History {
+            end: Some(p.soft_at - 2 * S),
             ..idle
         };
         assert_eq!(
-            keeper_wait(p.soft_at, Some(&p), &ended, &pol),
+            wait(p.soft_at, Some(&p), &ended),
             Some(Duration::from_secs(3))
         );
         assert_eq!(keeper_backoff(1, &pol), Duration::from_secs(5));
@@ -460,7 +555,7 @@ mod tests {
         assert!(adopt(HOUR, &newer, false, Some(&old)));
         assert!(adopt(HOUR, &newer, false, None));
         assert!(!adopt(HOUR, &old, false, Some(&newer)), "older");
-        assert!(!adopt(HOUR, &newer, true, Some(&old)), "rejected");
+        assert!(!adopt(HOUR, &newer, true, Some(&old)), "retired");
         assert!(!adopt(30 * HOUR, &newer, false, None), "expired");
         assert_eq!(implausible(0, 0, 24 * HOUR), None);
         assert!(implausible(0, HOUR, 0).is_some());
@@ -482,17 +577,22 @@ mod tests {
         )
     }
 
-    fn any_flight() -> impl Strategy<Value = FlightView> {
+    fn any_history() -> impl Strategy<Value = (bool, History)> {
         (
             any::<bool>(),
             proptest::option::of(-HOUR..HOUR),
             any::<bool>(),
+            proptest::option::of(-HOUR..HOUR),
         )
-            .prop_map(|(renewing, last_end, failed)| FlightView {
-                renewing,
-                last_end,
-                last_failure: last_end.filter(|_| failed),
-                last_success: last_end.filter(|_| !failed),
+            .prop_map(|(renewing, end, failed, refused)| {
+                let h = History {
+                    end,
+                    failure: end.filter(|_| failed),
+                    success: end.filter(|_| !failed),
+                    strike: refused,
+                    refused,
+                };
+                (renewing, h)
             })
     }
 
@@ -515,7 +615,7 @@ mod tests {
 
         // Never serves an expired token; never waits before the hard
         // point; past it, serves only a token a renewal installed within the
-        // background cooldown.
+        // background cooldown, or one still valid when waiting is over.
         #[test]
         fn serves_exactly_what_the_rules_allow(
             obtained in -48 * HOUR..48 * HOUR,
@@ -523,22 +623,26 @@ mod tests {
             now in -96 * HOUR..96 * HOUR,
             pol in any_policy(),
             jitter in 0.0f64..1.0,
-            flight in any_flight(),
+            (renewing, h) in any_history(),
             has_token in any::<bool>(),
+            gave_up in any::<bool>(),
         ) {
             let p = Points::new(obtained, obtained + life, &pol, jitter);
             let token = has_token.then_some(&p);
-            let action = decide(now, stage(now, token), &flight, &pol);
+            let action = decide(now, token, renewing, &h, gave_up, &pol);
             let serves = matches!(action, Action::Serve | Action::ServeAndRenew);
             let before_hard = token.is_some_and(|p| now < p.hard_at);
-            let just_renewed = !flight.renewing
-                && within(now, flight.last_success, pol.background_cooldown);
+            let just_renewed = !renewing && within(now, h.success, pol.background_cooldown);
+            let over = gave_up || (!renewing && failed_lately(now, &h, &pol));
             if before_hard {
                 prop_assert!(serves);
             }
             if serves {
                 prop_assert!(token.is_some_and(|p| now < p.expires_at));
-                prop_assert!(before_hard || just_renewed);
+                prop_assert!(before_hard || just_renewed || over);
+            }
+            if action == Action::Wait {
+                prop_assert!(!over);
             }
         }
 
@@ -553,7 +657,7 @@ mod tests {
             want in prop_oneof![Just(Want::Auto), Just(Want::Refresh), Just(Want::Login)],
         ) {
             let p = Points::new(obtained, obtained + life, &pol, 0.0);
-            if renewal(now, want, Some(&p), stalled) == Call::Refresh {
+            if renewal(now, want, Some(&p), stalled) == Some(Renewal::Refreshed) {
                 prop_assert!(now < p.expires_at);
                 prop_assert!(!stalled);
             }
@@ -567,16 +671,15 @@ mod tests {
             failed_at in -HOUR..HOUR,
             after in 0..20 * S,
             pol in any_policy(),
-            stage in prop_oneof![Just(Stage::Window), Just(Stage::Late), Just(Stage::Gone)],
+            st in prop_oneof![Just(Stage::Window), Just(Stage::Late), Just(Stage::Gone)],
         ) {
-            let flight = FlightView {
-                renewing: false,
-                last_end: Some(failed_at),
-                last_failure: Some(failed_at),
-                last_success: None,
+            let h = History {
+                end: Some(failed_at),
+                failure: Some(failed_at),
+                ..History::default()
             };
             let now = failed_at + after;
-            let action = decide(now, stage, &flight, &pol);
+            let action = decide(now, at(st, now).as_ref(), false, &h, false, &pol);
             if after < micros(pol.background_cooldown) {
                 prop_assert_ne!(action, Action::ServeAndRenew);
             }
@@ -598,27 +701,28 @@ mod tests {
             let pol = TokenPolicy::default();
             calls.sort_unstable();
             let mut token = Points::new(0, life, &pol, 0.0);
-            let mut flight = FlightView::default();
+            let mut h = History::default();
+            let mut renewing = false;
             let mut running_until: Option<i64> = None;
             let mut started: Vec<i64> = Vec::new();
             for now in calls {
                 if let Some(end) = running_until.filter(|end| *end <= now) {
                     // The renewal ended: a new token of the same short life.
                     token = Points::new(end, end + life, &pol, 0.0);
-                    flight = FlightView {
-                        renewing: false,
-                        last_end: Some(end),
-                        last_failure: None,
-                        last_success: Some(end),
+                    h = History {
+                        end: Some(end),
+                        success: Some(end),
+                        ..History::default()
                     };
+                    renewing = false;
                     running_until = None;
                 }
-                let action = decide(now, stage(now, Some(&token)), &flight, &pol);
+                let action = decide(now, Some(&token), renewing, &h, false, &pol);
                 let starts = action == Action::ServeAndRenew
-                    || (action == Action::Wait && !flight.renewing);
+                    || (action == Action::Wait && !renewing);
                 if starts {
                     started.push(now);
-                    flight.renewing = true;
+                    renewing = true;
                     running_until = Some(now + renewal_takes);
                 }
             }

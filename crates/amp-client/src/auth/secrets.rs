@@ -1,119 +1,11 @@
-//! Every secret a client holds, in one place: the credentials and the
-//! current token. Anything else that holds a secret holds it only while it
-//! uses it (an [`AccessToken`](crate::AccessToken) a caller keeps, a request
-//! on the wire).
-//!
-//! The token manager writes [`Secrets::current`] (always while it holds its
-//! token cell's lock, so the two never disagree); the hot path reads it
-//! without locking; the transport reads both to scrub server text.
+//! Scrubbing secrets from text: every form a secret may take in server text,
+//! and their removal. The secrets themselves are gathered where they live
+//! ([`Shared::scrub`](crate::auth::state::Shared::scrub)).
 
-use std::sync::{Arc, Mutex};
-
-use arc_swap::ArcSwapOption;
-use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
-
-use crate::auth::lock;
-use crate::auth::policy::Points;
-use crate::auth::token::TokenData;
-use crate::credentials::Credentials;
-
-/// The current token as callers get it: the token, its generation and its
-/// points, published as one immutable value.
-#[derive(Debug)]
-pub(crate) struct Current {
-    pub token: TokenData,
-    pub generation: u64,
-    pub points: Points,
-}
-
-/// The credentials and the current token of one client.
-#[derive(Debug)]
-pub(crate) struct Secrets {
-    /// Replaced whole when the password changes; the old value is dropped
-    /// (and zeroized) once no login still uses it.
-    credentials: ArcSwapOption<Credentials>,
-    /// The snapshot of the token manager's cell.
-    current: ArcSwapOption<Current>,
-    /// New passwords on their way to the server (password changes, several
-    /// may run at once): the server's answers are scrubbed of them too.
-    pending: Mutex<Vec<Arc<SecretString>>>,
-}
-
-/// Scrubs a new password from server text while it lives ([`Secrets::pending`]).
-pub(crate) struct Pending<'a> {
-    secrets: &'a Secrets,
-    password: Arc<SecretString>,
-}
-
-impl Drop for Pending<'_> {
-    fn drop(&mut self) {
-        lock(&self.secrets.pending).retain(|p| !Arc::ptr_eq(p, &self.password));
-    }
-}
 
 /// What replaces a secret in text.
 pub(crate) const REDACTED: &str = "[REDACTED]";
-
-impl Secrets {
-    pub fn new(credentials: Option<Credentials>) -> Secrets {
-        Secrets {
-            credentials: ArcSwapOption::new(credentials.map(Arc::new)),
-            current: ArcSwapOption::empty(),
-            pending: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The credentials, shared (no copy of the password is made).
-    pub fn credentials(&self) -> Option<Arc<Credentials>> {
-        self.credentials.load_full()
-    }
-
-    /// Puts new credentials in place of the old ones.
-    pub fn set_credentials(&self, credentials: Credentials) {
-        self.credentials.store(Some(Arc::new(credentials)));
-    }
-
-    /// Scrubs `password` (a new one, being sent) from server text until the
-    /// guard is dropped.
-    pub fn pending(&self, password: &SecretString) -> Pending<'_> {
-        let password = Arc::new(password.clone());
-        lock(&self.pending).push(Arc::clone(&password));
-        Pending {
-            secrets: self,
-            password,
-        }
-    }
-
-    /// The snapshot the hot path reads.
-    pub fn current(&self) -> &ArcSwapOption<Current> {
-        &self.current
-    }
-
-    /// `text` with every secret this client holds replaced by `[REDACTED]`:
-    /// the password (and a new one being sent), the current token, and
-    /// `also` (the secret the request that drew this text carried: its
-    /// token, which may be the previous one, or its login's password).
-    /// Each is found plain, JSON-escaped (an echoed request body), with its
-    /// control characters escaped as error summaries write them, and cut
-    /// short at the end of a text that was shortened (ending in `…`).
-    ///
-    /// This is the one place server text is cleaned of secrets; it runs
-    /// where an answer is turned into an error, before any log or error
-    /// sees the text.
-    pub fn scrub(&self, text: &str, also: Option<&str>) -> String {
-        let credentials = self.credentials.load_full();
-        let pending = lock(&self.pending).clone();
-        let current = self.current.load_full();
-        let held = [
-            credentials.as_deref().map(|c| c.password().expose_secret()),
-            current.as_deref().map(|c| c.token.token().expose_secret()),
-            also,
-        ];
-        let pending = pending.iter().map(|p| p.expose_secret());
-        redact(text, held.into_iter().flatten().chain(pending))
-    }
-}
 
 /// The forms a secret may take in server text: plain, JSON-escaped, and
 /// with control characters escaped as the error summaries write them
@@ -139,7 +31,7 @@ fn forms(secret: &str) -> Vec<Zeroizing<String>> {
 /// whole, not in pieces. A text cut short (ending in `…`) also loses a
 /// trailing start of a secret of at least four characters (or all but one
 /// of a shorter secret).
-fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> String {
     let forms: Vec<Zeroizing<String>> = secrets.flat_map(forms).collect();
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for form in &forms {
@@ -193,19 +85,23 @@ fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::state::Shared;
+    use crate::auth::token::{SystemClock, TokenData};
     use crate::config::TokenPolicy;
+    use crate::credentials::Credentials;
+    use secrecy::{ExposeSecret, SecretString};
+    use std::sync::Arc;
 
-    fn secrets(password: &str, token: Option<&str>) -> Secrets {
-        let s = Secrets::new(Some(Credentials::new("someone", password)));
+    fn secrets(password: &str, token: Option<&str>) -> Shared {
+        let credentials = Credentials::new("someone", password);
+        let s = Shared::new(
+            Some(credentials),
+            TokenPolicy::default(),
+            Arc::new(SystemClock),
+        );
         if let Some(t) = token {
             let now = chrono::Utc::now();
-            let data = TokenData::new(t, now, now + chrono::Duration::hours(24));
-            let points = data.points(&TokenPolicy::default(), 0.0);
-            s.current.store(Some(Arc::new(Current {
-                token: data,
-                generation: 1,
-                points,
-            })));
+            s.set(TokenData::new(t, now, now + chrono::Duration::hours(24)));
         }
         s
     }
@@ -240,7 +136,7 @@ mod tests {
     fn a_pending_password_is_scrubbed_while_it_lives() {
         let s = secrets("old-pw", None);
         {
-            let _pending = s.pending(&SecretString::from("new-pw"));
+            let _held = s.pending(&SecretString::from("new-pw"));
             assert_eq!(s.scrub("too weak: new-pw", None), "too weak: [REDACTED]");
         }
         assert_eq!(s.scrub("new-pw", None), "new-pw");
@@ -296,7 +192,7 @@ mod tests {
     #[test]
     fn new_credentials_replace_the_old() {
         let s = secrets("old-pw", None);
-        s.set_credentials(Credentials::new("someone", "new-pw"));
+        s.lock().credentials = Some(Arc::new(Credentials::new("someone", "new-pw")));
         assert_eq!(
             s.credentials()
                 .map(|c| c.password().expose_secret().to_string()),

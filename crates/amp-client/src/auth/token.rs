@@ -37,7 +37,12 @@ use crate::config::TokenPolicy;
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenData {
     #[serde(with = "secret_token")]
-    token: Arc<Secret>,
+    token: Arc<SecretString>,
+    /// The `Authorization` header, made once, on first use, and shared by
+    /// every copy: each request of this token clones it (a reference count)
+    /// instead of formatting and validating it again.
+    #[serde(skip)]
+    header: Arc<OnceLock<Option<HeaderValue>>>,
     /// When the token was obtained.
     pub obtained_at: DateTime<Utc>,
     /// When it stops being valid.
@@ -55,34 +60,17 @@ mod secret_token {
     use super::*;
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(t: &Arc<Secret>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(t.token.expose_secret())
+    pub fn serialize<S: Serializer>(t: &Arc<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.expose_secret())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Secret>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<SecretString>, D::Error> {
         // Read into a zeroizing buffer so no plain copy is left behind.
         let s = zeroize::Zeroizing::new(String::deserialize(d)?);
         if s.trim().is_empty() {
             return Err(serde::de::Error::custom("the token is empty"));
         }
-        Ok(Secret::new(SecretString::from(s.as_str())))
-    }
-}
-
-/// The token, and the `Authorization` header made of it once, on first use:
-/// every request of this token then clones the header (a reference count)
-/// instead of formatting and validating it again.
-struct Secret {
-    token: SecretString,
-    header: OnceLock<Option<HeaderValue>>,
-}
-
-impl Secret {
-    fn new(token: SecretString) -> Arc<Secret> {
-        Arc::new(Secret {
-            token,
-            header: OnceLock::new(),
-        })
+        Ok(Arc::new(SecretString::from(s.as_str())))
     }
 }
 
@@ -109,18 +97,19 @@ impl TokenData {
         obtained_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> TokenData {
-        TokenData {
-            token: Secret::new(SecretString::from(token.into())),
+        TokenData::obtained(
+            SecretString::from(token.into()),
             obtained_at,
-            expires_at,
-            account: None,
-        }
+            Duration::ZERO,
+        )
+        .with_expiry(expires_at)
     }
 
     /// A token obtained at `now`, living `lifetime`.
     pub fn obtained(token: SecretString, now: DateTime<Utc>, lifetime: Duration) -> TokenData {
         TokenData {
-            token: Secret::new(token),
+            token: Arc::new(token),
+            header: Arc::default(),
             obtained_at: now,
             expires_at: now
                 .checked_add_signed(to_chrono(lifetime))
@@ -151,35 +140,34 @@ impl TokenData {
 
     /// The token itself. Expose it only to put it on the wire.
     pub fn token(&self) -> &SecretString {
-        &self.token.token
+        &self.token
     }
 
     /// The `Authorization` header for this token, built on first use and
     /// shared by every copy of this `TokenData`; `None` when the token cannot
     /// be put in a header.
     pub(crate) fn authorization(&self) -> Option<HeaderValue> {
-        self.token
-            .header
-            .get_or_init(|| authorization_header(&self.token.token))
+        self.header
+            .get_or_init(|| authorization_header(&self.token))
             .clone()
     }
 
     /// A short, stable, one-way fingerprint (8 hex characters of SHA-256) that
     /// identifies the token in logs and status output without revealing it.
     pub fn fingerprint(&self) -> String {
-        fingerprint(self.token.token.expose_secret())
+        fingerprint(self.token.expose_secret())
     }
 
     /// True when both hold the same token.
     pub fn same_token(&self, other: &TokenData) -> bool {
         Arc::ptr_eq(&self.token, &other.token)
-            || self.token.token.expose_secret() == other.token.token.expose_secret()
+            || self.token.expose_secret() == other.token.expose_secret()
     }
 
     /// SHA-256 of the token: tells tokens apart (the one the server
     /// rejected) without keeping a copy of one.
     pub(crate) fn digest(&self) -> [u8; 32] {
-        Sha256::digest(self.token.token.expose_secret().as_bytes()).into()
+        Sha256::digest(self.token.expose_secret().as_bytes()).into()
     }
 
     /// Why this token cannot be used, if it cannot: it holds characters a
@@ -208,15 +196,9 @@ impl TokenData {
         )
     }
 
-    /// The state of this token at `now` under `policy` (without the soft
-    /// point's jitter; the manager's [`info`](crate::TokenManager::info)
+    /// What may be shown of this token at `now` under `policy` (without the
+    /// soft point's jitter; the manager's [`info`](crate::TokenManager::info)
     /// shows the state with it).
-    pub fn state_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenState {
-        policy::state(now.timestamp_micros(), Some(&self.points(policy, 0.0)))
-    }
-
-    /// What may be shown of this token at `now` (without jitter, as
-    /// [`state_at`](Self::state_at)).
     pub fn info_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenInfo {
         self.info_with(now, &self.points(policy, 0.0))
     }
@@ -477,11 +459,12 @@ mod tests {
         let p = TokenPolicy::default();
         let now = Utc::now();
         let t = TokenData::obtained(SecretString::from(T), now, p.lifetime);
-        assert_eq!(t.state_at(now, &p), TokenState::Valid);
+        let state = |at| t.info_at(at, &p).state;
+        assert_eq!(state(now), TokenState::Valid);
         let m = |mins: i64| now + chrono::Duration::minutes(mins);
-        assert_eq!(t.state_at(m(24 * 60 - 6), &p), TokenState::Valid);
-        assert_eq!(t.state_at(m(24 * 60 - 4), &p), TokenState::Expiring);
-        assert_eq!(t.state_at(m(24 * 60), &p), TokenState::Expired);
+        assert_eq!(state(m(24 * 60 - 6)), TokenState::Valid);
+        assert_eq!(state(m(24 * 60 - 4)), TokenState::Expiring);
+        assert_eq!(state(m(24 * 60)), TokenState::Expired);
         let info = t.info_at(m(60), &p);
         assert_eq!(info.age, Some(Duration::from_secs(3600)));
         assert_eq!(info.expires_in, Some(Duration::from_secs(23 * 3600)));

@@ -26,6 +26,11 @@ pub struct TokenPolicy {
     /// call, and a token that renewal leaves inside the refresh window (a
     /// server that gives short lives) is not renewed on every call.
     pub background_cooldown: Duration,
+    /// After the server refused the tokens of two fresh logins in a row
+    /// (logins succeed, tokens are refused: a misrouting proxy, a disabled
+    /// account), callers get that refusal at once for this long instead of
+    /// logging in again on every call.
+    pub rejection_cooldown: Duration,
 }
 
 impl Default for TokenPolicy {
@@ -37,6 +42,7 @@ impl Default for TokenPolicy {
             refresh_jitter: Duration::from_secs(30),
             failure_cooldown: Duration::from_secs(1),
             background_cooldown: Duration::from_secs(5),
+            rejection_cooldown: Duration::from_secs(60),
         }
     }
 }

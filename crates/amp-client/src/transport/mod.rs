@@ -6,7 +6,7 @@
 //!
 //! It is also the one place where an answer with an error status becomes an
 //! [`Error`]: the server's text is summarised and scrubbed of every secret
-//! the client holds there ([`Secrets::scrub`]), before any log or error
+//! the client holds there ([`Shared::scrub`]), before any log or error
 //! sees it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +20,7 @@ use reqwest::{StatusCode, Url};
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
-use crate::auth::secrets::Secrets;
+use crate::auth::state::Shared;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::retry::{self, Decision, Failure, RetryBudget, Stop};
@@ -46,7 +46,7 @@ struct Raw {
 pub(crate) struct Transport {
     http: reqwest::Client,
     config: Config,
-    secrets: Arc<Secrets>,
+    secrets: Arc<Shared>,
     budget: RetryBudget,
     /// Set by a 429 with `Retry-After`: no request of this client leaves before it.
     /// Microseconds after `epoch`; 0 when there is no pause. An atomic, not a
@@ -63,7 +63,7 @@ impl Transport {
     pub fn new(
         config: Config,
         counters: Arc<Counters>,
-        secrets: Arc<Secrets>,
+        secrets: Arc<Shared>,
         http: Option<reqwest::ClientBuilder>,
     ) -> Result<Transport> {
         // Headers every request carries belong to the client: reqwest adds

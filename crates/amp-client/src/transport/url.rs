@@ -134,7 +134,7 @@ pub(super) fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::secrets::Secrets;
+    use crate::auth::state::Shared;
     use crate::Config;
     use proptest::prelude::*;
     use std::sync::Arc;
@@ -144,7 +144,11 @@ mod tests {
         Transport::new(
             config,
             Default::default(),
-            Arc::new(Secrets::new(None)),
+            Arc::new(Shared::new(
+                None,
+                crate::TokenPolicy::default(),
+                Arc::new(crate::SystemClock),
+            )),
             None,
         )
         .unwrap()

@@ -14,6 +14,7 @@ pub const PASSWORD: &str = "pw-Zx81-very-secret";
 pub const T1: &str = "1111111111aaaaaaaaaa1111111111aaaaaaaaaa";
 pub const T2: &str = "2222222222bbbbbbbbbb2222222222bbbbbbbbbb";
 pub const T3: &str = "3333333333cccccccccc3333333333cccccccccc";
+pub const T4: &str = "4444444444dddddddddd4444444444dddddddddd";
 
 /// Fast retries, so real-time tests against wiremock stay quick.
 pub fn fast_retry(attempts: u32) -> RetryConfig {

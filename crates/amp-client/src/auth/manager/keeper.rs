@@ -4,8 +4,7 @@
 //!
 //! It decides with `policy::keeper_wait` (the soft point, and the same
 //! background cooldown callers follow) and renews as a caller would
-//! (`renew_now(Want::Auto)`: joining a renewal in flight, taking a token
-//! another process stored). It holds the manager weakly, and stops
+//! (joining a renewal in flight, taking a token another process stored). It holds the manager weakly, and stops
 //! when the last handle is dropped (the manager's `keeper_stop` sender goes
 //! with it, which wakes the task at once).
 
@@ -13,7 +12,8 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
-use crate::auth::manager::{lock, Inner};
+use crate::auth::manager::renew::{Outcome, Task};
+use crate::auth::manager::Inner;
 use crate::auth::policy::{self, Want};
 use crate::error::{Error, Result};
 
@@ -36,29 +36,38 @@ async fn run(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
             let Some(inner) = manager.upgrade() else {
                 return;
             };
-            let now = inner.clock.now_micros();
-            let current = inner.secrets.current().load_full();
-            let flight = lock(&inner.flight).view();
-            match policy::keeper_wait(
-                now,
-                current.as_ref().map(|c| &c.points),
-                &flight,
-                &inner.policy,
-            ) {
+            let (renewing, history) = {
+                let st = inner.shared.lock();
+                (st.flight.is_some(), st.history)
+            };
+            let now = inner.shared.clock.now_micros();
+            let current = inner.shared.current();
+            let points = current.as_ref().map(|c| &c.points);
+            match policy::keeper_wait(now, points, renewing, &history, &inner.shared.policy) {
                 Some(wait) => wait,
-                None => match inner.renew_now(Want::Auto).await {
-                    Ok(renewed) => {
-                        failures = 0;
-                        tracing::debug!(how = %renewed.how, "keep-fresh renewed the token");
-                        continue;
+                None => {
+                    // Renew as a caller would: join the renewal in flight, or start one.
+                    let (done, _, task) = inner.join(&mut inner.shared.lock(), Want::Auto);
+                    let spawned = task.map_or(Ok(()), Task::spawn);
+                    let deadline = super::deadline_after(inner.wait_timeout);
+                    let outcome = match spawned {
+                        Ok(()) => super::wait(done, deadline, inner.wait_timeout).await,
+                        Err(e) => Err(e),
+                    };
+                    match outcome {
+                        Ok(Outcome::Failed(e)) | Err(e) => {
+                            failures = failures.saturating_add(1);
+                            let wait = policy::keeper_backoff(failures, &inner.shared.policy);
+                            tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
+                            wait
+                        }
+                        Ok(outcome) => {
+                            failures = 0;
+                            tracing::debug!(?outcome, "keep-fresh renewed the token");
+                            continue;
+                        }
                     }
-                    Err(e) => {
-                        failures = failures.saturating_add(1);
-                        let wait = policy::keeper_backoff(failures, &inner.policy);
-                        tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
-                        wait
-                    }
-                },
+                }
             }
         };
         // The manager is not held while sleeping: dropping its last handle

@@ -1,211 +1,298 @@
-//! One renewal, run by the flight's task: take the store's renewal lock,
-//! look in the store (another process may have renewed already), make the
-//! call the policy names, install the result and store it.
+//! One renewal, as a task of its own: take the store's renewal lock, look
+//! in the store (another process may have renewed already), make the call
+//! the policy names, install the result, store it, and tell the waiters.
 //!
-//! The renewal has a deadline up to the install; every store operation is
-//! bounded (`store_timeout`; the lock by half the renewal's deadline), and
-//! its failure only degrades the renewal: without
-//! the lock processes may log in twice, without the store the token lives in
-//! memory. An outage is reported once ([`Inner::note_store`]).
+//! A renewal runs in a task, so a caller that gives up (or is cancelled)
+//! does not cancel it for the others, and every waiter learns the same
+//! [`Outcome`]. It has a deadline (the callers' wait limit) up to its
+//! install: a hung server, store read or store lock ends it with a failure,
+//! the cooldown applies, and the next caller starts afresh. The store's lock
+//! is waited for at most half of that deadline, and renewing goes on
+//! without it (processes may then log in twice, never wedge). After the
+//! install, the store write and the lock's release are bounded each by the
+//! store timeout, and cannot turn a renewal that worked into a failure.
+//!
+//! The task runs on the tokio runtime of the caller that started it. A
+//! runtime that stops (dropped, shut down) drops the task, which ends the
+//! flight; one that is no longer driven (a current-thread runtime outside
+//! `block_on`) leaves the renewal waiting, and callers on other runtimes
+//! time out on it.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use tokio::sync::watch;
+use tokio::time::Instant;
+
 use crate::auth::endpoints;
-use crate::auth::manager::flight::Outcome;
-use crate::auth::manager::state::Source;
-use crate::auth::manager::{AccessToken, Inner, Renewal};
-use crate::auth::policy::{self, Call, Want};
+use crate::auth::manager::{Inner, Renewal};
+use crate::auth::policy::{self, Want};
+use crate::auth::state::State;
 use crate::auth::store::RenewalGuard;
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 
-/// What is left of a renewal once its outcome is known.
-#[derive(Default)]
-pub(super) struct Finish {
-    /// The store's renewal lock, to release.
-    guard: Option<RenewalGuard>,
-    /// The token installed, to store.
-    store: Option<AccessToken>,
+/// How a renewal ended. It carries no token: a waiter takes the token from
+/// the snapshot, and only if it is still the one this renewal installed, so
+/// the channel never holds a copy of a secret.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    /// A token of this generation is in place, renewed so.
+    Renewed(u64, Renewal),
+    /// Nothing was installed: the token changed meanwhile (a `clear()`,
+    /// `set_token()` or `invalidate()`), or it was fresh already. Look again.
+    Superseded,
+    /// It failed; every waiter gets the same error.
+    Failed(Error),
 }
 
-/// How a renewal's part within the deadline ended.
-enum Installed {
-    /// This token is in place (to be stored).
-    Token(AccessToken, Renewal),
-    /// No token was installed.
-    Nothing(Outcome),
+/// The renewal in flight: registered in the state under its lock (so no
+/// second one starts), spawned once the lock is released, and ending the
+/// flight when it ends, or when it is dropped without ending (its runtime
+/// shutting down: its waiters then see the channel close).
+pub(crate) struct Task {
+    inner: Arc<Inner>,
+    want: Want,
+    /// The generation it may install over: the one it began under, then
+    /// the one of the token it took from the store.
+    generation: u64,
+    tx: watch::Sender<Option<Outcome>>,
+    ended: bool,
 }
 
-impl Inner {
-    /// One renewal for `want`, begun under `epoch`, up to the install,
-    /// within the renewal's deadline (the caller's wait limit). What is
-    /// left — store the token, release the store's lock — is returned for
-    /// [`finish`](Self::finish), bounded on its own: a slow store cannot
-    /// turn a renewal that worked into a failure.
-    pub(super) async fn renew(self: &Arc<Self>, want: Want, epoch: u64) -> (Outcome, Finish) {
-        let deadline = self.wait_timeout;
-        let until_installed = async {
-            let guard = self.renewal_lock().await;
-            (guard, self.renew_locked(want, epoch).await)
+impl Task {
+    /// Takes the flight for a renewal of `want`; `st` is the state, locked.
+    pub fn register(
+        inner: &Arc<Inner>,
+        st: &mut State,
+        want: Want,
+    ) -> (Task, watch::Receiver<Option<Outcome>>) {
+        let (tx, done) = watch::channel(None);
+        st.flight = Some((want, done.clone()));
+        let task = Task {
+            inner: Arc::clone(inner),
+            want,
+            generation: st.generation,
+            tx,
+            ended: false,
         };
-        // On the deadline the future is dropped, and with it the renewal
-        // lock's guard, which releases the lock in the background.
-        let Ok((guard, installed)) = tokio::time::timeout(deadline, until_installed).await else {
-            let timeout = Error::Timeout {
-                operation: "token renewal".to_string(),
-                timeout: deadline,
-            };
-            return (Outcome::Failed(timeout), Finish::default());
-        };
-        match installed {
-            Installed::Token(token, how) => {
-                let outcome = Outcome::Renewed {
-                    generation: token.generation(),
-                    how,
-                };
-                // A token taken from the store is there already.
-                let store = (how != Renewal::FromStore).then_some(token);
-                (outcome, Finish { guard, store })
-            }
-            Installed::Nothing(outcome) => (outcome, Finish { guard, store: None }),
-        }
+        (task, done)
     }
 
-    /// What a renewal leaves to do after the install.
-    pub(super) async fn finish(&self, finish: Finish, epoch: u64) {
-        if let Some(token) = finish.store {
-            self.store_renewed(&token, epoch).await;
+    /// Runs the renewal in a task of its own on the current tokio runtime.
+    /// Call it with the state's lock released.
+    pub fn spawn(self) -> Result<()> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::Internal("the token manager needs a tokio runtime to renew".to_string())
+        })?;
+        // Its own span, `amp.renewal` (a root: it serves every caller
+        // waiting, not only the one that started it): what was asked, how
+        // it ended, the attempts of its last call and the time it took.
+        let span = tracing::info_span!(
+            parent: None,
+            "amp.renewal",
+            want = ?self.want,
+            outcome = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        handle.spawn(tracing::Instrument::instrument(self.run(), span));
+        Ok(())
+    }
+
+    async fn run(mut self) {
+        let started = Instant::now();
+        let inner = Arc::clone(&self.inner);
+        // On the deadline the future is dropped, and with it the renewal
+        // lock's guard, which releases the lock in the background.
+        let until_installed = async {
+            let lock = inner.renewal_lock().await;
+            (self.renew().await.unwrap_or_else(Outcome::Failed), lock)
+        };
+        let (outcome, lock) = match tokio::time::timeout(inner.wait_timeout, until_installed).await
+        {
+            Ok(done) => done,
+            Err(_) => {
+                let timeout = inner.wait_timeout;
+                (
+                    Outcome::Failed(Error::Timeout {
+                        operation: "token renewal".to_string(),
+                        timeout,
+                    }),
+                    None,
+                )
+            }
+        };
+        let took = started.elapsed();
+        let (kind, name) = match &outcome {
+            Outcome::Renewed(_, how) => ("renewed", how.to_string()),
+            Outcome::Superseded => ("superseded", "superseded".to_string()),
+            Outcome::Failed(_) => ("failed", "failed".to_string()),
+        };
+        let span = tracing::Span::current();
+        span.record("outcome", tracing::field::display(name));
+        span.record("elapsed_ms", took.as_millis() as u64);
+        crate::stats::renewal_took(took.as_secs_f64(), kind);
+        // The token is stored and the store's lock released before anyone
+        // is told: a process that exits right after its call (the `amp`
+        // command) leaves the token for the next one. A token taken from
+        // the store is there already.
+        if let Outcome::Renewed(generation, how) = &outcome {
+            if *how != Renewal::FromStore {
+                let _ = inner.sync_store(*generation).await;
+            }
         }
-        if let Some(guard) = finish.guard {
-            if tokio::time::timeout(self.store_timeout, guard.release())
+        if let Some(lock) = lock {
+            if tokio::time::timeout(inner.store_timeout, lock.release())
                 .await
                 .is_err()
             {
-                tracing::warn!(store = %self.store.describe(), "releasing the renewal lock timed out");
+                tracing::warn!(store = %inner.store.describe(), "releasing the renewal lock timed out");
             }
         }
+        self.end(&outcome);
+        // No receiver left is fine: nobody was waiting.
+        let _ = self.tx.send(Some(outcome));
     }
 
-    /// Writes a renewal's token to the store, unless a `clear()` or
-    /// `set_token()` came since the renewal began (they take `store_io`
-    /// too, so neither can slip in between the check and the write), or the
-    /// token is no longer the current one (revoked, or renewed again since).
-    async fn store_renewed(&self, token: &AccessToken, epoch: u64) {
-        let _io = self.store_io.lock().await;
-        if self.state.epoch() != epoch || self.state.generation() != token.generation() {
+    /// Ends the flight, and remembers how it ended, unless the token
+    /// changed since (a `clear()` forgets the last renewals: this one too).
+    fn end(&mut self, outcome: &Outcome) {
+        self.ended = true;
+        let inner = &self.inner;
+        if let Outcome::Failed(e) = outcome {
+            inner.counters.failure(e);
+            tracing::warn!(error = %e, "token renewal failed");
+        }
+        let now = inner.shared.clock.now_micros();
+        let mut st = inner.shared.lock();
+        st.flight = None;
+        if st.generation != self.generation {
             return;
         }
-        let saved = self.bounded("save", self.store.save(token.data())).await;
-        self.note_store(&saved);
-    }
-
-    /// The store's renewal lock, so that processes sharing the store renew
-    /// once between them; `None` (renew without it) when it cannot be had.
-    async fn renewal_lock(&self) -> Option<RenewalGuard> {
-        let limit = self.wait_timeout / 2;
-        match tokio::time::timeout(limit, self.store.lock()).await {
-            Ok(Ok(guard)) => Some(guard),
-            Ok(Err(e)) => {
-                tracing::warn!(store = %self.store.describe(), error = %e, "renewal lock unavailable; renewing without it");
-                None
+        st.history.end = Some(now);
+        match outcome {
+            Outcome::Failed(e) => {
+                (st.history.failure, st.history.success) = (Some(now), None);
+                st.failure = Some(e.clone());
             }
-            Err(_) => {
-                tracing::warn!(store = %self.store.describe(), wait = %crate::error::human(limit), "renewal lock not won in time; renewing without it");
-                None
-            }
+            Outcome::Renewed(..) => (st.history.failure, st.history.success) = (None, Some(now)),
+            Outcome::Superseded => {}
         }
     }
 
-    async fn renew_locked(self: &Arc<Self>, want: Want, epoch: u64) -> Installed {
+    /// The renewal up to the install, the store's lock held (if it could be had).
+    async fn renew(&mut self) -> Result<Outcome> {
+        let inner = Arc::clone(&self.inner);
         // Another client or process sharing the store may have renewed
         // already. A store that fails is only reported (once).
-        let _ = self.adopt_from_store(Some(epoch), false).await;
-        if self.state.epoch() != epoch {
-            // A clear() or set_token() came before the call was made: its
-            // result would be dropped anyway.
-            return Installed::Nothing(Outcome::Superseded);
-        }
-        let now = self.clock.now();
-        let current = self.secrets.current().load_full();
-        let call = policy::renewal(
-            now.timestamp_micros(),
-            want,
-            current.as_ref().map(|c| &c.points),
-            self.refresh_stalled.load(Ordering::Acquire),
-        );
-        let (token, source, how) = match (call, current) {
-            // Fresh already: taken from the store (the epoch was checked
-            // above, with no await since).
-            (Call::Nothing, Some(current)) => {
-                return Installed::Token(AccessToken::owned(current), Renewal::FromStore);
+        let adopted = inner
+            .adopt_from_store(Some(self.generation), false)
+            .await
+            .ok()
+            .flatten();
+        self.generation = adopted.unwrap_or(self.generation);
+        let (current, stalled) = {
+            let st = inner.shared.lock();
+            if st.generation != self.generation {
+                // The token changed before the call was made: its result
+                // would be dropped anyway.
+                return Ok(Outcome::Superseded);
             }
-            (Call::Nothing, _) => return Installed::Nothing(Outcome::Superseded),
-            (Call::Refresh, Some(current)) => {
-                let refreshed = endpoints::refresh(&self.transport, &current.token, &*self.clock)
-                    .await
-                    .and_then(|new| {
-                        if self.state.is_retired(&new) {
-                            Err(Error::decode(
-                                "refresh",
-                                "the server handed back a token that was cleared or rejected",
-                            ))
-                        } else {
-                            Ok(new)
-                        }
-                    });
-                match refreshed {
+            (inner.shared.current(), st.stalled)
+        };
+        let now = inner.shared.clock.now_micros();
+        let call = policy::renewal(now, self.want, current.as_ref().map(|c| &c.points), stalled);
+        let (token, how) = match (call, current) {
+            // Fresh already: taken from the store just now, or renewed by
+            // the renewal that ended as this one began.
+            (None, _) if adopted.is_some() => {
+                return Ok(Outcome::Renewed(self.generation, Renewal::FromStore))
+            }
+            (None, _) => return Ok(Outcome::Superseded),
+            (Some(Renewal::Refreshed), Some(current)) => {
+                match inner.refresh(&current.token).await {
                     Ok(new) => {
-                        self.counters.refreshes.bump();
-                        let stalled = policy::refresh_stalled(
-                            current.points.expires_at,
-                            new.expires_at.timestamp_micros(),
-                        );
-                        self.refresh_stalled.store(stalled, Ordering::Release);
+                        // A refresh that gained nothing is not repeated in a loop.
+                        let stalled = new.expires_at <= current.token.expires_at;
                         if stalled {
-                            tracing::warn!(
-                                "the refresh did not move the expiry forward; the next renewal logs in"
-                            );
+                            tracing::warn!("the refresh did not move the expiry forward; the next renewal logs in");
                         }
-                        tracing::debug!(fingerprint = %new.fingerprint(), "token refreshed");
-                        (new, Source::Refreshed, Renewal::Refreshed)
+                        inner.shared.lock().stalled = stalled;
+                        (new, Renewal::Refreshed)
                     }
                     Err(e) => {
-                        self.counters.fallbacks.bump();
+                        inner.counters.fallbacks.bump();
                         tracing::debug!(error = %e, "refresh failed; logging in instead");
-                        match self.obtain().await {
-                            Ok(new) => (new, Source::Obtained, Renewal::ObtainedAfterFailedRefresh),
-                            Err(e) => return Installed::Nothing(Outcome::Failed(e)),
-                        }
+                        (inner.obtain().await?, Renewal::ObtainedAfterFailedRefresh)
                     }
                 }
             }
-            (Call::Refresh | Call::Obtain, _) => match self.obtain().await {
-                Ok(new) => (new, Source::Obtained, Renewal::Obtained),
-                Err(e) => return Installed::Nothing(Outcome::Failed(e)),
-            },
+            _ => (inner.obtain().await?, Renewal::Obtained),
         };
-        self.install(token.for_account(self.account.clone()), source, how, epoch)
+        let login = how != Renewal::Refreshed;
+        let bound = token.for_account(inner.account.clone());
+        Ok(match inner.shared.install(bound, self.generation, login) {
+            Some(current) => {
+                self.generation = current.generation;
+                Outcome::Renewed(current.generation, how)
+            }
+            None => Outcome::Superseded,
+        })
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if !self.ended {
+            // Dropped before it ended (its runtime shutting down, a spawn
+            // that failed) or panicked: the next caller starts afresh.
+            // Nothing the server did, so no failure is remembered.
+            tracing::debug!("the token renewal ended without finishing");
+            self.end(&Outcome::Superseded);
+        }
+    }
+}
+
+impl Inner {
+    /// The store's renewal lock, so that processes sharing the store renew
+    /// once between them; `None` (renew without it) when it cannot be had
+    /// within half the renewal's deadline.
+    async fn renewal_lock(&self) -> Option<RenewalGuard> {
+        let limit = self.wait_timeout / 2;
+        let store = self.store.describe();
+        match tokio::time::timeout(limit, self.store.lock()).await {
+            Ok(Ok(guard)) => Some(guard),
+            Ok(Err(e)) => {
+                tracing::warn!(%store, error = %e, "renewal lock unavailable; renewing without it");
+                None
+            }
+            Err(_) => {
+                let wait = crate::error::human(limit);
+                tracing::warn!(%store, %wait, "renewal lock not won in time; renewing without it");
+                None
+            }
+        }
     }
 
-    /// Installs a renewal's token, unless a `clear()` or `set_token()` came
-    /// since the renewal began, or it is retired.
-    fn install(&self, token: TokenData, source: Source, how: Renewal, epoch: u64) -> Installed {
-        match self.state.install(token, source, epoch, self.jitter()) {
-            Some(token) => {
-                crate::stats::token_expires_in(Some(
-                    token.expires_in_seconds(self.clock.now_micros()),
-                ));
-                Installed::Token(token, how)
-            }
-            None => Installed::Nothing(Outcome::Superseded),
+    /// Refreshes `current` with itself. A refresh that hands back a retired
+    /// token fails (and the renewal logs in instead).
+    async fn refresh(&self, current: &TokenData) -> Result<TokenData> {
+        let new = endpoints::refresh(&self.transport, current, &*self.shared.clock).await?;
+        if self.shared.is_retired(&new) {
+            return Err(Error::decode(
+                "refresh",
+                "the server handed back a token that was cleared or rejected",
+            ));
         }
+        self.counters.refreshes.bump();
+        tracing::debug!(fingerprint = %new.fingerprint(), "token refreshed");
+        Ok(new)
     }
 
     /// Logs in with the credentials.
     async fn obtain(&self) -> Result<TokenData> {
-        let credentials = self.secrets.credentials();
-        let data = endpoints::obtain(&self.transport, credentials.as_deref(), &*self.clock)
+        let credentials = self.shared.credentials();
+        let data = endpoints::obtain(&self.transport, credentials.as_deref(), &*self.shared.clock)
             .await
             .map_err(|e| match e {
                 e @ Error::Config { .. } | e @ Error::InsecureTransport { .. } => e,
@@ -214,57 +301,7 @@ impl Inner {
                 },
             })?;
         self.counters.obtains.bump();
-        self.refresh_stalled.store(false, Ordering::Release);
         tracing::debug!(fingerprint = %data.fingerprint(), expires_at = %data.expires_at, "token obtained");
         Ok(data)
-    }
-
-    /// Reads the store and takes its token if the policy says so (see
-    /// `State::adopt`). A stored token that cannot be used is set aside
-    /// (cleared from the store, with a warning) instead. Returns whether a
-    /// token was taken.
-    pub(super) async fn adopt_from_store(
-        &self,
-        epoch: Option<u64>,
-        even_expired: bool,
-    ) -> Result<bool> {
-        let _io = self.store_io.lock().await;
-        let loaded = self.bounded("load", self.store.load()).await;
-        self.note_store(&loaded);
-        let Some(stored) = loaded? else {
-            return Ok(false);
-        };
-        let now = self.clock.now();
-        if let Some(problem) = stored.problem(now) {
-            tracing::warn!(store = %self.store.describe(), problem, "the stored token cannot be used; setting it aside");
-            let cleared = self.bounded("clear", self.store.clear()).await;
-            self.note_store(&cleared);
-            return Ok(false);
-        }
-        if !self.accepts(stored.account.as_deref()) {
-            // Another account's token (a base URL or user changed under a
-            // shared file), or one that names none (written before tokens
-            // were bound): never sent anywhere. The next login replaces it.
-            tracing::warn!(
-                store = %self.store.describe(),
-                stored_for = stored.account.as_deref().unwrap_or("no recorded account"),
-                account = %self.account,
-                "the stored token is not this account's; not using it"
-            );
-            return Ok(false);
-        }
-        let adopted = self.state.adopt(
-            stored,
-            epoch,
-            now.timestamp_micros(),
-            even_expired,
-            self.jitter(),
-        );
-        if adopted.is_some() {
-            self.counters.store_adoptions.bump();
-            self.refresh_stalled.store(false, Ordering::Release);
-            tracing::debug!(store = %self.store.describe(), "took a newer token from the store");
-        }
-        Ok(adopted.is_some())
     }
 }

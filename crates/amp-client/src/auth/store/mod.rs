@@ -157,11 +157,9 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     }
 }
 
-type Release = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
-
 /// Held while a renewal runs; releases the store's lock when released or dropped.
 pub struct RenewalGuard {
-    release: Option<Release>,
+    release: Option<Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>>,
 }
 
 impl RenewalGuard {

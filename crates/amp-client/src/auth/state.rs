@@ -1,0 +1,305 @@
+//! The one state of a client's authentication, and the snapshot of it that
+//! the hot path reads.
+//!
+//! [`State`] sits behind one `Arc<Mutex<…>>`: the token itself (R1.1:
+//! `Option<TokenData>`), the credentials, the generation, the retired
+//! tokens, the renewal in flight and what the last ones left behind. Every
+//! change of the token happens here, under that lock, and publishes the
+//! snapshot ([`Current`]: the token, its generation and its points) before
+//! the lock is released, so a reader of the snapshot never sees a token the
+//! state no longer holds. The lock is never held across an `.await`.
+//!
+//! One guard keeps old tokens from coming back: the **generation** moves on
+//! with every change of the token (install, set, adopt, clear, invalidate).
+//! A renewal installs only if the generation it began under (or the one it
+//! installed itself) is still current; a store write happens only for the
+//! generation it is for. **Retired** tokens (the last few cleared or
+//! rejected, kept as SHA-256 digests, never as tokens) cover what the
+//! generation cannot see: the same token handed back by a store (a clear
+//! of the store that failed, a store shared with others) or by a refresh.
+//! A login handing one back takes it out of retirement: the server vouched
+//! for the key by handing it out.
+//!
+//! It is also where server text is scrubbed ([`Shared::scrub`]): this is
+//! where every secret of the client is.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use arc_swap::ArcSwapOption;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::watch;
+
+use crate::auth::manager::renew::Outcome;
+use crate::auth::policy::{self, History, Points, Want};
+use crate::auth::token::{Clock, TokenData};
+use crate::config::TokenPolicy;
+use crate::credentials::Credentials;
+use crate::error::Error;
+
+/// How many retired tokens are remembered: more than a client retires
+/// between two logins in any real run.
+const RETIRED_KEPT: usize = 16;
+
+/// The current token as callers get it: the token, its generation and its
+/// points, published as one immutable value.
+#[derive(Debug)]
+pub(crate) struct Current {
+    pub token: TokenData,
+    pub generation: u64,
+    pub points: Points,
+}
+
+/// Everything about the token that changes, under one lock.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// The token (R1.1).
+    pub token: Option<TokenData>,
+    /// Moves on with every change of `token`.
+    pub generation: u64,
+    /// The generation the last login installed (see `policy::rejected`).
+    login: u64,
+    /// Replaced whole when the password changes; the old value is dropped
+    /// (and zeroized) once no login in flight still uses it.
+    pub credentials: Option<Arc<Credentials>>,
+    /// New passwords on their way to the server (several password changes
+    /// may run at once), held by their senders: scrubbed from server text
+    /// while a sender holds one.
+    pending: Vec<Weak<SecretString>>,
+    /// SHA-256 of retired tokens, oldest first, at most [`RETIRED_KEPT`].
+    retired: VecDeque<[u8; 32]>,
+    /// The renewal in flight: what it was asked for, and where it tells
+    /// its end. Set and cleared only by the renewal's task (`renew.rs`).
+    pub flight: Option<(Want, watch::Receiver<Option<Outcome>>)>,
+    /// What the last renewals and rejections left behind.
+    pub history: History,
+    /// The failure `history.failure` dates.
+    pub failure: Option<Error>,
+    /// The last refresh did not move the expiry forward: log in next time.
+    pub stalled: bool,
+}
+
+/// The state and its snapshot, shared by the token manager (which changes
+/// them) and the transport (which scrubs server text of their secrets).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Arc<Mutex<State>>,
+    current: ArcSwapOption<Current>,
+    pub policy: TokenPolicy,
+    /// The clock every decision about the token reads.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Shared {
+    pub fn new(
+        credentials: Option<Credentials>,
+        policy: TokenPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Shared {
+        let state = State {
+            credentials: credentials.map(Arc::new),
+            ..State::default()
+        };
+        Shared {
+            state: Arc::new(Mutex::new(state)),
+            current: ArcSwapOption::empty(),
+            policy,
+            clock,
+        }
+    }
+
+    /// The state, locked. Every critical section is a few loads and
+    /// stores, so a panic while holding it leaves consistent data, and a
+    /// poisoned lock is used as it is.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        crate::auth::lock(&self.state)
+    }
+
+    /// The snapshot the hot path reads, without locking.
+    pub fn current(&self) -> Option<Arc<Current>> {
+        self.current.load_full()
+    }
+
+    /// The state itself, for the crate's test that the token lives where R1.1 says.
+    #[cfg(test)]
+    pub fn state(&self) -> &Arc<Mutex<State>> {
+        &self.state
+    }
+
+    /// Makes `token` the current one (or none), moves the generation on and
+    /// publishes the snapshot; `st` is the state, locked.
+    fn put(&self, st: &mut State, token: Option<TokenData>, how: &str) -> Option<Arc<Current>> {
+        st.generation += 1;
+        let current = token.as_ref().map(|t| {
+            Arc::new(Current {
+                points: t.points(&self.policy, fastrand::f64()),
+                token: t.clone(),
+                generation: st.generation,
+            })
+        });
+        st.token = token;
+        self.current.store(current.clone());
+        let now = self.clock.now_micros();
+        crate::stats::token_expires_in(
+            current
+                .as_ref()
+                .map(|c| c.points.expires_at.saturating_sub(now) as f64 / 1e6),
+        );
+        if let Some(c) = &current {
+            tracing::debug!(fingerprint = %c.token.fingerprint(), expires_at = %c.token.expires_at, generation = c.generation, how, "token in place");
+        }
+        current
+    }
+
+    /// Remembers `token` as retired; `st` is the state, locked.
+    fn retire(st: &mut State, token: &TokenData) {
+        st.retired.push_back(token.digest());
+        while st.retired.len() > RETIRED_KEPT {
+            st.retired.pop_front();
+        }
+    }
+
+    /// True when `token` is a retired token.
+    pub fn is_retired(&self, token: &TokenData) -> bool {
+        self.lock().retired.contains(&token.digest())
+    }
+
+    /// Installs a renewal's token if `generation` is still the current one;
+    /// a `login`'s token also leaves retirement. Returns the new snapshot.
+    pub fn install(&self, token: TokenData, generation: u64, login: bool) -> Option<Arc<Current>> {
+        let mut st = self.lock();
+        if st.generation != generation {
+            tracing::debug!(
+                "the token changed while it was renewed; the renewal's token is dropped"
+            );
+            return None;
+        }
+        if login {
+            let digest = token.digest();
+            st.retired.retain(|r| *r != digest);
+        }
+        let current = self.put(
+            &mut st,
+            Some(token),
+            if login { "obtained" } else { "refreshed" },
+        );
+        if login {
+            st.login = st.generation;
+        }
+        st.stalled = st.stalled && !login;
+        current
+    }
+
+    /// Installs a token given by `set_token()`, whatever the state (taking
+    /// it out of retirement): a renewal in flight then installs nothing.
+    pub fn set(&self, token: TokenData) -> Option<Arc<Current>> {
+        let mut st = self.lock();
+        let digest = token.digest();
+        st.retired.retain(|r| *r != digest);
+        st.stalled = false;
+        self.put(&mut st, Some(token), "set")
+    }
+
+    /// Takes a token read from the store if the policy says it is worth it
+    /// (valid, not retired, newer than the current one) and `generation`,
+    /// if given, is still current; `even_expired` takes an expired one into
+    /// an empty state, for display. Returns the new generation.
+    pub fn adopt(
+        &self,
+        stored: TokenData,
+        generation: Option<u64>,
+        now: i64,
+        even_expired: bool,
+    ) -> Option<u64> {
+        let mut st = self.lock();
+        if generation.is_some_and(|g| g != st.generation) {
+            return None;
+        }
+        let retired = st.retired.contains(&stored.digest());
+        let current = self.current.load();
+        let current = current.as_deref().map(|c| &c.points);
+        let take = policy::adopt(now, &stored.points(&self.policy, 0.0), retired, current)
+            || (even_expired && st.token.is_none() && !retired);
+        if !take {
+            return None;
+        }
+        st.stalled = false;
+        self.put(&mut st, Some(stored), "store");
+        Some(st.generation)
+    }
+
+    /// Empties the state, retiring its token, and forgets what the last
+    /// renewals left behind: nothing renewed before this is installed after
+    /// it, and no cooldown applies. Returns the new generation.
+    pub fn clear(&self) -> u64 {
+        let mut st = self.lock();
+        if let Some(old) = st.token.take() {
+            Self::retire(&mut st, &old);
+        }
+        st.history = History::default();
+        st.failure = None;
+        self.put(&mut st, None, "cleared");
+        st.generation
+    }
+
+    /// Drops the token of `generation`, if it is still the current one, and
+    /// retires it: the server refused it. Returns it (for the log and the
+    /// store).
+    pub fn invalidate(&self, generation: u64) -> Option<TokenData> {
+        let now = self.clock.now_micros();
+        let mut st = self.lock();
+        if st.generation != generation {
+            return None;
+        }
+        let dropped = st.token.take()?;
+        Self::retire(&mut st, &dropped);
+        let fresh_login = st.login == generation
+            && policy::within(
+                now,
+                Some(dropped.obtained_at.timestamp_micros()),
+                self.policy.rejection_cooldown,
+            );
+        policy::rejected(&mut st.history, now, fresh_login, &self.policy);
+        self.put(&mut st, None, "rejected");
+        Some(dropped)
+    }
+
+    /// The credentials, shared (no copy of the password is made).
+    pub fn credentials(&self) -> Option<Arc<Credentials>> {
+        self.lock().credentials.clone()
+    }
+
+    /// Scrubs `password` (a new one, being sent) from server text for as
+    /// long as the caller holds the returned value.
+    pub fn pending(&self, password: &SecretString) -> Arc<SecretString> {
+        let held = Arc::new(password.clone());
+        let mut st = self.lock();
+        st.pending.retain(|p| p.strong_count() > 0);
+        st.pending.push(Arc::downgrade(&held));
+        held
+    }
+
+    /// `text` with every secret this client holds replaced by `[REDACTED]`:
+    /// the password (and new ones being sent), the current token, and
+    /// `also` (the secret the request that drew this text carried: its
+    /// token, which may be the previous one, or its login's password); see
+    /// `secrets::redact` for the forms each is found in.
+    ///
+    /// This is the one place server text is cleaned of secrets; it runs
+    /// where an answer is turned into an error, before any log or error
+    /// sees the text.
+    pub fn scrub(&self, text: &str, also: Option<&str>) -> String {
+        let (credentials, pending, token) = {
+            let st = self.lock();
+            let pending: Vec<_> = st.pending.iter().filter_map(Weak::upgrade).collect();
+            (st.credentials.clone(), pending, st.token.clone())
+        };
+        let held = [
+            credentials.as_deref().map(|c| c.password().expose_secret()),
+            token.as_ref().map(|t| t.token().expose_secret()),
+            also,
+        ];
+        let pending = pending.iter().map(|p| p.expose_secret());
+        crate::auth::secrets::redact(text, held.into_iter().flatten().chain(pending))
+    }
+}
