@@ -604,3 +604,185 @@ async fn clear_forgets_the_failure_of_a_renewal_still_running() {
     assert!(m.token().await.is_err());
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 2);
 }
+
+/// A store over a `MemoryStore` whose `discard` waits at a gate, and says
+/// when it has discarded.
+#[derive(Debug, Default)]
+struct SlowDiscard {
+    inner: MemoryStore,
+    gate: Notify,
+    discarded: Notify,
+}
+
+impl TokenStore for SlowDiscard {
+    fn describe(&self) -> String {
+        "slow-discard".to_string()
+    }
+    fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        self.inner.load()
+    }
+    fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        self.inner.save(token)
+    }
+    fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
+        self.inner.clear()
+    }
+    fn discard<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        Box::pin(async move {
+            self.gate.notified().await;
+            self.inner.discard(token).await?;
+            self.discarded.notify_one();
+            Ok(())
+        })
+    }
+}
+
+// The server rejected a token, and the caller that drops it is cancelled
+// while the store is slow: the token still leaves the store (other
+// processes sharing it would adopt it otherwise).
+#[tokio::test]
+async fn a_rejected_tokens_discard_survives_its_callers_cancellation() {
+    let server = MockServer::start().await;
+    let store = Arc::new(SlowDiscard::default());
+    let (client, clock) = client_with_store(&server, store.clone());
+    let m = client.token_manager();
+    let t = m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    assert!(store.inner.load().await.unwrap().is_some());
+    let cancelled = tokio::time::timeout(Duration::from_millis(50), m.invalidate(t.generation()));
+    assert!(cancelled.await.is_err(), "the discard was held at its gate");
+    assert!(store.inner.load().await.unwrap().is_some(), "not yet");
+    store.gate.notify_one();
+    tokio::time::timeout(Duration::from_secs(10), store.discarded.notified())
+        .await
+        .expect("the discard was dropped with its caller");
+    assert_eq!(store.inner.load().await.unwrap(), None);
+}
+
+// A store write after a renewal is bounded by the store timeout, its wait
+// for the store included: writes queued behind a hung store (ten
+// set_token() calls here, each held the store timeout once the store was
+// theirs) cost a login its store timeout, not the sum of theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_write_waits_for_the_store_at_most_the_store_timeout() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(GatedStore {
+        hang_save: true,
+        ..GatedStore::default()
+    });
+    let config = amp_client::Config::builder()
+        .base_url(api(&server))
+        .credentials(USER, PASSWORD)
+        .request_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let clock = amp_client::ManualClock::new(chrono::Utc::now());
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(clock.clone()))
+        .store(store)
+        .build()
+        .unwrap();
+    let m = client.token_manager().clone();
+    let mut sets = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (m, t) = (m.clone(), aged_token(T1, &clock, HOUR));
+        sets.spawn(async move { m.set_token(t).await.map(|_| ()) });
+    }
+    let started = std::time::Instant::now();
+    let (login, _) = m.login().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(secret(&login), T2);
+    // Ten writes in a row would be ten seconds; each wait is bounded by one.
+    assert!(took < Duration::from_secs(5), "the login took {took:?}");
+    while let Some(set) = sets.join_next().await {
+        set.unwrap().unwrap();
+    }
+}
+
+// A refresh that hands back a token cleared before (retired: the
+// generation cannot see it, the same key coming back) is not taken: the
+// renewal logs in instead.
+#[tokio::test]
+async fn a_refresh_handing_back_a_retired_token_logs_in_instead() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T1))
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let (client, clock) = client_with_store(&server, Arc::new(MemoryStore::new()));
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    m.clear().await.unwrap();
+    m.set_token(aged_token(T2, &clock, HOUR)).await.unwrap();
+    let (t, how) = m.force_refresh().await.unwrap();
+    assert_eq!(
+        (secret(&t), how),
+        (T3.to_string(), Renewal::ObtainedAfterFailedRefresh)
+    );
+    assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
+    assert_eq!(m.stats().fallbacks, 1);
+}
+
+// A server that refuses every token while logins work (a misrouting proxy,
+// a disabled account): after the tokens of two fresh logins are refused,
+// calls fail at once saying so, for the rejection cooldown; 100 calls cost
+// at most 2 logins, whether they come one by one or all at once. After the
+// cooldown, a login is tried again.
+#[tokio::test]
+async fn when_every_token_is_refused_logins_stay_few() {
+    for concurrent in [false, true] {
+        let server = MockServer::start().await;
+        mount_obtain(&server, T1).await;
+        Mock::given(method("GET"))
+            .and(path("/api/assets/"))
+            .respond_with(
+                ResponseTemplate::new(401)
+                    .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+            )
+            .mount(&server)
+            .await;
+        let (client, clock) = client(&server, 1);
+        let mut errors = Vec::new();
+        if concurrent {
+            let mut calls = tokio::task::JoinSet::new();
+            for _ in 0..100 {
+                let c = client.clone();
+                calls.spawn(async move { c.assets().list().await });
+            }
+            while let Some(call) = calls.join_next().await {
+                errors.push(call.unwrap().unwrap_err());
+            }
+        } else {
+            for _ in 0..100 {
+                errors.push(client.assets().list().await.unwrap_err());
+            }
+        }
+        assert!(errors.iter().all(Error::is_token_rejected), "{errors:?}");
+        let logins = count(&server, "POST", "/api/user/obtain_token").await;
+        assert!(logins <= 2, "{logins} logins (concurrent: {concurrent})");
+        // The next call fails at once, saying why, and logs in no more.
+        let next = client.assets().list().await.unwrap_err().to_string();
+        assert!(
+            next.contains("logins succeed but the server refuses their tokens"),
+            "{next}"
+        );
+        assert_eq!(
+            count(&server, "POST", "/api/user/obtain_token").await,
+            logins
+        );
+        clock.advance(61 * amp_client::TokenPolicy::default().rejection_cooldown / 60);
+        assert!(client
+            .assets()
+            .list()
+            .await
+            .unwrap_err()
+            .is_token_rejected());
+        let again = count(&server, "POST", "/api/user/obtain_token").await;
+        assert!(
+            again > logins && again <= logins + 2,
+            "{logins} then {again}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use secrecy::ExposeSecret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -135,4 +136,42 @@ async fn no_copy_of_the_secret_outlives_clear_invalidate_or_drop() {
     drop(m);
     drop(client);
     assert!(!alive(), "a copy survived the drop of the last client");
+}
+
+// An automatic renewal that finds the token fresh, with no store giving it
+// (here: registered on a fresh token), installs nothing and says so: it is
+// not reported as taken from the store, and a `force_refresh()` that joined
+// it goes on to refresh for real.
+#[tokio::test]
+async fn a_renewal_with_nothing_to_do_is_not_taken_for_one_from_the_store() {
+    use crate::auth::manager::renew::Outcome;
+    use crate::auth::policy::Want;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2))
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server);
+    let m = client.token_manager().clone();
+    m.set_token(aged(T1, &clock, HOUR)).await.unwrap();
+    let inner = Arc::clone(&m.inner);
+    let (done, _, task) = inner.join(&mut inner.shared.lock(), Want::Auto);
+    // Joins the automatic renewal, registered but not yet running.
+    let refresh = tokio::spawn({
+        let m = m.clone();
+        async move { m.force_refresh().await }
+    });
+    tokio::task::yield_now().await;
+    task.unwrap().spawn().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let outcome = super::wait(done, deadline, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Superseded), "{outcome:?}");
+    let (t, how) = refresh.await.unwrap().unwrap();
+    assert_eq!(
+        (t.secret().expose_secret(), how),
+        (T2, super::Renewal::Refreshed)
+    );
 }
