@@ -8,10 +8,10 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::auth::clock::Clock;
 use crate::auth::manager::TokenManager;
 use crate::auth::state::Shared;
 use crate::auth::store::TokenStore;
-use crate::auth::token::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::stats::Counters;

@@ -91,6 +91,7 @@ mod stats;
 mod transport;
 mod wire;
 
+pub use auth::clock::{Clock, ManualClock, SystemClock, TokioClock};
 pub use auth::manager::{AccessToken, Renewal, TokenManager};
 #[cfg(feature = "redis")]
 pub use auth::store::RedisStore;
@@ -98,9 +99,7 @@ pub use auth::store::{
     account_id, account_name, open as open_store, BoxFuture, FileStore, MemoryStore, RenewalGuard,
     TokenStore,
 };
-pub use auth::token::{
-    Clock, ManualClock, SystemClock, TokenData, TokenInfo, TokenState, TokioClock,
-};
+pub use auth::token::{TokenData, TokenInfo, TokenState};
 pub use client::{AmpClient, ClientBuilder};
 pub use config::{Config, ConfigBuilder, RetryConfig, StoreSpec, TokenPolicy};
 pub use credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};

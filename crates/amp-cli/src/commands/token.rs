@@ -150,7 +150,7 @@ mod tests {
             "obtained_at",
             "state",
         ];
-        let none = Status::from(&TokenInfo::none());
+        let none = Status::from(&TokenInfo::default());
         assert_eq!(keys(&none), expected);
         assert_eq!(serde_json::to_value(&none).unwrap()["state"], "none");
         let now = Utc::now();

@@ -10,18 +10,12 @@
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 
-use crate::auth::token::{Clock, TokenData};
+use crate::auth::clock::Clock;
+use crate::auth::token::TokenData;
 use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
 use crate::transport::{wiped_json, Answer, Auth, Request, Transport};
 use crate::wire::parse_token_answer;
-
-/// The span the auth calls record their attempts on: these calls run only
-/// in a renewal's task, whose span is `amp.renewal` (a root span, so never
-/// one of the program's own).
-fn renewal_span() -> tracing::Span {
-    tracing::Span::current()
-}
 
 /// The path of the login call.
 pub(crate) const OBTAIN_PATH: &str = "user/obtain_token";
@@ -80,17 +74,20 @@ pub(crate) async fn refresh(
     current: &TokenData,
     clock: &dyn Clock,
 ) -> Result<TokenData> {
+    // The attempts are recorded on the current span: this call runs only
+    // in a renewal's task, whose span is `amp.renewal` (a root span, so
+    // never one of the program's own).
     let get = Request::new(Method::GET, REFRESH_PATH)
         .safe_to_repeat()
         .sensitive()
-        .in_span(renewal_span());
+        .in_span(tracing::Span::current());
     match transport.send(&get, Auth::Token(current)).await {
         Err(e) if e.status() == Some(StatusCode::METHOD_NOT_ALLOWED) => {
             tracing::debug!("refresh: GET answered 405, trying POST");
             let post = Request::new(Method::POST, REFRESH_PATH)
                 .safe_to_repeat()
                 .sensitive()
-                .in_span(renewal_span());
+                .in_span(tracing::Span::current());
             let answer = transport.send(&post, Auth::Token(current)).await?;
             token_from(&answer, &post, transport, clock)
         }

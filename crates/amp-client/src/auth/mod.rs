@@ -1,6 +1,7 @@
 //! Authentication: the token, the pure rules about it, its manager, the two
 //! auth calls, the stores, and the one home of the client's secrets.
 
+pub(crate) mod clock;
 mod endpoints;
 pub(crate) mod manager;
 pub(crate) mod policy;

@@ -85,8 +85,9 @@ pub(crate) fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::clock::SystemClock;
     use crate::auth::state::Shared;
-    use crate::auth::token::{SystemClock, TokenData};
+    use crate::auth::token::TokenData;
     use crate::config::TokenPolicy;
     use crate::credentials::Credentials;
     use secrecy::{ExposeSecret, SecretString};

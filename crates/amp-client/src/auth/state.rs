@@ -30,9 +30,10 @@ use arc_swap::ArcSwapOption;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
+use crate::auth::clock::Clock;
 use crate::auth::manager::renew::Outcome;
 use crate::auth::policy::{self, History, Points, Want};
-use crate::auth::token::{Clock, TokenData};
+use crate::auth::token::TokenData;
 use crate::config::TokenPolicy;
 use crate::credentials::Credentials;
 use crate::error::Error;
@@ -126,37 +127,42 @@ impl Shared {
         &self.state
     }
 
-    /// Makes `token` the current one (or none), moves the generation on and
-    /// publishes the snapshot; `st` is the state, locked.
-    fn put(&self, st: &mut State, token: Option<TokenData>, how: &str) -> Option<Arc<Current>> {
+    /// Makes `token` the current one, moves the generation on and publishes
+    /// the snapshot; `st` is the state, locked.
+    fn put(&self, st: &mut State, token: TokenData, how: &str) -> Arc<Current> {
         st.generation += 1;
-        let current = token.as_ref().map(|t| {
-            Arc::new(Current {
-                points: t.points(&self.policy, fastrand::f64()),
-                token: t.clone(),
-                generation: st.generation,
-            })
+        let current = Arc::new(Current {
+            points: token.points(&self.policy, fastrand::f64()),
+            token: token.clone(),
+            generation: st.generation,
         });
-        st.token = token;
-        self.current.store(current.clone());
-        let now = self.clock.now_micros();
-        crate::stats::token_expires_in(
-            current
-                .as_ref()
-                .map(|c| c.points.expires_at.saturating_sub(now) as f64 / 1e6),
-        );
-        if let Some(c) = &current {
-            tracing::debug!(fingerprint = %c.token.fingerprint(), expires_at = %c.token.expires_at, generation = c.generation, how, "token in place");
-        }
+        st.token = Some(token);
+        self.current.store(Some(Arc::clone(&current)));
+        let left = current
+            .points
+            .expires_at
+            .saturating_sub(self.clock.now_micros());
+        crate::stats::token_expires_in(Some(left as f64 / 1e6));
+        let fingerprint = current.token.fingerprint();
+        let (expires_at, generation) = (current.token.expires_at, current.generation);
+        tracing::debug!(%fingerprint, %expires_at, generation, how, "token in place");
         current
     }
 
-    /// Remembers `token` as retired; `st` is the state, locked.
-    fn retire(st: &mut State, token: &TokenData) {
-        st.retired.push_back(token.digest());
-        while st.retired.len() > RETIRED_KEPT {
-            st.retired.pop_front();
+    /// Empties the state (its token retired), moves the generation on and
+    /// publishes that there is no token; `st` is the state, locked.
+    fn drop_token(&self, st: &mut State) -> Option<TokenData> {
+        st.generation += 1;
+        let old = st.token.take();
+        if let Some(old) = &old {
+            st.retired.push_back(old.digest());
+            while st.retired.len() > RETIRED_KEPT {
+                st.retired.pop_front();
+            }
         }
+        self.current.store(None);
+        crate::stats::token_expires_in(None);
+        old
     }
 
     /// True when `token` is a retired token.
@@ -178,26 +184,22 @@ impl Shared {
             let digest = token.digest();
             st.retired.retain(|r| *r != digest);
         }
-        let current = self.put(
-            &mut st,
-            Some(token),
-            if login { "obtained" } else { "refreshed" },
-        );
+        let current = self.put(&mut st, token, if login { "obtained" } else { "refreshed" });
         if login {
             st.login = st.generation;
         }
         st.stalled = st.stalled && !login;
-        current
+        Some(current)
     }
 
     /// Installs a token given by `set_token()`, whatever the state (taking
     /// it out of retirement): a renewal in flight then installs nothing.
-    pub fn set(&self, token: TokenData) -> Option<Arc<Current>> {
+    pub fn set(&self, token: TokenData) -> Arc<Current> {
         let mut st = self.lock();
         let digest = token.digest();
         st.retired.retain(|r| *r != digest);
         st.stalled = false;
-        self.put(&mut st, Some(token), "set")
+        self.put(&mut st, token, "set")
     }
 
     /// Takes a token read from the store if the policy says it is worth it
@@ -224,7 +226,7 @@ impl Shared {
             return None;
         }
         st.stalled = false;
-        self.put(&mut st, Some(stored), "store");
+        self.put(&mut st, stored, "store");
         Some(st.generation)
     }
 
@@ -233,12 +235,9 @@ impl Shared {
     /// it, and no cooldown applies. Returns the new generation.
     pub fn clear(&self) -> u64 {
         let mut st = self.lock();
-        if let Some(old) = st.token.take() {
-            Self::retire(&mut st, &old);
-        }
+        self.drop_token(&mut st);
         st.history = History::default();
         st.failure = None;
-        self.put(&mut st, None, "cleared");
         st.generation
     }
 
@@ -248,11 +247,10 @@ impl Shared {
     pub fn invalidate(&self, generation: u64) -> Option<TokenData> {
         let now = self.clock.now_micros();
         let mut st = self.lock();
-        if st.generation != generation {
+        if st.generation != generation || st.token.is_none() {
             return None;
         }
-        let dropped = st.token.take()?;
-        Self::retire(&mut st, &dropped);
+        let dropped = self.drop_token(&mut st)?;
         let fresh_login = st.login == generation
             && policy::within(
                 now,
@@ -260,7 +258,6 @@ impl Shared {
                 self.policy.rejection_cooldown,
             );
         policy::rejected(&mut st.history, now, fresh_login, &self.policy);
-        self.put(&mut st, None, "rejected");
         Some(dropped)
     }
 

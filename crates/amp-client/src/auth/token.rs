@@ -1,12 +1,11 @@
-//! A token with its times ([`TokenData`]), what may be shown of it
-//! ([`TokenInfo`], [`TokenState`]), and the [`Clock`] that decides its age.
+//! A token with its times ([`TokenData`]), and what may be shown of it
+//! ([`TokenInfo`], [`TokenState`]).
 
 use std::fmt;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -97,12 +96,8 @@ impl TokenData {
         obtained_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> TokenData {
-        TokenData::obtained(
-            SecretString::from(token.into()),
-            obtained_at,
-            Duration::ZERO,
-        )
-        .with_expiry(expires_at)
+        let token = SecretString::from(token.into());
+        TokenData::obtained(token, obtained_at, Duration::ZERO).with_expiry(expires_at)
     }
 
     /// A token obtained at `now`, living `lifetime`.
@@ -155,7 +150,10 @@ impl TokenData {
     /// A short, stable, one-way fingerprint (8 hex characters of SHA-256) that
     /// identifies the token in logs and status output without revealing it.
     pub fn fingerprint(&self) -> String {
-        fingerprint(self.token.expose_secret())
+        self.digest()[..4]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// True when both hold the same token.
@@ -237,14 +235,8 @@ impl fmt::Debug for TokenData {
     }
 }
 
-/// The fingerprint of a raw token; see [`TokenData::fingerprint`].
-pub(crate) fn fingerprint(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Where a token stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenState {
     /// More than the refresh window left.
@@ -254,6 +246,7 @@ pub enum TokenState {
     /// Past its expiry.
     Expired,
     /// There is no token.
+    #[default]
     None,
 }
 
@@ -269,8 +262,8 @@ impl fmt::Display for TokenState {
 }
 
 /// What may be shown of the current token, for debugging and monitoring. It
-/// never holds the token itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// never holds the token itself. The default is the info of no token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
     /// Valid, expiring, expired or none.
     pub state: TokenState,
@@ -286,20 +279,6 @@ pub struct TokenInfo {
     pub fingerprint: Option<String>,
 }
 
-impl TokenInfo {
-    /// The info when there is no token.
-    pub fn none() -> TokenInfo {
-        TokenInfo {
-            state: TokenState::None,
-            obtained_at: None,
-            expires_at: None,
-            expires_in: None,
-            age: None,
-            fingerprint: None,
-        }
-    }
-}
-
 /// Negative spans become zero.
 pub(crate) fn to_std(d: chrono::Duration) -> Duration {
     d.to_std().unwrap_or(Duration::ZERO)
@@ -308,137 +287,6 @@ pub(crate) fn to_std(d: chrono::Duration) -> Duration {
 /// Spans beyond chrono's range (hundreds of millions of years) are clamped.
 pub(crate) fn to_chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
-/// The wall clock the token manager reads. Injected so tests (and
-/// simulations) can move through a 24 h token life in milliseconds.
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// The current time.
-    fn now(&self) -> DateTime<Utc>;
-
-    /// The current time in microseconds since the Unix epoch. The token
-    /// manager's hot path reads this; implement it when a faster way than
-    /// converting [`now`](Clock::now) exists.
-    fn now_micros(&self) -> i64 {
-        self.now().timestamp_micros()
-    }
-}
-
-/// The system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-
-    // The token hot path reads this. On Linux, the coarse clock (the time
-    // of the kernel's last tick, a few ms old) costs a fifth of the precise
-    // one, which was half the hot path's time (BENCHMARKS.md); a few ms are
-    // nothing against refresh points minutes apart.
-    #[cfg(target_os = "linux")]
-    fn now_micros(&self) -> i64 {
-        let t = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
-        t.tv_sec
-            .saturating_mul(1_000_000)
-            .saturating_add(t.tv_nsec / 1_000)
-    }
-
-    // Elsewhere: the precise clock, without chrono's calendar conversion.
-    #[cfg(not(target_os = "linux"))]
-    fn now_micros(&self) -> i64 {
-        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
-            Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
-        }
-    }
-}
-
-/// A clock that only moves when told to. Clones share the same time.
-///
-/// ```
-/// use amp_client::{Clock, ManualClock};
-/// use std::time::Duration;
-/// let clock = ManualClock::new(chrono::Utc::now());
-/// let t0 = clock.now();
-/// clock.advance(Duration::from_secs(24 * 3600));
-/// assert_eq!((clock.now() - t0).num_hours(), 24);
-/// ```
-#[derive(Debug, Clone)]
-pub struct ManualClock {
-    micros: Arc<AtomicI64>,
-}
-
-impl ManualClock {
-    /// A clock standing at `start`.
-    pub fn new(start: DateTime<Utc>) -> ManualClock {
-        ManualClock {
-            micros: Arc::new(AtomicI64::new(start.timestamp_micros())),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        let us = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
-        // Saturating: a clock advanced past the end of time stays there.
-        let _ = self
-            .micros
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
-                Some(t.saturating_add(us))
-            });
-    }
-
-    /// Sets the clock.
-    pub fn set(&self, to: DateTime<Utc>) {
-        self.micros.store(to.timestamp_micros(), Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc.timestamp_micros(self.micros.load(Ordering::SeqCst))
-            .single()
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    }
-
-    fn now_micros(&self) -> i64 {
-        self.micros.load(Ordering::SeqCst)
-    }
-}
-
-/// A wall clock that follows tokio's clock: it starts at the system time and
-/// then advances with `tokio::time::Instant`. Under `tokio::time::pause()` it
-/// moves only when tokio's time does, so sleeps, timeouts and token expiry
-/// stay in step in simulations of days.
-#[derive(Debug, Clone)]
-pub struct TokioClock {
-    wall_start: DateTime<Utc>,
-    start: tokio::time::Instant,
-}
-
-impl TokioClock {
-    /// A clock starting now. Call it inside a tokio runtime.
-    pub fn new() -> TokioClock {
-        TokioClock {
-            wall_start: Utc::now(),
-            start: tokio::time::Instant::now(),
-        }
-    }
-}
-
-impl Default for TokioClock {
-    fn default() -> Self {
-        TokioClock::new()
-    }
-}
-
-impl Clock for TokioClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.wall_start
-            .checked_add_signed(to_chrono(self.start.elapsed()))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    }
 }
 
 #[cfg(test)]
@@ -494,21 +342,8 @@ mod tests {
     }
 
     #[test]
-    fn now_micros_agrees_with_now() {
-        let system = SystemClock;
-        let a = system.now().timestamp_micros();
-        let b = system.now_micros();
-        let c = system.now().timestamp_micros();
-        // The coarse clock may lag the precise one by a tick (a few ms).
-        assert!(a - 50_000 <= b && b <= c, "{a} {b} {c}");
-        let manual = ManualClock::new(Utc::now());
-        assert_eq!(manual.now_micros(), manual.now().timestamp_micros());
-        manual.advance(Duration::from_secs(1));
-        assert_eq!(manual.now_micros(), manual.now().timestamp_micros());
-    }
-
-    #[test]
     fn fingerprint_is_short_stable_and_not_the_token() {
+        let fingerprint = |t: &str| TokenData::new(t, Utc::now(), Utc::now()).fingerprint();
         let a = fingerprint(T);
         assert_eq!(a.len(), 8);
         assert_eq!(a, fingerprint(T));

@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
-use crate::auth::manager::renew::{Outcome, Task};
+use crate::auth::manager::renew::Outcome;
 use crate::auth::manager::Inner;
 use crate::auth::policy::{self, Want};
 use crate::error::{Error, Result};
@@ -45,23 +45,17 @@ async fn run(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
             let points = current.as_ref().map(|c| &c.points);
             match policy::keeper_wait(now, points, renewing, &history, &inner.shared.policy) {
                 Some(wait) => wait,
+                // Renew as a caller would: join the renewal in flight, or start one.
                 None => {
-                    // Renew as a caller would: join the renewal in flight, or start one.
-                    let (done, _, task) = inner.join(&mut inner.shared.lock(), Want::Auto);
-                    let spawned = task.map_or(Ok(()), Task::spawn);
-                    let deadline = super::deadline_after(inner.wait_timeout);
-                    let outcome = match spawned {
-                        Ok(()) => super::wait(done, deadline, inner.wait_timeout).await,
-                        Err(e) => Err(e),
-                    };
-                    match outcome {
-                        Ok(Outcome::Failed(e)) | Err(e) => {
+                    let deadline = super::wait::deadline_after(inner.wait_timeout);
+                    match inner.renewal(Want::Auto, deadline).await {
+                        Ok((Outcome::Failed(e), _)) | Err(e) => {
                             failures = failures.saturating_add(1);
                             let wait = policy::keeper_backoff(failures, &inner.shared.policy);
                             tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
                             wait
                         }
-                        Ok(outcome) => {
+                        Ok((outcome, _)) => {
                             failures = 0;
                             tracing::debug!(?outcome, "keep-fresh renewed the token");
                             continue;

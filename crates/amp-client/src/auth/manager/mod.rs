@@ -6,8 +6,10 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `mod.rs` | the public API, and `token()`: read the snapshot, ask the policy, serve or wait |
+//! | `mod.rs` | the public API, and `token()`'s hot path: read the snapshot, serve a fresh token |
+//! | `wait.rs` | callers that must wait: ask the policy, join or start the one renewal, wait, ask again |
 //! | `renew.rs` | one renewal, as a task of its own: the store's lock, the store, the HTTP call, the install |
+//! | `store_io.rs` | the store: each operation under `store_io` and its timeout, writes, adoption, accounts |
 //! | `keeper.rs` | keep-fresh: the optional task that renews at the soft point when nobody calls |
 //!
 //! # Locks
@@ -25,35 +27,35 @@
 
 mod keeper;
 pub(crate) mod renew;
+mod store_io;
 #[cfg(test)]
 mod tests;
+mod wait;
 
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
-use crate::auth::policy::{self, Action, Want};
-use crate::auth::state::{Current, Shared, State};
+use crate::auth::clock::Clock;
+use crate::auth::policy::Want;
+use crate::auth::state::{Current, Shared};
 use crate::auth::store::{MemoryStore, TokenStore};
-use crate::auth::token::{Clock, TokenData, TokenInfo};
+use crate::auth::token::{TokenData, TokenInfo};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::stats::{Counters, Stats};
 use crate::transport::Transport;
 
-use renew::{Outcome, Task};
-
 /// A token handed to a caller: a shared reference to the snapshot it was
 /// read from (the token, its generation and its points).
 ///
-/// Cloning shares the secret (no copy is made); `Debug` shows only the
-/// fingerprint. The secret is zeroized when the last holder drops it.
-#[derive(Clone)]
+/// Cloning shares the secret (no copy is made); `Debug` shows the token's
+/// fingerprint, never the token. The secret is zeroized when the last
+/// holder drops it.
+#[derive(Clone, Debug)]
 pub struct AccessToken(Arc<Current>);
 
 impl AccessToken {
@@ -75,16 +77,6 @@ impl AccessToken {
     /// Seconds left at `now` (clock microseconds), negative once expired.
     pub(crate) fn expires_in_seconds(&self, now: i64) -> f64 {
         self.0.points.expires_at.saturating_sub(now) as f64 / 1e6
-    }
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("fingerprint", &self.0.token.fingerprint())
-            .field("generation", &self.0.generation)
-            .field("expires_at", &self.0.token.expires_at)
-            .finish()
     }
 }
 
@@ -264,7 +256,7 @@ impl TokenManager {
     pub fn info(&self) -> TokenInfo {
         match self.inner.shared.current() {
             Some(c) => c.token.info_with(self.inner.shared.clock.now(), &c.points),
-            None => TokenInfo::none(),
+            None => TokenInfo::default(),
         }
     }
 
@@ -305,27 +297,23 @@ impl TokenManager {
     /// renewals) and the token is in place all the same: it works from memory.
     pub async fn set_token(&self, token: TokenData) -> Result<AccessToken> {
         let inner = &self.inner;
-        let refuse = |reason: String| Error::InvalidInput {
-            what: "token".to_string(),
-            reason,
+        let account = token
+            .account
+            .clone()
+            .unwrap_or_else(|| inner.account.clone());
+        let refused = match token.problem(inner.shared.clock.now()) {
+            Some(problem) => Some(problem.to_string()),
+            None if !inner.accepts(Some(&account)) => Some(format!(
+                "it was issued for {account}, and this client is {}",
+                inner.account
+            )),
+            None => None,
         };
-        if let Some(problem) = token.problem(inner.shared.clock.now()) {
-            return Err(refuse(problem.to_string()));
+        if let Some(reason) = refused {
+            let what = "token".to_string();
+            return Err(Error::InvalidInput { what, reason });
         }
-        let token = match token.account.as_deref() {
-            None => token.for_account(inner.account.clone()),
-            Some(a) if inner.accepts(Some(a)) => token,
-            Some(a) => {
-                let ours = &inner.account;
-                return Err(refuse(format!(
-                    "it was issued for {a}, and this client is {ours}"
-                )));
-            }
-        };
-        let current = inner
-            .shared
-            .set(token)
-            .ok_or_else(|| Error::Internal("no token set".into()))?;
+        let current = inner.shared.set(token.for_account(account));
         let _ = inner.sync_store(current.generation).await;
         Ok(AccessToken(current))
     }
@@ -367,7 +355,7 @@ impl TokenManager {
     }
 
     /// The clock this manager reads.
-    pub fn clock(&self) -> &Arc<dyn Clock> {
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.shared.clock
     }
 
@@ -408,239 +396,5 @@ impl TokenManager {
                 .await?;
         }
         Ok(())
-    }
-}
-
-/// `wait` from now, or the far future if that cannot be represented.
-fn deadline_after(wait: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(wait)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
-}
-
-/// Waits for the renewal that reports on `done` to end, until `deadline`;
-/// `limit` is what the caller was allowed in all, named in the timeout error.
-async fn wait(
-    mut done: watch::Receiver<Option<Outcome>>,
-    deadline: Instant,
-    limit: Duration,
-) -> Result<Outcome> {
-    match tokio::time::timeout_at(deadline, done.wait_for(Option::is_some)).await {
-        Err(_) => Err(Error::TokenWaitTimeout { waited: limit }),
-        // The task was dropped (its runtime shutting down) before it ended.
-        Ok(Err(_)) => Err(Error::Internal(
-            "the token renewal ended without a result".to_string(),
-        )),
-        Ok(Ok(outcome)) => Ok(outcome.clone().unwrap_or(Outcome::Superseded)),
-    }
-}
-
-impl Inner {
-    /// `token()` past the soft point, or with no token: asks the policy,
-    /// and after each wait asks again, so that what a caller gets is always
-    /// the current state's answer (a token cleared, revoked or replaced
-    /// meanwhile is never handed out).
-    async fn token_slow(self: &Arc<Self>) -> Result<AccessToken> {
-        let deadline = deadline_after(self.wait_timeout);
-        // The failure this caller's own wait ended in, if it did.
-        let mut gave_up: Option<Error> = None;
-        // Served only while valid, so there is a token to serve.
-        let serve = |current: Option<Arc<Current>>| {
-            current
-                .map(AccessToken)
-                .ok_or_else(|| Error::Internal("no token to serve".to_string()))
-        };
-        loop {
-            let now = self.shared.clock.now_micros();
-            let (action, current, (done, _, task)) = {
-                let mut st = self.shared.lock();
-                let current = self.shared.current();
-                let points = current.as_ref().map(|c| &c.points);
-                let renewing = st.flight.is_some();
-                let policy = &self.shared.policy;
-                let given_up = gave_up.is_some();
-                let action = policy::decide(now, points, renewing, &st.history, given_up, policy);
-                match action {
-                    Action::Serve => return serve(current),
-                    Action::Fail => {
-                        return Err(gave_up.unwrap_or_else(|| self.remembered(&st, now)));
-                    }
-                    _ => (action, current, self.join(&mut st, Want::Auto)),
-                }
-            };
-            if let Some(task) = task {
-                task.spawn()?;
-            }
-            if action == Action::ServeAndRenew {
-                tracing::trace!("refresh window reached; renewing in the background");
-                return serve(current);
-            }
-            match wait(done, deadline, self.wait_timeout).await {
-                Ok(Outcome::Failed(e)) | Err(e) => gave_up = Some(e),
-                Ok(_) => {}
-            }
-        }
-    }
-
-    /// The failure remembered for callers that must wait (see
-    /// `policy::failed_lately`).
-    fn remembered(&self, st: &State, now: i64) -> Error {
-        if policy::within(
-            now,
-            st.history.refused,
-            self.shared.policy.rejection_cooldown,
-        ) {
-            let wait = crate::error::human(self.shared.policy.rejection_cooldown);
-            return Error::TokenRejected {
-                operation: "token renewal".to_string(),
-                status: reqwest::StatusCode::UNAUTHORIZED,
-                message: format!("logins succeed but the server refuses their tokens; not logging in again for {wait}"),
-            };
-        }
-        st.failure
-            .clone()
-            .unwrap_or_else(|| Error::Internal("no failure to report".to_string()))
-    }
-
-    /// The renewal in flight, or a new one for `want`: where it reports its
-    /// end, whether its outcome answers `want`, and the task to spawn once
-    /// the lock is released. `st` is the state, locked.
-    fn join(
-        self: &Arc<Self>,
-        st: &mut State,
-        want: Want,
-    ) -> (watch::Receiver<Option<Outcome>>, bool, Option<Task>) {
-        match &st.flight {
-            Some((running, done)) => (done.clone(), want.served_by(*running), None),
-            None => {
-                let (task, done) = Task::register(self, st, want);
-                (done, true, Some(task))
-            }
-        }
-    }
-
-    /// An explicit renewal (`login()`, `force_refresh()`): joins one that
-    /// answers it, waits out one that does not, reports failures.
-    async fn renew_now(self: &Arc<Self>, want: Want) -> Result<(AccessToken, Renewal)> {
-        let deadline = deadline_after(self.wait_timeout);
-        loop {
-            let (done, answers, task) = self.join(&mut self.shared.lock(), want);
-            if let Some(task) = task {
-                task.spawn()?;
-            }
-            match wait(done, deadline, self.wait_timeout).await? {
-                // The token it installed, if still the current one.
-                Outcome::Renewed(generation, how) if answers => {
-                    if let Some(current) =
-                        self.shared.current().filter(|c| c.generation == generation)
-                    {
-                        return Ok((AccessToken(current), how));
-                    }
-                }
-                Outcome::Failed(e) if answers => return Err(e),
-                _ => {}
-            }
-        }
-    }
-
-    /// True when a token bound to `account` may be used here: this
-    /// manager's account, or, for a manager without credentials (which
-    /// logs in as nobody), any user's at the same API root. A token bound
-    /// to no account could be anyone's: never.
-    fn accepts(&self, account: Option<&str>) -> bool {
-        match account {
-            // `self.account` is " at <root>" then; a root holds no space.
-            Some(a) if self.shared.credentials().is_none() => a.ends_with(&self.account),
-            Some(a) => a == self.account,
-            None => false,
-        }
-    }
-
-    /// Runs a store operation under `store_io`, the wait for it included in
-    /// the store timeout, and reports an outage once (and its end once)
-    /// instead of on every call.
-    async fn store_op<T>(&self, what: &str, op: impl Future<Output = Result<T>>) -> Result<T> {
-        let run = async {
-            let _io = self.store_io.lock().await;
-            op.await
-        };
-        let result = tokio::time::timeout(self.store_timeout, run)
-            .await
-            .unwrap_or_else(|_| {
-                let took = crate::error::human(self.store_timeout);
-                Err(Error::Store {
-                    store: self.store.describe(),
-                    reason: format!("{what} timed out after {took}"),
-                })
-            });
-        match &result {
-            Ok(_) if !self.store_up.swap(true, Ordering::AcqRel) => {
-                tracing::info!(store = %self.store.describe(), "token store answers again");
-            }
-            Err(e) if self.store_up.swap(false, Ordering::AcqRel) => {
-                tracing::warn!(store = %self.store.describe(), error = %e, "token store unavailable; working from memory until it answers");
-            }
-            Err(e) => {
-                tracing::debug!(store = %self.store.describe(), error = %e, "token store still unavailable")
-            }
-            Ok(_) => {}
-        }
-        result
-    }
-
-    /// Makes the store hold what the state holds, if the state is still at
-    /// `generation` when the store is free (a later change writes its own).
-    async fn sync_store(&self, generation: u64) -> Result<()> {
-        self.store_op("save", async {
-            let token = {
-                let st = self.shared.lock();
-                if st.generation != generation {
-                    return Ok(());
-                }
-                st.token.clone()
-            };
-            match token {
-                Some(token) => self.store.save(&token).await,
-                None => self.store.clear().await,
-            }
-        })
-        .await
-    }
-
-    /// Reads the store and takes its token if the policy says so (see
-    /// `Shared::adopt`), under `generation` if given. A stored token that
-    /// cannot be used is set aside instead (discarded from the store, with
-    /// a warning); another account's is left alone. Returns the generation
-    /// of the token taken, if one was.
-    async fn adopt_from_store(
-        &self,
-        generation: Option<u64>,
-        even_expired: bool,
-    ) -> Result<Option<u64>> {
-        let Some(stored) = self.store_op("load", self.store.load()).await? else {
-            return Ok(None);
-        };
-        let now = self.shared.clock.now();
-        if let Some(problem) = stored.problem(now) {
-            tracing::warn!(store = %self.store.describe(), problem, "the stored token cannot be used; setting it aside");
-            let _ = self.store_op("discard", self.store.discard(&stored)).await;
-            return Ok(None);
-        }
-        if !self.accepts(stored.account.as_deref()) {
-            // Another account's token (a base URL or user changed under a
-            // shared file), or one that names none (written before tokens
-            // were bound): never sent anywhere. The next login replaces it.
-            let stored_for = stored.account.as_deref().unwrap_or("no recorded account");
-            tracing::warn!(store = %self.store.describe(), stored_for, account = %self.account, "the stored token is not this account's; not using it");
-            return Ok(None);
-        }
-        let adopted = self
-            .shared
-            .adopt(stored, generation, now.timestamp_micros(), even_expired);
-        if adopted.is_some() {
-            self.counters.store_adoptions.bump();
-            tracing::debug!(store = %self.store.describe(), "took a newer token from the store");
-        }
-        Ok(adopted)
     }
 }

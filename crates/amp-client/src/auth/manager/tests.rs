@@ -165,7 +165,7 @@ async fn a_renewal_with_nothing_to_do_is_not_taken_for_one_from_the_store() {
     tokio::task::yield_now().await;
     task.unwrap().spawn().unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    let outcome = super::wait(done, deadline, Duration::from_secs(5))
+    let outcome = super::wait::wait(done, deadline, Duration::from_secs(5))
         .await
         .unwrap();
     assert!(matches!(outcome, Outcome::Superseded), "{outcome:?}");

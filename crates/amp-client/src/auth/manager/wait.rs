@@ -1,0 +1,156 @@
+//! Callers waiting for a token: `token()` past the soft point asks the
+//! policy, joins or starts the one renewal, waits, and asks again;
+//! `login()` and `force_refresh()` wait for a renewal that answers them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::renew::{Outcome, Task};
+use super::{AccessToken, Inner, Renewal};
+use crate::auth::policy::{self, Action, Want};
+use crate::auth::state::{Current, State};
+use crate::error::{Error, Result};
+
+/// `wait` from now, or the far future if that cannot be represented.
+pub(super) fn deadline_after(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// Waits for the renewal that reports on `done` to end, until `deadline`;
+/// `limit` is what the caller was allowed in all, named in the timeout error.
+pub(super) async fn wait(
+    mut done: watch::Receiver<Option<Outcome>>,
+    deadline: Instant,
+    limit: Duration,
+) -> Result<Outcome> {
+    match tokio::time::timeout_at(deadline, done.wait_for(Option::is_some)).await {
+        Err(_) => Err(Error::TokenWaitTimeout { waited: limit }),
+        // The task was dropped (its runtime shutting down) before it ended.
+        Ok(Err(_)) => Err(Error::Internal(
+            "the token renewal ended without a result".to_string(),
+        )),
+        Ok(Ok(outcome)) => Ok(outcome.clone().unwrap_or(Outcome::Superseded)),
+    }
+}
+
+impl Inner {
+    /// `token()` past the soft point, or with no token: asks the policy,
+    /// and after each wait asks again, so that what a caller gets is always
+    /// the current state's answer (a token cleared, revoked or replaced
+    /// meanwhile is never handed out).
+    pub(super) async fn token_slow(self: &Arc<Self>) -> Result<AccessToken> {
+        let deadline = deadline_after(self.wait_timeout);
+        // The failure this caller's own wait ended in, if it did.
+        let mut gave_up: Option<Error> = None;
+        // Served only while valid, so there is a token to serve.
+        let serve = |current: Option<Arc<Current>>| {
+            current
+                .map(AccessToken)
+                .ok_or_else(|| Error::Internal("no token to serve".to_string()))
+        };
+        loop {
+            let now = self.shared.clock.now_micros();
+            let (action, current, (done, _, task)) = {
+                let mut st = self.shared.lock();
+                let current = self.shared.current();
+                let points = current.as_ref().map(|c| &c.points);
+                let renewing = st.flight.is_some();
+                let policy = &self.shared.policy;
+                let given_up = gave_up.is_some();
+                let action = policy::decide(now, points, renewing, &st.history, given_up, policy);
+                match action {
+                    Action::Serve => return serve(current),
+                    Action::Fail => {
+                        return Err(gave_up.unwrap_or_else(|| self.remembered(&st, now)));
+                    }
+                    _ => (action, current, self.join(&mut st, Want::Auto)),
+                }
+            };
+            if let Some(task) = task {
+                task.spawn()?;
+            }
+            if action == Action::ServeAndRenew {
+                tracing::trace!("refresh window reached; renewing in the background");
+                return serve(current);
+            }
+            match wait(done, deadline, self.wait_timeout).await {
+                Ok(Outcome::Failed(e)) | Err(e) => gave_up = Some(e),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// The failure remembered for callers that must wait (see
+    /// `policy::failed_lately`).
+    fn remembered(&self, st: &State, now: i64) -> Error {
+        let cooldown = self.shared.policy.rejection_cooldown;
+        match &st.failure {
+            _ if policy::within(now, st.history.refused, cooldown) => Error::TokenRejected {
+                operation: "token renewal".to_string(),
+                status: reqwest::StatusCode::UNAUTHORIZED,
+                message: format!(
+                    "logins succeed but the server refuses their tokens; no login for {}",
+                    crate::error::human(cooldown)
+                ),
+            },
+            Some(failure) => failure.clone(),
+            None => Error::Internal("no failure to report".to_string()),
+        }
+    }
+
+    /// The renewal in flight, or a new one for `want`: where it reports its
+    /// end, whether its outcome answers `want`, and the task to spawn once
+    /// the lock is released. `st` is the state, locked.
+    pub(super) fn join(
+        self: &Arc<Self>,
+        st: &mut State,
+        want: Want,
+    ) -> (watch::Receiver<Option<Outcome>>, bool, Option<Task>) {
+        match &st.flight {
+            Some((running, done)) => (done.clone(), want.served_by(*running), None),
+            None => {
+                let (task, done) = Task::register(self, st, want);
+                (done, true, Some(task))
+            }
+        }
+    }
+
+    /// An explicit renewal (`login()`, `force_refresh()`): joins one that
+    /// answers it, waits out one that does not, reports failures.
+    pub(super) async fn renew_now(self: &Arc<Self>, want: Want) -> Result<(AccessToken, Renewal)> {
+        let deadline = deadline_after(self.wait_timeout);
+        loop {
+            match self.renewal(want, deadline).await? {
+                // The token it installed, if still the current one.
+                (Outcome::Renewed(generation, how), true) => {
+                    let current = self.shared.current().filter(|c| c.generation == generation);
+                    if let Some(current) = current {
+                        return Ok((AccessToken(current), how));
+                    }
+                }
+                (Outcome::Failed(e), true) => return Err(e),
+                _ => {}
+            }
+        }
+    }
+
+    /// Joins the renewal in flight, or starts one for `want`, and waits
+    /// until it ends (or `deadline`): how it ended, and whether that
+    /// answers `want`.
+    pub(super) async fn renewal(
+        self: &Arc<Self>,
+        want: Want,
+        deadline: Instant,
+    ) -> Result<(Outcome, bool)> {
+        let (done, answers, task) = self.join(&mut self.shared.lock(), want);
+        if let Some(task) = task {
+            task.spawn()?;
+        }
+        Ok((wait(done, deadline, self.wait_timeout).await?, answers))
+    }
+}
