@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::auth::token::to_chrono;
-
 /// The wall clock the token manager reads. Injected so tests (and
 /// simulations) can move through a 24 h token life in milliseconds.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -140,6 +138,16 @@ impl Clock for TokioClock {
             .checked_add_signed(to_chrono(self.start.elapsed()))
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
+}
+
+/// Negative spans become zero.
+pub(crate) fn to_std(d: chrono::Duration) -> Duration {
+    d.to_std().unwrap_or(Duration::ZERO)
+}
+
+/// Spans beyond chrono's range (hundreds of millions of years) are clamped.
+pub(crate) fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 #[cfg(test)]

@@ -31,7 +31,6 @@
 
 use std::time::Duration;
 
-use crate::auth::manager::Renewal;
 use crate::config::TokenPolicy;
 
 /// Microseconds in a `Duration`, saturating (a century fits many times over).
@@ -258,6 +257,34 @@ impl Want {
     /// only a login answers `Login`, which must log in.
     pub fn served_by(self, running: Want) -> bool {
         self != Want::Login || running == Want::Login
+    }
+}
+
+/// How a token was renewed, as [`TokenManager::login`](crate::TokenManager::login) and
+/// [`TokenManager::force_refresh`](crate::TokenManager::force_refresh) report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Renewal {
+    /// Refreshed with itself (`user/refresh-token`).
+    Refreshed,
+    /// Obtained with the credentials (`user/obtain_token`).
+    Obtained,
+    /// The refresh failed, so a new token was obtained with the credentials.
+    ObtainedAfterFailedRefresh,
+    /// Taken from the store: another client or process had just renewed it.
+    FromStore,
+}
+
+impl std::fmt::Display for Renewal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Renewal::Refreshed => "refreshed",
+            Renewal::Obtained => "obtained with the credentials",
+            Renewal::ObtainedAfterFailedRefresh => {
+                "obtained with the credentials (the refresh failed)"
+            }
+            Renewal::FromStore => "taken from the store (renewed elsewhere)",
+        })
     }
 }
 

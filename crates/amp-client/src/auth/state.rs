@@ -31,8 +31,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
 use crate::auth::clock::Clock;
-use crate::auth::manager::renew::Outcome;
-use crate::auth::policy::{self, History, Points, Want};
+use crate::auth::policy::{self, History, Points, Renewal, Want};
 use crate::auth::token::TokenData;
 use crate::config::TokenPolicy;
 use crate::credentials::Credentials;
@@ -49,6 +48,20 @@ pub(crate) struct Current {
     pub token: TokenData,
     pub generation: u64,
     pub points: Points,
+}
+
+/// How a renewal ended. It carries no token: a waiter takes the token from
+/// the snapshot, and only if it is still the one this renewal installed, so
+/// the channel never holds a copy of a secret.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    /// A token of this generation is in place, renewed so.
+    Renewed(u64, Renewal),
+    /// Nothing was installed: the token changed meanwhile (a `clear()`,
+    /// `set_token()` or `invalidate()`), or it was fresh already. Look again.
+    Superseded,
+    /// It failed; every waiter gets the same error.
+    Failed(Error),
 }
 
 /// Everything about the token that changes, under one lock.

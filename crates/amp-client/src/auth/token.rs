@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::auth::clock::{to_chrono, to_std};
 use crate::auth::policy::{self, Points};
 use crate::config::TokenPolicy;
 
@@ -277,16 +278,6 @@ pub struct TokenInfo {
     pub age: Option<Duration>,
     /// A one-way fingerprint, see [`TokenData::fingerprint`].
     pub fingerprint: Option<String>,
-}
-
-/// Negative spans become zero.
-pub(crate) fn to_std(d: chrono::Duration) -> Duration {
-    d.to_std().unwrap_or(Duration::ZERO)
-}
-
-/// Spans beyond chrono's range (hundreds of millions of years) are clamped.
-pub(crate) fn to_chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use secrecy::SecretString;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use zeroize::Zeroizing;
 
-use crate::auth::token::{to_chrono, TokenData};
+use crate::auth::clock::to_chrono;
+use crate::auth::token::TokenData;
 
 /// The shortest life a token may have. A shorter one would expire before a
 /// call made with it reached the server; it is refused as malformed (which

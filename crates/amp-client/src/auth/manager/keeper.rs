@@ -12,9 +12,9 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
-use crate::auth::manager::renew::Outcome;
 use crate::auth::manager::Inner;
 use crate::auth::policy::{self, Want};
+use crate::auth::state::Outcome;
 use crate::error::{Error, Result};
 
 /// Starts the keep-fresh task of `inner` on the current tokio runtime.

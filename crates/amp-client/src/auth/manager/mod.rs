@@ -40,6 +40,7 @@ use secrecy::SecretString;
 use tokio::sync::watch;
 
 use crate::auth::clock::Clock;
+pub use crate::auth::policy::Renewal;
 use crate::auth::policy::Want;
 use crate::auth::state::{Current, Shared};
 use crate::auth::store::{MemoryStore, TokenStore};
@@ -77,34 +78,6 @@ impl AccessToken {
     /// Seconds left at `now` (clock microseconds), negative once expired.
     pub(crate) fn expires_in_seconds(&self, now: i64) -> f64 {
         self.0.points.expires_at.saturating_sub(now) as f64 / 1e6
-    }
-}
-
-/// How a token was renewed, as [`TokenManager::login`] and
-/// [`TokenManager::force_refresh`] report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Renewal {
-    /// Refreshed with itself (`user/refresh-token`).
-    Refreshed,
-    /// Obtained with the credentials (`user/obtain_token`).
-    Obtained,
-    /// The refresh failed, so a new token was obtained with the credentials.
-    ObtainedAfterFailedRefresh,
-    /// Taken from the store: another client or process had just renewed it.
-    FromStore,
-}
-
-impl std::fmt::Display for Renewal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Renewal::Refreshed => "refreshed",
-            Renewal::Obtained => "obtained with the credentials",
-            Renewal::ObtainedAfterFailedRefresh => {
-                "obtained with the credentials (the refresh failed)"
-            }
-            Renewal::FromStore => "taken from the store (renewed elsewhere)",
-        })
     }
 }
 

@@ -26,24 +26,10 @@ use tokio::time::Instant;
 use crate::auth::endpoints;
 use crate::auth::manager::{Inner, Renewal};
 use crate::auth::policy::{self, Want};
-use crate::auth::state::State;
+use crate::auth::state::{Outcome, State};
 use crate::auth::store::RenewalGuard;
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
-
-/// How a renewal ended. It carries no token: a waiter takes the token from
-/// the snapshot, and only if it is still the one this renewal installed, so
-/// the channel never holds a copy of a secret.
-#[derive(Debug, Clone)]
-pub(crate) enum Outcome {
-    /// A token of this generation is in place, renewed so.
-    Renewed(u64, Renewal),
-    /// Nothing was installed: the token changed meanwhile (a `clear()`,
-    /// `set_token()` or `invalidate()`), or it was fresh already. Look again.
-    Superseded,
-    /// It failed; every waiter gets the same error.
-    Failed(Error),
-}
 
 /// The renewal in flight: registered in the state under its lock (so no
 /// second one starts), spawned once the lock is released, and ending the

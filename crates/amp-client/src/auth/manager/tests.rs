@@ -144,8 +144,8 @@ async fn no_copy_of_the_secret_outlives_clear_invalidate_or_drop() {
 // it goes on to refresh for real.
 #[tokio::test]
 async fn a_renewal_with_nothing_to_do_is_not_taken_for_one_from_the_store() {
-    use crate::auth::manager::renew::Outcome;
     use crate::auth::policy::Want;
+    use crate::auth::state::Outcome;
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/user/refresh-token"))

@@ -8,9 +8,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::renew::{Outcome, Task};
+use super::renew::Task;
 use super::{AccessToken, Inner, Renewal};
 use crate::auth::policy::{self, Action, Want};
+use crate::auth::state::Outcome;
 use crate::auth::state::{Current, State};
 use crate::error::{Error, Result};
 
