@@ -36,6 +36,13 @@
 //! | `POST /_sandbox/reset` (or `DELETE /_sandbox/stats`) | reset the counters |
 //! | `POST /_sandbox/token-life` `{"seconds": n}` | life of tokens issued from now on |
 //! | `POST /_sandbox/refresh-revokes-old` `{"enabled": bool}` | see [`Sandbox::set_refresh_revokes_old`] |
+//! | `GET /_sandbox/node` | `{"url", "user", "cookie_path", "height"}` of the node (never its password) |
+//! | `POST /_sandbox/node/mine` `{"blocks"?: n}` | mines `n` (default 1) blocks; `{"hashes", "height"}` |
+//! | `GET /_sandbox/node/stats` (`DELETE` resets) | the node's [`NodeStats`] |
+//! | `POST /_sandbox/node/faults` `{"method", "fault", "count"?}` | queues `count` node faults (shape on [`NodeFault`]); `DELETE` clears them |
+//! | `POST /_sandbox/node/down` `{"down": bool}` | see [`Sandbox::set_node_down`] |
+//! | `POST /_sandbox/node/wallet-lock` `{"locked": bool}` | see [`Sandbox::set_wallet_locked`] |
+//! | `POST /_sandbox/node/block-interval` `{"seconds": s \| null}` | see [`Sandbox::set_block_interval`] |
 //!
 //! # State
 //!
@@ -45,7 +52,21 @@
 //! (issuance, distribution, reissuance, burn). The summary, balance,
 //! ownerships, UTXOs, activities and txs are all read from those outputs, so
 //! they agree with each other and follow every change. The sample data (see
-//! [`SandboxBuilder::with_sample_data`]) is made through the same operations.
+//! [`SandboxBuilder::with_sample_data`]) is made through the same operations,
+//! its distributions sent by the node and confirmed as any client's.
+//!
+//! # The node
+//!
+//! Beside AMP, the sandbox runs the issuer's Elements node, simulated: a
+//! JSON-RPC server on a loopback port of its own ([`Sandbox::node_url`]),
+//! with `rpcuser:rpcpassword` ([`Sandbox::node_user`],
+//! [`Sandbox::node_password`]) and a `.cookie` ([`Sandbox::node_cookie_path`])
+//! as Elements Core has them. AMP and the node share one chain: every asset
+//! AMP issues pays the node's wallet, and AMP's confirm endpoints check what
+//! they are told against that chain (below). Blocks come on request
+//! ([`Sandbox::mine`], `generatetoaddress`, the control endpoint) or on a
+//! timer ([`SandboxBuilder::block_interval`]). The RPCs, their sources, the
+//! amount rule and the faults are described in [`node`].
 //!
 //! Answers follow amp-api.md; where it gives no shape (distributions, reissue,
 //! burn, txs, update-blinders, reissuances, treasury addresses, UTXOs) they
@@ -115,24 +136,29 @@
 //! - `utxos` lists the unspent outputs of the asset and its token
 //!   (amp-rs's `Utxo`, key `gaid` in lower case). Blacklist and whitelist take
 //!   `[{"txid", "vout"}]`, change all or none, and answer the UTXO list.
-//!   Blacklisted treasury outputs cannot pay a distribution or a burn.
+//!   AMP refuses a distribution or a burn whose transaction spends a
+//!   blacklisted output (the node, which knows nothing of AMP's blacklist,
+//!   may still send it).
 //! - Treasury addresses start empty; `add` and `delete` (DELETE as amp-rs
 //!   sends it, or POST) take a list of address strings, each added once, and
 //!   answer the list.
 //! - `txs` are amp-rs's `AssetTransaction`, oldest first; issuance outputs
 //!   start with all-zero blinders (what the official script looks for), which
 //!   `update-blinders` (one output per request, 200 with an empty body, 64-hex
-//!   blinders) replaces. `activities` derive from the txs: one per output that
-//!   issued, reissued, distributed or burned units.
+//!   blinders, which must be the chain's: the node's `gettransaction`
+//!   details; others are a 400) replaces. `activities` derive from the txs:
+//!   one per output that issued, reissued, distributed or burned units.
 //! - `activities` and `txs` read `start`, `count`, `sortcolumn`, `sortorder`
 //!   (`asc`, `desc`), `height_start` and `height_stop` from the query string
 //!   (amp-rs sends them as a JSON body on its GET, which is not read). Sort
 //!   columns: activities `datetime`, `blockheight`, `amount`, `type`, `txid`,
 //!   `vout`; txs `datetime`, `blockheight`, `txid`. Without a sort column the
 //!   chain order (ascending) is kept. A bad value is a 400 naming it.
-//! - The chain starts at height 1 200 000 (2024-03-01T10:00:00Z); each
-//!   issuance or confirmation is one block, a minute later. Vesting is judged
-//!   against the wall clock.
+//! - The chain starts at height 1 200 000 (2024-03-01T10:00:00Z), its blocks
+//!   a minute apart in time whenever they are mined; an issuance is mined at
+//!   once in a block of its own, other transactions when blocks come. AMP's
+//!   txs, activities and ownerships carry the heights of the blocks that
+//!   mined the transactions. Vesting is judged against the wall clock.
 //!
 //! Assignments and distributions:
 //! - Create takes `{"assignments": [one element]}` and answers 201 with a
@@ -157,26 +183,42 @@
 //!   `min_supported_client_script_version` 2, `base_url` (`…/api/{}`),
 //!   `asset_uuid`, `asset_id`, `distribution_uuid`, `map_address_amount`
 //!   (coins of 10^8 units, as `sendmany` takes them) and `map_address_asset`.
-//! - `confirm` takes `{"tx_data": {"txid", …}, "change_data": […]}`; the txid
-//!   becomes the transaction's. The treasury pays one output per receiving
-//!   GAID and takes the change; the distribution is `CONFIRMED` at once and
-//!   the answer (200) is it. Confirming twice, or a txid already recorded, is
-//!   a 400.
+//! - `confirm` takes the official script's body `{"tx_data": {"txid",
+//!   "details"}, "change_data": […]}` and checks it against the chain (each
+//!   failure a 400 `{"Error": …}`): the txid is on the chain with at least
+//!   [`REQUIRED_CONFIRMATIONS`] (2, what the script waits for); it pays each
+//!   receiving address exactly the units assigned to it, in the asset; every
+//!   other output of the asset is reported in `change_data`; each `details`
+//!   entry and each `change_data` entry matches the output it names (asset,
+//!   amount, address, blinders), and there is a `details` entry for every
+//!   receiving output; no input is a blacklisted output. Then the treasury
+//!   outputs it spent are spent, the receivers hold their outputs, the change
+//!   is the treasury's, the assignments are distributed and the distribution
+//!   is `CONFIRMED`; the answer (200) is it. Confirming twice, or a txid
+//!   already recorded, is a 400.
 //! - `cancel` (DELETE as amp-rs calls it, or POST) is 204, for an unconfirmed
 //!   distribution only; its assignments are free again and it is gone (404).
 //!
 //! Reissue and burn:
 //! - `reissue-request` `{"amount_to_reissue"}` needs a reissuable asset and
 //!   answers `command` `"reissue"`, `amount` in coins and the token outputs as
-//!   `reissuance_utxos`. `reissue-confirm` needs a pending request and
-//!   `reissuance_output.txid` (`details` and `listissuances` are not read); it
-//!   answers `{"txid", "vin", "reissuance_amount"}`.
+//!   `reissuance_utxos`. `reissue-confirm` `{"details", "reissuance_output":
+//!   {"txid", "vin"}, "listissuances"}` needs a pending request and a
+//!   transaction on the chain with two confirmations that reissues the asset
+//!   at input `vin`, exactly the amount requested; `listissuances` must hold
+//!   that reissuance, the `details` must match the chain and describe the new
+//!   units' outputs. The new units and the token are the treasury's; it
+//!   answers `{"txid", "vin", "reissuance_amount"}` and the reissuance is
+//!   listed in `reissuances` (its block hash, its first output).
 //! - `burn-request` `{"amount"}` allows at most what circulates and is not
 //!   assigned (and the treasury can spend); it answers `command` `"burn"` (the
 //!   official script's, not amp-rs's mock `"destroyamount"`) and the treasury
-//!   outputs as `utxos`. `burn-confirm` `{"tx_data": {"txid"}}` needs a
-//!   pending request, checks the amount again, and answers 200 with an empty
-//!   body, as amp-rs says the API does.
+//!   outputs as `utxos`. `burn-confirm` `{"tx_data": {"txid"}, "change_data"}`
+//!   needs a pending request, checks the amount again, and a transaction on
+//!   the chain with two confirmations that destroys exactly that amount of
+//!   the asset (`OP_RETURN` outputs, as `destroyamount` makes them), every
+//!   other output of the asset being reported change that matches the chain;
+//!   it answers 200 with an empty body, as amp-rs says the API does.
 //!
 //! Users, categories, GAIDs, managers:
 //! - A registered user with assignments cannot be deleted (400), so every
@@ -199,6 +241,7 @@ mod builder;
 mod data;
 mod drf;
 mod faults;
+pub mod node;
 mod routes;
 mod stats;
 
@@ -211,11 +254,13 @@ use tokio::task::JoinHandle;
 
 pub use builder::SandboxBuilder;
 pub use faults::Fault;
+pub use node::{NodeFault, NodeRequestRecord, NodeStats, RpcError};
 pub use stats::{RequestRecord, Stats};
 
 use auth::Tokens;
 use data::Store;
 use faults::FaultTable;
+use node::NodeShared;
 use stats::Recorder;
 
 /// Default login of a sandbox.
@@ -226,6 +271,16 @@ pub const DEFAULT_PASSWORD: &str = "sandbox-password";
 pub const SAMPLE_MANAGER_USERNAME: &str = "sandbox-manager";
 /// The password of the sample data's manager.
 pub const SAMPLE_MANAGER_PASSWORD: &str = "sandbox-manager-password";
+/// Default `rpcuser` of the node.
+pub const DEFAULT_NODE_USER: &str = "sandbox-rpc";
+/// Default `rpcpassword` of the node.
+pub const DEFAULT_NODE_PASSWORD: &str = "sandbox-rpc-password";
+/// The passphrase [`Sandbox::set_wallet_locked`] encrypts an unencrypted
+/// wallet with.
+pub const DEFAULT_WALLET_PASSPHRASE: &str = "sandbox-wallet-passphrase";
+/// Confirmations AMP's confirm endpoints require, as the official script
+/// waits for (`confirmations > 1`).
+pub const REQUIRED_CONFIRMATIONS: u64 = 2;
 /// Default token life, 24 h.
 pub const DEFAULT_TOKEN_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default number of request records kept (counters are always exact).
@@ -263,6 +318,8 @@ pub(crate) struct Shared {
     store: Mutex<Store>,
     /// Set to `true` on shutdown, so injected delays end at once.
     pub(crate) closing: watch::Sender<bool>,
+    /// The simulated Elements node (its chain and wallet are in the store).
+    pub(crate) node: NodeShared,
 }
 
 impl Shared {
@@ -322,15 +379,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     shared: Arc<Shared>,
     task: Option<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for Sandbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // No credentials here: the password must not reach logs.
-        f.debug_struct("Sandbox")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
+    miner: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -449,6 +498,10 @@ impl Sandbox {
     /// requests held by a [`Fault::Delay`] end at once, without an answer.
     pub async fn shutdown(mut self) {
         self.shared.closing.send_replace(true);
+        self.shared.node.stop();
+        if let Some(miner) = self.miner.take() {
+            miner.abort();
+        }
         if let Some(task) = self.task.take() {
             task.abort();
             // The task is ours and was just aborted: its only outcome is a
@@ -461,6 +514,10 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.shared.closing.send_replace(true);
+        self.shared.node.stop();
+        if let Some(miner) = self.miner.take() {
+            miner.abort();
+        }
         if let Some(task) = self.task.take() {
             // Aborting the accept loop also drops axum's shutdown watch, which tells
             // every connection task to close gracefully.
