@@ -1,0 +1,133 @@
+//! An adversarial review of the rebuilt token core: each test here shows a
+//! guarantee the core does not keep (it fails on the code it was written
+//! against). See the commit that adds each one for what is wrong.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use amp_client::{AmpClient, BoxFuture, Error, MemoryStore, RenewalGuard, TokenData, TokenStore};
+use common::*;
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+use wiremock::MockServer;
+
+fn secret(t: &amp_client::AccessToken) -> String {
+    t.secret().expose_secret().to_string()
+}
+
+/// A store over a `MemoryStore` that misbehaves on demand.
+#[derive(Debug, Default)]
+struct Faulty {
+    inner: MemoryStore,
+    /// `clear()` waits for `open` before clearing.
+    hold_clear: AtomicBool,
+    open: Notify,
+    /// `save()`, `clear()` and `discard()` fail (a read-only store).
+    fail_writes: AtomicBool,
+}
+
+impl Faulty {
+    fn down() -> Error {
+        Error::Store {
+            store: "faulty".to_string(),
+            reason: "read-only".to_string(),
+        }
+    }
+}
+
+impl TokenStore for Faulty {
+    fn describe(&self) -> String {
+        "faulty".to_string()
+    }
+
+    fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        self.inner.load()
+    }
+
+    fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        Box::pin(async move {
+            if self.fail_writes.load(Ordering::SeqCst) {
+                return Err(Faulty::down());
+            }
+            self.inner.save(token).await
+        })
+    }
+
+    fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
+        Box::pin(async move {
+            if self.fail_writes.load(Ordering::SeqCst) {
+                return Err(Faulty::down());
+            }
+            if self.hold_clear.load(Ordering::SeqCst) {
+                self.open.notified().await;
+            }
+            self.inner.clear().await
+        })
+    }
+
+    fn discard<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        Box::pin(async move {
+            if self.fail_writes.load(Ordering::SeqCst) {
+                return Err(Faulty::down());
+            }
+            self.inner.discard(token).await
+        })
+    }
+
+    fn lock(&self) -> BoxFuture<'_, amp_client::Result<RenewalGuard>> {
+        Box::pin(async { Ok(RenewalGuard::none()) })
+    }
+}
+
+/// A client of `server` over `store`, with a manual clock.
+fn client_on(
+    server: &MockServer,
+    store: Arc<dyn TokenStore>,
+) -> (AmpClient, amp_client::ManualClock) {
+    let clock = amp_client::ManualClock::new(chrono::Utc::now());
+    let client = AmpClient::builder(config_for(&api(server), 3))
+        .clock(Arc::new(clock.clone()))
+        .store(store)
+        .build()
+        .unwrap();
+    (client, clock)
+}
+
+// clear() awaits the store's clear in its caller (manager/mod.rs `clear`),
+// after the state has forgotten the token. A caller cancelled there (a
+// timeout around it, a `select!` on shutdown, Ctrl-C in `amp token clear`)
+// leaves the cleared token in the store, and another client sharing the
+// store takes it up and is handed it. invalidate() was fixed for exactly
+// this (its discard runs in a task of its own); clear() was not.
+#[tokio::test]
+async fn a_cancelled_clear_leaves_the_cleared_token_in_the_store_for_others() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(Faulty::default());
+    let (a, clock) = client_on(&server, store.clone());
+    a.token_manager()
+        .set_token(aged_token(T1, &clock, HOUR))
+        .await
+        .unwrap();
+    store.hold_clear.store(true, Ordering::SeqCst);
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), a.token_manager().clear());
+    assert!(cancelled.await.is_err(), "clear() was held at the store");
+    assert_eq!(
+        a.token_manager().info().state,
+        amp_client::TokenState::None,
+        "the state forgot the token"
+    );
+    // The store answers again; nothing is left to clear it.
+    store.hold_clear.store(false, Ordering::SeqCst);
+    store.open.notify_waiters();
+    let (b, _) = client_on(&server, store.clone());
+    let got = b.token_manager().token().await.unwrap();
+    assert_ne!(
+        secret(&got),
+        T1,
+        "another client was handed the token clear() forgot"
+    );
+}
