@@ -131,3 +131,74 @@ async fn a_cancelled_clear_leaves_the_cleared_token_in_the_store_for_others() {
         "another client was handed the token clear() forgot"
     );
 }
+
+/// Requests to `p` that carried `token t`.
+async fn sent_with(server: &MockServer, p: &str, t: &str) -> usize {
+    let auth = format!("token {t}");
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == p)
+        .filter(|r| {
+            r.headers
+                .get("authorization")
+                .is_some_and(|v| v.as_bytes() == auth.as_bytes())
+        })
+        .count()
+}
+
+// A background refresh captured the token when it began (renew.rs: the
+// snapshot is read under the lock, then the HTTP call is made with it, and
+// the transport retries it on a 5xx). After clear() or invalidate() has
+// returned, its retry still puts the cleared (or revoked) token on the
+// wire: nothing between the attempts looks at the generation.
+#[tokio::test]
+async fn a_refresh_retry_sends_the_token_after_clear_or_invalidate_returned() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    for invalidate in [false, true] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/user/refresh-token"))
+            .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(300)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/user/refresh-token"))
+            .respond_with(token_json(T2))
+            .mount(&server)
+            .await;
+        mount_obtain(&server, T3).await;
+        let (client, clock) = client(&server, 3);
+        let m = client.token_manager();
+        let t1 = m
+            .set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+            .await
+            .unwrap();
+        m.token().await.unwrap(); // starts the background refresh
+        while count(&server, "GET", "/api/user/refresh-token").await == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if invalidate {
+            assert!(m.invalidate(t1.generation()).await);
+        } else {
+            m.clear().await.unwrap();
+        }
+        let before = sent_with(&server, "/api/user/refresh-token", T1).await;
+        for _ in 0..400 {
+            if !m.is_renewing() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let after = sent_with(&server, "/api/user/refresh-token", T1).await;
+        let what = if invalidate { "invalidate()" } else { "clear()" };
+        assert_eq!(
+            after, before,
+            "the token went on the wire again after {what} returned"
+        );
+    }
+}
