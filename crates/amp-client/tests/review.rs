@@ -202,3 +202,37 @@ async fn a_refresh_retry_sends_the_token_after_clear_or_invalidate_returned() {
         );
     }
 }
+
+// Retired tokens are remembered 16 at a time (state.rs RETIRED_KEPT), and
+// nothing else stops a cleared token from coming back from a store that
+// still holds it. With a store that loads but cannot be written (a token
+// file mounted read-only, a Redis replica), the token clear() forgot is
+// taken back from the store once 16 other tokens were retired after it,
+// though it is still valid by its dates: the bound is not "more than a
+// client retires between two logins" as the comment says, since logins do
+// not empty the list and a stale store outlives them.
+#[tokio::test]
+async fn a_cleared_token_comes_back_from_the_store_after_sixteen_retirements() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(Faulty::default());
+    let (client, clock) = client_on(&server, store.clone());
+    let account = amp_client::account_name(client.config().base_url().as_str(), USER);
+    store
+        .inner
+        .save(&aged_token(T1, &clock, HOUR).for_account(account))
+        .await
+        .unwrap();
+    store.fail_writes.store(true, Ordering::SeqCst);
+    let m = client.token_manager();
+    assert_eq!(secret(&m.token().await.unwrap()), T1, "taken from the store");
+    assert!(m.clear().await.is_err(), "the store cannot be cleared");
+    assert_eq!(secret(&m.token().await.unwrap()), T2, "not taken back");
+    for i in 0..16 {
+        let other = format!("{i:040}");
+        m.set_token(aged_token(&other, &clock, HOUR)).await.unwrap();
+        let _ = m.clear().await;
+    }
+    let t = m.token().await.unwrap();
+    assert_ne!(secret(&t), T1, "the cleared token came back from the store");
+}
