@@ -236,3 +236,44 @@ async fn a_cleared_token_comes_back_from_the_store_after_sixteen_retirements() {
     let t = m.token().await.unwrap();
     assert_ne!(secret(&t), T1, "the cleared token came back from the store");
 }
+
+// set_token() replaces the token without retiring the old one (state.rs
+// `set` → `put`), and says a store that fails is "reported, and the token
+// is in place all the same: it works from memory". The store then still
+// holds the replaced token; it expires later than the one set, so the
+// next automatic renewal adopts it from the store and the replaced token
+// is back in use, here and on the wire.
+#[tokio::test]
+async fn a_replaced_token_comes_back_from_a_store_that_failed_its_write() {
+    use wiremock::matchers::{method, path};
+    use wiremock::Mock;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T3))
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let store = Arc::new(Faulty::default());
+    let (client, clock) = client_on(&server, store.clone());
+    let m = client.token_manager();
+    let now = amp_client::Clock::now(&clock);
+    m.set_token(TokenData::new(T1, now, now + chrono::Duration::hours(24)))
+        .await
+        .unwrap();
+    store.fail_writes.store(true, Ordering::SeqCst);
+    m.set_token(TokenData::new(T2, now, now + chrono::Duration::hours(12)))
+        .await
+        .expect("a failing store is only reported");
+    // T2's refresh window: the background renewal looks in the store.
+    clock.advance(12 * HOUR - 3 * MIN);
+    assert_eq!(secret(&m.token().await.unwrap()), T2);
+    for _ in 0..400 {
+        if !m.is_renewing() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let t = m.token().await.unwrap();
+    assert_ne!(secret(&t), T1, "the token set_token() replaced came back");
+}
