@@ -277,3 +277,48 @@ async fn a_replaced_token_comes_back_from_a_store_that_failed_its_write() {
     let t = m.token().await.unwrap();
     assert_ne!(secret(&t), T1, "the token set_token() replaced came back");
 }
+
+// Config accepts a token lifetime up to 100 years (config.rs `build`), and
+// the manager installs such a login's token, but a token living more than
+// ten years is "implausible" (policy.rs `implausible`): a second client
+// sharing the store sets the first one's token aside (discarding it from
+// the store) and logs in again, and the manager refuses its own token back
+// through set_token().
+#[tokio::test]
+async fn a_lifetime_the_config_accepts_makes_tokens_the_manager_refuses() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    let config = || {
+        amp_client::Config::builder()
+            .base_url(api(&server))
+            .credentials(USER, PASSWORD)
+            .retry(fast_retry(1))
+            .token_policy(amp_client::TokenPolicy {
+                lifetime: Duration::from_secs(20 * 365 * 24 * 3600),
+                ..amp_client::TokenPolicy::default()
+            })
+            .build()
+            .expect("the config takes a 20-year lifetime")
+    };
+    let store = Arc::new(MemoryStore::new());
+    let a = AmpClient::builder(config())
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let b = AmpClient::builder(config())
+        .store(store.clone())
+        .build()
+        .unwrap();
+    a.token_manager().token().await.unwrap();
+    b.token_manager().token().await.unwrap();
+    assert_eq!(
+        count(&server, "POST", "/api/user/obtain_token").await,
+        1,
+        "the second client did not take the first one's token"
+    );
+    let own = a.token_manager().snapshot().unwrap();
+    a.token_manager()
+        .set_token(own)
+        .await
+        .expect("the manager refuses its own token");
+}
