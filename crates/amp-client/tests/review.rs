@@ -322,3 +322,78 @@ async fn a_lifetime_the_config_accepts_makes_tokens_the_manager_refuses() {
         .await
         .expect("the manager refuses its own token");
 }
+
+/// A store whose writes run off the caller's future, as `FileStore`'s do
+/// (`spawn_blocking`, file.rs): a write the caller stops waiting for still
+/// lands, `delay` later. `landed` says when it did.
+#[derive(Debug)]
+struct OffThread {
+    inner: MemoryStore,
+    delay: Duration,
+    landed: Arc<Notify>,
+}
+
+impl TokenStore for OffThread {
+    fn describe(&self) -> String {
+        "off-thread".to_string()
+    }
+    fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        self.inner.load()
+    }
+    fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        let (inner, token, delay) = (self.inner.clone(), token.clone(), self.delay);
+        let landed = Arc::clone(&self.landed);
+        let work = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let saved = inner.save(&token).await;
+            landed.notify_one();
+            saved
+        });
+        Box::pin(async move { work.await.unwrap() })
+    }
+    fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
+        self.inner.clear()
+    }
+}
+
+// A store write that outlasts the store timeout is given up (store_io.rs
+// `store_op`): `store_io` is released while the write is still running, so
+// the next operation overtakes it. clear() empties the store and returns
+// Ok; then the orphaned write of the token it cleared lands, and another
+// client sharing the store is handed the cleared token.
+#[tokio::test]
+async fn a_store_write_given_up_lands_after_clear_and_brings_the_token_back() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(OffThread {
+        inner: MemoryStore::new(),
+        delay: Duration::from_millis(1500),
+        landed: Arc::new(Notify::new()),
+    });
+    let build = || {
+        let config = amp_client::Config::builder()
+            .base_url(api(&server))
+            .credentials(USER, PASSWORD)
+            .retry(fast_retry(1))
+            .request_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        AmpClient::builder(config)
+            .store(store.clone())
+            .build()
+            .unwrap()
+    };
+    let a = build();
+    let now = chrono::Utc::now();
+    a.token_manager()
+        .set_token(TokenData::new(T1, now, now + chrono::Duration::hours(24)))
+        .await
+        .expect("a slow store is only reported");
+    a.token_manager().clear().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), store.landed.notified())
+        .await
+        .unwrap();
+    let b = build();
+    let got = b.token_manager().token().await.unwrap();
+    assert_ne!(secret(&got), T1, "the token clear() forgot came back");
+}
