@@ -397,3 +397,96 @@ async fn a_store_write_given_up_lands_after_clear_and_brings_the_token_back() {
     let got = b.token_manager().token().await.unwrap();
     assert_ne!(secret(&got), T1, "the token clear() forgot came back");
 }
+
+/// A store whose lock, reads or writes never answer (a Redis that accepts
+/// connections and answers nothing, a hung network file system).
+#[derive(Debug, Default)]
+struct Hung {
+    inner: MemoryStore,
+    lock: bool,
+    load: bool,
+    save: bool,
+}
+
+impl TokenStore for Hung {
+    fn describe(&self) -> String {
+        "hung".to_string()
+    }
+    fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        Box::pin(async move {
+            if self.load {
+                std::future::pending::<()>().await;
+            }
+            self.inner.load().await
+        })
+    }
+    fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        Box::pin(async move {
+            if self.save {
+                std::future::pending::<()>().await;
+            }
+            self.inner.save(token).await
+        })
+    }
+    fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
+        self.inner.clear()
+    }
+    fn lock(&self) -> BoxFuture<'_, amp_client::Result<RenewalGuard>> {
+        Box::pin(async move {
+            if self.lock {
+                std::future::pending::<()>().await;
+            }
+            Ok(RenewalGuard::none())
+        })
+    }
+}
+
+/// One attempt per call, short delays, 1 s request (and store) timeout:
+/// the token wait limit is then 2 × (1 s + 1 ms).
+fn one_attempt(server: &MockServer) -> amp_client::Config {
+    amp_client::Config::builder()
+        .base_url(api(server))
+        .credentials(USER, PASSWORD)
+        .retry(amp_client::RetryConfig {
+            max_attempts: 1,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        })
+        .request_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap()
+}
+
+// A renewal's deadline is the callers' wait limit, computed to fit a login
+// and its fallback; the store's lock takes half of it, the store read up to
+// a request timeout more (renew.rs `run`, `renewal_lock`, `renew`). With a
+// store that answers nothing, what is left is less than the login needs:
+// every renewal fails with a timeout though the server logs in within
+// 50 ms. "Renewing goes on without it, never wedge" does not hold: nothing
+// ever renews.
+#[tokio::test]
+async fn a_hung_store_leaves_no_time_for_the_login() {
+    use wiremock::matchers::{method, path};
+    use wiremock::Mock;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T1).set_delay(Duration::from_millis(50)))
+        .mount(&server)
+        .await;
+    let store = Arc::new(Hung {
+        lock: true,
+        load: true,
+        ..Hung::default()
+    });
+    let client = AmpClient::builder(one_attempt(&server))
+        .store(store)
+        .build()
+        .unwrap();
+    let got = client.token_manager().token().await;
+    assert!(
+        got.is_ok(),
+        "no token although the server logs in within 50 ms: {:?}",
+        got.err()
+    );
+}
