@@ -490,3 +490,39 @@ async fn a_hung_store_leaves_no_time_for_the_login() {
         got.err()
     );
 }
+
+// login() waits for its renewal's end, which comes after the store write
+// (renew.rs `run`: stored before anyone is told, bounded by the store
+// timeout). When that write runs past the caller's wait limit, login()
+// returns TokenWaitTimeout (wait.rs `renewal`: the `?` on the wait), though
+// it logged in and its token is in place: it reports a renewal that worked
+// as a failure, and the caller who retries logs in a second time.
+#[tokio::test]
+async fn login_reports_a_failure_for_a_login_that_worked() {
+    use wiremock::matchers::{method, path};
+    use wiremock::Mock;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T1).set_delay(Duration::from_millis(50)))
+        .mount(&server)
+        .await;
+    let store = Arc::new(Hung {
+        lock: true,
+        save: true,
+        ..Hung::default()
+    });
+    let client = AmpClient::builder(one_attempt(&server))
+        .store(store)
+        .build()
+        .unwrap();
+    let m = client.token_manager();
+    let login = m.login().await;
+    assert_eq!(m.stats().obtains, 1, "it logged in");
+    assert_eq!(secret(&m.token().await.unwrap()), T1, "its token is in place");
+    assert!(
+        login.is_ok(),
+        "login() said it failed: {:?}",
+        login.err()
+    );
+}
