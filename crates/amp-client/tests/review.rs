@@ -526,3 +526,61 @@ async fn login_reports_a_failure_for_a_login_that_worked() {
         login.err()
     );
 }
+
+/// A store whose reads panic (a user's store with a poisoned lock, an
+/// `unwrap` on a missing key), counting them.
+#[derive(Debug, Default)]
+struct Panicky {
+    inner: MemoryStore,
+    loads: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenStore for Panicky {
+    fn describe(&self) -> String {
+        "panicky".to_string()
+    }
+    fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        panic!("the store's lock is poisoned");
+    }
+    fn save<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        self.inner.save(token)
+    }
+    fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
+        self.inner.clear()
+    }
+}
+
+// A renewal whose task panics (here in the store's read) ends as if its
+// runtime had dropped it (renew.rs `Drop for Task`: "nothing the server
+// did, so no failure is remembered"): no failure cooldown, so every caller
+// starts another renewal that panics again, and no caller ever gets a
+// token, though the server logs in and a store that fails with an error
+// would only be reported ("working from memory").
+#[tokio::test]
+async fn a_panicking_store_makes_every_call_a_new_renewal_and_none_works() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    let store = Arc::new(Panicky::default());
+    let config = amp_client::Config::builder()
+        .base_url(api(&server))
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(1))
+        .build()
+        .unwrap();
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(amp_client::ManualClock::new(chrono::Utc::now())))
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let mut failed = 0;
+    for _ in 0..20 {
+        failed += usize::from(client.token_manager().token().await.is_err());
+    }
+    let loads = store.loads.load(Ordering::SeqCst);
+    assert!(
+        loads <= 2,
+        "{loads} renewals within the failure cooldown ({failed} calls failed)"
+    );
+    assert_eq!(failed, 0, "no call got a token");
+}
