@@ -195,7 +195,11 @@ async fn a_refresh_retry_sends_the_token_after_clear_or_invalidate_returned() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let after = sent_with(&server, "/api/user/refresh-token", T1).await;
-        let what = if invalidate { "invalidate()" } else { "clear()" };
+        let what = if invalidate {
+            "invalidate()"
+        } else {
+            "clear()"
+        };
         assert_eq!(
             after, before,
             "the token went on the wire again after {what} returned"
@@ -225,7 +229,11 @@ async fn a_cleared_token_comes_back_from_the_store_after_sixteen_retirements() {
         .unwrap();
     store.fail_writes.store(true, Ordering::SeqCst);
     let m = client.token_manager();
-    assert_eq!(secret(&m.token().await.unwrap()), T1, "taken from the store");
+    assert_eq!(
+        secret(&m.token().await.unwrap()),
+        T1,
+        "taken from the store"
+    );
     assert!(m.clear().await.is_err(), "the store cannot be cleared");
     assert_eq!(secret(&m.token().await.unwrap()), T2, "not taken back");
     for i in 0..16 {
@@ -519,12 +527,12 @@ async fn login_reports_a_failure_for_a_login_that_worked() {
     let m = client.token_manager();
     let login = m.login().await;
     assert_eq!(m.stats().obtains, 1, "it logged in");
-    assert_eq!(secret(&m.token().await.unwrap()), T1, "its token is in place");
-    assert!(
-        login.is_ok(),
-        "login() said it failed: {:?}",
-        login.err()
+    assert_eq!(
+        secret(&m.token().await.unwrap()),
+        T1,
+        "its token is in place"
     );
+    assert!(login.is_ok(), "login() said it failed: {:?}", login.err());
 }
 
 /// A store whose reads panic (a user's store with a poisoned lock, an
