@@ -786,3 +786,68 @@ async fn when_every_token_is_refused_logins_stay_few() {
         );
     }
 }
+
+// The refresh endpoint refuses the token itself (401): the token is
+// dropped (and taken out of the store) as after any 401, not served on
+// when the fallback login fails too.
+#[tokio::test]
+async fn a_token_the_refresh_refuses_is_dropped_even_if_the_login_fails() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let store = Arc::new(MemoryStore::new());
+    let (client, clock) = client_with_store(&server, store.clone());
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    assert!(m.force_refresh().await.is_err());
+    assert!(
+        m.snapshot().is_none(),
+        "the refused token is still in place"
+    );
+    assert!(
+        store.load().await.unwrap().is_none(),
+        "the refused token is still stored"
+    );
+    assert!(m.token().await.is_err(), "the refused token was served");
+}
+
+// Events are emitted, and metrics set, with the state's lock released: a
+// subscriber that asks the manager about its token as it records an event
+// does not deadlock.
+#[tokio::test]
+async fn a_subscriber_may_ask_the_manager_while_it_logs() {
+    use tracing_subscriber::layer::SubscriberExt;
+    struct Asks(amp_client::TokenManager);
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Asks {
+        fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            let _ = (self.0.is_renewing(), self.0.stats(), self.0.snapshot());
+        }
+    }
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let (client, clock) = client_with_store(&server, Arc::new(MemoryStore::new()));
+    let m = client.token_manager().clone();
+    let subscriber = tracing_subscriber::registry().with(Asks(m.clone()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let done = tokio::time::timeout(Duration::from_secs(10), async {
+        m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+        m.clear().await.unwrap();
+        m.login().await.unwrap();
+        let g = m.token().await.unwrap().generation();
+        m.invalidate(g).await;
+    });
+    assert!(done.await.is_ok(), "deadlocked");
+}

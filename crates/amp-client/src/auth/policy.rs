@@ -322,16 +322,17 @@ pub(crate) fn adopt(now: i64, stored: &Points, retired: bool, current: Option<&P
 
 /// Why a token's dates make it unusable, if they do: obtained after it
 /// expires, obtained more than a day in the future (a clock that far off is
-/// not ours to trust), or living longer than ten years. Such a token is set
-/// aside like a corrupt file, not installed to fail every call.
+/// not ours to trust), or living longer than a century (the longest life
+/// the configuration allows). Such a token is set aside like a corrupt
+/// file, not installed to fail every call.
 pub(crate) fn implausible(now: i64, obtained_at: i64, expires_at: i64) -> Option<&'static str> {
     const DAY: i64 = 24 * 3600 * 1_000_000;
     if expires_at < obtained_at {
         Some("it expires before it was obtained")
     } else if obtained_at > now.saturating_add(DAY) {
         Some("it was obtained more than a day in the future")
-    } else if expires_at.saturating_sub(obtained_at) > 3653 * DAY {
-        Some("it lives longer than ten years")
+    } else if expires_at.saturating_sub(obtained_at) > 36525 * DAY {
+        Some("it lives longer than a century")
     } else {
         None
     }

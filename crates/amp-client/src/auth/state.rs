@@ -37,9 +37,12 @@ use crate::config::TokenPolicy;
 use crate::credentials::Credentials;
 use crate::error::Error;
 
-/// How many retired tokens are remembered: more than a client retires
-/// between two logins in any real run.
-const RETIRED_KEPT: usize = 16;
+/// The most retired tokens remembered at once. A retired token is kept
+/// until it expires (a store may hand it back for as long as it is valid;
+/// after that it is never taken anyway): this bound is only against a
+/// program that clears in a loop; with refusals bounded by the rejection
+/// cooldown, no real run comes near it.
+const RETIRED_KEPT: usize = 4096;
 
 /// The current token as callers get it: the token, its generation and its
 /// points, published as one immutable value.
@@ -80,8 +83,9 @@ pub(crate) struct State {
     /// may run at once), held by their senders: scrubbed from server text
     /// while a sender holds one.
     pending: Vec<Weak<SecretString>>,
-    /// SHA-256 of retired tokens, oldest first, at most [`RETIRED_KEPT`].
-    retired: VecDeque<[u8; 32]>,
+    /// SHA-256 of retired tokens and when each expires (clock
+    /// microseconds), oldest first, at most [`RETIRED_KEPT`].
+    retired: VecDeque<([u8; 32], i64)>,
     /// The renewal in flight: what it was asked for, and where it tells
     /// its end. Set and cleared only by the renewal's task (`renew.rs`).
     pub flight: Option<(Want, watch::Receiver<Option<Outcome>>)>,
@@ -141,8 +145,9 @@ impl Shared {
     }
 
     /// Makes `token` the current one, moves the generation on and publishes
-    /// the snapshot; `st` is the state, locked.
-    fn put(&self, st: &mut State, token: TokenData, how: &str) -> Arc<Current> {
+    /// the snapshot; `st` is the state, locked. The caller says so once the
+    /// lock is released ([`placed`](Self::placed)).
+    fn put(&self, st: &mut State, token: TokenData) -> Arc<Current> {
         st.generation += 1;
         let current = Arc::new(Current {
             points: token.points(&self.policy, fastrand::f64()),
@@ -151,6 +156,12 @@ impl Shared {
         });
         st.token = Some(token);
         self.current.store(Some(Arc::clone(&current)));
+        current
+    }
+
+    /// Logs a token just put in place, and sets the gauge of its time left.
+    /// Outside the state's lock: a subscriber or a recorder may call back.
+    fn placed(&self, current: &Current, how: &str) {
         let left = current
             .points
             .expires_at
@@ -159,7 +170,24 @@ impl Shared {
         let fingerprint = current.token.fingerprint();
         let (expires_at, generation) = (current.token.expires_at, current.generation);
         tracing::debug!(%fingerprint, %expires_at, generation, how, "token in place");
-        current
+    }
+
+    /// Remembers `token` as retired until it expires; `st` is the state, locked.
+    fn retire(&self, st: &mut State, token: &TokenData) {
+        let now = self.clock.now_micros();
+        st.retired.retain(|(_, expires_at)| *expires_at > now);
+        st.retired
+            .push_back((token.digest(), token.expires_at.timestamp_micros()));
+        while st.retired.len() > RETIRED_KEPT {
+            st.retired.pop_front();
+        }
+    }
+
+    /// Takes `token` out of retirement (the server, or the user, vouched
+    /// for it); `st` is the state, locked.
+    fn unretire(st: &mut State, token: &TokenData) {
+        let digest = token.digest();
+        st.retired.retain(|(d, _)| *d != digest);
     }
 
     /// Empties the state (its token retired), moves the generation on and
@@ -168,19 +196,16 @@ impl Shared {
         st.generation += 1;
         let old = st.token.take();
         if let Some(old) = &old {
-            st.retired.push_back(old.digest());
-            while st.retired.len() > RETIRED_KEPT {
-                st.retired.pop_front();
-            }
+            self.retire(st, old);
         }
         self.current.store(None);
-        crate::stats::token_expires_in(None);
         old
     }
 
     /// True when `token` is a retired token.
     pub fn is_retired(&self, token: &TokenData) -> bool {
-        self.lock().retired.contains(&token.digest())
+        let digest = token.digest();
+        self.lock().retired.iter().any(|(d, _)| *d == digest)
     }
 
     /// Installs a renewal's token if `generation` is still the current one;
@@ -194,25 +219,33 @@ impl Shared {
             return None;
         }
         if login {
-            let digest = token.digest();
-            st.retired.retain(|r| *r != digest);
+            Self::unretire(&mut st, &token);
+            st.stalled = false;
         }
-        let current = self.put(&mut st, token, if login { "obtained" } else { "refreshed" });
+        let current = self.put(&mut st, token);
         if login {
             st.login = st.generation;
         }
-        st.stalled = st.stalled && !login;
+        drop(st);
+        self.placed(&current, if login { "obtained" } else { "refreshed" });
         Some(current)
     }
 
     /// Installs a token given by `set_token()`, whatever the state (taking
-    /// it out of retirement): a renewal in flight then installs nothing.
+    /// it out of retirement): a renewal in flight then installs nothing. The
+    /// token it replaces is retired: a store that could not be written
+    /// still holds it, and must not hand it back.
     pub fn set(&self, token: TokenData) -> Arc<Current> {
         let mut st = self.lock();
-        let digest = token.digest();
-        st.retired.retain(|r| *r != digest);
+        if let Some(old) = st.token.take() {
+            self.retire(&mut st, &old);
+        }
+        Self::unretire(&mut st, &token);
         st.stalled = false;
-        self.put(&mut st, token, "set")
+        let current = self.put(&mut st, token);
+        drop(st);
+        self.placed(&current, "set");
+        current
     }
 
     /// Takes a token read from the store if the policy says it is worth it
@@ -230,7 +263,8 @@ impl Shared {
         if generation.is_some_and(|g| g != st.generation) {
             return None;
         }
-        let retired = st.retired.contains(&stored.digest());
+        let digest = stored.digest();
+        let retired = st.retired.iter().any(|(d, _)| *d == digest);
         let current = self.current.load();
         let current = current.as_deref().map(|c| &c.points);
         let take = policy::adopt(now, &stored.points(&self.policy, 0.0), retired, current)
@@ -239,8 +273,10 @@ impl Shared {
             return None;
         }
         st.stalled = false;
-        self.put(&mut st, stored, "store");
-        Some(st.generation)
+        let current = self.put(&mut st, stored);
+        drop(st);
+        self.placed(&current, "store");
+        Some(current.generation)
     }
 
     /// Empties the state, retiring its token, and forgets what the last
@@ -251,7 +287,10 @@ impl Shared {
         self.drop_token(&mut st);
         st.history = History::default();
         st.failure = None;
-        st.generation
+        let generation = st.generation;
+        drop(st);
+        crate::stats::token_expires_in(None);
+        generation
     }
 
     /// Drops the token of `generation`, if it is still the current one, and
@@ -271,6 +310,8 @@ impl Shared {
                 self.policy.rejection_cooldown,
             );
         policy::rejected(&mut st.history, now, fresh_login, &self.policy);
+        drop(st);
+        crate::stats::token_expires_in(None);
         Some(dropped)
     }
 

@@ -132,6 +132,20 @@ impl Transport {
         let mut attempt: u32 = 1;
         let mut spent: u32 = 0;
         loop {
+            // A token cleared, replaced or refused elsewhere while this call
+            // waited to retry is not put on the wire again: the call ends as
+            // if the server had refused it (an API call then heals with the
+            // new token, a refresh falls back to a login).
+            if let Auth::Token(token) = auth {
+                if attempt > 1 && self.secrets.is_retired(token) {
+                    return Err(Error::TokenRejected {
+                        operation: operation.get().to_string(),
+                        status: StatusCode::UNAUTHORIZED,
+                        message: "the token was withdrawn while the call waited to retry"
+                            .to_string(),
+                    });
+                }
+            }
             // A pause longer than we would ever sleep fails the call at once,
             // before an attempt or a retry is spent on it.
             self.wait_out_pause(&operation).await?;

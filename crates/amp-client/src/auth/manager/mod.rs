@@ -16,7 +16,7 @@
 //!
 //! | order | lock | kind | held around |
 //! |---|---|---|---|
-//! | 1 | `store_io` (in [`Inner`]) | `tokio::sync::Mutex` | each load, save, clear and discard of this manager's store, with the check that the state is still what the write is for |
+//! | 1 | `store_io` (in [`Inner`]) | `tokio::sync::Mutex` | each load, save, clear and discard of this manager's store, in a task of its own that holds it until the operation ends (so operations land in order even when a caller gave up), with the check that the state is still what a write is for |
 //! | 2 | the state (in [`Shared`]) | `std::sync::Mutex` | reads and changes of the state; never across an `.await` |
 //!
 //! Taken in that order, never the other way round. The store's own renewal
@@ -118,13 +118,19 @@ pub(crate) struct Inner {
     /// The account this manager's tokens are for (`account_name`): a token
     /// of another account, found in a store or set, is never used.
     account: String,
-    /// How long one caller waits for a token; also a renewal's deadline.
+    /// How long a renewal's HTTP calls may take, from the first to the
+    /// install: a login and its fallback, every attempt and its backoff.
+    renewal_timeout: Duration,
+    /// How long one caller waits for a token: a whole renewal (its store
+    /// lock, the store read, its calls, the store write and the lock's
+    /// release), so that a caller is told how the renewal it joined ended.
     wait_timeout: Duration,
     /// The bound on each store operation.
     store_timeout: Duration,
     store: Arc<dyn TokenStore>,
-    /// Serializes this manager's store operations (see the lock order).
-    store_io: tokio::sync::Mutex<()>,
+    /// Serializes this manager's store operations (see the lock order);
+    /// shared with the tasks that run them.
+    store_io: Arc<tokio::sync::Mutex<()>>,
     /// Whether the store answered last time, so an outage is reported once.
     store_up: AtomicBool,
     transport: Arc<Transport>,
@@ -158,10 +164,14 @@ impl TokenManager {
         let inner = Arc::new(Inner {
             account: crate::account_name(config.base_url().as_str(), user.as_deref().unwrap_or("")),
             shared,
-            wait_timeout: config.token_wait_timeout(),
+            renewal_timeout: config.token_wait_timeout(),
+            // The lock's half of the renewal's time, its calls, and three
+            // store operations (read, write, release).
+            wait_timeout: (config.token_wait_timeout().saturating_mul(3) / 2)
+                .saturating_add(config.request_timeout().saturating_mul(3)),
             store_timeout: config.request_timeout(),
             store: store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
-            store_io: tokio::sync::Mutex::new(()),
+            store_io: Arc::new(tokio::sync::Mutex::new(())),
             store_up: AtomicBool::new(true),
             transport,
             counters,
@@ -189,8 +199,9 @@ impl TokenManager {
     /// Refreshes the token now (with itself; falls back to a login), whatever
     /// its age, and says how it was renewed. Unlike [`token`](Self::token), a
     /// failure is returned even while the old token is still valid (it stays
-    /// in place). A refresh or login already in flight is joined; an
-    /// automatic renewal in flight is waited out first.
+    /// in place). A renewal already in flight is joined: its outcome is this
+    /// call's (how it renewed, or that it found nothing to do, and then this
+    /// call refreshes).
     pub async fn force_refresh(&self) -> Result<(AccessToken, Renewal)> {
         self.inner.renew_now(Want::Refresh).await
     }
@@ -302,22 +313,10 @@ impl TokenManager {
         };
         self.inner.counters.reauths.bump();
         tracing::debug!(fingerprint = %dropped.fingerprint(), generation, "token rejected by the server; dropping it");
-        // Discarded from the store in a task of its own: a caller cancelled
-        // while the store is slow must not leave the rejected token there
-        // for other processes to adopt. Awaited, so a caller that is not
-        // cancelled sees the store without it.
-        let inner = Arc::clone(&self.inner);
-        let discard = async move {
-            let _ = inner
-                .store_op("discard", inner.store.discard(&dropped))
-                .await;
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                let _ = handle.spawn(discard).await;
-            }
-            Err(_) => discard.await,
-        }
+        // Discarded from the store in a task of its own (see `store_op`): a
+        // caller cancelled while the store is slow does not leave the
+        // rejected token there for other processes to adopt.
+        let _ = self.inner.discard(dropped).await;
         true
     }
 

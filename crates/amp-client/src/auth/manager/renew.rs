@@ -4,13 +4,15 @@
 //!
 //! A renewal runs in a task, so a caller that gives up (or is cancelled)
 //! does not cancel it for the others, and every waiter learns the same
-//! [`Outcome`]. It has a deadline (the callers' wait limit) up to its
-//! install: a hung server, store read or store lock ends it with a failure,
-//! the cooldown applies, and the next caller starts afresh. The store's lock
-//! is waited for at most half of that deadline, and renewing goes on
-//! without it (processes may then log in twice, never wedge). After the
-//! install, the store write and the lock's release are bounded each by the
-//! store timeout, and cannot turn a renewal that worked into a failure.
+//! [`Outcome`]. Each of its steps is bounded: the store's lock by half the
+//! renewal's time (renewing goes on without it: processes may then log in
+//! twice, never wedge), the store read by the store timeout, the calls up
+//! to the install by the renewal's time (a hung server ends it with a
+//! failure, the cooldown applies, and the next caller starts afresh), and
+//! after the install the store write and the lock's release by the store
+//! timeout each. Callers wait for a whole renewal, its store steps
+//! included, so a slow store cannot turn a renewal that worked into a
+//! failure for them.
 //!
 //! The task runs on the tokio runtime of the caller that started it. A
 //! runtime that stops (dropped, shut down) drops the task, which ends the
@@ -88,24 +90,22 @@ impl Task {
     async fn run(mut self) {
         let started = Instant::now();
         let inner = Arc::clone(&self.inner);
-        // On the deadline the future is dropped, and with it the renewal
-        // lock's guard, which releases the lock in the background.
-        let until_installed = async {
-            let lock = inner.renewal_lock().await;
-            (self.renew().await.unwrap_or_else(Outcome::Failed), lock)
-        };
-        let (outcome, lock) = match tokio::time::timeout(inner.wait_timeout, until_installed).await
-        {
-            Ok(done) => done,
+        // Each step has its own bound: the store's lock half the renewal's
+        // time, the store read the store timeout, the calls up to the
+        // install the renewal's time. A hung store costs its bounds, never
+        // the calls' time.
+        let lock = inner.renewal_lock().await;
+        // Another client or process sharing the store may have renewed
+        // already. A store that fails is only reported (once).
+        let adopted = inner.adopt_from_store(Some(self.generation), false).await;
+        let adopted = adopted.ok().flatten();
+        self.generation = adopted.unwrap_or(self.generation);
+        let timeout = inner.renewal_timeout;
+        let outcome = match tokio::time::timeout(timeout, self.renew(adopted.is_some())).await {
+            Ok(outcome) => outcome.unwrap_or_else(Outcome::Failed),
             Err(_) => {
-                let timeout = inner.wait_timeout;
-                (
-                    Outcome::Failed(Error::Timeout {
-                        operation: "token renewal".to_string(),
-                        timeout,
-                    }),
-                    None,
-                )
+                let operation = "token renewal".to_string();
+                Outcome::Failed(Error::Timeout { operation, timeout })
             }
         };
         let took = started.elapsed();
@@ -166,17 +166,10 @@ impl Task {
         }
     }
 
-    /// The renewal up to the install, the store's lock held (if it could be had).
-    async fn renew(&mut self) -> Result<Outcome> {
+    /// The calls up to the install, the store's lock held (if it could be
+    /// had); `adopted`: the token in place was just taken from the store.
+    async fn renew(&mut self, adopted: bool) -> Result<Outcome> {
         let inner = Arc::clone(&self.inner);
-        // Another client or process sharing the store may have renewed
-        // already. A store that fails is only reported (once).
-        let adopted = inner
-            .adopt_from_store(Some(self.generation), false)
-            .await
-            .ok()
-            .flatten();
-        self.generation = adopted.unwrap_or(self.generation);
         let (current, stalled) = {
             let st = inner.shared.lock();
             if st.generation != self.generation {
@@ -191,7 +184,7 @@ impl Task {
         let (token, how) = match (call, current) {
             // Fresh already: taken from the store just now, or renewed by
             // the renewal that ended as this one began.
-            (None, _) if adopted.is_some() => {
+            (None, _) if adopted => {
                 return Ok(Outcome::Renewed(self.generation, Renewal::FromStore))
             }
             (None, _) => return Ok(Outcome::Superseded),
@@ -209,6 +202,19 @@ impl Task {
                     Err(e) => {
                         inner.counters.fallbacks.bump();
                         tracing::debug!(error = %e, "refresh failed; logging in instead");
+                        if e.is_token_rejected() {
+                            // The server refused the token itself: dropped,
+                            // and taken out of the store, as after a 401.
+                            if let Some(dropped) = inner.shared.invalidate(self.generation) {
+                                self.generation += 1;
+                                inner.counters.reauths.bump();
+                                let _ = inner.discard(dropped).await;
+                            }
+                        }
+                        if inner.shared.lock().generation != self.generation {
+                            // Cleared or replaced meanwhile: no login for nothing.
+                            return Ok(Outcome::Superseded);
+                        }
                         (inner.obtain().await?, Renewal::ObtainedAfterFailedRefresh)
                     }
                 }
@@ -244,12 +250,21 @@ impl Inner {
     /// once between them; `None` (renew without it) when it cannot be had
     /// within half the renewal's deadline.
     async fn renewal_lock(&self) -> Option<RenewalGuard> {
-        let limit = self.wait_timeout / 2;
+        let limit = self.renewal_timeout / 2;
+        let store = Arc::clone(&self.store);
+        // In a task of its own, as every store operation: a store that
+        // panics costs its lock, not the renewal. A lock won after the
+        // limit is released when the task's result is dropped.
+        let locking = tokio::spawn(async move { store.lock().await });
         let store = self.store.describe();
-        match tokio::time::timeout(limit, self.store.lock()).await {
-            Ok(Ok(guard)) => Some(guard),
-            Ok(Err(e)) => {
+        match tokio::time::timeout(limit, locking).await {
+            Ok(Ok(Ok(guard))) => Some(guard),
+            Ok(Ok(Err(e))) => {
                 tracing::warn!(%store, error = %e, "renewal lock unavailable; renewing without it");
+                None
+            }
+            Ok(Err(_)) => {
+                tracing::warn!(%store, "the store's renewal lock panicked; renewing without it");
                 None
             }
             Err(_) => {

@@ -1,11 +1,14 @@
-//! The manager's side of its store: every store operation under
-//! `store_io` and its timeout, the write of the state to the store, the
-//! adoption of a stored token, and which account's tokens may be used.
+//! The manager's side of its store: every store operation in a task of its
+//! own under `store_io`, the write of the state to the store, the adoption
+//! of a stored token, and which account's tokens may be used.
 
-use std::future::Future;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use super::Inner;
+use crate::auth::state::Shared;
+use crate::auth::store::{BoxFuture, TokenStore};
+use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 
 impl Inner {
@@ -22,36 +25,60 @@ impl Inner {
         }
     }
 
-    /// Runs a store operation under `store_io`, the wait for it included in
-    /// the store timeout, and reports an outage once (and its end once)
-    /// instead of on every call.
-    pub(super) async fn store_op<T>(
+    /// Runs a store operation in a task of its own, under `store_io`, and
+    /// waits for it at most the store timeout; reports an outage once (and
+    /// its end once) instead of on every call.
+    ///
+    /// The task holds `store_io` until the operation ends, even when its
+    /// caller gave up waiting or was cancelled: store operations land in
+    /// the order they were asked for (a write given up on cannot land after
+    /// a later clear), and none is lost with its caller (a `clear()`
+    /// cancelled still clears the store). A store that panics or hangs
+    /// costs this manager its store, never a renewal: it works from memory.
+    pub(super) async fn store_op<T: Send + 'static>(
         &self,
         what: &str,
-        op: impl Future<Output = Result<T>>,
+        op: impl for<'a> FnOnce(&'a dyn TokenStore, &'a Shared) -> BoxFuture<'a, Result<T>>
+            + Send
+            + 'static,
     ) -> Result<T> {
-        let run = async {
-            let _io = self.store_io.lock().await;
-            op.await
+        let (store, shared, io) = (
+            Arc::clone(&self.store),
+            Arc::clone(&self.shared),
+            Arc::clone(&self.store_io),
+        );
+        let task = async move {
+            let _io = io.lock().await;
+            op(&*store, &shared).await
         };
-        let result = tokio::time::timeout(self.store_timeout, run)
-            .await
-            .unwrap_or_else(|_| {
-                let took = crate::error::human(self.store_timeout);
-                Err(Error::Store {
-                    store: self.store.describe(),
-                    reason: format!("{what} timed out after {took}"),
-                })
-            });
+        let describe = || self.store.describe();
+        let failed = |reason: String| Error::Store {
+            store: describe(),
+            reason,
+        };
+        let result = match tokio::runtime::Handle::try_current() {
+            Err(_) => Err(failed(format!("{what}: no tokio runtime to run it on"))),
+            Ok(handle) => {
+                match tokio::time::timeout(self.store_timeout, handle.spawn(task)).await {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(e)) if e.is_panic() => Err(failed(format!("{what} panicked"))),
+                    Ok(Err(_)) => Err(failed(format!("{what} was cancelled"))),
+                    Err(_) => {
+                        let took = crate::error::human(self.store_timeout);
+                        Err(failed(format!("{what} timed out after {took}")))
+                    }
+                }
+            }
+        };
         match &result {
             Ok(_) if !self.store_up.swap(true, Ordering::AcqRel) => {
-                tracing::info!(store = %self.store.describe(), "token store answers again");
+                tracing::info!(store = %describe(), "token store answers again");
             }
             Err(e) if self.store_up.swap(false, Ordering::AcqRel) => {
-                tracing::warn!(store = %self.store.describe(), error = %e, "token store unavailable; working from memory until it answers");
+                tracing::warn!(store = %describe(), error = %e, "token store unavailable; working from memory until it answers");
             }
             Err(e) => {
-                tracing::debug!(store = %self.store.describe(), error = %e, "token store still unavailable")
+                tracing::debug!(store = %describe(), error = %e, "token store still unavailable")
             }
             Ok(_) => {}
         }
@@ -61,18 +88,29 @@ impl Inner {
     /// Makes the store hold what the state holds, if the state is still at
     /// `generation` when the store is free (a later change writes its own).
     pub(super) async fn sync_store(&self, generation: u64) -> Result<()> {
-        self.store_op("save", async {
-            let token = {
-                let st = self.shared.lock();
-                if st.generation != generation {
-                    return Ok(());
+        self.store_op("save", move |store, shared| {
+            Box::pin(async move {
+                let token = {
+                    let st = shared.lock();
+                    if st.generation != generation {
+                        return Ok(());
+                    }
+                    st.token.clone()
+                };
+                match token {
+                    Some(token) => store.save(&token).await,
+                    None => store.clear().await,
                 }
-                st.token.clone()
-            };
-            match token {
-                Some(token) => self.store.save(&token).await,
-                None => self.store.clear().await,
-            }
+            })
+        })
+        .await
+    }
+
+    /// Takes `token` (rejected by the server, or unusable) out of the store,
+    /// if it is still the one there.
+    pub(super) async fn discard(&self, token: TokenData) -> Result<()> {
+        self.store_op("discard", move |store, _| {
+            Box::pin(async move { store.discard(&token).await })
         })
         .await
     }
@@ -87,13 +125,14 @@ impl Inner {
         generation: Option<u64>,
         even_expired: bool,
     ) -> Result<Option<u64>> {
-        let Some(stored) = self.store_op("load", self.store.load()).await? else {
+        let loaded = self.store_op("load", |store, _| store.load()).await?;
+        let Some(stored) = loaded else {
             return Ok(None);
         };
         let now = self.shared.clock.now();
         if let Some(problem) = stored.problem(now) {
             tracing::warn!(store = %self.store.describe(), problem, "the stored token cannot be used; setting it aside");
-            let _ = self.store_op("discard", self.store.discard(&stored)).await;
+            let _ = self.discard(stored).await;
             return Ok(None);
         }
         if !self.accepts(stored.account.as_deref()) {

@@ -72,13 +72,14 @@ impl Inner {
                     _ => (action, current, self.join(&mut st, Want::Auto)),
                 }
             };
-            if let Some(task) = task {
-                task.spawn()?;
-            }
+            let spawned = task.map_or(Ok(()), Task::spawn);
             if action == Action::ServeAndRenew {
+                // The token is still good: served even when no renewal could
+                // start (no runtime here); the next caller starts one.
                 tracing::trace!("refresh window reached; renewing in the background");
                 return serve(current);
             }
+            spawned?;
             match wait(done, deadline, self.wait_timeout).await {
                 Ok(Outcome::Failed(e)) | Err(e) => gave_up = Some(e),
                 Ok(_) => {}
