@@ -3,10 +3,15 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod jobs;
 pub mod journal;
 mod node;
 
 pub use error::{Error, Result, RpcErrorKind};
+pub use jobs::{
+    journal_path, BlindersOutcome, Event, JobOptions, Outcome, Progress, Silent, Treasury,
+    SCRIPT_VERSION,
+};
 pub use node::{
     units, BlockchainInfo, ElementsRpc, NetworkInfo, NodeBuilder, Reissued, SinceBlock, WalletTx,
     COOKIE_USER, MIN_ELEMENTS_VERSION, NODE_NAME,

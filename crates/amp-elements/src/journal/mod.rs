@@ -276,6 +276,39 @@ impl Journal {
         Ok(())
     }
 
+    /// Forgets a job that sent nothing: the file is removed, so the next
+    /// run begins anew.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Journal`]: the record has an intent or a txid (a
+    /// transaction may exist: never forgotten), or the file cannot be removed.
+    pub fn clear(&mut self) -> Result<()> {
+        if self
+            .record
+            .as_ref()
+            .is_some_and(|r| r.intent.is_some() || r.sent.is_some())
+        {
+            return Err(Error::Journal {
+                path: self.path.clone(),
+                reason: "holds a transaction or the intent to send one; it is not cleared"
+                    .to_string(),
+            });
+        }
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::Journal {
+                    path: self.path.clone(),
+                    reason: format!("cannot remove it: {e}"),
+                })
+            }
+        }
+        self.record = None;
+        Ok(())
+    }
+
     /// Ends the job: the file is renamed `<stem>.done-<txid>.json` (kept as
     /// a record), so the next run of the same command begins a new job.
     /// Answers the new name (`None` when there was no file).
