@@ -28,7 +28,6 @@ use amp_client::model::{
 };
 use amp_client::{AmpClient, Config};
 use amp_sandbox::Sandbox;
-use serde_json::json;
 
 /// The receivers: name, GAID, units assigned.
 const RECEIVERS: [(&str, &str, i64); 2] = [
@@ -91,9 +90,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    simulates that, and builds the confirmation from the plan as the
     //    wallet would.
     let total: i64 = RECEIVERS.iter().map(|(_, _, amount)| amount).sum();
-    let confirmation = send_with_wallet(&plan, &asset_id, total)?;
+    let confirmation = send_with_wallet(&sandbox, &plan, &asset_id, total)?;
     println!(
-        "The wallet sent transaction {} (simulated).",
+        "The wallet sent transaction {} (the sandbox's simulated node), confirmed twice.",
         confirmation.tx_data.txid
     );
 
@@ -186,9 +185,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///    `listunspent` gives the transaction's change outputs of the asset (the
 ///    `change_data`).
 ///
-/// Here nothing is signed or broadcast: the txid is made up, and the details
-/// are what `gettransaction` would list for the plan's outputs.
+/// Here the sandbox's simulated Elements node does the three steps (and
+/// mines the two blocks AMP waits for); AMP checks the transaction against
+/// its chain.
 fn send_with_wallet(
+    sandbox: &Sandbox,
     plan: &DistributionResponse,
     asset_id: &str,
     expected_units: i64,
@@ -212,28 +213,9 @@ fn send_with_wallet(
         return Err(format!("the plan sends {units} units, {expected_units} were assigned").into());
     }
 
-    // 2. `sendmany` would sign and broadcast here, and answer the txid.
-    let txid = "5d1e7c0ab3f24e9b8c6a7d5e4f3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a";
-
-    // 3. The details `gettransaction` gives: one "send" per output.
-    let details: Vec<_> = payments
-        .iter()
-        .zip(0..)
-        .map(|((address, coins), vout)| {
-            json!({
-                "address": address,
-                "category": "send",
-                "amount": -coins,
-                "asset": asset_id,
-                "vout": vout,
-            })
-        })
-        .collect();
-    // The change (what the treasury kept) would be `listunspent`'s entries
-    // for this txid and asset; the simulation keeps no wallet, so none.
-    Ok(TxConfirmation::new(txid)
-        .details(json!(details))
-        .change(Vec::new()))
+    // 2. and 3. `sendmany`, two blocks, `gettransaction` and `listunspent`.
+    let body = sandbox.wallet_distribute(&serde_json::to_value(plan)?)?;
+    Ok(serde_json::from_value(body)?)
 }
 
 /// What each receiver's GAID holds of the asset, in the order of [`RECEIVERS`].

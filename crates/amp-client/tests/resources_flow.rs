@@ -11,7 +11,6 @@ use amp_client::model::{
 };
 use amp_client::{AmpClient, Config};
 use amp_sandbox::Sandbox;
-use serde_json::json;
 use support::*;
 
 const ALICE: &str = "GA3aLiceXaLiceXaLiceXaLiceXa";
@@ -128,11 +127,11 @@ async fn issue_register_categorise_assign_distribute_confirm_and_read_the_balanc
     let pending = distributions.get(&plan.distribution_uuid).await?;
     assert_eq!(pending.distribution_status.as_deref(), Some("UNCONFIRMED"));
 
-    // 6. The treasury sent it: confirm.
-    let txid = "d1".repeat(32);
-    let details =
-        json!([{"address": alice_address, "category": "send", "amount": -0.0003, "vout": 0}]);
-    let confirmation = TxConfirmation::new(txid.clone()).details(details);
+    // 6. The treasury sent it (the sandbox's node, as the official script
+    //    drives it; AMP checks the chain): confirm.
+    let body = sb.wallet_distribute(&serde_json::to_value(&plan)?)?;
+    let confirmation: TxConfirmation = serde_json::from_value(body)?;
+    let txid = confirmation.tx_data.txid.clone();
     distributions
         .confirm(&plan.distribution_uuid, &confirmation)
         .await?;

@@ -223,8 +223,10 @@ async fn distributions_through_the_sandbox() -> TestResult {
         StatusCode::NOT_FOUND
     );
     let plan = distributions.create().await?;
-    let txid = "5e".repeat(32);
-    let confirmation = TxConfirmation::new(txid.clone()).details(serde_json::json!([]));
+    // The sandbox's node sends it, as the official script drives it.
+    let body = sb.wallet_distribute(&serde_json::to_value(&plan)?)?;
+    let confirmation: TxConfirmation = serde_json::from_value(body)?;
+    let txid = confirmation.tx_data.txid.clone();
     distributions
         .confirm(&plan.distribution_uuid, &confirmation)
         .await?;

@@ -252,11 +252,16 @@ async fn txs_and_blinders_through_the_sandbox() -> TestResult {
         StatusCode::NOT_FOUND
     );
 
+    // The blinders must be the chain's (the node's `gettransaction` details).
+    let vout = output.vout.ok_or("no vout")?;
+    let (asset_blinder, amount_blinder) = sb
+        .output_blinders(&issuance.txid, vout)
+        .ok_or("no such output on the chain")?;
     let blinders = UpdateBlinders {
         txid: issuance.txid.clone(),
-        vout: output.vout.ok_or("no vout")?,
-        asset_blinder: "ab".repeat(32),
-        amount_blinder: "cd".repeat(32),
+        vout,
+        asset_blinder: asset_blinder.clone(),
+        amount_blinder,
     };
     assets.update_blinders(&uuid, &blinders).await?;
     check(
@@ -267,7 +272,7 @@ async fn txs_and_blinders_through_the_sandbox() -> TestResult {
     )?;
     let mended = assets.tx(&uuid, &issuance.txid).await?;
     let blinder = mended.outputs[0].asset_blinder.clone();
-    assert_eq!(blinder.as_deref(), Some("ab".repeat(32).as_str()));
+    assert_eq!(blinder.as_deref(), Some(asset_blinder.as_str()));
     let short = UpdateBlinders {
         amount_blinder: "cd".into(),
         ..blinders
@@ -310,6 +315,9 @@ async fn reissuance_and_burn_through_the_sandbox() -> TestResult {
     assert!(!plan.reissuance_utxos.is_empty());
     // In whole coins, for the node: 500,000 units are 0.005.
     assert_eq!(plan.amount.as_ref().and_then(|n| n.as_f64()), Some(0.005));
+    // The sandbox's node reissues, as the official script drives it.
+    let body = sb.wallet_reissue(&serde_json::to_value(&plan)?)?;
+    let confirm: ReissueConfirm = serde_json::from_value(body)?;
     let done = assets.reissue_confirm(&uuid, &confirm).await?;
     check(
         &sb,
@@ -331,7 +339,7 @@ async fn reissuance_and_burn_through_the_sandbox() -> TestResult {
             reissuances[0].txid.as_str(),
             reissuances[0].reissuance_amount
         ),
-        (txid(3).as_str(), 500_000)
+        (confirm.reissuance_output.txid.as_str(), 500_000)
     );
     assert_eq!(assets.summary(&uuid).await?.reissued, 500_000);
     // Business rule: an asset issued without reissuance tokens cannot reissue.
@@ -350,9 +358,9 @@ async fn reissuance_and_burn_through_the_sandbox() -> TestResult {
     )?;
     assert!(!burn.utxos.is_empty());
     assert_eq!(burn.amount.as_ref().and_then(|n| n.as_f64()), Some(0.001));
-    assets
-        .burn_confirm(&uuid, &TxConfirmation::new(txid(4)))
-        .await?;
+    let body = sb.wallet_burn(&serde_json::to_value(&burn)?)?;
+    let burnt: TxConfirmation = serde_json::from_value(body)?;
+    assets.burn_confirm(&uuid, &burnt).await?;
     check(
         &sb,
         "POST",

@@ -1,6 +1,7 @@
 //! [`SandboxBuilder`]: what a sandbox starts with, and starting it.
 
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,11 +11,12 @@ use tokio::sync::watch;
 use crate::auth::Tokens;
 use crate::data::Store;
 use crate::faults::{Fault, FaultTable};
+use crate::node::{self, NodeShared};
 use crate::routes;
 use crate::stats::Recorder;
 use crate::{
-    Sandbox, Settings, Shared, DEFAULT_PASSWORD, DEFAULT_RECORD_LIMIT, DEFAULT_TOKEN_LIFE,
-    DEFAULT_USERNAME,
+    Sandbox, Settings, Shared, DEFAULT_NODE_PASSWORD, DEFAULT_NODE_USER, DEFAULT_PASSWORD,
+    DEFAULT_RECORD_LIMIT, DEFAULT_TOKEN_LIFE, DEFAULT_USERNAME,
 };
 
 /// Configures and starts a [`Sandbox`].
@@ -30,6 +32,13 @@ pub struct SandboxBuilder {
     seed: Option<u64>,
     sample_data: bool,
     record_limit: usize,
+    node_port: u16,
+    node_user: String,
+    node_password: String,
+    cookie_dir: Option<PathBuf>,
+    block_interval: Option<Duration>,
+    wallet_passphrase: Option<String>,
+    node_jsonrpc_v2: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -45,6 +54,13 @@ impl Default for SandboxBuilder {
             seed: None,
             sample_data: true,
             record_limit: DEFAULT_RECORD_LIMIT,
+            node_port: 0,
+            node_user: DEFAULT_NODE_USER.to_owned(),
+            node_password: DEFAULT_NODE_PASSWORD.to_owned(),
+            cookie_dir: None,
+            block_interval: None,
+            wallet_passphrase: None,
+            node_jsonrpc_v2: false,
         }
     }
 }
@@ -117,11 +133,62 @@ impl SandboxBuilder {
         self
     }
 
+    /// The node's port on 127.0.0.1; 0 (the default) takes any free port.
+    pub fn node_port(mut self, port: u16) -> Self {
+        self.node_port = port;
+        self
+    }
+
+    /// The node's `rpcuser` / `rpcpassword` (default
+    /// [`DEFAULT_NODE_USER`](crate::DEFAULT_NODE_USER) /
+    /// [`DEFAULT_NODE_PASSWORD`](crate::DEFAULT_NODE_PASSWORD)). The cookie
+    /// is accepted beside them.
+    pub fn node_credentials(mut self, user: &str, password: &str) -> Self {
+        self.node_user = user.to_owned();
+        self.node_password = password.to_owned();
+        self
+    }
+
+    /// The folder the node writes its `.cookie` into (it must exist). By
+    /// default a fresh folder under the system's temporary folder, removed
+    /// with the sandbox.
+    pub fn cookie_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cookie_dir = Some(dir.into());
+        self
+    }
+
+    /// Mines a block every `interval` (on the tokio clock), as a chain does;
+    /// by default blocks are mined only on request ([`Sandbox::mine`],
+    /// `generatetoaddress`, the control endpoint).
+    pub fn block_interval(mut self, interval: Duration) -> Self {
+        self.block_interval = Some(interval).filter(|d| !d.is_zero());
+        self
+    }
+
+    /// Encrypts the node's wallet with this passphrase; it starts locked
+    /// (`walletpassphrase` unlocks it). By default the wallet is not
+    /// encrypted.
+    pub fn wallet_passphrase(mut self, passphrase: &str) -> Self {
+        self.wallet_passphrase = Some(passphrase.to_owned()).filter(|p| !p.is_empty());
+        self
+    }
+
+    /// Whether requests marked `"jsonrpc": "2.0"` get strict JSON-RPC 2.0
+    /// replies, as Elements built on Bitcoin Core 28 or later gives (RPC
+    /// errors with HTTP 200, no `null` member). Default `false`: every
+    /// request is answered as Elements 23 answers (`{"result", "error",
+    /// "id"}`, HTTP 500 on an RPC error).
+    pub fn node_jsonrpc_v2(mut self, yes: bool) -> Self {
+        self.node_jsonrpc_v2 = yes;
+        self
+    }
+
     /// Binds 127.0.0.1 and spawns the server on the current tokio runtime.
     ///
     /// # Errors
     ///
-    /// The port cannot be bound (for example, it is taken).
+    /// A port cannot be bound (for example, it is taken), or the cookie
+    /// cannot be written.
     ///
     /// # Panics
     ///
@@ -136,6 +203,20 @@ impl SandboxBuilder {
         for (route, fault, probability) in self.rates {
             faults.set_rate(&route, fault, probability);
         }
+        let node_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.node_port)).await?;
+        let node_addr = node_listener.local_addr()?;
+        let (cookie_dir, cookie_dir_made) = match self.cookie_dir {
+            Some(dir) => (dir, None),
+            None => {
+                let dir = node::make_cookie_dir()?;
+                (dir.clone(), Some(dir))
+            }
+        };
+        let cookie = node::new_cookie();
+        let cookie_path = cookie_dir.join(".cookie");
+        node::write_cookie(&cookie_path, &cookie)?;
+        let mut store = Store::new(self.sample_data, self.seed.unwrap_or(0));
+        store.chain.wallet.passphrase = self.wallet_passphrase;
         let (closing, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             username: self.username,
@@ -149,9 +230,22 @@ impl SandboxBuilder {
             tokens: Mutex::new(Tokens::new()),
             faults: Mutex::new(faults),
             recorder: Mutex::new(Recorder::new(self.record_limit)),
-            store: Mutex::new(Store::new(self.sample_data)),
+            store: Mutex::new(store),
             closing,
+            node: NodeShared::new(
+                self.node_user,
+                self.node_password,
+                cookie,
+                cookie_path,
+                cookie_dir_made,
+                self.node_jsonrpc_v2,
+                node_addr,
+                self.record_limit,
+                self.block_interval,
+            ),
         });
+        crate::serve_node(&shared, node_listener);
+        let miner = tokio::spawn(crate::mine_on_timer(Arc::downgrade(&shared)));
         let app = routes::control()
             .fallback(routes::entry)
             .with_state(shared.clone());
@@ -165,6 +259,7 @@ impl SandboxBuilder {
             addr,
             shared,
             task: Some(task),
+            miner: Some(miner),
         })
     }
 }

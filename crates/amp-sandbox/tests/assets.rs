@@ -293,16 +293,36 @@ async fn treasury_addresses_utxos_and_blinders() {
             .status,
         404
     );
-    let blinders = json!({"txid": issuance, "vout": 0, "asset_blinder": txid('a'), "amount_blinder": txid('b')});
+    // Blinders other than the chain's are refused; the node's are taken.
+    let wrong = json!({"txid": issuance, "vout": 0, "asset_blinder": txid('a'), "amount_blinder": txid('b')});
+    let wrong = post(&sb, &format!("{base}/update-blinders"), t, &wrong).await;
+    assert_eq!(wrong.status, 400, "{}", wrong.text);
+    assert!(wrong.json()["Error"]
+        .as_str()
+        .unwrap()
+        .contains("do not match"));
+    let issued = rpc(&sb, "gettransaction", json!([issuance])).await;
+    let entry = issued["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["vout"] == 0)
+        .unwrap()
+        .clone();
+    let (asset_blinder, amount_blinder) = (
+        entry["assetblinder"].clone(),
+        entry["amountblinder"].clone(),
+    );
+    let blinders = json!({"txid": issuance, "vout": 0, "asset_blinder": asset_blinder, "amount_blinder": amount_blinder});
     let updated = post(&sb, &format!("{base}/update-blinders"), t, &blinders).await;
     assert_eq!((updated.status, updated.text.as_str()), (200, ""));
     let tx = get(&sb, &format!("{base}/txs/{issuance}"), t).await.json();
     assert_eq!(
         (
-            tx["outputs"][0]["asset_blinder"].as_str(),
-            tx["outputs"][0]["amount_blinder"].as_str()
+            &tx["outputs"][0]["asset_blinder"],
+            &tx["outputs"][0]["amount_blinder"]
         ),
-        (Some(txid('a').as_str()), Some(txid('b').as_str()))
+        (&asset_blinder, &amount_blinder)
     );
     let short =
         json!({"txid": issuance, "vout": 0, "asset_blinder": "ab", "amount_blinder": txid('b')});
@@ -335,17 +355,14 @@ async fn activities_and_txs_take_their_query() {
         add_user(&sb, &token, "A", Some(&gaid(11))).await,
         add_user(&sb, &token, "B", Some(&gaid(12))).await,
     ];
+    let mut sent_txids = Vec::new();
     for (i, amount) in [30, 20].into_iter().enumerate() {
         assign(&sb, &token, &uuid, users[i], amount).await;
-        let id = distribute(&sb, &token, &uuid).await["distribution_uuid"].clone();
-        confirm(
-            &sb,
-            &token,
-            &uuid,
-            id.as_str().unwrap(),
-            &txid(char::from(b'a' + i as u8)),
-        )
-        .await;
+        let (plan, sent) = distribute_on_chain(&sb, &token, &uuid).await;
+        let id = plan["distribution_uuid"].as_str().unwrap();
+        let confirmed = confirm(&sb, &token, &uuid, id, &sent).await;
+        assert_eq!(confirmed.status, 200, "{}", confirmed.text);
+        sent_txids.push(sent);
     }
     let all = get(&sb, &format!("{base}/activities"), t).await.json();
     let heights: Vec<u64> = all
@@ -412,7 +429,7 @@ async fn activities_and_txs_take_their_query() {
         .iter()
         .map(|t| t["txid"].as_str().unwrap())
         .collect();
-    assert_eq!(txids, [txid('b'), txid('a')]);
+    assert_eq!(txids, [sent_txids[1].as_str(), sent_txids[0].as_str()]);
     let bad = get(&sb, &format!("{base}/txs?sortcolumn=amount"), t).await;
     assert_eq!(
         bad.json(),

@@ -119,8 +119,34 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
         .iter()
         .all(|a| a["distribution_uuid"] == id.as_str() && a["is_distributed"] == false));
 
+    // The node sends it; AMP refuses it until it has two confirmations.
+    let sent = rpc(
+        &sb,
+        "sendmany",
+        json!([
+            "",
+            created["map_address_amount"],
+            0,
+            "",
+            [],
+            false,
+            1,
+            "UNSET",
+            created["map_address_asset"]
+        ]),
+    )
+    .await;
+    let sent = sent.as_str().unwrap().to_owned();
+    sb.mine(1);
+    let early = confirm(&sb, &token, &uuid, &id, &sent).await;
+    assert_eq!(early.status, 400, "{}", early.text);
+    assert!(early.json()["Error"]
+        .as_str()
+        .unwrap()
+        .contains("1 confirmations"));
+    sb.mine(1);
+
     // Confirm: the assignments are distributed and every view follows.
-    let sent = txid('d');
     let confirmed = confirm(&sb, &token, &uuid, &id, &sent).await;
     assert_eq!(confirmed.status, 200, "{}", confirmed.text);
     let confirmed = confirmed.json();
@@ -128,11 +154,29 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
     let transaction = &confirmed["transactions"][0];
     assert_eq!(transaction["txid"], sent.as_str());
     assert_eq!(transaction["transaction_status"], "CONFIRMED");
+    // The node shuffles its outputs, as Elements does: the vouts are the chain's.
+    let details = rpc(&sb, "gettransaction", json!([sent])).await["details"].clone();
+    let vout_to = |address: &str| -> u64 {
+        details
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["address"] == address)
+            .unwrap()["vout"]
+            .as_u64()
+            .unwrap()
+    };
+    let bob_address = get(&sb, &format!("/gaids/{}/address", gaid(2)), t)
+        .await
+        .json()["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         transaction["assignments"],
         json!([
-            {"registered_user": alice, "amount": 300, "vout": 0},
-            {"registered_user": bob, "amount": 200, "vout": 1},
+            {"registered_user": alice, "amount": 300, "vout": vout_to(alice_address)},
+            {"registered_user": bob, "amount": 200, "vout": vout_to(&bob_address)},
         ])
     );
     assert_eq!(
@@ -200,11 +244,14 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
     );
     let tx = get(&sb, &format!("{base}/txs/{sent}"), t).await.json();
     assert_eq!(&tx, &txs[1]);
-    let change = &tx["outputs"][2];
-    assert_eq!(
-        (change["amount"].clone(), change["is_treasury"].clone()),
-        (json!(500), json!(true))
-    );
+    let outputs = tx["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 3, "two receivers and the change: {tx}");
+    let change: Vec<&Value> = outputs
+        .iter()
+        .filter(|o| o["is_treasury"] == true)
+        .collect();
+    assert_eq!(change.len(), 1);
+    assert_eq!(change[0]["amount"], 500);
     let utxos = get(&sb, &format!("{base}/utxos"), t).await.json();
     let mut held: Vec<(Option<u64>, u64)> = utxos
         .as_array()
@@ -242,8 +289,21 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
         request["reissuance_utxos"],
         json!([{"txid": issued["txid"], "vout": 1}])
     );
-    let reissue_txid = txid('e');
-    let body = json!({"details": [], "listissuances": [], "reissuance_output": {"txid": reissue_txid, "vin": 0}});
+    // The node reissues (`reissueasset asset_id amount`), as the script does.
+    let output = rpc(&sb, "reissueasset", json!([asset_id, request["amount"]])).await;
+    let reissue_txid = output["txid"].as_str().unwrap().to_owned();
+    sb.mine(2);
+    let details = rpc(&sb, "gettransaction", json!([reissue_txid])).await["details"].clone();
+    let issuances: Vec<Value> = rpc(&sb, "listissuances", json!([]))
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["txid"] == reissue_txid.as_str())
+        .cloned()
+        .collect();
+    assert_eq!(issuances.len(), 1);
+    let body = json!({"details": details, "listissuances": issuances, "reissuance_output": output});
     let reissued = post(&sb, &format!("{base}/reissue-confirm"), t, &body).await;
     assert_eq!(reissued.status, 200, "{}", reissued.text);
     assert_eq!(
@@ -252,9 +312,12 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
     );
     let reissuances = get(&sb, &format!("{base}/reissuances"), t).await.json();
     assert_eq!(reissuances[0]["reissuance_amount"], 100);
+    assert_eq!(reissuances[0]["txid"], reissue_txid.as_str());
+    let destination = reissuances[0]["destination_address"].clone();
+    let info = rpc(&sb, "getaddressinfo", json!([destination])).await;
     assert_eq!(
-        reissuances[0]["destination_address"],
-        "vjTtreasuryaddressoftheissuer"
+        info["ismine"], true,
+        "the new units are the wallet's: {info}"
     );
 
     // Burn 50: request, then confirm (200, empty body).
@@ -266,12 +329,17 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
     )
     .await;
     assert_eq!(request.status, 200, "{}", request.text);
-    assert_eq!(request.json()["command"], "burn");
+    let request = request.json();
+    assert_eq!(request["command"], "burn");
+    let burn_txid = rpc(&sb, "destroyamount", json!([asset_id, request["amount"]])).await;
+    let burn_txid = burn_txid.as_str().unwrap().to_owned();
+    sb.mine(2);
+    let body = confirm_body(&sb, &burn_txid, &asset_id).await;
     let burned = post(
         &sb,
         &format!("{base}/burn-confirm"),
         t,
-        &json!({"tx_data": {"txid": txid('f')}, "change_data": []}),
+        &json!({"tx_data": {"txid": burn_txid}, "change_data": body["change_data"]}),
     )
     .await;
     assert_eq!((burned.status, burned.text.as_str()), (200, ""));
@@ -338,9 +406,14 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
             "POST",
             "/assets/{assetUuid}/distributions/{distributionUuid}/confirm"
         ),
-        1
+        2,
+        "the early one (one confirmation) and the accepted one"
     );
     assert_eq!(sb.count("POST", "/user/obtain_token"), 1);
+    // And on the node, each transaction was sent once.
+    for method in ["sendmany", "reissueasset", "destroyamount"] {
+        assert_eq!(sb.node_count(method), 1, "{method}");
+    }
 }
 
 #[tokio::test]
@@ -382,18 +455,24 @@ async fn a_cancelled_distribution_frees_its_assignments() {
     // Free again: a second distribution takes it (POST works as GET does).
     let second = post(&sb, &format!("{base}/distributions/create/"), t, &json!({})).await;
     assert_eq!(second.status, 200, "{}", second.text);
-    let second = second.json()["distribution_uuid"]
+    let second_plan = second.json();
+    let second = second_plan["distribution_uuid"]
         .as_str()
         .unwrap()
         .to_owned();
     assert_ne!(second, first);
+    let plan = get(&sb, &format!("{base}/distributions/{second}"), t).await;
+    assert_eq!(plan.status, 200);
+    let unknown = confirm(&sb, &token, &uuid, &second, &txid('a')).await;
     assert_eq!(
-        confirm(&sb, &token, &uuid, &second, &txid('a'))
-            .await
-            .status,
-        200
+        unknown.status, 400,
+        "a txid the chain lacks: {}",
+        unknown.text
     );
-    let twice = confirm(&sb, &token, &uuid, &second, &txid('b')).await;
+    let sent = send_plan(&sb, &second_plan).await;
+    let first_confirm = confirm(&sb, &token, &uuid, &second, &sent).await;
+    assert_eq!(first_confirm.status, 200, "{}", first_confirm.text);
+    let twice = confirm(&sb, &token, &uuid, &second, &sent).await;
     assert_eq!(twice.status, 400);
     assert_eq!(
         twice.json(),

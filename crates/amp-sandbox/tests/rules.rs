@@ -140,8 +140,8 @@ async fn a_locked_asset_refuses_every_change_until_unlocked() {
     let user = add_user(&sb, &token, "Frank", Some(&gaid(7))).await;
     let waiting = assign(&sb, &token, &uuid, user, 10).await;
     let base = format!("/assets/{uuid}");
-    let pending = distribute(&sb, &token, &uuid).await["distribution_uuid"].clone();
-    let pending = pending.as_str().unwrap().to_owned();
+    let plan = distribute(&sb, &token, &uuid).await;
+    let pending = plan["distribution_uuid"].as_str().unwrap().to_owned();
 
     let locked = put(&sb, &format!("{base}/lock"), t, None).await;
     assert_eq!(locked.json()["is_locked"], true);
@@ -261,12 +261,9 @@ async fn a_locked_asset_refuses_every_change_until_unlocked() {
         put(&sb, &format!("{base}/unlock"), t, None).await.json()["is_locked"],
         false
     );
-    assert_eq!(
-        confirm(&sb, &token, &uuid, &pending, &txid('1'))
-            .await
-            .status,
-        200
-    );
+    let sent = send_plan(&sb, &plan).await;
+    let confirmed = confirm(&sb, &token, &uuid, &pending, &sent).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text);
     let edited = put(
         &sb,
         &format!("{base}/edit"),
@@ -367,12 +364,16 @@ async fn distributed_or_waiting_assignments_and_their_users_stay() {
     let id = assign(&sb, &token, &uuid, user, 10).await;
     let path = format!("/assets/{uuid}/assignments/{id}/delete");
 
-    let pending = distribute(&sb, &token, &uuid).await["distribution_uuid"].clone();
-    let pending = pending.as_str().unwrap();
+    let plan = distribute(&sb, &token, &uuid).await;
+    let pending = plan["distribution_uuid"].as_str().unwrap();
     let waiting = delete(&sb, &path, t).await;
     assert_eq!(waiting.status, 400);
     assert!(waiting.json()["Error"].as_str().unwrap().contains(pending));
-    confirm(&sb, &token, &uuid, pending, &txid('9')).await;
+    let sent = send_plan(&sb, &plan).await;
+    assert_eq!(
+        confirm(&sb, &token, &uuid, pending, &sent).await.status,
+        200
+    );
     let distributed = delete(&sb, &path, t).await;
     assert_eq!(
         distributed.json(),
@@ -448,9 +449,10 @@ async fn the_treasury_pays_only_what_it_can_spend() {
     let base = format!("/assets/{uuid}");
     let user = add_user(&sb, &token, "Ivan", Some(&gaid(10))).await;
     assign(&sb, &token, &uuid, user, 30).await;
-    let pending = distribute(&sb, &token, &uuid).await["distribution_uuid"].clone();
+    let plan = distribute(&sb, &token, &uuid).await;
+    let pending = plan["distribution_uuid"].clone();
 
-    // The issuance output is frozen: nothing to pay with.
+    // The issuance output is frozen: AMP takes no payment made with it.
     let utxo = get(&sb, &format!("{base}/utxos"), t).await.json()[0].clone();
     let outpoint = json!([{"txid": utxo["txid"], "vout": utxo["vout"]}]);
     let frozen = post(&sb, &format!("{base}/utxos/blacklist"), t, &outpoint).await;
@@ -460,11 +462,17 @@ async fn the_treasury_pays_only_what_it_can_spend() {
         get(&sb, &format!("{base}/summary"), t).await.json()["blacklisted"],
         100
     );
-    let refused = confirm(&sb, &token, &uuid, pending.as_str().unwrap(), &txid('7')).await;
+    // The node knows nothing of AMP's blacklist and sends it anyway.
+    let sent = send_plan(&sb, &plan).await;
+    let refused = confirm(&sb, &token, &uuid, pending.as_str().unwrap(), &sent).await;
     assert_eq!(refused.status, 400);
     assert_eq!(
         refused.json(),
-        json!({"Error": "The treasury holds 0 spendable units; 30 are needed."})
+        json!({"Error": format!(
+            "Transaction {sent} spends the blacklisted output {}:{}.",
+            utxo["txid"].as_str().unwrap(),
+            utxo["vout"]
+        )})
     );
     let burn = post(
         &sb,
@@ -478,7 +486,7 @@ async fn the_treasury_pays_only_what_it_can_spend() {
     let thawed = post(&sb, &format!("{base}/utxos/whitelist"), t, &outpoint).await;
     assert_eq!(thawed.json()[0]["blacklisted"], false);
     assert_eq!(
-        confirm(&sb, &token, &uuid, pending.as_str().unwrap(), &txid('7'))
+        confirm(&sb, &token, &uuid, pending.as_str().unwrap(), &sent)
             .await
             .status,
         200

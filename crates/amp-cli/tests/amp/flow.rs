@@ -200,23 +200,10 @@ async fn issue_register_categorize_assign_distribute_confirm() {
         Some("UNCONFIRMED")
     );
 
-    // Confirm: the node's `gettransaction` details of the payments the plan
-    // asked for (one send per address), as a file given to --data.
-    let details: Vec<Value> = payments
-        .iter()
-        .map(|(address, amount)| {
-            json!({
-                "category": "send",
-                "address": address,
-                "amount": -amount.as_f64().unwrap(),
-                "asset": asset_id,
-            })
-        })
-        .collect();
-    let body = json!({
-        "tx_data": {"txid": txid('d'), "details": details},
-        "change_data": [],
-    });
+    // Confirm: the sandbox's node sends the plan as the official script
+    // drives it, and the body it builds (the node's `gettransaction`
+    // details, its `listunspent` change) is given to --data as a file.
+    let body = sandbox.wallet_distribute(&plan).unwrap();
     let file = home.path().join("confirm.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
     let confirmed = env
@@ -273,14 +260,18 @@ async fn issue_register_categorize_assign_distribute_confirm() {
     assert_eq!(distributions[0]["distribution_status"], "CONFIRMED");
     assert_eq!(
         distributions[0]["transactions"][0]["txid"],
-        txid('d').as_str()
+        body["tx_data"]["txid"].as_str().unwrap()
     );
     let table = env.text(&["distributions", "list", &uuid]).await;
     let table = rows(&table);
     assert_eq!(table[0], ["UUID", "STATUS", "TXIDS", "HEIGHTS"]);
     assert_eq!(
         table[1][..3],
-        [distribution.clone(), "CONFIRMED".into(), txid('d')]
+        [
+            distribution.clone(),
+            "CONFIRMED".into(),
+            body["tx_data"]["txid"].as_str().unwrap().to_owned()
+        ]
     );
 
     let assignments = env.json(&["assignments", "list", &uuid]).await;

@@ -215,8 +215,9 @@ async fn assets_commands() {
     .await
     .fails(2, &["--data", "not a valid list of addresses"]);
 
-    // Blinders of the issuance output, from flags; a --data short of a field.
-    let blinder = txid('b');
+    // Blinders of the issuance output (the chain's), from flags; a --data
+    // short of a field.
+    let (blinder, amount_blinder) = sandbox.output_blinders(&issuance, 0).unwrap();
     let updated = run(a(&[
         "update-blinders",
         "--txid",
@@ -226,7 +227,7 @@ async fn assets_commands() {
         "--asset-blinder",
         &blinder,
         "--amount-blinder",
-        &blinder,
+        &amount_blinder,
     ]))
     .await
     .ok();
@@ -241,15 +242,25 @@ async fn assets_commands() {
     // Reissue 100, burn 50.
     let plan = json(a(&["reissue-request", "--amount", "100"])).await;
     assert_eq!(plan["command"], "reissue", "{plan}");
+    // The sandbox's node reissues, as the official script drives it.
+    let reissue = sandbox.wallet_reissue(&plan).unwrap();
+    let reissue_txid = reissue["reissuance_output"]["txid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let vin = "0";
+    let details = reissue["details"].to_string();
+    let listissuances = reissue["listissuances"].to_string();
     let confirmed = run(a(&[
         "reissue-confirm",
         "--txid",
-        &txid('a'),
+        &reissue_txid,
         "--vin",
         vin,
         "--details",
-        "[]",
+        &details,
+        "--listissuances",
+        &listissuances,
     ]))
     .await
     .ok()
@@ -262,7 +273,7 @@ async fn assets_commands() {
     let reissuances = rows(&run(a(&["reissuances"])).await.ok().stdout);
     assert_eq!(
         reissuances[1][..3],
-        [txid('a'), "0".into(), "100".into()],
+        [reissue_txid.clone(), "0".into(), "100".into()],
         "{reissuances:?}"
     );
     run(a(&["reissue-request", "--amount", "0"]))
@@ -270,7 +281,7 @@ async fn assets_commands() {
         .fails(2, &["amount_to_reissue", "positive"]);
     let burn = json(a(&["burn-request", "--amount", "50"])).await;
     assert_eq!(burn["command"], "burn", "{burn}");
-    let body = json!({"tx_data": {"txid": txid('c')}, "change_data": []}).to_string();
+    let body = sandbox.wallet_burn(&burn).unwrap().to_string();
     let burned = run(a(&["burn-confirm", "--data", &body])).await.ok();
     assert_eq!(burned.stdout, "burn confirmed\n");
     let summary = json(a(&["summary"])).await;
@@ -413,6 +424,11 @@ async fn assignments_and_distributions_commands() {
         .fails(1, &["404"]);
     let plan = env.json(&["distributions", "create", &uuid]).await;
     let second = plan["distribution_uuid"].as_str().unwrap().to_string();
+    // The sandbox's node sends it, as the official script drives it.
+    let sent = sandbox.wallet_distribute(&plan).unwrap();
+    let sent_txid = sent["tx_data"]["txid"].as_str().unwrap().to_owned();
+    let sent_details = sent["tx_data"]["details"].to_string();
+    let sent_change = sent["change_data"].to_string();
     for (bad, words) in [
         (
             r#"{"tx_data": {"txid": "ab", "detail": []}}"#,
@@ -457,17 +473,17 @@ async fn assignments_and_distributions_commands() {
             &uuid,
             &second,
             "--txid",
-            &txid('f'),
+            &sent_txid,
             "--details",
-            "[]",
+            &sent_details,
             "--change-data",
-            "[]",
+            &sent_change,
         ])
         .await;
     assert_eq!(confirmed, Value::Null);
     let got = env.json(&["distributions", "get", &uuid, &second]).await;
     assert_eq!(got["distribution_status"], "CONFIRMED");
-    assert_eq!(got["transactions"][0]["txid"], txid('f').as_str());
+    assert_eq!(got["transactions"][0]["txid"], sent_txid.as_str());
     env.run(&["distributions", "list", NO_ASSET])
         .await
         .fails(1, &["404"]);

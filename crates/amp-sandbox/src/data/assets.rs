@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::ledger::output;
 use super::model::{Asset, AssetState, Tx, TxKind};
 use super::{hex64, rule, to_json, Store, StoreError, ISSUER_ID};
+use crate::node::chain::{fee_for, ChainTx, Issuance, OutKind, POLICY_ASSET};
 
 /// A validated `POST /assets/issue` body (amp-api.md §3.1).
 #[derive(Clone, Debug)]
@@ -48,7 +49,8 @@ impl Store {
             .is_reissuable
             .then(|| hex64(&format!("token {uuid}")));
         let txid = hex64(&format!("issuance {uuid}"));
-        let (height, datetime) = self.next_block();
+        let height = self.chain_issuance(&txid, &uuid, &asset_id, token_id.as_deref(), request);
+        let datetime = Store::block_datetime(height);
         // Issuance blinders are unknown to the platform until update-blinders.
         let mut outputs = vec![output(&txid, 0, &asset_id, request.amount, None, false)];
         if let Some(token) = &token_id {
@@ -63,7 +65,6 @@ impl Store {
         }
         let mut state = AssetState {
             issued: request.amount,
-            treasury_address: request.destination_address.clone(),
             ..AssetState::default()
         };
         state.commit(Tx {
@@ -119,6 +120,74 @@ impl Store {
                 .is_reissuable
                 .then(|| hex64(&format!("issuance_tokenblinder {txid}"))),
         })
+    }
+
+    /// Puts AMP's issuance on the chain, mined at once in a block of its own:
+    /// the amount to `destination_address` and the tokens to
+    /// `reissuance_address` (or the destination), both the issuer's wallet's
+    /// (the wallet adopts them), with explicit blinders AMP does not know.
+    /// The height of its block.
+    fn chain_issuance(
+        &mut self,
+        txid: &str,
+        uuid: &str,
+        asset_id: &str,
+        token_id: Option<&str>,
+        request: &Issue,
+    ) -> u64 {
+        let chain = &mut self.chain;
+        let destination = request.destination_address.clone();
+        let token_address = request
+            .reissuance_address
+            .clone()
+            .unwrap_or_else(|| destination.clone());
+        chain.wallet.adopt(&destination);
+        chain.wallet.adopt(&token_address);
+        let mut outputs =
+            vec![chain.new_output(txid, 0, Some(destination), asset_id, request.amount)];
+        if let Some(token) = token_id {
+            outputs.push(chain.new_output(
+                txid,
+                1,
+                Some(token_address),
+                token,
+                request.reissuance_amount,
+            ));
+        }
+        let fee = fee_for(outputs.len() + 1);
+        let mut fee_output = chain.new_output(txid, 0, None, POLICY_ASSET, fee);
+        fee_output.kind = OutKind::Fee;
+        outputs.push(fee_output);
+        let issuance = Issuance {
+            vin: 0,
+            asset: asset_id.to_owned(),
+            token: token_id.map(str::to_owned),
+            asset_amount: request.amount,
+            token_amount: if token_id.is_some() {
+                request.reissuance_amount
+            } else {
+                0
+            },
+            is_reissuance: false,
+            entropy: hex64(&format!("entropy {uuid}")),
+            asset_blinds: hex64(&format!("issuance_assetblinder {txid}")),
+            token_blinds: hex64(&format!("issuance_tokenblinder {txid}")),
+        };
+        let time = chain.tip().time;
+        chain.add_tx(ChainTx {
+            txid: txid.to_owned(),
+            // AMP's own wallet funds it: an input the issuer's wallet does not know.
+            inputs: vec![(hex64(&format!("amp funding {txid}")), 0)],
+            issuance: Some(issuance),
+            outputs,
+            height: None,
+            block_index: 0,
+            time,
+            comment: None,
+            from_wallet: false,
+        });
+        chain.mine(1);
+        chain.height()
     }
 
     /// `issuer_authorization_endpoint`: `None` clears it.

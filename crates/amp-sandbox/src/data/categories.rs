@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn relations_stay_consistent() {
-        let mut store = Store::new(true);
+        let mut store = Store::new(true, 0);
         store.link_user("2", "3", true).unwrap();
         assert!(store.users[&3].categories.contains(&2));
         store.link_asset("2", ASSET_NOTE, true).unwrap();

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::ledger::output;
 use super::model::{Confirmation, Distribution, Tx, TxKind};
+use super::onchain::{self, Report};
 use super::{address_for, now_unix, rule, Store, StoreError};
+use crate::node::chain::OutKind;
 
 /// The script version the official confirm script requires at least.
 pub(crate) const SCRIPT_VERSION: u64 = 2;
@@ -122,16 +123,22 @@ impl Store {
         }))
     }
 
-    /// Records the transaction that sent a distribution: the treasury pays
-    /// one output per receiving GAID (and change back to itself), and the
-    /// assignments become distributed.
+    /// Records the transaction that sent a distribution, once the chain
+    /// shows it with enough confirmations paying each receiving address
+    /// exactly what it was assigned, and the report (`details`,
+    /// `change_data`) describes it truly. The treasury outputs it spent are
+    /// spent, the receivers hold their outputs, the change is the treasury's,
+    /// and the assignments become distributed.
     pub(crate) fn confirm_distribution(
         &mut self,
         uuid: &str,
         id: &str,
-        txid: &str,
+        report: &Report,
     ) -> Result<Value, StoreError> {
-        let asset = self.unlocked_mut(uuid)?;
+        let asset = self.asset(uuid)?;
+        if asset.is_locked {
+            return Err(rule("The asset is locked."));
+        }
         let state = &asset.state;
         let distribution = state
             .distributions
@@ -141,56 +148,85 @@ impl Store {
         if distribution.confirmed.is_some() {
             return Err(rule("The distribution is already confirmed."));
         }
-        if state.has_tx(txid) {
+        let txid = report.txid.to_ascii_lowercase();
+        if state.has_tx(&txid) {
             return Err(rule(format!("Transaction {txid} is already recorded.")));
         }
-        // One output per receiving GAID, in the order the assignments come:
-        // (GAID, registered user, amount).
-        let mut receivers: Vec<(String, u64, u64)> = Vec::new();
-        // (assignment id, registered user, amount, vout)
-        let mut sent: Vec<(u64, u64, u64, u32)> = Vec::new();
+        // Per receiving address: (GAID, registered user, units assigned).
+        let mut receivers: BTreeMap<String, (String, u64, u64)> = BTreeMap::new();
+        // (assignment id, registered user, amount, address)
+        let mut sent: Vec<(u64, u64, u64, String)> = Vec::new();
         for a in state
             .assignments
             .iter()
             .filter(|a| distribution.assignments.contains(&a.id))
         {
             let gaid = a.gaid.clone().unwrap_or_default();
-            let index = match receivers.iter().position(|(g, ..)| *g == gaid) {
-                Some(index) => index,
-                None => {
-                    receivers.push((gaid, a.registered_user, 0));
-                    receivers.len() - 1
-                }
-            };
-            receivers[index].2 += a.amount;
-            let vout = u32::try_from(index).unwrap_or(u32::MAX);
-            sent.push((a.id, a.registered_user, a.amount, vout));
+            let address = a
+                .receiving_address
+                .clone()
+                .unwrap_or_else(|| address_for(&gaid));
+            let entry = receivers
+                .entry(address.clone())
+                .or_insert((gaid, a.registered_user, 0));
+            entry.2 += a.amount;
+            sent.push((a.id, a.registered_user, a.amount, address));
         }
-        let total: u64 = receivers.iter().map(|(.., amount)| amount).sum();
         let asset_id = asset.asset_id.clone();
-        let spendable = state.treasury_spendable(&asset_id);
-        if spendable < total {
-            return Err(rule(format!(
-                "The treasury holds {spendable} spendable units; {total} are needed."
-            )));
+        let tx = onchain::confirmed(self, &txid)?.clone();
+        self.asset(uuid)?.state.check_not_blacklisted(&tx)?;
+        onchain::check_details(&tx, &report.details)?;
+        onchain::check_change(&tx, &report.change, &asset_id)?;
+        let pays = |address: &str| -> Vec<u32> {
+            (0u32..)
+                .zip(&tx.outputs)
+                .filter(|(_, o)| o.asset == asset_id && o.address.as_deref() == Some(address))
+                .map(|(vout, _)| vout)
+                .collect()
+        };
+        let mut receiver_vouts = Vec::new();
+        for (address, (_, _, expected)) in &receivers {
+            let vouts = pays(address);
+            let paid: u64 = vouts
+                .iter()
+                .filter_map(|v| tx.outputs.get(usize::try_from(*v).unwrap_or(usize::MAX)))
+                .map(|o| o.amount)
+                .sum();
+            if paid != *expected {
+                return Err(rule(format!(
+                    "Transaction {txid} pays {paid} units of the asset to {address}; \
+                     the distribution assigns {expected}."
+                )));
+            }
+            receiver_vouts.extend(vouts);
         }
+        onchain::require_details(&tx, &report.details, &receiver_vouts)?;
+        onchain::all_accounted(&tx, &asset_id, &report.change, |_, out| {
+            out.kind == OutKind::Pay
+                && out
+                    .address
+                    .as_ref()
+                    .is_some_and(|a| receivers.contains_key(a))
+        })?;
 
-        let (height, datetime) = self.next_block();
-        let asset = self.unlocked_mut(uuid)?;
-        let (inputs, spent) = asset.state.spend_treasury(&asset_id, Some(total), height)?;
-        let mut outputs: Vec<_> = receivers
-            .into_iter()
-            .zip(0..)
-            .map(|((gaid, user, amount), vout)| {
-                output(txid, vout, &asset_id, amount, Some((user, gaid)), true)
-            })
-            .collect();
-        if spent > total {
-            let vout = u32::try_from(outputs.len()).unwrap_or(u32::MAX);
-            outputs.push(output(txid, vout, &asset_id, spent - total, None, true));
+        let height = tx.height.unwrap_or_default();
+        let datetime = Store::block_datetime(height);
+        let mut outputs = Vec::new();
+        for (vout, out) in (0u32..).zip(&tx.outputs) {
+            if out.asset != asset_id || out.kind != OutKind::Pay {
+                continue;
+            }
+            let owner = out
+                .address
+                .as_ref()
+                .and_then(|a| receivers.get(a))
+                .map(|(gaid, user, _)| (*user, gaid.clone()));
+            outputs.extend(onchain::ledger_output(&tx, vout, owner, false));
         }
+        let asset = self.unlocked_mut(uuid)?;
+        let inputs = asset.state.spend_outpoints(&tx.inputs, height);
         asset.state.commit(Tx {
-            txid: txid.to_owned(),
+            txid: txid.clone(),
             height,
             datetime: datetime.clone(),
             kind: TxKind::Distribution,
@@ -202,6 +238,12 @@ impl Store {
                 a.is_distributed = true;
             }
         }
+        let first_vout = |address: &str| -> u32 {
+            (0u32..)
+                .zip(&tx.outputs)
+                .find(|(_, o)| o.asset == asset_id && o.address.as_deref() == Some(address))
+                .map_or(0, |(vout, _)| vout)
+        };
         let distribution = asset
             .state
             .distributions
@@ -209,12 +251,12 @@ impl Store {
             .find(|d| d.uuid == id)
             .ok_or(StoreError::NotFound)?;
         distribution.confirmed = Some(Confirmation {
-            txid: txid.to_owned(),
+            txid,
             height,
             datetime,
             outputs: sent
                 .iter()
-                .map(|(_, user, amount, vout)| (*user, *amount, *vout))
+                .map(|(_, user, amount, address)| (*user, *amount, first_vout(address)))
                 .collect(),
         });
         Ok(distribution.json())

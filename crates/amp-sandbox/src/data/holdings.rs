@@ -220,6 +220,20 @@ impl Store {
         asset_blinder: String,
         amount_blinder: String,
     ) -> Result<(), StoreError> {
+        self.unlocked_mut(uuid)?;
+        let on_chain = self
+            .chain
+            .txs
+            .get(txid)
+            .and_then(|t| t.outputs.get(usize::try_from(vout).unwrap_or(usize::MAX)))
+            .is_some_and(|o| {
+                o.asset_blinder == asset_blinder && o.amount_blinder == amount_blinder
+            });
+        if !on_chain {
+            return Err(rule(format!(
+                "The blinders do not match output {txid}:{vout} on the chain."
+            )));
+        }
         let asset = self.unlocked_mut(uuid)?;
         let out = asset
             .state

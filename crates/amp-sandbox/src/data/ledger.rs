@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::hex64;
 use super::model::{AssetState, Tx, TxIo, TxKind, User, Utxo};
-use super::{hex64, rule, StoreError};
 
 /// A blinder the platform does not know yet (the official script looks for
 /// these to send with `update-blinders`).
@@ -65,48 +65,8 @@ impl AssetState {
             .collect()
     }
 
-    /// Spends treasury outputs of `asset` worth at least `amount` (all of them
-    /// when `amount` is `None`) at `height`; the inputs and their total.
-    /// Nothing is spent when there is not enough.
-    pub(crate) fn spend_treasury(
-        &mut self,
-        asset: &str,
-        amount: Option<u64>,
-        height: u64,
-    ) -> Result<(Vec<TxIo>, u64), StoreError> {
-        let available = self.treasury_spendable(asset);
-        let wanted = amount.unwrap_or(available);
-        if wanted > available {
-            return Err(rule(format!(
-                "The treasury holds {available} spendable units; {wanted} are needed."
-            )));
-        }
-        let mut inputs = Vec::new();
-        let mut total = 0;
-        for utxo in &mut self.utxos {
-            if total >= wanted && amount.is_some() {
-                break;
-            }
-            if utxo.asset != asset
-                || !utxo.is_treasury()
-                || utxo.blacklisted
-                || utxo.spent.is_some()
-            {
-                continue;
-            }
-            utxo.spent = Some(height);
-            total += utxo.amount;
-            inputs.push((utxo.txid.clone(), utxo.vout, utxo.amount));
-        }
-        let inputs = inputs
-            .into_iter()
-            .map(|(txid, vout, amount)| self.input_for(&txid, vout, asset, amount))
-            .collect();
-        Ok((inputs, total))
-    }
-
     /// The input spending `txid:vout`, with the blinders its output had.
-    fn input_for(&self, txid: &str, vout: u32, asset: &str, amount: u64) -> TxIo {
+    pub(crate) fn input_for(&self, txid: &str, vout: u32, asset: &str, amount: u64) -> TxIo {
         self.txs
             .iter()
             .find(|t| t.txid == txid)
@@ -341,9 +301,9 @@ mod tests {
     }
 
     #[test]
-    fn spending_takes_treasury_outputs_and_refuses_too_much() {
+    fn spending_marks_known_outputs_only() {
         let mut state = AssetState::default();
-        let tx = Tx {
+        state.commit(Tx {
             txid: "t".into(),
             height: 1,
             datetime: String::new(),
@@ -353,19 +313,16 @@ mod tests {
                 output("t", 0, "a", 60, None, true),
                 output("t", 1, "a", 40, None, true),
             ],
-        };
-        state.commit(tx);
+        });
         assert_eq!(state.treasury_spendable("a"), 100);
-        assert!(state.spend_treasury("a", Some(101), 2).is_err());
-        assert_eq!(
-            state.treasury_spendable("a"),
-            100,
-            "nothing spent on refusal"
-        );
-        let (inputs, total) = state.spend_treasury("a", Some(50), 2).unwrap();
-        assert_eq!((inputs.len(), total), (1, 60));
+        let inputs = state.spend_outpoints(&[("t".into(), 0), ("elsewhere".into(), 3)], 2);
+        assert_eq!(inputs.len(), 1);
         assert_eq!(inputs[0].asset_blinder, hex64("asset_blinder t:0"));
         assert_eq!(state.treasury_spendable("a"), 40);
         assert!(state.is_spent("t", 0));
+        assert!(
+            state.spend_outpoints(&[("t".into(), 0)], 3).is_empty(),
+            "spent once"
+        );
     }
 }

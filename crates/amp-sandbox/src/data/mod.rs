@@ -20,6 +20,7 @@ mod holdings;
 mod ledger;
 mod managers;
 mod model;
+mod onchain;
 mod sample;
 mod supply;
 mod users;
@@ -30,11 +31,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::node::chain::Chain;
+
 pub(crate) use assets::Issue;
 pub(crate) use assignments::NewAssignment;
 pub(crate) use ledger::{Page, ACTIVITY_COLUMNS, TX_COLUMNS};
 use model::{Asset, Category, Manager, User};
-pub(crate) use supply::MAX_UNITS;
+pub(crate) use onchain::{parse_change, parse_details, Report};
+pub(crate) use supply::{ReissueReport, MAX_UNITS};
 
 /// Why a store operation failed; the routes turn it into a DRF answer.
 #[derive(Debug, PartialEq)]
@@ -57,23 +61,18 @@ fn rule(message: impl Into<String>) -> StoreError {
 /// The issuer account behind the sandbox credentials; `creator` of everything.
 const ISSUER_ID: u64 = 1;
 
-/// The chain starts here; each confirmed transaction is one block later.
-const GENESIS_HEIGHT: u64 = 1_200_000;
-/// 2024-03-01T10:00:00Z, the time of [`GENESIS_HEIGHT`]; blocks are a minute apart.
-const GENESIS_TIME: i64 = 1_709_287_200;
-
 /// Serializes a model; these types cannot fail to serialize, `Null` is a formality.
 pub(crate) fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 /// ISO 8601 in UTC, as DRF renders datetimes.
-fn iso(unix: i64) -> Option<String> {
+pub(crate) fn iso(unix: i64) -> Option<String> {
     chrono::DateTime::from_timestamp(unix, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// The wall clock in unix seconds: what vesting timestamps are compared with.
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -92,8 +91,8 @@ pub(crate) struct Store {
     next_assignment: u64,
     /// Feeds the derived ids (uuids, txids, blinders) so each is new.
     serial: u64,
-    /// The tip of the simulated chain.
-    height: u64,
+    /// The simulated chain and the issuer's wallet on it (the node's).
+    pub(crate) chain: Chain,
 }
 
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -145,7 +144,7 @@ impl Mix {
 }
 
 /// 64 hex characters derived from a label: asset ids, txids, blinders.
-fn hex64(label: &str) -> String {
+pub(crate) fn hex64(label: &str) -> String {
     Mix::from_text(label).pick(b"0123456789abcdef", 64)
 }
 
@@ -187,7 +186,7 @@ fn parse_id(id: &str) -> Result<u64, StoreError> {
 impl Store {
     /// The data a new sandbox starts with: a few assets, users, categories and a
     /// manager, or nothing at all.
-    pub(crate) fn new(sample: bool) -> Self {
+    pub(crate) fn new(sample: bool, seed: u64) -> Self {
         let mut store = Store {
             assets: Vec::new(),
             users: BTreeMap::new(),
@@ -199,7 +198,7 @@ impl Store {
             next_manager: 1,
             next_assignment: 1,
             serial: 0,
-            height: GENESIS_HEIGHT,
+            chain: Chain::new(seed),
         };
         if sample {
             // The sample is fixed and a unit test proves it builds; a failure
@@ -216,11 +215,9 @@ impl Store {
         uuid_from(&format!("{label} {}", self.serial))
     }
 
-    /// Mines the next block: its height and time.
-    fn next_block(&mut self) -> (u64, String) {
-        self.height += 1;
-        let offset = i64::try_from(self.height - GENESIS_HEIGHT).unwrap_or(0) * 60;
-        (self.height, iso(GENESIS_TIME + offset).unwrap_or_default())
+    /// The time of the block at `height`, as AMP writes datetimes.
+    fn block_datetime(height: u64) -> String {
+        iso(Chain::time_at(height)).unwrap_or_default()
     }
 
     fn asset(&self, uuid: &str) -> Result<&Asset, StoreError> {
@@ -271,7 +268,7 @@ mod tests {
 
     #[test]
     fn uuids_are_uuid_shaped_and_fresh() {
-        let mut store = Store::new(false);
+        let mut store = Store::new(false, 0);
         let a = store.fresh_uuid("asset");
         let b = store.fresh_uuid("asset");
         assert_ne!(a, b);
@@ -283,17 +280,16 @@ mod tests {
 
     #[test]
     fn blocks_are_a_minute_apart() {
-        let mut store = Store::new(false);
+        use crate::node::chain::GENESIS_HEIGHT;
         assert_eq!(
-            store.next_block(),
-            (GENESIS_HEIGHT + 1, "2024-03-01T10:01:00Z".to_owned())
+            Store::block_datetime(GENESIS_HEIGHT + 1),
+            "2024-03-01T10:01:00Z"
         );
-        assert_eq!(store.next_block().0, GENESIS_HEIGHT + 2);
     }
 
     #[test]
     fn empty_store_is_empty() {
-        let store = Store::new(false);
+        let store = Store::new(false, 0);
         assert_eq!(store.assets(), json!([]));
         assert_eq!(store.users(), json!([]));
         assert_eq!(store.categories(), json!([]));

@@ -36,8 +36,6 @@ pub(crate) struct AssetState {
     pub(crate) issued: u64,
     pub(crate) reissued: u64,
     pub(crate) burned: u64,
-    /// The issuance's `destination_address`: where treasury outputs go.
-    pub(crate) treasury_address: String,
     pub(crate) treasury_addresses: Vec<String>,
     pub(crate) assignments: Vec<Assignment>,
     pub(crate) distributions: Vec<Distribution>,

@@ -83,13 +83,11 @@ impl Store {
         self.create_assignment(ASSET_BOND, &assign(1, 1_000, true))?;
         self.create_assignment(ASSET_BOND, &assign(2, 250, false))?;
         self.create_assignment(ASSET_SHARE, &assign(2, 10_000, true))?;
-        for (uuid, label) in [
-            (ASSET_BOND, "distribution 1"),
-            (ASSET_SHARE, "distribution 3"),
-        ] {
+        for uuid in [ASSET_BOND, ASSET_SHARE] {
             let created = self.create_distribution(uuid, "")?;
             let id = created["distribution_uuid"].as_str().unwrap_or_default();
-            self.confirm_distribution(uuid, id, &hex64(label))?;
+            let report = self.wallet_distribute(&created)?;
+            self.confirm_distribution(uuid, id, &report)?;
         }
 
         self.create_manager(MANAGER_USERNAME.into(), MANAGER_PASSWORD.into(), "")?;
@@ -105,7 +103,7 @@ mod tests {
 
     #[test]
     fn the_sample_data_obeys_the_rules() {
-        let mut store = Store::new(false);
+        let mut store = Store::new(false, 0);
         assert_eq!(store.fill_sample(), Ok(()));
         let bond = store.asset_summary(ASSET_BOND).unwrap();
         assert_eq!(bond["issued"], 1_000_000);

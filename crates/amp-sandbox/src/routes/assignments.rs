@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{nested, nested_txid, no_content, ok, Ctx, MAX_AMOUNT};
+use super::{no_content, ok, Ctx, MAX_AMOUNT};
 use crate::data::NewAssignment;
 use crate::drf::{not_a_dict, not_a_list, parse_object, Fields, Handled, Int, Reply};
 
@@ -103,14 +103,14 @@ pub(super) fn distribution_create(ctx: &mut Ctx) -> Handled {
     ok(ctx.store().create_distribution(ctx.param(0), &base_url))
 }
 
-/// `{"tx_data": {"txid", "details"}, "change_data": […]}` (amp-rs's
-/// `ConfirmDistributionRequest`): 200 with the confirmed distribution.
+/// `{"tx_data": {"txid", "details"}, "change_data": […]}` (the official
+/// script's body; amp-rs's `ConfirmDistributionRequest`): checked against
+/// the chain, 200 with the confirmed distribution.
 pub(super) fn distribution_confirm(ctx: &mut Ctx) -> Handled {
-    let object = parse_object(&ctx.body)?;
-    let txid = nested_txid(nested(&object, "tx_data")?, "tx_data")?;
+    let report = super::tx_report(&ctx.body)?;
     ok(ctx
         .store()
-        .confirm_distribution(ctx.param(0), ctx.param(1), &txid))
+        .confirm_distribution(ctx.param(0), ctx.param(1), &report))
 }
 
 /// DELETE (as amp-rs calls it) or POST: 204.

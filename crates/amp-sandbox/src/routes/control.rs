@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::drf::Reply;
 use crate::faults::{normalize_route, Fault};
+use crate::node::NodeFault;
 use crate::Shared;
 
 /// The routes under `/_sandbox` (JSON, no authentication, not recorded).
@@ -27,6 +28,16 @@ pub(crate) fn control() -> Router<Arc<Shared>> {
         ("/_sandbox/reset", post(reset)),
         ("/_sandbox/token-life", post(token_life)),
         ("/_sandbox/refresh-revokes-old", post(refresh_revokes_old)),
+        ("/_sandbox/node", get(node_info)),
+        ("/_sandbox/node/mine", post(node_mine)),
+        ("/_sandbox/node/stats", get(node_stats).delete(node_reset)),
+        (
+            "/_sandbox/node/faults",
+            post(node_faults_post).delete(node_faults_delete),
+        ),
+        ("/_sandbox/node/down", post(node_down)),
+        ("/_sandbox/node/wallet-lock", post(node_wallet_lock)),
+        ("/_sandbox/node/block-interval", post(node_block_interval)),
     ];
     for (path, method_router) in routes {
         router = router
@@ -138,4 +149,133 @@ async fn refresh_revokes_old(State(shared): State<Arc<Shared>>, body: Bytes) -> 
         }
         Err(reason) => control_error(reason),
     }
+}
+
+/// `GET /_sandbox/node`: how to reach the node (never its password or cookie).
+async fn node_info(State(shared): State<Arc<Shared>>) -> Response {
+    let node = &shared.node;
+    let height = shared.store().chain.height();
+    Reply::ok(json!({
+        "url": format!("http://{}/", node.addr),
+        "user": node.user,
+        "cookie_path": node.cookie_path,
+        "height": height,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct Mine {
+    #[serde(default = "one")]
+    blocks: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+async fn node_mine(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request: Mine = if body.is_empty() {
+        Mine { blocks: 1 }
+    } else {
+        match control_body(&body) {
+            Ok(request) => request,
+            Err(reason) => return control_error(reason),
+        }
+    };
+    if request.blocks > 1_000 {
+        return control_error("blocks must be at most 1000".to_owned());
+    }
+    let mut store = shared.store();
+    let hashes = store.chain.mine(request.blocks);
+    let height = store.chain.height();
+    Reply::ok(json!({ "hashes": hashes, "height": height })).into_response()
+}
+
+async fn node_stats(State(shared): State<Arc<Shared>>) -> Response {
+    Reply::ok(json!(shared.node.stats())).into_response()
+}
+
+async fn node_reset(State(shared): State<Arc<Shared>>) -> Response {
+    shared.node.reset_stats();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct NodeFaultRequest {
+    method: String,
+    fault: NodeFault,
+    #[serde(default)]
+    count: Option<u32>,
+}
+
+async fn node_faults_post(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request: NodeFaultRequest = match control_body(&body) {
+        Ok(request) => request,
+        Err(reason) => return control_error(reason),
+    };
+    let count = request.count.unwrap_or(1);
+    let mut faults = shared.node.faults();
+    for _ in 0..count {
+        faults.push(&request.method, request.fault.clone());
+    }
+    Reply::ok(json!({ "method": request.method, "fault": request.fault, "queued": count }))
+        .into_response()
+}
+
+async fn node_faults_delete(State(shared): State<Arc<Shared>>) -> Response {
+    shared.node.faults().clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct Down {
+    down: bool,
+}
+
+async fn node_down(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request: Down = match control_body(&body) {
+        Ok(request) => request,
+        Err(reason) => return control_error(reason),
+    };
+    match crate::set_node_down(&shared, request.down).await {
+        Ok(()) => Reply::ok(json!({ "down": request.down })).into_response(),
+        Err(err) => control_error(format!("cannot serve the node again: {err}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct Locked {
+    locked: bool,
+}
+
+async fn node_wallet_lock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match control_body::<Locked>(&body) {
+        Ok(request) => {
+            crate::set_wallet_locked(&shared, request.locked);
+            Reply::ok(json!({ "locked": request.locked })).into_response()
+        }
+        Err(reason) => control_error(reason),
+    }
+}
+
+#[derive(Deserialize)]
+struct Interval {
+    seconds: Option<f64>,
+}
+
+async fn node_block_interval(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request: Interval = match control_body(&body) {
+        Ok(request) => request,
+        Err(reason) => return control_error(reason),
+    };
+    let interval = match request.seconds {
+        None => None,
+        Some(seconds) => match Duration::try_from_secs_f64(seconds) {
+            Ok(d) => Some(d).filter(|d| !d.is_zero()),
+            Err(err) => return control_error(format!("Invalid seconds: {err}")),
+        },
+    };
+    shared.node.block_interval.send_replace(interval);
+    Reply::ok(json!({ "seconds": interval.map(|d| d.as_secs_f64()) })).into_response()
 }

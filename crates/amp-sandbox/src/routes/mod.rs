@@ -29,7 +29,7 @@ use serde_json::{json, Map, Value};
 pub(crate) use control::control;
 
 use crate::auth::{self, Account};
-use crate::data::{Store, StoreError, MAX_UNITS};
+use crate::data::{parse_change, parse_details, Report, Store, StoreError, MAX_UNITS};
 use crate::drf::{not_a_dict, Char, Fields, Handled, Reply};
 use crate::faults::{normalize_route, torn_connection, Plan};
 use crate::stats::RequestRecord;
@@ -118,6 +118,27 @@ fn nested_txid(inner: &Map<String, Value>, name: &str) -> Result<String, Reply> 
         return Err(Reply::new(StatusCode::BAD_REQUEST, json!({ name: errors })));
     }
     Ok(txid.unwrap_or_default())
+}
+
+/// `{"tx_data": {"txid", "details"?}, "change_data"?: […]}`: what the node
+/// reported of its transaction, field errors nested as DRF nests them.
+fn tx_report(body: &Bytes) -> Result<Report, Reply> {
+    let object = crate::drf::parse_object(body)?;
+    let tx_data = nested(&object, "tx_data")?;
+    let txid = nested_txid(tx_data, "tx_data")?;
+    let details = parse_details(tx_data.get("details")).map_err(|e| {
+        Reply::new(
+            StatusCode::BAD_REQUEST,
+            json!({ "tx_data": { "details": [e] } }),
+        )
+    })?;
+    let change = parse_change(object.get("change_data"))
+        .map_err(|e| Reply::field_error("change_data", e))?;
+    Ok(Report {
+        txid,
+        details,
+        change,
+    })
 }
 
 /// Liquid's cap on an amount, as the validators take it.

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::{empty_ok, nested, nested_txid, ok, Ctx, MAX_AMOUNT};
+use crate::data::{parse_details, ReissueReport};
 use crate::drf::{parse_object, Fields, Handled, Int, Reply};
 
 /// A positive amount under Liquid's cap.
@@ -25,14 +26,32 @@ pub(super) fn reissue_request(ctx: &mut Ctx) -> Handled {
     ok(ctx.store().reissue_request(ctx.param(0), amount, &base_url))
 }
 
-/// `{"details", "listissuances", "reissuance_output": {"txid", "vin"}}`: only
-/// `reissuance_output.txid` is needed, the node's own data is not checked.
+/// `{"details", "listissuances", "reissuance_output": {"txid", "vin"}}`, the
+/// official script's body, checked against the chain.
 pub(super) fn reissue_confirm(ctx: &mut Ctx) -> Handled {
     let object = parse_object(&ctx.body)?;
     let output = nested(&object, "reissuance_output")?;
     let txid = nested_txid(output, "reissuance_output")?;
     let vin = output.get("vin").and_then(Value::as_u64).unwrap_or(0);
-    ok(ctx.store().reissue_confirm(ctx.param(0), &txid, vin))
+    let details =
+        parse_details(object.get("details")).map_err(|e| Reply::field_error("details", e))?;
+    let listissuances = match object.get("listissuances") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.clone(),
+        Some(_) => {
+            return Err(Reply::field_error(
+                "listissuances",
+                "Expected a list of items.",
+            ))
+        }
+    };
+    let report = ReissueReport {
+        txid,
+        vin,
+        details,
+        listissuances,
+    };
+    ok(ctx.store().reissue_confirm(ctx.param(0), &report))
 }
 
 pub(super) fn reissuances(ctx: &mut Ctx) -> Handled {
@@ -46,10 +65,9 @@ pub(super) fn burn_request(ctx: &mut Ctx) -> Handled {
     ok(ctx.store().burn_request(ctx.param(0), amount, &base_url))
 }
 
-/// `{"tx_data": {"txid"}, "change_data": […]}`: 200 with an empty body, as
-/// amp-rs says the API answers.
+/// `{"tx_data": {"txid"}, "change_data": […]}`, checked against the chain:
+/// 200 with an empty body, as amp-rs says the API answers.
 pub(super) fn burn_confirm(ctx: &mut Ctx) -> Handled {
-    let object = parse_object(&ctx.body)?;
-    let txid = nested_txid(nested(&object, "tx_data")?, "tx_data")?;
-    empty_ok(ctx.store().burn_confirm(ctx.param(0), &txid))
+    let report = super::tx_report(&ctx.body)?;
+    empty_ok(ctx.store().burn_confirm(ctx.param(0), &report))
 }

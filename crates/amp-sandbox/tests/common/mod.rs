@@ -202,11 +202,97 @@ pub async fn distribute(sandbox: &Sandbox, token: &str, uuid: &str) -> Value {
     answer.json()
 }
 
-/// Confirms a distribution with `txid`; the answer as it comes.
+/// Confirms a distribution with `txid` and the body the official script
+/// builds from the node (`gettransaction` details, `listunspent` change of
+/// the asset); the answer as it comes. A txid the node does not know gets
+/// empty details.
 pub async fn confirm(sandbox: &Sandbox, token: &str, uuid: &str, id: &str, txid: &str) -> Answer {
-    let body = serde_json::json!({"tx_data": {"txid": txid, "details": []}, "change_data": []});
+    let asset_id = get(sandbox, &format!("/assets/{uuid}"), Some(token))
+        .await
+        .json()["asset_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = confirm_body(sandbox, txid, &asset_id).await;
     let path = format!("/assets/{uuid}/distributions/{id}/confirm");
     post(sandbox, &path, Some(token), &body).await
+}
+
+// ---- the node ---------------------------------------------------------------------
+
+/// One JSON-RPC call to the sandbox's node with its rpcuser:rpcpassword;
+/// the whole reply (status, body).
+pub async fn rpc_raw(sandbox: &Sandbox, method: &str, params: Value) -> (u16, Value) {
+    let body = serde_json::json!({"jsonrpc": "1.0", "id": "t", "method": method, "params": params});
+    let response = http()
+        .post(sandbox.node_url())
+        .basic_auth(sandbox.node_user(), Some(sandbox.node_password()))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// One JSON-RPC call that must succeed; its result.
+pub async fn rpc(sandbox: &Sandbox, method: &str, params: Value) -> Value {
+    let (status, reply) = rpc_raw(sandbox, method, params).await;
+    assert_eq!(status, 200, "{method}: {reply}");
+    assert!(reply["error"].is_null(), "{method}: {reply}");
+    reply["result"].clone()
+}
+
+/// What the official script does with a `distributions/create` answer:
+/// `sendmany "" amounts 0 "" [] false 1 "UNSET" assets`, then two blocks.
+pub async fn send_plan(sandbox: &Sandbox, plan: &Value) -> String {
+    let params = serde_json::json!([
+        "",
+        plan["map_address_amount"],
+        0,
+        "",
+        [],
+        false,
+        1,
+        "UNSET",
+        plan["map_address_asset"]
+    ]);
+    let txid = rpc(sandbox, "sendmany", params).await;
+    sandbox.mine(2);
+    txid.as_str().unwrap().to_owned()
+}
+
+/// The distribution (and burn) confirm body the official script builds.
+pub async fn confirm_body(sandbox: &Sandbox, txid: &str, asset_id: &str) -> Value {
+    let (_, reply) = rpc_raw(sandbox, "gettransaction", serde_json::json!([txid])).await;
+    let details = reply["result"]["details"].clone();
+    let details = if details.is_null() {
+        serde_json::json!([])
+    } else {
+        details
+    };
+    let unspent = rpc(sandbox, "listunspent", serde_json::json!([])).await;
+    let change: Vec<Value> = unspent
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["asset"] == asset_id && u["txid"] == txid)
+        .cloned()
+        .collect();
+    serde_json::json!({"tx_data": {"details": details, "txid": txid}, "change_data": change})
+}
+
+/// Creates a distribution of the ready assignments, sends it from the node
+/// and mines two blocks; the plan and the txid.
+pub async fn distribute_on_chain(sandbox: &Sandbox, token: &str, uuid: &str) -> (Value, String) {
+    let plan = distribute(sandbox, token, uuid).await;
+    let txid = send_plan(sandbox, &plan).await;
+    (plan, txid)
 }
 
 /// A txid made of one repeated hex digit.

@@ -1,0 +1,526 @@
+//! The wallet's RPC methods, with Elements Core's parameters, checks, error
+//! codes and messages (`src/wallet/rpc/*.cpp`).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::amount::{amount_u, parse_amount};
+use super::chain::{Chain, Issuance, Minting, Payment, SendError, POLICY_ASSET};
+use super::params::{hash, Params};
+use super::rpc::RpcError;
+use super::views;
+use crate::data::hex64;
+
+/// Whether `text` is shaped like a Liquid address: base58 or bech32
+/// characters, 26 to 110 of them. The sandbox checks no checksum.
+pub(crate) fn is_address(text: &str) -> bool {
+    (26..=110).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn unlocked(chain: &Chain) -> Result<(), RpcError> {
+    if chain.wallet.is_locked() {
+        Err(RpcError::wallet_locked())
+    } else {
+        Ok(())
+    }
+}
+
+fn asset_param(text: &str) -> Result<String, RpcError> {
+    views::asset_from(text)
+        .ok_or_else(|| RpcError::wallet(format!("Unknown label and invalid asset hex: {text}")))
+}
+
+fn send_error(err: SendError) -> RpcError {
+    match err {
+        SendError::InsufficientFunds => RpcError::insufficient_funds(),
+    }
+}
+
+/// Runs one wallet method.
+pub(crate) fn call(chain: &mut Chain, method: &str, p: &Params) -> Result<Value, RpcError> {
+    match method {
+        "getwalletinfo" => Ok(wallet_info(chain)),
+        "getnewaddress" => {
+            let label = p.str_at(0)?.unwrap_or("");
+            if label == "*" {
+                return Err(RpcError::new(-11, "Invalid label name"));
+            }
+            Ok(json!(chain.wallet.new_address(Some(label.to_owned()))))
+        }
+        "getrawchangeaddress" => Ok(json!(chain.wallet.new_address(None))),
+        "getaddressinfo" => {
+            let address = p.required_str(0, method)?;
+            if !is_address(address) {
+                return Err(RpcError::invalid_address("Invalid address"));
+            }
+            let mine = chain.wallet.is_mine(address);
+            let labels = match chain.wallet.addresses.get(address) {
+                Some(Some(label)) => json!([label]),
+                _ => json!([]),
+            };
+            Ok(json!({
+                "address": address,
+                "ismine": mine,
+                "solvable": mine,
+                "iswatchonly": false,
+                "isscript": false,
+                "iswitness": true,
+                "ischange": chain.wallet.is_change(address),
+                "labels": labels,
+            }))
+        }
+        "signmessage" => {
+            unlocked(chain)?;
+            let address = p.required_str(0, method)?;
+            let message = p.required_str(1, method)?;
+            if !is_address(address) {
+                return Err(RpcError::invalid_address("Invalid address"));
+            }
+            // Segwit and confidential addresses do not refer to a key.
+            if !chain.wallet.is_mine(address) {
+                return Err(RpcError::type_error("Address does not refer to key"));
+            }
+            Ok(json!(hex64(&format!("signature {address} {message}"))))
+        }
+        "walletpassphrase" => passphrase(chain, p),
+        "walletlock" => {
+            if chain.wallet.passphrase.is_none() {
+                return Err(RpcError::new(
+                    -15,
+                    "Error: running with an unencrypted wallet, but walletlock was called.",
+                ));
+            }
+            chain.wallet.unlocked_until = None;
+            Ok(Value::Null)
+        }
+        "getbalance" => balance(chain, p),
+        "listunspent" => list_unspent(chain, p),
+        "gettransaction" => {
+            let txid = hash(p.required(0, method)?, "txid")?;
+            let filter = match p.str_at(3)? {
+                Some(text) if !text.is_empty() => Some(asset_param(text)?),
+                _ => None,
+            };
+            let tx = chain
+                .wallet_txs
+                .contains(&txid)
+                .then(|| chain.txs.get(&txid))
+                .flatten()
+                .ok_or_else(|| RpcError::invalid_address("Invalid or non-wallet transaction id"))?;
+            Ok(views::transaction(chain, tx, filter.as_deref()))
+        }
+        "listtransactions" => list_transactions(chain, p),
+        "listsinceblock" => list_since_block(chain, p),
+        "sendmany" => send_many(chain, p),
+        "reissueasset" => reissue(chain, p),
+        "listissuances" => {
+            let filter = p.str_at(0)?.map(asset_param).transpose()?;
+            let list: Vec<Value> = chain
+                .wallet_txs
+                .iter()
+                .filter_map(|t| chain.txs.get(t))
+                .filter(|t| {
+                    t.issuance
+                        .as_ref()
+                        .is_some_and(|i| filter.as_ref().is_none_or(|f| *f == i.asset))
+                })
+                .filter_map(views::issuance)
+                .collect();
+            Ok(Value::Array(list))
+        }
+        "destroyamount" => destroy(chain, p),
+        _ => Err(RpcError::method_not_found()),
+    }
+}
+
+fn wallet_info(chain: &Chain) -> Value {
+    let balances = chain.balances(1);
+    let mut info = json!({
+        "walletname": "",
+        "walletversion": 169_900,
+        "format": "sqlite",
+        "balance": views::amount_map(&balances.iter().map(|(a, u)| (a.clone(), i128::from(*u))).collect()),
+        "txcount": chain.wallet_txs.len(),
+        "keypoolsize": 1000,
+        "private_keys_enabled": true,
+        "avoid_reuse": false,
+        "scanning": false,
+        "descriptors": true,
+    });
+    if chain.wallet.passphrase.is_some() {
+        let until = match chain.wallet.unlocked_until {
+            Some(at) if !chain.wallet.is_locked() => {
+                let left = at.saturating_duration_since(tokio::time::Instant::now());
+                crate::data::now_unix() + i64::try_from(left.as_secs()).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        info["unlocked_until"] = json!(until);
+    }
+    info
+}
+
+/// `walletpassphrase passphrase timeout`: unlocks for at most 100 000 000 s.
+fn passphrase(chain: &mut Chain, p: &Params) -> Result<Value, RpcError> {
+    let given = p.required_str(0, "walletpassphrase")?.to_owned();
+    let timeout = super::params::int_value(p.required(1, "walletpassphrase")?)?;
+    let Some(expected) = chain.wallet.passphrase.clone() else {
+        return Err(RpcError::new(
+            -15,
+            "Error: running with an unencrypted wallet, but walletpassphrase was called.",
+        ));
+    };
+    if timeout < 0 {
+        return Err(RpcError::invalid_parameter("Timeout cannot be negative."));
+    }
+    if given.is_empty() {
+        return Err(RpcError::invalid_parameter("passphrase can not be empty"));
+    }
+    if given != expected {
+        return Err(RpcError::new(
+            -14,
+            "Error: The wallet passphrase entered was incorrect.",
+        ));
+    }
+    let seconds = u64::try_from(timeout).unwrap_or(0).min(100_000_000);
+    chain.wallet.unlocked_until = Some(tokio::time::Instant::now() + Duration::from_secs(seconds));
+    Ok(Value::Null)
+}
+
+/// `getbalance ( "*" minconf include_watchonly avoid_reuse assetlabel )`.
+fn balance(chain: &Chain, p: &Params) -> Result<Value, RpcError> {
+    if let Some(dummy) = p.str_at(0)? {
+        if dummy != "*" {
+            return Err(RpcError::new(
+                -32,
+                "dummy first argument must be excluded or set to \"*\".",
+            ));
+        }
+    }
+    let min_conf = u64::try_from(p.int_at(1, 0)?).unwrap_or(0);
+    p.bool_at(2, false)?;
+    let balances = chain.balances(min_conf);
+    match p.str_at(4)? {
+        Some(label) if !label.is_empty() => {
+            let asset = asset_param(label)?;
+            Ok(amount_u(balances.get(&asset).copied().unwrap_or(0)))
+        }
+        _ => Ok(views::amount_map(
+            &balances
+                .into_iter()
+                .map(|(a, u)| (a, i128::from(u)))
+                .collect(),
+        )),
+    }
+}
+
+/// `listunspent ( minconf maxconf ["address",…] include_unsafe query_options )`.
+fn list_unspent(chain: &Chain, p: &Params) -> Result<Value, RpcError> {
+    let min_conf = p.int_at(0, 1)?;
+    let max_conf = p.int_at(1, 9_999_999)?;
+    let mut addresses = Vec::new();
+    for item in p.array_at(2)?.into_iter().flatten() {
+        let Value::String(address) = item else {
+            return Err(RpcError::type_error("Invalid address: not a string"));
+        };
+        if !is_address(address) {
+            return Err(RpcError::invalid_address(format!(
+                "Invalid Bitcoin address: {address}"
+            )));
+        }
+        if addresses.contains(address) {
+            return Err(RpcError::invalid_parameter(format!(
+                "Invalid parameter, duplicated address: {address}"
+            )));
+        }
+        addresses.push(address.clone());
+    }
+    let include_unsafe = p.bool_at(3, true)?;
+    let options = p.object_at(4)?;
+    let option = |name: &str| options.and_then(|o| o.get(name)).filter(|v| !v.is_null());
+    let minimum = option("minimumAmount")
+        .map(|v| parse_amount(v, true))
+        .transpose()?;
+    let maximum = option("maximumAmount")
+        .map(|v| parse_amount(v, true))
+        .transpose()?;
+    let maximum_count = option("maximumCount")
+        .map(super::params::int_value)
+        .transpose()?;
+    let asset = match option("asset") {
+        Some(Value::String(text)) if !text.is_empty() => Some(asset_param(text)?),
+        _ => None,
+    };
+    let mut list = Vec::new();
+    for (tx, vout, out, conf) in chain.wallet_utxos(0) {
+        let conf_i = i64::try_from(conf).unwrap_or(i64::MAX);
+        let safe = conf > 0 || tx.from_wallet;
+        let address_ok =
+            addresses.is_empty() || out.address.as_ref().is_some_and(|a| addresses.contains(a));
+        let wanted = conf_i >= min_conf
+            && conf_i <= max_conf
+            && (include_unsafe || safe)
+            && address_ok
+            && minimum.is_none_or(|m| out.amount >= m)
+            && maximum.is_none_or(|m| out.amount <= m)
+            && asset.as_ref().is_none_or(|a| *a == out.asset);
+        if wanted {
+            list.push(views::unspent(chain, tx, vout, out, conf));
+        }
+        if maximum_count.is_some_and(|m| m > 0 && list.len() >= usize::try_from(m).unwrap_or(0)) {
+            break;
+        }
+    }
+    Ok(Value::Array(list))
+}
+
+/// `listtransactions ( "*" count skip include_watchonly )`: the most recent
+/// entries, oldest first.
+fn list_transactions(chain: &Chain, p: &Params) -> Result<Value, RpcError> {
+    let label = p.str_at(0)?;
+    if label.is_some_and(|l| l != "*" && l.is_empty()) {
+        return Err(RpcError::invalid_parameter(
+            "Label argument must be a valid label name or \"*\".",
+        ));
+    }
+    let count = p.int_at(1, 10)?;
+    let skip = p.int_at(2, 0)?;
+    if count < 0 {
+        return Err(RpcError::invalid_parameter("Negative count"));
+    }
+    if skip < 0 {
+        return Err(RpcError::invalid_parameter("Negative from"));
+    }
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+    let filter = label.filter(|l| *l != "*");
+    let mut newest_first: Vec<Value> = Vec::new();
+    for txid in chain.wallet_txs.iter().rev() {
+        let Some(tx) = chain.txs.get(txid) else {
+            continue;
+        };
+        let mut entries = views::entries(chain, tx, true);
+        if let Some(label) = filter {
+            // A label keeps only incoming entries with that label.
+            entries.retain(|e| e["category"] == "receive" && e["label"] == label);
+        }
+        newest_first.extend(entries.into_iter().rev());
+        if newest_first.len() >= count.saturating_add(skip) {
+            break;
+        }
+    }
+    let page: Vec<Value> = newest_first.into_iter().skip(skip).take(count).collect();
+    Ok(Value::Array(page.into_iter().rev().collect()))
+}
+
+/// `listsinceblock ( "blockhash" target_confirmations … )`: the wallet's
+/// entries mined after that block or not mined yet, and `lastblock`.
+fn list_since_block(chain: &Chain, p: &Params) -> Result<Value, RpcError> {
+    let after = match p.get(0) {
+        None => None,
+        Some(value) => {
+            let wanted = hash(value, "blockhash")?;
+            let block = chain.blocks.iter().find(|b| b.hash == wanted);
+            Some(
+                block
+                    .ok_or_else(|| RpcError::invalid_address("Block not found"))?
+                    .height,
+            )
+        }
+    };
+    let target = p.int_at(1, 1)?;
+    if target < 1 {
+        return Err(RpcError::invalid_parameter("Invalid parameter"));
+    }
+    let mut list = Vec::new();
+    for txid in &chain.wallet_txs {
+        let Some(tx) = chain.txs.get(txid) else {
+            continue;
+        };
+        if tx.height.is_none_or(|h| after.is_none_or(|a| h > a)) {
+            list.extend(views::entries(chain, tx, true));
+        }
+    }
+    let target = u64::try_from(target).unwrap_or(1);
+    let last = chain
+        .height()
+        .checked_sub(target - 1)
+        .and_then(|h| chain.block_at(h))
+        .unwrap_or_else(|| chain.tip());
+    Ok(json!({"transactions": list, "removed": [], "lastblock": last.hash}))
+}
+
+/// The official script's call: `sendmany "" {address: amount} 0 "" [] false
+/// 1 "UNSET" {address: asset}`.
+fn send_many(chain: &mut Chain, p: &Params) -> Result<Value, RpcError> {
+    if let Some(dummy) = p.str_at(0)? {
+        if !dummy.is_empty() {
+            return Err(RpcError::invalid_parameter(
+                "Dummy value must be set to \"\"",
+            ));
+        }
+    }
+    let amounts = p.object_at(1)?.ok_or_else(|| {
+        RpcError::misc("sendmany: missing required parameter 2; see help sendmany")
+    })?;
+    let comment = p.str_at(3)?.filter(|c| !c.is_empty()).map(str::to_owned);
+    let subtract = p.array_at(4)?.map_or(0, Vec::len);
+    p.bool_at(5, false)?;
+    let mode = p.str_at(7)?.unwrap_or("unset").to_ascii_lowercase();
+    if !["unset", "economical", "conservative"].contains(&mode.as_str()) {
+        return Err(RpcError::invalid_parameter(
+            "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", \"conservative\"",
+        ));
+    }
+    let assets = p.object_at(8)?;
+    let verbose = p.bool_at(11, false)?;
+    if subtract > 0 {
+        return Err(RpcError::invalid_parameter(
+            "The sandbox node does not subtract fees from outputs",
+        ));
+    }
+    let mut payments = Vec::new();
+    for (address, value) in amounts {
+        if !is_address(address) {
+            return Err(RpcError::invalid_address(format!(
+                "Invalid Bitcoin address: {address}"
+            )));
+        }
+        let asset = match assets.and_then(|a| a.get(address)) {
+            None => POLICY_ASSET.to_owned(),
+            Some(Value::String(text)) => asset_param(text)?,
+            Some(other) => {
+                return Err(RpcError::type_error(format!(
+                    "JSON value of type {} is not of expected type string",
+                    if other.is_number() {
+                        "number"
+                    } else {
+                        "non-string"
+                    }
+                )))
+            }
+        };
+        let units = parse_amount(value, true)?;
+        if units == 0 {
+            return Err(RpcError::type_error("Invalid amount for send"));
+        }
+        payments.push(Payment {
+            address: Some(address.clone()),
+            asset,
+            amount: units,
+        });
+    }
+    if payments.is_empty() {
+        return Err(RpcError::invalid_parameter(
+            "Transaction must have at least one recipient",
+        ));
+    }
+    unlocked(chain)?;
+    let txid = chain.send(&payments, comment, None).map_err(send_error)?;
+    Ok(if verbose {
+        json!({"txid": txid, "fee_reason": "Fallback fee"})
+    } else {
+        json!(txid)
+    })
+}
+
+/// `reissueasset asset assetamount` → `{"txid", "vin"}`: spends a token
+/// output of the asset, sends the new amount and the token to new addresses.
+fn reissue(chain: &mut Chain, p: &Params) -> Result<Value, RpcError> {
+    let asset = asset_param(p.required_str(0, "reissueasset")?)?;
+    let units = parse_amount(p.required(1, "reissueasset")?, false)?;
+    if units == 0 {
+        return Err(RpcError::type_error(
+            "Reissuance must create a non-zero amount.",
+        ));
+    }
+    let known = chain.known_issuances();
+    if known
+        .iter()
+        .any(|i| i.token.as_deref() == Some(asset.as_str()))
+    {
+        return Err(RpcError::wallet(
+            "Asset given is a reissuance token type and can not be reissued.",
+        ));
+    }
+    let Some(original) = known
+        .into_iter()
+        .find(|i| i.asset == asset && i.token.is_some())
+        .cloned()
+    else {
+        return Err(RpcError::wallet(
+            "Asset reissuance token definition could not be found in wallet.",
+        ));
+    };
+    let token = original.token.clone().unwrap_or_default();
+    unlocked(chain)?;
+    let token_input = chain
+        .wallet_utxos(0)
+        .into_iter()
+        .find(|(tx, _, out, conf)| out.asset == token && (*conf > 0 || tx.from_wallet))
+        .map(|(tx, vout, out, _)| (tx.txid.clone(), vout, out.amount));
+    let Some((token_txid, token_vout, token_units)) = token_input else {
+        return Err(RpcError::insufficient_funds());
+    };
+    let asset_address = chain.wallet.new_address(Some(String::new()));
+    let token_address = chain.wallet.new_address(Some(String::new()));
+    let issuance = Issuance {
+        vin: 0,
+        asset: asset.clone(),
+        token: None,
+        asset_amount: units,
+        token_amount: 0,
+        is_reissuance: true,
+        entropy: original.entropy.clone(),
+        asset_blinds: hex64(&format!(
+            "reissuance blinds {asset} {units} {}",
+            chain.height()
+        )),
+        token_blinds: crate::node::chain::ZERO_BLINDER.to_owned(),
+    };
+    let minted = vec![Payment {
+        address: Some(asset_address),
+        asset,
+        amount: units,
+    }];
+    // The token moves to a new receiving address, as Elements moves it.
+    let token_payment = Payment {
+        address: Some(token_address),
+        asset: token,
+        amount: token_units,
+    };
+    let minting = Minting {
+        issuance,
+        forced_inputs: vec![(token_txid, token_vout)],
+        minted,
+    };
+    let txid = chain
+        .send(&[token_payment], None, Some(minting))
+        .map_err(send_error)?;
+    Ok(json!({"txid": txid, "vin": 0}))
+}
+
+/// `destroyamount asset amount ( "comment" verbose )`: an `OP_RETURN` output
+/// of the amount.
+fn destroy(chain: &mut Chain, p: &Params) -> Result<Value, RpcError> {
+    let asset = asset_param(p.required_str(0, "destroyamount")?)?;
+    let units = parse_amount(p.required(1, "destroyamount")?, true)?;
+    if units == 0 {
+        return Err(RpcError::type_error("Invalid amount to destroy"));
+    }
+    let comment = p.str_at(2)?.filter(|c| !c.is_empty()).map(str::to_owned);
+    let verbose = p.bool_at(3, false)?;
+    unlocked(chain)?;
+    let payment = Payment {
+        address: None,
+        asset,
+        amount: units,
+    };
+    let txid = chain.send(&[payment], comment, None).map_err(send_error)?;
+    Ok(if verbose {
+        json!({"txid": txid, "fee_reason": "Fallback fee"})
+    } else {
+        json!(txid)
+    })
+}
