@@ -314,7 +314,14 @@ impl Treasury {
     ) -> Result<Outcome> {
         let record = current(&journal)?.clone();
         let vin = record.sent.as_ref().and_then(|s| s.vin);
-        let path = journal.finish()?;
+        let path = if record.intent.is_none() && record.sent.is_none() {
+            // This run sent nothing and found AMP done: nothing to keep.
+            let mut journal = journal;
+            journal.clear()?;
+            None
+        } else {
+            journal.finish()?
+        };
         Ok(Outcome {
             job: record.job,
             asset_uuid: record.asset_uuid,
