@@ -277,6 +277,8 @@ pub(crate) struct Shared {
     store: Mutex<Store>,
     /// Set to `true` on shutdown, so injected delays end at once.
     pub(crate) closing: watch::Sender<bool>,
+    /// Faults taken by requests so far, for [`Sandbox::faults_taken`].
+    pub(crate) faults_taken: watch::Sender<u64>,
     /// The simulated Elements node (its chain and wallet are in the store).
     pub(crate) node: NodeShared,
 }
@@ -307,7 +309,11 @@ impl Shared {
     }
 
     pub(crate) fn next_fault(&self, route: &str, path: &str) -> Option<Fault> {
-        self.faults().next(route, path)
+        let fault = self.faults().next(route, path);
+        if fault.is_some() {
+            self.faults_taken.send_modify(|n| *n += 1);
+        }
+        fault
     }
 
     pub(crate) fn record(&self, record: RequestRecord) {
@@ -619,6 +625,32 @@ impl Sandbox {
     pub fn set_block_interval(&self, interval: Option<Duration>) {
         let interval = interval.filter(|d| !d.is_zero());
         self.shared.node.block_interval.send_replace(interval);
+    }
+
+    /// Waits until the node has received at least `n` calls of `method`.
+    /// A call is counted as it arrives and carried out with no pause after
+    /// that (unless a [`NodeFault::DelayBefore`] holds it), so once this
+    /// returns, a call held by [`NodeFault::DelayAfter`] has had its effect:
+    /// a test may then kill the client that waits for its answer.
+    pub async fn node_called(&self, method: &str, n: u64) {
+        let mut calls = self.shared.node.calls.subscribe();
+        while self.node_count(method) < n {
+            if calls.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Waits until requests have taken at least `n` faults in all (one-shot
+    /// or by rate) since the sandbox started; a request that took a
+    /// [`Fault::Delay`] is then being held.
+    pub async fn faults_taken(&self, n: u64) {
+        let mut taken = self.shared.faults_taken.subscribe();
+        while *taken.borrow_and_update() < n {
+            if taken.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Calls of this RPC method so far, e.g. `node_count("sendmany")`.
