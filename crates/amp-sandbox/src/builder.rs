@@ -245,8 +245,8 @@ impl SandboxBuilder {
                 self.block_interval,
             ),
         });
-        crate::serve_node(&shared, node_listener);
-        let miner = tokio::spawn(crate::mine_on_timer(Arc::downgrade(&shared)));
+        crate::node::handle::serve_node(&shared, node_listener);
+        let miner = tokio::spawn(crate::node::handle::mine_on_timer(Arc::downgrade(&shared)));
         let app = routes::control()
             .fallback(routes::entry)
             .with_state(shared.clone());

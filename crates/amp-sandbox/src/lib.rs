@@ -36,6 +36,13 @@
 //! | `POST /_sandbox/reset` (or `DELETE /_sandbox/stats`) | reset the counters |
 //! | `POST /_sandbox/token-life` `{"seconds": n}` | life of tokens issued from now on |
 //! | `POST /_sandbox/refresh-revokes-old` `{"enabled": bool}` | see [`Sandbox::set_refresh_revokes_old`] |
+//! | `GET /_sandbox/node` | `{"url", "user", "cookie_path", "height"}` of the node (never its password) |
+//! | `POST /_sandbox/node/mine` `{"blocks"?: n}` | mines `n` (default 1) blocks; `{"hashes", "height"}` |
+//! | `GET /_sandbox/node/stats` (`DELETE` resets) | the node's [`NodeStats`] |
+//! | `POST /_sandbox/node/faults` `{"method", "fault", "count"?}` | queues `count` node faults (shape on [`NodeFault`]); `DELETE` clears them |
+//! | `POST /_sandbox/node/down` `{"down": bool}` | see [`Sandbox::set_node_down`] |
+//! | `POST /_sandbox/node/wallet-lock` `{"locked": bool}` | see [`Sandbox::set_wallet_locked`] |
+//! | `POST /_sandbox/node/block-interval` `{"seconds": s \| null}` | see [`Sandbox::set_block_interval`] |
 //!
 //! # State
 //!
@@ -45,7 +52,21 @@
 //! (issuance, distribution, reissuance, burn). The summary, balance,
 //! ownerships, UTXOs, activities and txs are all read from those outputs, so
 //! they agree with each other and follow every change. The sample data (see
-//! [`SandboxBuilder::with_sample_data`]) is made through the same operations.
+//! [`SandboxBuilder::with_sample_data`]) is made through the same operations,
+//! its distributions sent by the node and confirmed as any client's.
+//!
+//! # The node
+//!
+//! Beside AMP, the sandbox runs the issuer's Elements node, simulated: a
+//! JSON-RPC server on a loopback port of its own ([`Sandbox::node_url`]),
+//! with `rpcuser:rpcpassword` ([`Sandbox::node_user`],
+//! [`Sandbox::node_password`]) and a `.cookie` ([`Sandbox::node_cookie_path`])
+//! as Elements Core has them. AMP and the node share one chain: every asset
+//! AMP issues pays the node's wallet, and AMP's confirm endpoints check what
+//! they are told against that chain (below). Blocks come on request
+//! ([`Sandbox::mine`], `generatetoaddress`, the control endpoint) or on a
+//! timer ([`SandboxBuilder::block_interval`]). The RPCs, their sources, the
+//! amount rule and the faults are described in [`node`].
 //!
 //! Answers follow amp-api.md; where it gives no shape (distributions, reissue,
 //! burn, txs, update-blinders, reissuances, treasury addresses, UTXOs) they
@@ -115,24 +136,29 @@
 //! - `utxos` lists the unspent outputs of the asset and its token
 //!   (amp-rs's `Utxo`, key `gaid` in lower case). Blacklist and whitelist take
 //!   `[{"txid", "vout"}]`, change all or none, and answer the UTXO list.
-//!   Blacklisted treasury outputs cannot pay a distribution or a burn.
+//!   AMP refuses a distribution or a burn whose transaction spends a
+//!   blacklisted output (the node, which knows nothing of AMP's blacklist,
+//!   may still send it).
 //! - Treasury addresses start empty; `add` and `delete` (DELETE as amp-rs
 //!   sends it, or POST) take a list of address strings, each added once, and
 //!   answer the list.
 //! - `txs` are amp-rs's `AssetTransaction`, oldest first; issuance outputs
 //!   start with all-zero blinders (what the official script looks for), which
 //!   `update-blinders` (one output per request, 200 with an empty body, 64-hex
-//!   blinders) replaces. `activities` derive from the txs: one per output that
-//!   issued, reissued, distributed or burned units.
+//!   blinders, which must be the chain's: the node's `gettransaction`
+//!   details; others are a 400) replaces. `activities` derive from the txs:
+//!   one per output that issued, reissued, distributed or burned units.
 //! - `activities` and `txs` read `start`, `count`, `sortcolumn`, `sortorder`
 //!   (`asc`, `desc`), `height_start` and `height_stop` from the query string
 //!   (amp-rs sends them as a JSON body on its GET, which is not read). Sort
 //!   columns: activities `datetime`, `blockheight`, `amount`, `type`, `txid`,
 //!   `vout`; txs `datetime`, `blockheight`, `txid`. Without a sort column the
 //!   chain order (ascending) is kept. A bad value is a 400 naming it.
-//! - The chain starts at height 1 200 000 (2024-03-01T10:00:00Z); each
-//!   issuance or confirmation is one block, a minute later. Vesting is judged
-//!   against the wall clock.
+//! - The chain starts at height 1 200 000 (2024-03-01T10:00:00Z), its blocks
+//!   a minute apart in time whenever they are mined; an issuance is mined at
+//!   once in a block of its own, other transactions when blocks come. AMP's
+//!   txs, activities and ownerships carry the heights of the blocks that
+//!   mined the transactions. Vesting is judged against the wall clock.
 //!
 //! Assignments and distributions:
 //! - Create takes `{"assignments": [one element]}` and answers 201 with a
@@ -157,26 +183,42 @@
 //!   `min_supported_client_script_version` 2, `base_url` (`…/api/{}`),
 //!   `asset_uuid`, `asset_id`, `distribution_uuid`, `map_address_amount`
 //!   (coins of 10^8 units, as `sendmany` takes them) and `map_address_asset`.
-//! - `confirm` takes `{"tx_data": {"txid", …}, "change_data": […]}`; the txid
-//!   becomes the transaction's. The treasury pays one output per receiving
-//!   GAID and takes the change; the distribution is `CONFIRMED` at once and
-//!   the answer (200) is it. Confirming twice, or a txid already recorded, is
-//!   a 400.
+//! - `confirm` takes the official script's body `{"tx_data": {"txid",
+//!   "details"}, "change_data": […]}` and checks it against the chain (each
+//!   failure a 400 `{"Error": …}`): the txid is on the chain with at least
+//!   [`REQUIRED_CONFIRMATIONS`] (2, what the script waits for); it pays each
+//!   receiving address exactly the units assigned to it, in the asset; every
+//!   other output of the asset is reported in `change_data`; each `details`
+//!   entry and each `change_data` entry matches the output it names (asset,
+//!   amount, address, blinders), and there is a `details` entry for every
+//!   receiving output; no input is a blacklisted output. Then the treasury
+//!   outputs it spent are spent, the receivers hold their outputs, the change
+//!   is the treasury's, the assignments are distributed and the distribution
+//!   is `CONFIRMED`; the answer (200) is it. Confirming twice, or a txid
+//!   already recorded, is a 400.
 //! - `cancel` (DELETE as amp-rs calls it, or POST) is 204, for an unconfirmed
 //!   distribution only; its assignments are free again and it is gone (404).
 //!
 //! Reissue and burn:
 //! - `reissue-request` `{"amount_to_reissue"}` needs a reissuable asset and
 //!   answers `command` `"reissue"`, `amount` in coins and the token outputs as
-//!   `reissuance_utxos`. `reissue-confirm` needs a pending request and
-//!   `reissuance_output.txid` (`details` and `listissuances` are not read); it
-//!   answers `{"txid", "vin", "reissuance_amount"}`.
+//!   `reissuance_utxos`. `reissue-confirm` `{"details", "reissuance_output":
+//!   {"txid", "vin"}, "listissuances"}` needs a pending request and a
+//!   transaction on the chain with two confirmations that reissues the asset
+//!   at input `vin`, exactly the amount requested; `listissuances` must hold
+//!   that reissuance, the `details` must match the chain and describe the new
+//!   units' outputs. The new units and the token are the treasury's; it
+//!   answers `{"txid", "vin", "reissuance_amount"}` and the reissuance is
+//!   listed in `reissuances` (its block hash, its first output).
 //! - `burn-request` `{"amount"}` allows at most what circulates and is not
 //!   assigned (and the treasury can spend); it answers `command` `"burn"` (the
 //!   official script's, not amp-rs's mock `"destroyamount"`) and the treasury
-//!   outputs as `utxos`. `burn-confirm` `{"tx_data": {"txid"}}` needs a
-//!   pending request, checks the amount again, and answers 200 with an empty
-//!   body, as amp-rs says the API does.
+//!   outputs as `utxos`. `burn-confirm` `{"tx_data": {"txid"}, "change_data"}`
+//!   needs a pending request, checks the amount again, and a transaction on
+//!   the chain with two confirmations that destroys exactly that amount of
+//!   the asset (`OP_RETURN` outputs, as `destroyamount` makes them), every
+//!   other output of the asset being reported change that matches the chain;
+//!   it answers 200 with an empty body, as amp-rs says the API does.
 //!
 //! Users, categories, GAIDs, managers:
 //! - A registered user with assignments cannot be deleted (400), so every
@@ -204,8 +246,7 @@ mod routes;
 mod stats;
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -347,56 +388,6 @@ pub struct Sandbox {
     miner: Option<JoinHandle<()>>,
 }
 
-/// Serves the node on `listener` (replacing a previous server task).
-pub(crate) fn serve_node(shared: &Arc<Shared>, listener: tokio::net::TcpListener) {
-    let app = node::server::router(shared.clone());
-    let task = tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, app).await {
-            tracing::warn!(%err, "amp sandbox node stopped");
-        }
-    });
-    if let Some(old) = lock(&shared.node.server).replace(task) {
-        old.abort();
-    }
-}
-
-/// Mines a block every block interval, while the sandbox lives.
-pub(crate) async fn mine_on_timer(shared: Weak<Shared>) {
-    let Some(mut interval) = shared.upgrade().map(|s| s.node.block_interval.subscribe()) else {
-        return;
-    };
-    loop {
-        let current = *interval.borrow_and_update();
-        match current {
-            Some(every) => {
-                tokio::select! {
-                    () = tokio::time::sleep(every) => {
-                        let Some(shared) = shared.upgrade() else { return };
-                        shared.store().chain.mine(1);
-                    }
-                    changed = interval.changed() => {
-                        if changed.is_err() { return; }
-                    }
-                }
-            }
-            None => {
-                if interval.changed().await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-impl std::fmt::Debug for Sandbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // No credentials here: the password must not reach logs.
-        f.debug_struct("Sandbox")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Sandbox {
     /// A builder with the defaults: any free port, `sandbox-user` /
     /// `sandbox-password`, 24 h tokens, sample data, no faults.
@@ -508,199 +499,6 @@ impl Sandbox {
         self.shared.reset_stats();
     }
 
-    // ---- the node ---------------------------------------------------------
-
-    /// The node's JSON-RPC URL, `http://127.0.0.1:PORT/` (no credentials).
-    pub fn node_url(&self) -> String {
-        format!("http://{}/", self.shared.node.addr)
-    }
-
-    /// The node's URL with `rpcuser:rpcpassword` in it, the form the
-    /// official script's `--node-url` takes.
-    pub fn node_url_with_credentials(&self) -> String {
-        let node = &self.shared.node;
-        format!("http://{}:{}@{}/", node.user, node.password, node.addr)
-    }
-
-    /// The address the node listens on.
-    pub fn node_addr(&self) -> SocketAddr {
-        self.shared.node.addr
-    }
-
-    /// The node's `rpcuser`.
-    pub fn node_user(&self) -> &str {
-        &self.shared.node.user
-    }
-
-    /// The node's `rpcpassword`.
-    pub fn node_password(&self) -> &str {
-        &self.shared.node.password
-    }
-
-    /// The cookie file (`__cookie__:<64 hex>`, mode 0600), as Elements
-    /// Core's `.cookie`.
-    pub fn node_cookie_path(&self) -> &Path {
-        &self.shared.node.cookie_path
-    }
-
-    /// Mines `blocks` blocks (the first takes every transaction waiting);
-    /// their hashes.
-    pub fn mine(&self, blocks: u64) -> Vec<String> {
-        self.shared.store().chain.mine(blocks)
-    }
-
-    /// The height of the chain's tip.
-    pub fn node_height(&self) -> u64 {
-        self.shared.store().chain.height()
-    }
-
-    /// Confirmations of a transaction (0 in the mempool), `None` if the chain
-    /// has no such transaction.
-    pub fn confirmations(&self, txid: &str) -> Option<u64> {
-        let store = self.shared.store();
-        let tx = store.chain.txs.get(&txid.to_ascii_lowercase())?;
-        Some(store.chain.confirmations(tx))
-    }
-
-    /// What the wallet holds of an asset (hex id) in outputs with at least one
-    /// confirmation, in base units.
-    pub fn wallet_balance(&self, asset_id: &str) -> u64 {
-        let store = self.shared.store();
-        let balances = store.chain.balances(1);
-        balances
-            .get(&asset_id.to_ascii_lowercase())
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// What the official confirm script does with a `distributions/create`
-    /// answer, done on the node directly (not counted): `sendmany` of its
-    /// maps, two blocks, and the body for `distributions/{d}/confirm`
-    /// (`{"tx_data": {"details", "txid"}, "change_data"}`). For tests and
-    /// examples that need a confirmed distribution but are not about the
-    /// node; a client of the node makes these calls over JSON-RPC instead.
-    ///
-    /// # Errors
-    ///
-    /// What the node would answer: the wallet is locked, lacks funds, or the
-    /// plan is not one.
-    pub fn wallet_distribute(
-        &self,
-        plan: &serde_json::Value,
-    ) -> Result<serde_json::Value, RpcError> {
-        node::script::distribute(&mut self.shared.store().chain, plan)
-    }
-
-    /// As [`Sandbox::wallet_distribute`], for a `reissue-request` answer:
-    /// `reissueasset`, two blocks, the `reissue-confirm` body.
-    ///
-    /// # Errors
-    ///
-    /// As [`Sandbox::wallet_distribute`].
-    pub fn wallet_reissue(&self, plan: &serde_json::Value) -> Result<serde_json::Value, RpcError> {
-        node::script::reissue(&mut self.shared.store().chain, plan)
-    }
-
-    /// As [`Sandbox::wallet_distribute`], for a `burn-request` answer:
-    /// `destroyamount`, two blocks, the `burn-confirm` body.
-    ///
-    /// # Errors
-    ///
-    /// As [`Sandbox::wallet_distribute`].
-    pub fn wallet_burn(&self, plan: &serde_json::Value) -> Result<serde_json::Value, RpcError> {
-        node::script::burn(&mut self.shared.store().chain, plan)
-    }
-
-    /// The blinders the chain has for output `vout` of `txid` (`(asset
-    /// blinder, amount blinder)`, what the node's `gettransaction` details
-    /// show): what `update-blinders` must be sent.
-    pub fn output_blinders(&self, txid: &str, vout: u32) -> Option<(String, String)> {
-        let store = self.shared.store();
-        let tx = store.chain.txs.get(&txid.to_ascii_lowercase())?;
-        let out = tx.outputs.get(usize::try_from(vout).ok()?)?;
-        Some((out.asset_blinder.clone(), out.amount_blinder.clone()))
-    }
-
-    /// Mines a block every `interval` from now on (`None`: only on request).
-    pub fn set_block_interval(&self, interval: Option<Duration>) {
-        let interval = interval.filter(|d| !d.is_zero());
-        self.shared.node.block_interval.send_replace(interval);
-    }
-
-    /// Waits until the node has received at least `n` calls of `method`.
-    /// A call is counted as it arrives and carried out with no pause after
-    /// that (unless a [`NodeFault::DelayBefore`] holds it), so once this
-    /// returns, a call held by [`NodeFault::DelayAfter`] has had its effect:
-    /// a test may then kill the client that waits for its answer.
-    pub async fn node_called(&self, method: &str, n: u64) {
-        let mut calls = self.shared.node.calls.subscribe();
-        while self.node_count(method) < n {
-            if calls.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-
-    /// Waits until requests have taken at least `n` faults in all (one-shot
-    /// or by rate) since the sandbox started; a request that took a
-    /// [`Fault::Delay`] is then being held.
-    pub async fn faults_taken(&self, n: u64) {
-        let mut taken = self.shared.faults_taken.subscribe();
-        while *taken.borrow_and_update() < n {
-            if taken.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-
-    /// Calls of this RPC method so far, e.g. `node_count("sendmany")`.
-    pub fn node_count(&self, method: &str) -> u64 {
-        self.shared.node.stats().count(method)
-    }
-
-    /// The node's counters and recent requests.
-    pub fn node_stats(&self) -> NodeStats {
-        self.shared.node.stats()
-    }
-
-    /// Sets the node's counters to zero and forgets its records.
-    pub fn reset_node_stats(&self) {
-        self.shared.node.reset_stats();
-    }
-
-    /// Queues a one-shot fault for the next call of an RPC method (`*`: any
-    /// method); a method's own queue is used before `*`'s.
-    pub fn push_node_fault(&self, method: &str, fault: NodeFault) {
-        self.shared.node.faults().push(method, fault);
-    }
-
-    /// Removes every queued node fault.
-    pub fn clear_node_faults(&self) {
-        self.shared.node.faults().clear();
-    }
-
-    /// Takes the node down (its port refuses connections; open connections
-    /// close) or brings it back up on the same port.
-    ///
-    /// # Errors
-    ///
-    /// Bringing it up: the port cannot be bound again.
-    pub async fn set_node_down(&self, down: bool) -> std::io::Result<()> {
-        set_node_down(&self.shared, down).await
-    }
-
-    /// Locks the node's wallet (encrypting it with
-    /// [`DEFAULT_WALLET_PASSPHRASE`] if it is not encrypted yet), or unlocks
-    /// it for good. A locked wallet answers -13 to what needs its keys.
-    pub fn set_wallet_locked(&self, locked: bool) {
-        set_wallet_locked(&self.shared, locked);
-    }
-
-    /// The wallet's passphrase, if it is encrypted.
-    pub fn wallet_passphrase(&self) -> Option<String> {
-        self.shared.store().chain.wallet.passphrase.clone()
-    }
-
     /// Stops the server and waits until it no longer accepts connections.
     /// Open connections are closed as soon as their current request is answered;
     /// requests held by a [`Fault::Delay`] end at once, without an answer.
@@ -731,37 +529,5 @@ impl Drop for Sandbox {
             // every connection task to close gracefully.
             task.abort();
         }
-    }
-}
-
-/// Takes the node down, or serves it again on its port.
-pub(crate) async fn set_node_down(shared: &Arc<Shared>, down: bool) -> std::io::Result<()> {
-    if down {
-        shared.node.stop();
-        return Ok(());
-    }
-    if lock(&shared.node.server)
-        .as_ref()
-        .is_some_and(|t| !t.is_finished())
-    {
-        return Ok(());
-    }
-    let listener = tokio::net::TcpListener::bind(shared.node.addr).await?;
-    serve_node(shared, listener);
-    Ok(())
-}
-
-/// Locks (encrypting if needed) or unlocks the wallet.
-pub(crate) fn set_wallet_locked(shared: &Shared, locked: bool) {
-    let mut store = shared.store();
-    let wallet = &mut store.chain.wallet;
-    if locked {
-        if wallet.passphrase.is_none() {
-            wallet.passphrase = Some(DEFAULT_WALLET_PASSPHRASE.to_owned());
-        }
-        wallet.unlocked_until = None;
-    } else if wallet.passphrase.is_some() {
-        wallet.unlocked_until =
-            Some(tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600));
     }
 }

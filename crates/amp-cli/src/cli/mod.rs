@@ -208,6 +208,20 @@ pub struct SandboxArgs {
     /// Seed of the fault-rate generator, for runs that repeat exactly
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+
+    /// The simulated Elements node's port on 127.0.0.1 (0 takes any free port)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        env = "AMP_SANDBOX_NODE_PORT"
+    )]
+    pub node_port: u16,
+
+    /// Mine a block every SECONDS on the simulated chain [default: only on
+    /// request: generatetoaddress, or POST /_sandbox/node/mine]
+    #[arg(long, value_name = "SECONDS", env = "AMP_SANDBOX_BLOCK_INTERVAL")]
+    pub block_interval: Option<f64>,
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //!
 //! The first three lines on stdout are what a user pastes into another shell
 //! to point `amp` (or the library) at it; they are flushed at once so a script
-//! reading them does not wait for the server to stop.
+//! reading them does not wait for the server to stop. Two comment lines
+//! follow (harmless if the whole output is sourced): how to reach the
+//! simulated Elements node, by URL with `rpcuser:rpcpassword` and by cookie.
 
 use std::io::Write;
 use std::time::Duration;
@@ -28,6 +30,16 @@ pub async fn run(args: SandboxArgs) -> CliResult {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    builder = builder.node_port(args.node_port);
+    if let Some(seconds) = args.block_interval {
+        let interval = Duration::try_from_secs_f64(seconds)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Failure::usage("--block-interval: must be a number of seconds above 0")
+            })?;
+        builder = builder.block_interval(interval);
+    }
     for spec in &args.fault {
         let (route, fault) =
             parse_fault(spec).map_err(|e| Failure::usage(format!("--fault {spec:?}: {e}")))?;
@@ -45,17 +57,26 @@ pub async fn run(args: SandboxArgs) -> CliResult {
         ))
     })?;
     output::write_stdout(&format!(
-        "{}={}\n{USERNAME_VAR}={}\n{PASSWORD_VAR}={}\n",
+        "{}={}\n{USERNAME_VAR}={}\n{PASSWORD_VAR}={}\n\
+         # Elements node (simulated): {}\n\
+         # node cookie: {}\n",
         amp_client::config::vars::BASE_URL,
         sandbox.base_url(),
         sandbox.username(),
-        sandbox.password()
+        sandbox.password(),
+        sandbox.node_url_with_credentials(),
+        sandbox.node_cookie_path().display(),
     ))?;
     // A note for people; a closed stderr is no reason to stop serving.
     let _ = writeln!(
         std::io::stderr(),
-        "amp sandbox: serving {} (control: {}/stats, /faults, /revoke); Ctrl-C stops it",
+        "amp sandbox: serving {} (control: {}/stats, /faults, /revoke); Elements node at {} \
+         (blocks: {}; control: {}/node/mine, /node/faults); Ctrl-C stops it",
         sandbox.base_url(),
+        sandbox.control_url(),
+        sandbox.node_url(),
+        args.block_interval
+            .map_or_else(|| "on request".to_owned(), |s| format!("every {s} s")),
         sandbox.control_url()
     );
     wait_for_stop().await?;

@@ -892,6 +892,22 @@ fn the_sandbox_command_prints_what_to_paste_and_stops_on_ctrl_c() {
         vars.push((name.to_string(), value.to_string()));
     }
     assert!(vars[0].1.starts_with("http://127.0.0.1:") && vars[0].1.ends_with("/api"));
+    // Then how to reach the simulated Elements node: its URL, its cookie.
+    let node = lines.next().unwrap().unwrap();
+    let url = node
+        .strip_prefix("# Elements node (simulated): http://")
+        .unwrap();
+    assert!(
+        url.starts_with("sandbox-rpc:sandbox-rpc-password@127.0.0.1:"),
+        "{node}"
+    );
+    let cookie = lines.next().unwrap().unwrap();
+    let cookie = std::path::PathBuf::from(cookie.strip_prefix("# node cookie: ").unwrap());
+    let secret = std::fs::read_to_string(&cookie).unwrap();
+    assert!(
+        secret.starts_with("__cookie__:") && secret.len() == 11 + 64,
+        "{secret}"
+    );
 
     // What was printed is enough to use it.
     let mut env = Env::new(&home).set("AMP_TOKEN_STORE", "memory");

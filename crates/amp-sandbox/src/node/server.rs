@@ -238,24 +238,50 @@ async fn run_call(
     }
 }
 
+/// Records a request when it is answered, or with status 0 when it never
+/// is (torn, or abandoned by a client that went away during a held answer).
+struct RecordOnDrop {
+    shared: Arc<Shared>,
+    record: NodeRequestRecord,
+}
+
+impl Drop for RecordOnDrop {
+    fn drop(&mut self) {
+        let record = std::mem::replace(
+            &mut self.record,
+            NodeRequestRecord {
+                method: String::new(),
+                path: String::new(),
+                user: None,
+                status: 0,
+                error_code: None,
+                fault: None,
+            },
+        );
+        self.shared.node.record(record);
+    }
+}
+
 /// Every request to the node's port.
 pub(crate) async fn entry(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
-    let mut record = NodeRequestRecord {
-        method: String::new(),
-        path: path.clone(),
-        user: None,
-        status: 0,
-        error_code: None,
-        fault: None,
+    let mut guard = RecordOnDrop {
+        shared: shared.clone(),
+        record: NodeRequestRecord {
+            method: String::new(),
+            path: path.clone(),
+            user: None,
+            status: 0,
+            error_code: None,
+            fault: None,
+        },
     };
-    let response = handle(&shared, request, &path, &mut record).await;
+    let response = handle(&shared, request, &path, &mut guard.record).await;
     let (status, response) = match response {
         Some(response) => (response.status().as_u16(), response),
         None => (0, torn_connection()),
     };
-    record.status = status;
-    shared.node.record(record);
+    guard.record.status = status;
     response
 }
 

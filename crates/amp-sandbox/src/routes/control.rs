@@ -238,7 +238,7 @@ async fn node_down(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(request) => request,
         Err(reason) => return control_error(reason),
     };
-    match crate::set_node_down(&shared, request.down).await {
+    match crate::node::handle::set_node_down(&shared, request.down).await {
         Ok(()) => Reply::ok(json!({ "down": request.down })).into_response(),
         Err(err) => control_error(format!("cannot serve the node again: {err}")),
     }
@@ -252,7 +252,7 @@ struct Locked {
 async fn node_wallet_lock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match control_body::<Locked>(&body) {
         Ok(request) => {
-            crate::set_wallet_locked(&shared, request.locked);
+            crate::node::handle::set_wallet_locked(&shared, request.locked);
             Reply::ok(json!({ "locked": request.locked })).into_response()
         }
         Err(reason) => control_error(reason),
