@@ -19,7 +19,7 @@ pub struct NodeArgs {
     #[arg(long, value_name = "URL", env = "AMP_NODE_URL", hide_env_values = true, help_heading = NODE)]
     pub node: Option<String>,
 
-    /// Log in with the node's cookie file (<datadir>/<chain>/.cookie) instead of a user:password in the URL
+    /// Log in with the node's cookie file (DATADIR/CHAIN/.cookie) instead of a user:password in the URL
     #[arg(long, value_name = "PATH", env = "AMP_NODE_COOKIE", help_heading = NODE)]
     pub node_cookie: Option<PathBuf>,
 
@@ -59,7 +59,7 @@ pub struct JobArgs {
     #[arg(long, value_name = "SECONDS", env = "AMP_RESEND_GRACE", default_value_t = 120, help_heading = JOB)]
     pub resend_grace: u64,
 
-    /// The job's journal file [default: <cache>/amp/jobs/<job>-<asset>.json,
+    /// The job's journal file [default: CACHE/amp/jobs/JOB-ASSET.json,
     /// or a jobs folder beside a file token store]
     #[arg(long, value_name = "PATH", env = "AMP_JOURNAL", help_heading = JOB)]
     pub journal: Option<PathBuf>,

@@ -13,7 +13,7 @@ use crate::journal::{JobKind, Journal, PlannedOutput, Record};
 
 impl Treasury {
     /// Carries out a distribution of `asset_uuid` and confirms it to AMP,
-    /// never sending its transaction twice (see the [module](super) docs).
+    /// never sending its transaction twice (see [`Treasury`] for the steps).
     ///
     /// Which distribution: the unfinished one of the `journal` when it has
     /// one; else `request`, the answer of `distributions/create` (the file

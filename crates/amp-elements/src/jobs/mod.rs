@@ -1,22 +1,7 @@
 //! The jobs: distribute, reissue and burn (an AMP request, a transaction
 //! sent by the issuer's node, AMP's confirm), and update-blinders.
 //!
-//! Every job that sends runs the same steps, each written to its
-//! [`Journal`](crate::journal::Journal) before the next begins:
-//!
-//! 1. **AMP first.** If AMP already lists the job's transaction as
-//!    confirmed, the job only closes its journal.
-//! 2. **The transaction.** The journal's txid if it has one. If it has an
-//!    intent but no txid, the wallet is searched since the intent's block
-//!    (see [`search`]); one match is the transaction, several stop the job
-//!    ([`Error::Ambiguous`]), none means nothing was sent, and only then,
-//!    once the intent is older than [`JobOptions::resend_grace`], is it sent
-//!    again. A fresh job runs the checks, writes the intent (with the node's
-//!    tip), sends, and writes the txid the moment the node answers.
-//! 3. **Confirmations**: `gettransaction` every [`JobOptions::poll_interval`]
-//!    until it has [`JobOptions::confirmations`], at most [`JobOptions::timeout`].
-//! 4. **AMP's confirm**, unless AMP already has it, then read back; the
-//!    journal is closed (renamed `….done-<txid>.json`).
+//! See [`Treasury`] for the steps every job takes.
 
 mod blinders;
 mod checks;
@@ -154,6 +139,25 @@ pub struct Outcome {
 
 /// The issuer's treasury: an AMP client and the Elements node that holds
 /// the asset, and the jobs that need both.
+///
+/// Every job that sends runs the same steps, each written to its
+/// [`Journal`](crate::journal::Journal) before the next begins:
+///
+/// 1. **AMP first.** If AMP already lists the job's transaction as
+///    confirmed, the job only closes its journal.
+/// 2. **The transaction.** The journal's txid if it has one. If it has an
+///    intent but no txid, the wallet is searched since the intent's block
+///    (`listsinceblock`): a distribution by its own outputs, a reissuance by
+///    `listissuances`, a burn by the amount sent to no address. One match is
+///    the transaction, several stop the job
+///    ([`Error::Ambiguous`]), none means nothing was sent, and only then,
+///    once the intent is older than [`JobOptions::resend_grace`], is it sent
+///    again. A fresh job runs the checks, writes the intent (with the node's
+///    tip), sends, and writes the txid the moment the node answers.
+/// 3. **Confirmations**: `gettransaction` every [`JobOptions::poll_interval`]
+///    until it has [`JobOptions::confirmations`], at most [`JobOptions::timeout`].
+/// 4. **AMP's confirm**, unless AMP already has it, then read back; the
+///    journal is closed (renamed `….done-<txid>.json`).
 ///
 /// ```no_run
 /// # async fn demo(client: amp_client::AmpClient) -> amp_elements::Result<()> {

@@ -14,7 +14,7 @@ use crate::node::units;
 
 impl Treasury {
     /// Reissues `amount` base units of `asset_uuid` and confirms it to AMP,
-    /// never twice (see the [module](super) docs).
+    /// never twice (see [`Treasury`] for the steps).
     ///
     /// A fresh job asks AMP first (`reissue-request`), and keeps the answer
     /// in the `journal`; a job the journal holds unfinished is taken up
