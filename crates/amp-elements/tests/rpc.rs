@@ -75,6 +75,12 @@ async fn a_call_is_json_rpc_with_basic_auth_from_the_url_and_the_url_keeps_no_cr
     assert!(!node.url().contains(PASSWORD) && !node.url().contains("rpcuser"));
     let debug = format!("{node:?}");
     assert!(!debug.contains(PASSWORD), "{debug}");
+    let builder = ElementsRpc::builder(&format!("http://u:{PASSWORD}@127.0.0.1:1/"));
+    let debug = format!("{builder:?}");
+    assert!(
+        !debug.contains(PASSWORD) && debug.contains("127.0.0.1:1"),
+        "{debug}"
+    );
 }
 
 #[tokio::test]

@@ -80,7 +80,6 @@ impl std::fmt::Debug for ElementsRpc {
 }
 
 /// Settings of an [`ElementsRpc`], from [`ElementsRpc::builder`].
-#[derive(Debug)]
 pub struct NodeBuilder {
     url: String,
     cookie: Option<std::path::PathBuf>,
@@ -89,6 +88,20 @@ pub struct NodeBuilder {
     connect_attempts: u32,
     connect_delay: Duration,
     max_connect_delay: Duration,
+}
+
+impl std::fmt::Debug for NodeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold the password: only its credential-free form.
+        let url = split_url(&self.url)
+            .map_or_else(|_| "[unreadable]".to_string(), |(u, _)| u.to_string());
+        f.debug_struct("NodeBuilder")
+            .field("url", &url)
+            .field("cookie", &self.cookie)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NodeBuilder {
