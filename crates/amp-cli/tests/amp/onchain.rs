@@ -60,6 +60,8 @@ async fn distribute_prints_the_outcome_and_progress_and_a_second_run_sends_nothi
     let env = Env::sandbox(&home, &sandbox)
         .set("AMP_NODE_URL", &sandbox.node_url_with_credentials())
         .set("AMP_POLL_INTERVAL_MS", "5")
+        // Every log line too: the node's password must be in none.
+        .set("RUST_LOG", "trace")
         .set("AMP_TOKEN_STORE", &format!("file:{}", store.display()));
     let run = env.run(&["assets", "distribute", &asset]).await.ok();
     assert!(run.stdout.contains("confirmed: transaction "), "{run:?}");
@@ -71,7 +73,8 @@ async fn distribute_prints_the_outcome_and_progress_and_a_second_run_sends_nothi
     ] {
         assert!(run.stderr.contains(line), "{line:?}: {run:?}");
     }
-    // The node's password is nowhere.
+    // The node's password is nowhere, at any log level.
+    assert!(run.stderr.contains("TRACE"), "logs at trace level");
     assert!(!format!("{run:?}").contains(sandbox.node_password()));
     let jobs: Vec<String> = std::fs::read_dir(home.path().join("amp").join("jobs"))
         .unwrap()
