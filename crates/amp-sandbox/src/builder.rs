@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use crate::auth::Tokens;
 use crate::data::Store;
 use crate::faults::{Fault, FaultTable};
-use crate::node::{self, NodeShared};
+use crate::node::{self, NodeFault, NodeShared};
 use crate::routes;
 use crate::stats::Recorder;
 use crate::{
@@ -39,6 +39,7 @@ pub struct SandboxBuilder {
     block_interval: Option<Duration>,
     wallet_passphrase: Option<String>,
     node_jsonrpc_v2: bool,
+    node_faults: Vec<(String, NodeFault)>,
 }
 
 impl Default for SandboxBuilder {
@@ -61,6 +62,7 @@ impl Default for SandboxBuilder {
             block_interval: None,
             wallet_passphrase: None,
             node_jsonrpc_v2: false,
+            node_faults: Vec::new(),
         }
     }
 }
@@ -183,6 +185,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// Queues a one-shot node fault, as [`Sandbox::push_node_fault`].
+    pub fn node_fault(mut self, method: &str, fault: NodeFault) -> Self {
+        self.node_faults.push((method.to_owned(), fault));
+        self
+    }
+
     /// Binds 127.0.0.1 and spawns the server on the current tokio runtime.
     ///
     /// # Errors
@@ -245,6 +253,9 @@ impl SandboxBuilder {
                 self.block_interval,
             ),
         });
+        for (method, fault) in self.node_faults {
+            shared.node.faults().push(&method, fault);
+        }
         crate::node::handle::serve_node(&shared, node_listener);
         let miner = tokio::spawn(crate::node::handle::mine_on_timer(Arc::downgrade(&shared)));
         let app = routes::control()

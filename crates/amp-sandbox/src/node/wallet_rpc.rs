@@ -104,6 +104,8 @@ pub(crate) fn call(chain: &mut Chain, method: &str, p: &Params) -> Result<Value,
         "listunspent" => lists::list_unspent(chain, p),
         "gettransaction" => {
             let txid = hash(p.required(0, method)?, "txid")?;
+            p.bool_at(1, false)?;
+            p.bool_at(2, false)?;
             let filter = match p.str_at(3)? {
                 Some(text) if !text.is_empty() => Some(asset_param(text)?),
                 _ => None,
