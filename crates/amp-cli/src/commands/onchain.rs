@@ -179,7 +179,6 @@ struct StderrProgress;
 impl Progress for StderrProgress {
     fn event(&self, event: &Event) {
         let line = match event {
-            Event::Checked(check) => format!("check passed: {check}"),
             Event::Resumed { phase } => {
                 format!("taking the job up from its journal (it got as far as: {phase})")
             }

@@ -39,14 +39,13 @@ impl Default for JobOptions {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
-    /// A check passed.
-    Checked(&'static str),
     /// The job takes up where an earlier run stopped.
     Resumed {
         /// What the journal held: `planned`, `intent`, `sent`.
         phase: &'static str,
     },
-    /// The intent was written; the transaction is being sent.
+    /// Every check passed and the intent was written; the transaction is
+    /// being sent.
     Sending,
     /// The transaction is known: from the node's answer, or found in the
     /// wallet after a crash (`found` true).
