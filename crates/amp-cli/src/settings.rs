@@ -138,6 +138,23 @@ fn default_store(config: &Config) -> Arc<dyn TokenStore> {
     }
 }
 
+/// Where the on-chain jobs keep their journals: a `jobs` folder beside a
+/// `file:` token store, else `<cache>/amp/jobs` (beside the command's
+/// default token file); `None` without a cache folder.
+pub fn jobs_dir(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let store = overlay(overrides, env, vars::TOKEN_STORE);
+    if let Some(path) = store
+        .as_deref()
+        .and_then(|s| s.trim().strip_prefix("file:"))
+    {
+        let parent = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty());
+        return Some(parent.unwrap_or(Path::new(".")).join("jobs"));
+    }
+    dirs::cache_dir().map(|cache| cache.join("amp").join("jobs"))
+}
+
 /// `<cache>/amp/token-<16 hex>.json`, the hex naming the base URL and the
 /// user ([`amp_client::account_id`], also the Redis key).
 pub fn default_store_path(cache: &Path, base_url: &str, username: &str) -> PathBuf {
@@ -194,6 +211,23 @@ mod tests {
         )
         .unwrap_err();
         assert!(f.to_string().contains("AMP_TOKEN_STORE"), "{f}");
+    }
+
+    #[test]
+    fn journals_go_beside_a_file_store() {
+        let o = Overrides {
+            base_url: None,
+            store: Some("file:/secure/amp/token.json".into()),
+        };
+        assert_eq!(
+            jobs_dir(&o, &env(&[])),
+            Some(PathBuf::from("/secure/amp/jobs"))
+        );
+        let from_env = jobs_dir(
+            &Overrides::default(),
+            &env(&[("AMP_TOKEN_STORE", "file:/x/t.json")]),
+        );
+        assert_eq!(from_env, Some(PathBuf::from("/x/jobs")));
     }
 
     #[test]

@@ -240,6 +240,7 @@ impl SandboxBuilder {
             recorder: Mutex::new(Recorder::new(self.record_limit)),
             store: Mutex::new(store),
             closing,
+            faults_taken: watch::channel(0).0,
             node: NodeShared::new(
                 self.node_user,
                 self.node_password,

@@ -318,6 +318,8 @@ pub(crate) struct Shared {
     store: Mutex<Store>,
     /// Set to `true` on shutdown, so injected delays end at once.
     pub(crate) closing: watch::Sender<bool>,
+    /// Faults taken by requests so far, for [`Sandbox::faults_taken`].
+    pub(crate) faults_taken: watch::Sender<u64>,
     /// The simulated Elements node (its chain and wallet are in the store).
     pub(crate) node: NodeShared,
 }
@@ -348,7 +350,11 @@ impl Shared {
     }
 
     pub(crate) fn next_fault(&self, route: &str, path: &str) -> Option<Fault> {
-        self.faults().next(route, path)
+        let fault = self.faults().next(route, path);
+        if fault.is_some() {
+            self.faults_taken.send_modify(|n| *n += 1);
+        }
+        fault
     }
 
     pub(crate) fn record(&self, record: RequestRecord) {

@@ -104,7 +104,7 @@ pub enum TreasuryCommand {
     AddTreasuryAddresses(AddressesArgs),
     /// Remove treasury addresses (DELETE /assets/{uuid}/treasury-addresses/delete)
     DeleteTreasuryAddresses(AddressesArgs),
-    /// Give AMP the blinders of an output (POST /assets/{uuid}/update-blinders)
+    /// Give AMP the blinders of the issuance outputs, from the node or as given (POST /assets/{uuid}/update-blinders)
     UpdateBlinders(BlindersArgs),
     /// Ask to reissue (POST /assets/{uuid}/reissue-request)
     ReissueRequest {
@@ -128,6 +128,12 @@ pub enum TreasuryCommand {
     BurnConfirm(BurnConfirmArgs),
     /// Past reissuances (GET /assets/{uuid}/reissuances)
     Reissuances(AssetArg),
+    /// Carry out a distribution with the node and confirm it, never sending twice
+    Distribute(super::DistributeArgs),
+    /// Reissue with the node and confirm it, never sending twice
+    Reissue(super::SupplyArgs),
+    /// Burn with the node and confirm it, never sending twice
+    Burn(super::SupplyArgs),
 }
 
 /// One asset, by UUID.
@@ -254,41 +260,34 @@ pub struct AddressesArgs {
     pub data: Option<String>,
 }
 
-/// `update-blinders`: the flags of `UpdateBlinders`, or `--data`.
+/// `update-blinders`: from the node (the official script's job), or the
+/// flags of `UpdateBlinders`, or `--data`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("fields").multiple(true)))]
+#[command(
+    group(ArgGroup::new("fields").multiple(true).requires_all(["txid", "vout", "asset_blinder", "amount_blinder"])),
+    after_help = "Without --txid … or --data: reads the issuance outputs AMP has no blinders \
+for (GET /assets/{uuid}/txs) and takes their blinders from the node's wallet \
+(gettransaction), one call each, as blockstream-amp-confirm.py update-blinders does."
+)]
 pub struct BlindersArgs {
     /// The asset's UUID
     pub asset_uuid: String,
     /// Transaction id, hex [field: txid]
-    #[arg(long, group = "fields", required_unless_present = "data")]
+    #[arg(long, group = "fields")]
     pub txid: Option<String>,
     /// Output index [field: vout]
-    #[arg(
-        long,
-        value_name = "N",
-        group = "fields",
-        required_unless_present = "data"
-    )]
+    #[arg(long, value_name = "N", group = "fields")]
     pub vout: Option<u32>,
     /// The asset blinder, hex [field: asset_blinder]
-    #[arg(
-        long,
-        value_name = "HEX",
-        group = "fields",
-        required_unless_present = "data"
-    )]
+    #[arg(long, value_name = "HEX", group = "fields")]
     pub asset_blinder: Option<String>,
     /// The amount blinder, hex [field: amount_blinder]
-    #[arg(
-        long,
-        value_name = "HEX",
-        group = "fields",
-        required_unless_present = "data"
-    )]
+    #[arg(long, value_name = "HEX", group = "fields")]
     pub amount_blinder: Option<String>,
     #[arg(long, value_name = "JSON|@FILE|-", conflicts_with = "fields", help = DATA_HELP)]
     pub data: Option<String>,
+    #[command(flatten)]
+    pub node: super::NodeArgs,
 }
 
 /// `reissue-confirm`: the flags of `ReissueConfirm`, or `--data`.

@@ -11,9 +11,11 @@
 //! flag's help names its field; ids are positional, the asset's first.
 
 mod assets;
+mod onchain;
 mod resources;
 
 pub use assets::*;
+pub use onchain::*;
 pub use resources::*;
 
 use clap::builder::BoolishValueParser;
@@ -122,10 +124,21 @@ pub enum Command {
     Sandbox(SandboxArgs),
 
     /// A narrated token lifecycle against an embedded sandbox (no credentials, no network)
-    Demo,
+    Demo {
+        /// `onchain`: issue, assign, distribute on the sandbox's simulated chain and confirm
+        #[command(subcommand)]
+        which: Option<DemoCommand>,
+    },
 
     /// Print the shell completion script of `amp` (bash, zsh, fish, …)
     Completions(CompletionsArgs),
+}
+
+/// `amp demo …`: the demos besides the token lifecycle.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Issue, assign, distribute on the sandbox's simulated chain and confirm, blocks arriving on a short timer
+    Onchain,
 }
 
 /// `amp completions SHELL`.

@@ -9,6 +9,7 @@ mod distributions;
 mod gaids;
 mod info;
 mod managers;
+mod onchain;
 mod registered_users;
 mod sandbox;
 mod token;
@@ -29,6 +30,8 @@ pub struct Ctx {
     pub json: bool,
     /// Flags that stand for variables, to name them in errors.
     pub flags: FlagNames,
+    /// Where the on-chain jobs keep their journals by default.
+    pub jobs_dir: Option<std::path::PathBuf>,
 }
 
 impl Ctx {
@@ -68,6 +71,7 @@ pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
             client: settings::client(&overrides, &|name| std::env::var(name).ok())?,
             json,
             flags: overrides.flag_names(),
+            jobs_dir: settings::jobs_dir(&overrides, &|name| std::env::var(name).ok()),
         })
     };
     // The commands that call the API with a token check first that they
@@ -92,7 +96,10 @@ pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
         Command::User(command) => managers::user(&authed().await?, command).await,
         Command::Gaids(command) => gaids::run(&authed().await?, command).await,
         Command::Sandbox(args) => sandbox::run(args).await,
-        Command::Demo => crate::demo::run().await,
+        Command::Demo { which: None } => crate::demo::run().await,
+        Command::Demo {
+            which: Some(crate::cli::DemoCommand::Onchain),
+        } => crate::demo::onchain::run().await,
         Command::Completions(args) => completions::run(args.shell),
     }
 }

@@ -5,6 +5,7 @@
 use amp_client::model::{
     Lenient, Outpoint, ReissuanceOutput, ReissueConfirm, TxConfirmation, UpdateBlinders, Utxo,
 };
+use amp_elements::journal::JobKind;
 use serde_json::Value;
 
 use super::Ctx;
@@ -79,6 +80,9 @@ pub async fn run(ctx: &Ctx, command: TreasuryCommand) -> CliResult {
             let n = addresses.len();
             output::done(&format!("{n} treasury address{} deleted", plural(n)), json)
         }
+        TreasuryCommand::UpdateBlinders(args) if args.txid.is_none() && args.data.is_none() => {
+            super::onchain::update_blinders(ctx, &args.asset_uuid, &args.node).await
+        }
         TreasuryCommand::UpdateBlinders(args) => {
             let blinders = blinders(&args)?;
             ctx.check(assets.update_blinders(&args.asset_uuid, &blinders).await)?;
@@ -108,6 +112,9 @@ pub async fn run(ctx: &Ctx, command: TreasuryCommand) -> CliResult {
             let list = assets.reissuances(&a.asset_uuid).await;
             output::list(&ctx.check(list)?, REISSUANCE_COLUMNS, json)
         }
+        TreasuryCommand::Distribute(args) => super::onchain::distribute(ctx, args).await,
+        TreasuryCommand::Reissue(args) => super::onchain::supply(ctx, JobKind::Reissue, args).await,
+        TreasuryCommand::Burn(args) => super::onchain::supply(ctx, JobKind::Burn, args).await,
     }
 }
 

@@ -22,6 +22,7 @@ use amp_sandbox::Sandbox;
 use chrono::Utc;
 use tokio::task::JoinSet;
 
+pub mod onchain;
 mod steps;
 mod window;
 

@@ -11,8 +11,11 @@
 //! whole issuer flow) and `groups.rs` (each group of commands); the helpers
 //! all of them share are in `support.rs`.
 
+#[cfg(unix)]
+mod crash;
 mod flow;
 mod groups;
+mod onchain;
 mod support;
 
 use std::collections::BTreeSet;
@@ -299,7 +302,11 @@ async fn server_text_never_drives_the_terminal() {
 
     serve();
     let table = env.run(&["categories", "list"]).await.ok();
-    assert_eq!(terminal_controls(&table.stdout), [], "{table:?}");
+    assert_eq!(
+        terminal_controls(&table.stdout),
+        Vec::<char>::new(),
+        "{table:?}"
+    );
     assert!(
         table
             .stdout
@@ -318,7 +325,11 @@ async fn server_text_never_drives_the_terminal() {
     ] {
         serve();
         let run = env.run(args).await.ok();
-        assert_eq!(terminal_controls(&run.stdout), [], "{args:?}: {run:?}");
+        assert_eq!(
+            terminal_controls(&run.stdout),
+            Vec::<char>::new(),
+            "{args:?}: {run:?}"
+        );
         assert_eq!(run.json(), hostile, "{args:?}: the value is kept");
     }
 
@@ -340,7 +351,11 @@ async fn server_text_never_drives_the_terminal() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("retrying"), "debug logs on: {run:?}");
     assert!(run.stderr.contains(r"\u{1b}[2J"), "{run:?}");
-    assert_eq!(terminal_controls(&run.stderr), [], "{run:?}");
+    assert_eq!(
+        terminal_controls(&run.stderr),
+        Vec::<char>::new(),
+        "{run:?}"
+    );
     assert!(
         !run.stderr.lines().any(|l| l.starts_with("error: fake")),
         "{run:?}"

@@ -127,6 +127,32 @@ impl Sandbox {
         self.shared.node.block_interval.send_replace(interval);
     }
 
+    /// Waits until the node has received at least `n` calls of `method`.
+    /// A call is counted as it arrives and carried out with no pause after
+    /// that (unless a [`NodeFault::DelayBefore`] holds it), so once this
+    /// returns, a call held by [`NodeFault::DelayAfter`] has had its effect:
+    /// a test may then kill the client that waits for its answer.
+    pub async fn node_called(&self, method: &str, n: u64) {
+        let mut calls = self.shared.node.calls.subscribe();
+        while self.node_count(method) < n {
+            if calls.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Waits until requests to the API have taken at least `n` faults in
+    /// all (one-shot or by rate) since the sandbox started; a request that
+    /// took a [`crate::Fault::Delay`] is then being held.
+    pub async fn faults_taken(&self, n: u64) {
+        let mut taken = self.shared.faults_taken.subscribe();
+        while *taken.borrow_and_update() < n {
+            if taken.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Calls of this RPC method so far, e.g. `node_count("sendmany")`.
     pub fn node_count(&self, method: &str) -> u64 {
         self.shared.node.stats().count(method)

@@ -181,6 +181,8 @@ pub(crate) struct NodeShared {
     stats: Mutex<NodeStats>,
     pub(crate) server: Mutex<Option<JoinHandle<()>>>,
     pub(crate) block_interval: watch::Sender<Option<Duration>>,
+    /// Moved on every call counted, for [`crate::Sandbox::node_called`].
+    pub(crate) calls: watch::Sender<u64>,
 }
 
 impl NodeShared {
@@ -209,6 +211,7 @@ impl NodeShared {
             stats: Mutex::new(NodeStats::default()),
             server: Mutex::new(None),
             block_interval: watch::channel(block_interval).0,
+            calls: watch::channel(0).0,
         }
     }
 
@@ -221,6 +224,7 @@ impl NodeShared {
             .counts
             .entry(method.to_owned())
             .or_insert(0) += 1;
+        self.calls.send_modify(|n| *n += 1);
     }
 
     pub(crate) fn record(&self, record: NodeRequestRecord) {

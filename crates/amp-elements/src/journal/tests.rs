@@ -1,0 +1,134 @@
+use super::*;
+
+/// A private folder for one test, removed at the end.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let path = std::env::temp_dir().join(format!(
+            "amp-journal-{name}-{}-{:08x}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        Dir(path)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn record() -> Record {
+    let mut r = Record::new(
+        JobKind::Distribute,
+        "uuid-1",
+        "ab".repeat(32).as_str(),
+        serde_json::json!({"command": "distribute"}),
+    );
+    r.distribution_uuid = Some("d-1".into());
+    r.outputs = vec![PlannedOutput {
+        address: "addr".into(),
+        amount: Number::from_f64(0.5).unwrap(),
+        asset: "ab".repeat(32),
+    }];
+    r
+}
+
+#[test]
+fn a_record_written_is_read_back_by_the_next_open_and_the_file_is_private() {
+    let dir = Dir::new("roundtrip");
+    let path = dir.0.join("sub/job.json");
+    let mut journal = Journal::open(&path).unwrap();
+    assert!(journal.record().is_none());
+    let mut r = record();
+    r.intent = Some(Intent {
+        at: Utc::now(),
+        tip_height: 7,
+        tip_hash: "00ff".into(),
+    });
+    journal.write(r.clone()).unwrap();
+    drop(journal);
+    let journal = Journal::open(&path).unwrap();
+    assert_eq!(journal.record(), Some(&r));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let dir_mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(dir_mode, 0o700);
+    }
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+}
+
+#[test]
+fn a_second_open_of_the_same_job_is_busy_until_the_first_is_dropped() {
+    let dir = Dir::new("busy");
+    let path = dir.0.join("job.json");
+    let first = Journal::open(&path).unwrap();
+    let e = Journal::open(&path).unwrap_err();
+    assert!(matches!(e, Error::Busy { .. }), "{e}");
+    drop(first);
+    Journal::open(&path).unwrap();
+}
+
+#[test]
+fn a_corrupt_journal_is_set_aside_and_blocks_the_job_until_removed() {
+    let dir = Dir::new("corrupt");
+    let path = dir.0.join("job.json");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    for bad in [
+        &b"{\"version\": 1, \"job\": \"distribute\", trunc"[..],
+        &b"{\"version\": 9}"[..],
+        &b""[..],
+    ] {
+        std::fs::write(&path, bad).unwrap();
+        let e = Journal::open(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("corrupt") && e.contains("may have been sent"),
+            "{e}"
+        );
+        assert!(!path.exists());
+        let corrupt = dir.0.join("job.json.corrupt");
+        assert!(corrupt.exists());
+        // Never "nothing was sent": every later open refuses while it is there.
+        for _ in 0..2 {
+            let e = Journal::open(&path).unwrap_err().to_string();
+            assert!(e.contains("set aside") && e.contains("delete"), "{e}");
+        }
+        std::fs::remove_file(&corrupt).unwrap();
+        assert!(Journal::open(&path).unwrap().record().is_none());
+    }
+}
+
+#[test]
+fn finish_keeps_the_record_under_a_done_name() {
+    let dir = Dir::new("finish");
+    let path = dir.0.join("distribute-x.json");
+    let mut journal = Journal::open(&path).unwrap();
+    let mut r = record();
+    r.sent = Some(Sent {
+        txid: "cafe".into(),
+        vin: None,
+        at: Utc::now(),
+        from: "node".into(),
+    });
+    journal.write(r.clone()).unwrap();
+    let done = journal.finish().unwrap().unwrap();
+    assert_eq!(done, dir.0.join("distribute-x.done-cafe.json"));
+    assert!(!path.exists());
+    let kept: Record = serde_json::from_slice(&std::fs::read(&done).unwrap()).unwrap();
+    assert_eq!(kept, r);
+    assert!(Journal::open(&path).unwrap().record().is_none());
+}
