@@ -80,10 +80,11 @@ impl ClientBuilder {
     /// top of them: redirects are followed only within the API's origin,
     /// every attempt has the request timeout (connecting included) and the
     /// body cap, credentials never go over plain http to a host that is not
-    /// loopback (unless allowed), and for a plain-http API root only a proxy
-    /// on loopback is used (any proxy set here is dropped). For an https
-    /// root, the proxies set here (or reqwest's default: the standard
-    /// variables) are used as they are.
+    /// loopback (unless allowed), an API root on loopback is reached
+    /// directly (any proxy set here is dropped), and for a plain-http root
+    /// elsewhere only a proxy on loopback is used (any other set here is
+    /// dropped). For an https root off loopback, the proxies set here (or
+    /// reqwest's default: the standard variables) are used as they are.
     ///
     /// ```
     /// use amp_client::{AmpClient, Config};

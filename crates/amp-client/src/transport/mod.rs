@@ -77,9 +77,15 @@ impl Transport {
             ),
         ]);
         let builder = match http {
-            // The caller's proxies stand for https; plain http takes only a
-            // proxy on loopback, whatever was set.
-            Some(http) if config.base_url().scheme() == "https" => http,
+            // The caller's proxies stand for an https root off loopback;
+            // plain http takes only a proxy on loopback, and a loopback root
+            // none at all, whatever was set.
+            Some(http)
+                if config.base_url().scheme() == "https"
+                    && !crate::config::is_loopback(config.base_url()) =>
+            {
+                http
+            }
             Some(http) => crate::proxy::configure(http, &config)?,
             None => crate::proxy::configure(reqwest::Client::builder(), &config)?
                 .connect_timeout(config.request_timeout()),
