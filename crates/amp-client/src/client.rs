@@ -281,7 +281,23 @@ impl AmpClient {
         T: DeserializeOwned,
         B: Serialize + ?Sized,
     {
-        let mut req = build(method, path, body)?;
+        self.call_request(build(method, path, body)?).await
+    }
+
+    /// `POST path` with `body`, whose answer holds a secret (the password
+    /// changes hand back the new password and a token): read like a login's
+    /// answer, into a buffer that is wiped when dropped.
+    pub(crate) async fn post_sensitive<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &(impl Serialize + ?Sized),
+    ) -> Result<T> {
+        self.call_request(build(Method::POST, path, Some(body))?.sensitive())
+            .await
+    }
+
+    /// [`call`](Self::call) of a request already built, in its span.
+    async fn call_request<T: DeserializeOwned>(&self, mut req: Request<'_>) -> Result<T> {
         req.span = call_span(&req);
         if req.span.is_disabled() {
             return self.call_with_token(&req).await;
