@@ -188,10 +188,23 @@ fn child_entry() {
                     .build()
                     .unwrap();
                 let manager = client.token_manager();
-                // Warm up: the runtime's blocking pool reaches the size the
-                // renewals need.
+                // Warm up: the renewals, and four blocking threads at once,
+                // so that the pool has idle threads to spare. One after
+                // another, the file operations may still find the thread that
+                // ran the last one not back in the pool yet, and start one
+                // more (a pool of 5 threads became 6 now and then).
                 for _ in 0..5 {
                     manager.login().await.unwrap();
+                }
+                let naps: Vec<_> = (0..4)
+                    .map(|_| {
+                        tokio::task::spawn_blocking(|| {
+                            std::thread::sleep(Duration::from_millis(50))
+                        })
+                    })
+                    .collect();
+                for nap in naps {
+                    nap.await.unwrap();
                 }
                 let before = threads();
                 for _ in 0..RENEWALS {
