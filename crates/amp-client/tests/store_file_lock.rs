@@ -343,7 +343,7 @@ async fn a_discard_waits_for_a_renewal_in_another_process() {
     };
     let mut discarding = std::pin::pin!(discarding);
     // While the other process holds the lock, the discard does not finish
-    // (it waits for the lock up to 2 s).
+    // (it waits for the lock up to 500 ms).
     assert!(
         tokio::time::timeout(Duration::from_millis(300), &mut discarding)
             .await

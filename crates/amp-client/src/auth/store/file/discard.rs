@@ -21,10 +21,12 @@ use crate::auth::token::TokenData;
 use crate::error::Result;
 
 /// The longest a discard waits for the renewal lock when another process
-/// holds it: a renewal normally ends well within it. Past it the discard
-/// runs without the lock (still deleting only the file it read), rather
-/// than keep a call that was answered 401 waiting.
-const DISCARD_LOCK_WAIT: Duration = Duration::from_secs(2);
+/// holds it. Past it the discard runs without the lock (still deleting only
+/// the file it read), rather than keep a call that was answered 401
+/// waiting. Below the token manager's bound on a store operation (the
+/// request timeout, 1 s at the least), so that the manager never gives up
+/// on a discard that is only waiting for the lock.
+const DISCARD_LOCK_WAIT: Duration = Duration::from_millis(500);
 
 impl FileStore {
     /// [`TokenStore::discard`](super::TokenStore::discard) for a file: see
