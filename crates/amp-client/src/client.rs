@@ -80,10 +80,11 @@ impl ClientBuilder {
     /// top of them: redirects are followed only within the API's origin,
     /// every attempt has the request timeout (connecting included) and the
     /// body cap, credentials never go over plain http to a host that is not
-    /// loopback (unless allowed), and for a plain-http API root only a proxy
-    /// on loopback is used (any proxy set here is dropped). For an https
-    /// root, the proxies set here (or reqwest's default: the standard
-    /// variables) are used as they are.
+    /// loopback (unless allowed), an API root on loopback is reached
+    /// directly (any proxy set here is dropped), and for a plain-http root
+    /// elsewhere only a proxy on loopback is used (any other set here is
+    /// dropped). For an https root off loopback, the proxies set here (or
+    /// reqwest's default: the standard variables) are used as they are.
     ///
     /// ```
     /// use amp_client::{AmpClient, Config};
@@ -284,7 +285,23 @@ impl AmpClient {
         T: DeserializeOwned,
         B: Serialize + ?Sized,
     {
-        let mut req = build(method, path, body)?;
+        self.call_request(build(method, path, body)?).await
+    }
+
+    /// `POST path` with `body`, whose answer holds a secret (the password
+    /// changes hand back the new password and a token): read like a login's
+    /// answer, into a buffer that is wiped when dropped.
+    pub(crate) async fn post_sensitive<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &(impl Serialize + ?Sized),
+    ) -> Result<T> {
+        self.call_request(build(Method::POST, path, Some(body))?.sensitive())
+            .await
+    }
+
+    /// [`call`](Self::call) of a request already built, in its span.
+    async fn call_request<T: DeserializeOwned>(&self, mut req: Request<'_>) -> Result<T> {
         req.span = call_span(&req);
         if req.span.is_disabled() {
             return self.call_with_token(&req).await;

@@ -7,10 +7,15 @@
 //! in cleartext to the proxy. [`choose`] replaces reqwest's reading of the
 //! environment with these rules, and [`configure`] applies its choice:
 //!
+//! * **an API root on loopback** (`127.0.0.0/8`, `::1`, `localhost`) is
+//!   always reached directly, whatever the variables say, as Go's
+//!   `net/http` does: no proxy can reach this machine's loopback, and a
+//!   proxy on loopback would read a plain-http login in clear (issue 19: a
+//!   loopback proxy received the password of a loopback AMP).
 //! * **https**: `HTTPS_PROXY` (or `https_proxy`), else `ALL_PROXY` (or
 //!   `all_proxy`). The proxy only relays a TLS tunnel (`CONNECT`), so it
 //!   sees neither the password nor the token.
-//! * **plain http** (sent only to loopback, or anywhere with
+//! * **plain http** to a host off loopback (only with
 //!   `AMP_ALLOW_INSECURE_HTTP=1`): `HTTP_PROXY` (or `http_proxy`), else
 //!   `ALL_PROXY`, and only when that proxy is itself on loopback (a local
 //!   debugging proxy). Any other proxy would read every request in
@@ -43,6 +48,8 @@ const CGI_VAR: &str = "REQUEST_METHOD";
 pub(crate) enum Choice {
     /// Directly: no proxy variable applies.
     Direct,
+    /// Directly: the API root is on loopback, whatever the variables say.
+    Loopback,
     /// Directly: `variable` (NO_PROXY or no_proxy) exempts the host.
     Exempt {
         /// The variable that exempted it.
@@ -71,6 +78,7 @@ impl std::fmt::Debug for Choice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Choice::Direct => f.write_str("Direct"),
+            Choice::Loopback => f.write_str("Loopback"),
             Choice::Cgi => f.write_str("Cgi"),
             Choice::Exempt { variable } => f
                 .debug_struct("Exempt")
@@ -94,11 +102,14 @@ impl std::fmt::Debug for Choice {
 /// environment read through `env` (the process environment in
 /// [`configure`]; a map in tests). Pure: it reads nothing else.
 pub(crate) fn choose(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Choice> {
+    let base = config.base_url();
+    if is_loopback(base) {
+        return Ok(Choice::Loopback);
+    }
     let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     if get(CGI_VAR).is_some() {
         return Ok(Choice::Cgi);
     }
-    let base = config.base_url();
     let plain_http = base.scheme() == "http";
     let candidates: [&'static str; 4] = if plain_http {
         ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
@@ -131,8 +142,8 @@ pub(crate) fn choose(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> R
 }
 
 /// Sets the client's proxy from the process environment by the rules of
-/// this module (reqwest's own reading of it is switched off), and logs the
-/// choice at debug level.
+/// this module (reqwest's own reading of it, and any proxy already set on
+/// `builder`, are switched off), and logs the choice at debug level.
 pub(crate) fn configure(
     builder: reqwest::ClientBuilder,
     config: &Config,
@@ -150,6 +161,13 @@ fn apply(builder: reqwest::ClientBuilder, choice: &Choice) -> Result<reqwest::Cl
     match choice {
         Choice::Direct => {
             tracing::debug!("no proxy variable applies; requests go directly to the server");
+            Ok(builder)
+        }
+        Choice::Loopback => {
+            tracing::debug!(
+                "the API root is on loopback; requests go directly to it, \
+                 whatever the proxy variables say"
+            );
             Ok(builder)
         }
         Choice::Exempt { variable } => {
@@ -326,6 +344,58 @@ mod tests {
     const TUNNEL: &str = "http://127.0.0.1:8443/api";
     const REMOTE: &str = "https://amp.blockstream.com/api";
 
+    /// Issue 19: with a loopback API root and a proxy on loopback, the
+    /// login (the password) went to that proxy in clear. A loopback root is
+    /// reached directly whatever any variable says, as in Go's `net/http`.
+    #[test]
+    fn loopback_roots_never_go_through_a_proxy() {
+        for base in [
+            TUNNEL,
+            "http://127.9.8.7:8080/api",
+            "http://localhost:8080/api",
+            "http://LOCALHOST/api",
+            "http://[::1]:8080/api",
+            "http://[::ffff:127.0.0.1]:8080/api",
+            "https://127.0.0.1:8443/api",
+            "https://localhost/api",
+            "https://[::1]/api",
+        ] {
+            for (variable, value) in [
+                ("HTTP_PROXY", "http://127.0.0.1:3128"),
+                ("http_proxy", "localhost:3128"),
+                ("HTTPS_PROXY", "http://[::1]:3128"),
+                ("https_proxy", "http://proxy.corp:3128"),
+                ("ALL_PROXY", "http://127.0.0.1:3128"),
+                ("all_proxy", "https://user:pw@proxy.corp"),
+                // Not even read: a value that could not be used is no error.
+                ("HTTPS_PROXY", "socks5://127.0.0.1:1080"),
+                ("HTTP_PROXY", "not a url"),
+            ] {
+                let choice = choose_with(base, &[(variable, value), ("REQUEST_METHOD", "GET")]);
+                assert_eq!(
+                    choice.unwrap(),
+                    Choice::Loopback,
+                    "{base} {variable}={value}"
+                );
+                let choice = choose_with(base, &[(variable, value)]);
+                assert_eq!(
+                    choice.unwrap(),
+                    Choice::Loopback,
+                    "{base} {variable}={value}"
+                );
+            }
+        }
+        // Names that only look like loopback keep the usual rules.
+        for base in [
+            "https://localhost.example.com/api",
+            "https://127.0.0.1.example.com/api",
+            "https://0.0.0.0/api",
+        ] {
+            let choice = choose_with(base, &[("HTTPS_PROXY", "http://proxy.corp:3128")]);
+            assert!(matches!(choice.unwrap(), Choice::Proxy { .. }), "{base}");
+        }
+    }
+
     #[test]
     fn plain_http_never_goes_through_a_proxy_off_loopback() {
         for (variable, value) in [
@@ -336,11 +406,7 @@ mod tests {
             // 0.0.0.0 reaches this machine on Linux, but is no loopback address.
             ("HTTP_PROXY", "http://0.0.0.0:3128"),
         ] {
-            for base in [
-                TUNNEL,
-                "http://localhost:8080/api",
-                "http://amp.example.com/api",
-            ] {
+            for base in ["http://amp.example.com/api", "http://10.1.2.3:8080/api"] {
                 let choice = choose_with(base, &[(variable, value)]).unwrap();
                 assert!(
                     matches!(&choice, Choice::Refused { variable: v, .. } if *v == variable),
@@ -357,7 +423,8 @@ mod tests {
             "localhost:8080",
             "http://[::1]:8080",
         ] {
-            let choice = choose_with(TUNNEL, &[("HTTP_PROXY", value)]).unwrap();
+            let choice =
+                choose_with("http://amp.example.com/api", &[("HTTP_PROXY", value)]).unwrap();
             assert!(
                 matches!(
                     choice,
@@ -438,8 +505,8 @@ mod tests {
             (REMOTE, "example.org, amp.blockstream.com"),
             ("https://10.1.2.3/api", "10.0.0.0/8"),
             ("https://10.1.2.3/api", "10.1.2.3"),
-            ("https://127.0.0.1:8443/api", "127.0.0.1"),
-            ("https://[::1]:8443/api", "::1"),
+            ("https://192.0.2.7:8443/api", "192.0.2.7"),
+            ("https://[2001:db8::1]:8443/api", "2001:db8::1"),
             ("https://[fd00::5]/api", "[fd00::]/8"),
             ("https://192.168.1.42/api", "192.168.1.0/24"),
         ] {
@@ -452,8 +519,8 @@ mod tests {
             ("https://10.1.2.3/api", "10.1.2.4"),
             ("https://10.1.2.3/api", "11.0.0.0/8"),
             ("https://10.1.2.3/api", "10.0.0.0/40"),
-            ("https://[::1]:8443/api", "127.0.0.1"),
-            ("https://127.0.0.1/api", ""),
+            ("https://[2001:db8::1]:8443/api", "192.0.2.7"),
+            ("https://192.0.2.7/api", ""),
         ] {
             assert!(
                 matches!(with(base, list), Choice::Proxy { .. }),
@@ -528,6 +595,7 @@ mod tests {
     fn every_choice_builds_a_client() {
         let choices = [
             Choice::Direct,
+            Choice::Loopback,
             Choice::Cgi,
             Choice::Exempt {
                 variable: "NO_PROXY",

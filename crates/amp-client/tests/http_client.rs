@@ -116,6 +116,86 @@ async fn plain_http_drops_the_callers_proxy() {
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
 }
 
+/// A TCP listener that counts the connections it gets and keeps the first
+/// byte of each (0x16: a TLS handshake), then hangs up.
+async fn first_bytes_listener() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let all = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut byte = [0u8; 1];
+            if let Ok(Ok(1)) =
+                tokio::time::timeout(Duration::from_secs(5), socket.read(&mut byte)).await
+            {
+                all.lock().unwrap().push(byte[0]);
+            }
+        }
+    });
+    (addr, seen)
+}
+
+// Issue 19: an https root on loopback too is reached directly, even with a
+// proxy set on the caller's builder (as for the standard variables: see
+// the `amp` tests): no proxy can reach this machine's loopback.
+#[tokio::test]
+async fn an_https_root_on_loopback_drops_the_callers_proxy() {
+    let (server, server_seen) = first_bytes_listener().await;
+    let (proxy, proxy_seen) = first_bytes_listener().await;
+    let config = Config::builder()
+        .base_url(format!("https://127.0.0.1:{}/api", server.port()))
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(1))
+        .request_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(format!("http://127.0.0.1:{}", proxy.port())).unwrap());
+    let client = AmpClient::builder(config)
+        .http_client(http)
+        .build()
+        .unwrap();
+    // The stand-in server speaks no TLS: the login fails, after its
+    // handshake reached the server directly.
+    let e = client.token_manager().login().await.unwrap_err();
+    assert!(!e.to_string().contains(PASSWORD), "{e}");
+    assert_eq!(
+        *server_seen.lock().unwrap(),
+        [0x16],
+        "a TLS handshake, directly"
+    );
+    assert!(
+        proxy_seen.lock().unwrap().is_empty(),
+        "nothing through the proxy"
+    );
+    // The same root elsewhere than on loopback would take the caller's
+    // proxy: the rule is about loopback, not about this builder.
+    let config = Config::builder()
+        .base_url("https://amp.invalid/api")
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(1))
+        .request_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::all(format!("http://127.0.0.1:{}", proxy.port())).unwrap());
+    let client = AmpClient::builder(config)
+        .http_client(http)
+        .build()
+        .unwrap();
+    client.token_manager().login().await.unwrap_err();
+    assert_eq!(
+        *proxy_seen.lock().unwrap(),
+        [b'C'],
+        "CONNECT amp.invalid:443 …"
+    );
+}
+
 // reqwest's verbose mode would log the bytes on the wire (the login body,
 // the token header) at TRACE: the client turns it off, whatever the
 // caller's builder says.

@@ -476,35 +476,32 @@ async fn the_token_file_has_mode_0600() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Another user's token planted where ours is kept (a file of another owner,
-/// or one open to group and others): the client never adopts it, logs in
-/// itself, works from memory, and leaves the planted file as it was. Ours is
-/// never written where the other user could read it.
+/// Another user's token planted where ours is kept, in a file of another
+/// owner (open to others or not): the client never adopts it, logs in
+/// itself, works from memory, and leaves the planted file as it was: not
+/// read, not set aside, not overwritten.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_planted_token_file_is_never_adopted() {
+async fn a_planted_token_file_of_another_user_is_refused_untouched() {
     use std::os::unix::fs::PermissionsExt;
     let sandbox = Sandbox::start().await.unwrap();
     let dir = temp_dir("planted");
-    // The attacker's token: valid, and the sandbox would accept it.
+    // The attacker's token: valid, bound to our account, and the sandbox
+    // would accept it.
     let theirs = sandbox.issue_token();
     let now = Utc::now();
-    let planted = TokenData::new(theirs.clone(), now, now + chrono::Duration::hours(24));
-    let cases: [(&str, u32, bool); 3] = [
-        ("mode 0644", 0o644, false),
-        ("mode 0666", 0o666, false),
-        ("another owner", 0o600, true),
-    ];
-    for (i, (what, mode, foreign)) in cases.into_iter().enumerate() {
-        let path = dir.join(format!("token-{i}.json"));
+    let planted = ours(
+        &sandbox,
+        TokenData::new(theirs.clone(), now, now + chrono::Duration::hours(24)),
+    );
+    for mode in [0o600, 0o644] {
+        let path = dir.join(format!("token-{mode:o}.json"));
         FileStore::new(&path).save(&planted).await.unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-        if foreign {
-            // Tests run as root here; elsewhere chown is refused, and this case is skipped.
-            if let Err(e) = std::os::unix::fs::chown(&path, Some(65534), Some(65534)) {
-                println!("skipped {what}: cannot chown to uid 65534 ({e}); run as root");
-                continue;
-            }
+        // Tests run as root here; elsewhere chown is refused, and this case is skipped.
+        if let Err(e) = std::os::unix::fs::chown(&path, Some(65534), Some(65534)) {
+            println!("skipped: cannot chown to uid 65534 ({e}); run as root");
+            break;
         }
         let before_bytes = fs::read(&path).unwrap();
         let before = logins(&sandbox);
@@ -513,22 +510,99 @@ async fn a_planted_token_file_is_never_adopted() {
         assert_eq!(
             logins(&sandbox),
             before + 1,
-            "{what}: logged in, not adopted"
+            "{mode:o}: logged in, not adopted"
         );
         let used = client.token_manager().snapshot().unwrap();
         assert!(
             !used.same_token(&planted),
-            "{what}: the planted token is not used"
+            "{mode:o}: the planted token is not used"
         );
         assert_eq!(
             fs::read(&path).unwrap(),
             before_bytes,
-            "{what}: not overwritten"
+            "{mode:o}: not overwritten"
         );
-        assert!(corrupt_files(&dir).is_empty(), "{what}: not set aside");
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            mode,
+            "{mode:o}: untouched"
+        );
+        assert!(corrupt_files(&dir).is_empty(), "{mode:o}: not set aside");
+        assert!(exposed_files(&dir).is_empty(), "{mode:o}: not set aside");
         let e = FileStore::new(&path).load().await.unwrap_err().to_string();
-        assert!(e.contains("refusing the token file"), "{what}: {e}");
-        assert!(!e.contains(&theirs), "{what}: {e}");
+        assert!(e.contains("refusing the token file"), "{mode:o}: {e}");
+        assert!(e.contains("uid 65534"), "{mode:o}: {e}");
+        assert!(!e.contains(&theirs), "{mode:o}: {e}");
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+fn exposed_files(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".exposed-"))
+        .collect()
+}
+
+/// Issue 19: a token file of ours open to others (0644, 0666) was refused,
+/// and the client "worked from memory until it answers", which it never
+/// did: every process logged in anew until someone ran `chmod`. Now the
+/// file is set aside (its token may have been read: never used, even
+/// though it is valid and our account's), the client logs in once, and a
+/// fresh private file serves the next client without a login.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_file_open_to_others_heals_with_one_login() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = temp_dir("heals");
+    let mode_of = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for mode in [0o644, 0o666] {
+        let path = dir.join(format!("token-{mode:o}.json"));
+        let now = Utc::now();
+        let exposed = ours(
+            &sandbox,
+            TokenData::new(
+                sandbox.issue_token(),
+                now,
+                now + chrono::Duration::hours(24),
+            ),
+        );
+        FileStore::new(&path).save(&exposed).await.unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        let exposed_bytes = fs::read(&path).unwrap();
+        let before = logins(&sandbox);
+
+        let first = client(&sandbox, &path);
+        first.assets().list().await.unwrap();
+        assert_eq!(logins(&sandbox), before + 1, "{mode:o}: one login");
+        let used = first.token_manager().snapshot().unwrap();
+        assert!(
+            !used.same_token(&exposed),
+            "{mode:o}: the exposed token is never used"
+        );
+        // A fresh private file with the new token.
+        assert_eq!(mode_of(&path), 0o600, "{mode:o}");
+        assert!(stored(&path).await.unwrap().same_token(&used), "{mode:o}");
+        // The exposed one set aside, private too.
+        let aside: Vec<_> = exposed_files(&dir)
+            .into_iter()
+            .filter(|p| {
+                p.to_string_lossy()
+                    .contains(&format!("token-{mode:o}.json."))
+            })
+            .collect();
+        assert_eq!(aside.len(), 1, "{mode:o}: {aside:?}");
+        assert_eq!(fs::read(&aside[0]).unwrap(), exposed_bytes, "{mode:o}");
+        assert_eq!(mode_of(&aside[0]), 0o600, "{mode:o}");
+
+        // Healed: the next client (a next process) shares the new token.
+        let next = client(&sandbox, &path);
+        next.assets().list().await.unwrap();
+        assert_eq!(logins(&sandbox), before + 1, "{mode:o}: no second login");
+        assert!(next.token_manager().snapshot().unwrap().same_token(&used));
     }
     fs::remove_dir_all(&dir).unwrap();
 }

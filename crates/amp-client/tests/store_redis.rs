@@ -236,6 +236,7 @@ async fn round_trip(server: &Server) {
     let json: serde_json::Value = serde_json::from_str(&value).unwrap();
     assert_eq!(json["version"], 2);
     assert_eq!(json["token"], t.token().expose_secret());
+    // A token bound to no account is stored without one.
     assert_eq!(json.as_object().unwrap().len(), 4);
 
     // Junk in the key is read as no token, and overwritten by the next save.
@@ -262,6 +263,194 @@ async fn round_trip(server: &Server) {
         .await
         .unwrap();
     assert!(!exists, "{kind}");
+}
+
+/// Issue 19: a discard deletes the key only if it holds the rejected
+/// token; any other value (a newer token, something that is not a stored
+/// form) stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discard_deletes_only_the_rejected_token() {
+    for server in servers("a_discard_deletes_only_the_rejected_token") {
+        discard_only_the_rejected(&server).await;
+    }
+}
+
+async fn discard_only_the_rejected(server: &Server) {
+    let kind = server.kind;
+    let key = unique_key("discard");
+    let store = server.store(key.clone());
+    let rejected = token("rejected-0123456789abcdef0123456789abcdef", 60);
+    let newer = token("newer-0123456789abcdef0123456789abcdef0123", 60);
+    // Nothing stored: nothing to do.
+    store.discard(&rejected).await.unwrap();
+    store.save(&newer).await.unwrap();
+    store.discard(&rejected).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), Some(newer.clone()), "{kind}");
+    store.save(&rejected).await.unwrap();
+    store.discard(&rejected).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), None, "{kind}");
+    // Not a stored form: left for the next save to overwrite.
+    let mut conn = server.raw().await;
+    for junk in ["{not json", "[1,2]", r#"{"token":42}"#] {
+        let _: () = redis::cmd("SET")
+            .arg(&key)
+            .arg(junk)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        store.discard(&rejected).await.unwrap();
+        let value: Option<String> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(value.as_deref(), Some(junk), "{kind}");
+    }
+    store.clear().await.unwrap();
+}
+
+/// A TCP relay in front of a plain Redis server that, just before it
+/// passes on the first command that can delete a key (`DEL`, `UNLINK`,
+/// `EVAL`, `EVALSHA`), runs `inject` against the server directly: another
+/// machine writing at the worst moment for a discard, after it decided to
+/// delete and before the delete. Returns the relay's address.
+async fn relay_injecting_before_a_delete<F, Fut>(
+    upstream: std::net::SocketAddr,
+    inject: F,
+) -> std::net::SocketAddr
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let inject = Arc::new(Mutex::new(Some(inject)));
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let inject = Arc::clone(&inject);
+            tokio::spawn(async move {
+                let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                let (mut from_client, mut to_client) = client.into_split();
+                let (mut from_server, mut to_server) = server.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+                });
+                let mut pending = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = match from_client.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    pending.extend_from_slice(&buf[..n]);
+                    while let Some((len, name)) = resp_command(&pending) {
+                        let deletes = ["DEL", "UNLINK", "EVAL", "EVALSHA"].contains(&name.as_str());
+                        if deletes {
+                            let once = inject.lock().unwrap().take();
+                            if let Some(inject) = once {
+                                inject().await;
+                            }
+                        }
+                        if to_server.write_all(&pending[..len]).await.is_err() {
+                            return;
+                        }
+                        pending.drain(..len);
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// The length and the (upper-case) name of the first whole command in
+/// `buf`, a RESP array of bulk strings as clients send them; `None` until
+/// it is all there.
+fn resp_command(buf: &[u8]) -> Option<(usize, String)> {
+    fn line(buf: &[u8], from: usize) -> Option<(&[u8], usize)> {
+        let end = buf.get(from..)?.windows(2).position(|w| w == b"\r\n")? + from;
+        Some((&buf[from..end], end + 2))
+    }
+    let (head, mut at) = line(buf, 0)?;
+    let count: usize = std::str::from_utf8(head.strip_prefix(b"*")?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let mut name = String::new();
+    for i in 0..count {
+        let (len, next) = line(buf, at)?;
+        let len: usize = std::str::from_utf8(len.strip_prefix(b"$")?)
+            .ok()?
+            .parse()
+            .ok()?;
+        let arg = buf.get(next..next + len)?;
+        if i == 0 {
+            name = String::from_utf8_lossy(arg).to_ascii_uppercase();
+        }
+        at = next + len + 2;
+        if buf.len() < at {
+            return None;
+        }
+    }
+    Some((at, name))
+}
+
+/// The race the trait's default discard lost: it read the rejected token,
+/// then another machine stored a newer one, then it deleted the key with
+/// the newer token in it. Here the newer token is stored exactly between
+/// the decision and the delete (by a relay in front of the server): the
+/// script compares and deletes in one step on the server, and keeps it.
+/// Plain server only: the relay reads the commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_stored_just_before_the_delete_is_kept() {
+    let Some(server) = servers("a_token_stored_just_before_the_delete_is_kept")
+        .into_iter()
+        .find(|s| s.kind == "plain")
+    else {
+        return;
+    };
+    let key = unique_key("discard-race");
+    let rejected = token("rejected-0123456789abcdef0123456789abcdef", 60);
+    let newer = token("newer-0123456789abcdef0123456789abcdef0123", 60);
+    server.store(key.clone()).save(&rejected).await.unwrap();
+    let url = url::Url::parse(&server.url).unwrap();
+    let upstream = (url.host_str().unwrap(), url.port().unwrap_or(6379));
+    let upstream = tokio::net::lookup_host(upstream)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let injected = Arc::new(Mutex::new(false));
+    let relay = {
+        let (direct, newer, injected) = (
+            server.store(key.clone()),
+            newer.clone(),
+            Arc::clone(&injected),
+        );
+        relay_injecting_before_a_delete(upstream, move || async move {
+            direct.save(&newer).await.unwrap();
+            *injected.lock().unwrap() = true;
+        })
+        .await
+    };
+    let mut through = url.clone();
+    through.set_port(Some(relay.port())).unwrap();
+    let store = RedisStore::new(through.as_str(), key.clone()).unwrap();
+    store.discard(&rejected).await.unwrap();
+    assert!(
+        *injected.lock().unwrap(),
+        "the newer token was stored before the delete"
+    );
+    assert_eq!(
+        server.store(key.clone()).load().await.unwrap(),
+        Some(newer),
+        "the newer token is kept"
+    );
+    server.store(key).clear().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

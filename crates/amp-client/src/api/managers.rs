@@ -167,6 +167,6 @@ impl Managers<'_> {
         let body = PasswordChange {
             password: &password,
         };
-        self.client.post(&path, &body).await
+        self.client.post_sensitive(&path, &body).await
     }
 }

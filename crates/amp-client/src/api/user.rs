@@ -52,7 +52,9 @@ impl User<'_> {
             let body = PasswordChange {
                 password: &password,
             };
-            self.client.post("user/change-password", &body).await?
+            self.client
+                .post_sensitive("user/change-password", &body)
+                .await?
         };
         manager.password_changed(password, answer.token).await
     }

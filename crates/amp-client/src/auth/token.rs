@@ -81,9 +81,12 @@ fn authorization_header(token: &SecretString) -> Option<HeaderValue> {
     let mut raw = Vec::with_capacity("token ".len() + token.len());
     raw.extend_from_slice(b"token ");
     raw.extend_from_slice(token.as_bytes());
-    // No copy: the header shares this buffer, which is wiped when the last
-    // request holding the header is done (hyper and reqwest only ever hold
-    // reference-counted views of it).
+    // The header shares this buffer (reqwest and hyper hold
+    // reference-counted views of it), which is wiped when the last request
+    // holding the header is done. hyper still copies the header's bytes
+    // into its connection's write buffer when it writes the request head
+    // (and rustls into a TLS record, encrypted in place): a copy reused or
+    // freed unwiped, out of our reach (see `transport/wiped.rs`).
     let raw = zeroize::Zeroizing::new(raw);
     let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(raw)).ok()?;
     value.set_sensitive(true);

@@ -29,10 +29,12 @@ use crate::wire::parse_error_body;
 
 mod request;
 mod url;
+mod wiped;
 
 use request::rejects_the_token;
 pub(crate) use request::{wiped_json, Answer, Auth, Op, Request};
 use url::{classify, same_origin_redirects, too_large};
+use wiped::{TooLarge, WipedBody};
 
 /// An answer as it came, any status, before it is judged.
 struct Raw {
@@ -77,9 +79,15 @@ impl Transport {
             ),
         ]);
         let builder = match http {
-            // The caller's proxies stand for https; plain http takes only a
-            // proxy on loopback, whatever was set.
-            Some(http) if config.base_url().scheme() == "https" => http,
+            // The caller's proxies stand for an https root off loopback;
+            // plain http takes only a proxy on loopback, and a loopback root
+            // none at all, whatever was set.
+            Some(http)
+                if config.base_url().scheme() == "https"
+                    && !crate::config::is_loopback(config.base_url()) =>
+            {
+                http
+            }
             Some(http) => crate::proxy::configure(http, &config)?,
             None => crate::proxy::configure(reqwest::Client::builder(), &config)?
                 .connect_timeout(config.request_timeout()),
@@ -400,18 +408,16 @@ impl Transport {
         }
         let reading = |e| classify(e, operation.get(), timeout, true);
         let body = if req.sensitive {
-            // Copied into a buffer of ours, sized up front so it never
-            // reallocates (which would leave a copy behind), and wiped when
-            // the last reference to the body is dropped.
-            let capacity = response.content_length().map_or(1024, |n| n as usize);
-            let mut body = Zeroizing::new(Vec::with_capacity(capacity.min(limit)));
+            // Copied into a buffer of ours that leaves no unwiped copy as it
+            // grows, and is wiped when the last reference to the body is
+            // dropped (hyper's and rustls's own buffers are out of reach:
+            // `wiped.rs` says what they copy).
+            let mut body = WipedBody::new(response.content_length(), limit);
             while let Some(chunk) = response.chunk().await.map_err(reading)? {
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(operation.get(), limit));
-                }
-                body.extend_from_slice(&chunk);
+                body.push(&chunk)
+                    .map_err(|TooLarge| too_large(operation.get(), limit))?;
             }
-            bytes::Bytes::from_owner(body)
+            body.into_bytes()
         } else if response.content_length().is_some() {
             // A declared length within the limit (checked above): hyper
             // enforces it, so the body can be taken whole, without copying.
@@ -427,7 +433,7 @@ impl Transport {
             }
             body.freeze()
         };
-        tracing::trace!(%operation, status = status.as_u16(), "answered");
+        tracing::trace!(%operation, status = status.as_u16(), wiped = req.sensitive, "answered");
         Ok(Raw {
             status,
             headers,

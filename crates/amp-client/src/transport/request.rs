@@ -18,8 +18,9 @@ pub(crate) struct Request<'a> {
     /// A JSON body, already serialized (cheap to clone for a replay).
     pub body: Option<bytes::Bytes>,
     pub idempotency: Idempotency,
-    /// The answer holds a secret (a token): its body is read into a buffer
-    /// that is wiped when dropped.
+    /// The answer holds a secret (a token, a password): its body is read
+    /// into a buffer that is wiped when dropped, and never leaves an
+    /// unwiped copy as it grows (`wiped.rs`).
     pub sensitive: bool,
     /// The span the attempts are recorded on (`amp.call`, `amp.renewal`),
     /// or none: never whatever span the caller happens to be in.
@@ -56,7 +57,8 @@ impl<'a> Request<'a> {
         self
     }
 
-    /// Marks the answer as holding a secret (the auth calls).
+    /// Marks the answer as holding a secret (the auth calls, the password
+    /// changes).
     pub fn sensitive(mut self) -> Request<'a> {
         self.sensitive = true;
         self

@@ -76,6 +76,7 @@ impl AccessToken {
     }
 
     /// Seconds left at `now` (clock microseconds), negative once expired.
+    #[cfg(feature = "metrics")]
     pub(crate) fn expires_in_seconds(&self, now: i64) -> f64 {
         self.0.points.expires_at.saturating_sub(now) as f64 / 1e6
     }
@@ -327,6 +328,7 @@ impl TokenManager {
     }
 
     /// The clock this manager reads.
+    #[cfg(feature = "metrics")]
     pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.shared.clock
     }

@@ -139,8 +139,14 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// Forgets the stored token if it is `token` (the server rejected it),
     /// and leaves any other token in place (another process may have stored
-    /// a newer one). The default loads and compares, then clears; a store
-    /// that can do it in one step should.
+    /// a newer one).
+    ///
+    /// The default loads, compares and clears: two steps, right only for a
+    /// store no one else writes (the token manager runs its own store
+    /// operations one at a time). A store shared by processes or machines
+    /// must override it with one step, or a newer token stored between the
+    /// two is deleted: [`FileStore`] does it under its file lock,
+    /// `RedisStore` with a Lua script.
     fn discard<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             match self.load().await? {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
 use super::file::{decode, encode};
@@ -40,6 +41,22 @@ else
 end
 "#;
 
+/// Deletes the token only if the stored form holds the rejected token
+/// (`ARGV[1]`): the compare and the delete in one step on the server, so a
+/// newer token another machine stores meanwhile is never deleted. A value
+/// that is not a stored form is left for the next save to overwrite.
+const DISCARD_SCRIPT: &str = r#"
+local value = redis.call("GET", KEYS[1])
+if not value then
+    return 0
+end
+local ok, form = pcall(cjson.decode, value)
+if ok and type(form) == "table" and form.token == ARGV[1] then
+    return redis.call("DEL", KEYS[1])
+end
+return 0
+"#;
+
 /// Extends the lock only while it still holds the owner's value.
 const EXTEND_SCRIPT: &str = r#"
 if redis.call("GET", KEYS[1]) == ARGV[1] then
@@ -64,6 +81,9 @@ end
 ///   by a compare-and-delete script, so only its owner can release it; if the
 ///   owner dies, it expires. A renewal that outlives the TTL (a login retried
 ///   for a long time) may therefore overlap with another one.
+/// * **Discarding a rejected token** ([`discard`](TokenStore::discard)) is
+///   one Lua script: the key is deleted only if it still holds that token,
+///   so a newer token another machine stored is never deleted.
 /// * **Connection**: one multiplexed connection, opened on first use and
 ///   opened again, by the next operation, after it breaks: when the server
 ///   comes back, sharing resumes by itself. Every operation, connecting
@@ -261,6 +281,25 @@ impl RedisStore {
         Ok(())
     }
 
+    async fn discard_async(&self, token: &TokenData) -> Result<()> {
+        let script = redis::Script::new(DISCARD_SCRIPT);
+        let mut invocation = script.key(&self.key);
+        // The token goes to the server as it does in every SET; a copy of it
+        // stays in redis-rs's command buffer, as there.
+        invocation.arg(token.token().expose_secret());
+        let deleted: i64 = self
+            .conn
+            .run("discarding the rejected token", |mut c| async move {
+                invocation.invoke_async::<i64>(&mut c).await
+            })
+            .await
+            .map_err(|reason| self.error(reason))?;
+        if deleted == 1 {
+            tracing::debug!(store = %self.describe(), "the rejected token was removed from the store");
+        }
+        Ok(())
+    }
+
     async fn lock_async(&self) -> Result<RenewalGuard> {
         let owner = format!("{:032x}", fastrand::u128(..));
         let ttl_ms = u64::try_from(self.lock_ttl.as_millis())
@@ -378,6 +417,10 @@ impl TokenStore for RedisStore {
 
     fn clear(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(self.clear_async())
+    }
+
+    fn discard<'a>(&'a self, token: &'a TokenData) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.discard_async(token))
     }
 
     fn lock(&self) -> BoxFuture<'_, Result<RenewalGuard>> {

@@ -11,6 +11,17 @@ use std::time::Duration;
 /// Temporary files older than this were left by a writer that died mid-write.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 
+/// Why a file found in place cannot be trusted.
+#[derive(Debug)]
+pub(super) enum Distrust {
+    /// Not owned by the effective user: another user may have put it there.
+    /// Never touched: neither read, set aside nor replaced.
+    NotOurs(String),
+    /// Ours, but a regular file whose mode gives group or others access:
+    /// what it holds may have been read (or written) by others.
+    OpenToOthers(String),
+}
+
 /// Why `path` (whose metadata is `meta`) cannot be trusted, if it cannot:
 /// it is not owned by the effective user, or it is a regular file whose mode
 /// gives group or others any access. `what` names it, e.g. "token file". The
@@ -20,30 +31,29 @@ pub(super) fn check_trusted(
     what: &str,
     path: &Path,
     meta: &fs::Metadata,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Distrust> {
     use std::os::unix::fs::MetadataExt;
     let me = effective_uid().map_err(|e| {
-        format!(
+        Distrust::NotOurs(format!(
             "cannot tell which user this process runs as, to check {}: {e}",
             path.display()
-        )
+        ))
     })?;
     if meta.uid() != me {
-        return Err(format!(
+        return Err(Distrust::NotOurs(format!(
             "refusing the {what} {}: it is owned by uid {}, not by this user (uid {me}), \
              so another user may have put it there; remove it, and keep the token in a \
              folder only you can write",
             path.display(),
             meta.uid()
-        ));
+        )));
     }
     let mode = meta.mode() & 0o7777;
     if meta.is_file() && mode & 0o077 != 0 {
-        return Err(format!(
-            "refusing the {what} {}: its mode {mode:04o} gives group or others access \
-             to it; `chmod 600` it or remove it",
+        return Err(Distrust::OpenToOthers(format!(
+            "the {what} {} has mode {mode:04o}, which gives group or others access to it",
             path.display()
-        ));
+        )));
     }
     Ok(())
 }
@@ -54,7 +64,7 @@ pub(super) fn check_trusted(
     _what: &str,
     _path: &Path,
     _meta: &fs::Metadata,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Distrust> {
     Ok(())
 }
 
