@@ -9,11 +9,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::auth::clock::Clock;
-use crate::auth::manager::TokenManager;
+use crate::auth::manager::{AccessToken, TokenManager};
 use crate::auth::state::Shared;
 use crate::auth::store::TokenStore;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::response::Response;
 use crate::stats::Counters;
 use crate::transport::{Answer, Auth, Op, Request, Transport};
 
@@ -310,6 +311,16 @@ impl AmpClient {
     }
 
     async fn call_with_token<T: DeserializeOwned>(&self, req: &Request<'_>) -> Result<T> {
+        let (answer, token) = self.send_with_token(req).await?;
+        self.decode(req, answer, Auth::Token(token.data()))
+    }
+
+    /// Sends `req` with a valid token. When the server refuses the token
+    /// (a 401, or a 403 with one of DRF's authentication messages), drops
+    /// it if it is still current, obtains another and replays the call
+    /// once. Returns the answer and the token it was sent with (whose
+    /// secret is scrubbed from a decoding error).
+    async fn send_with_token(&self, req: &Request<'_>) -> Result<(Answer, AccessToken)> {
         let manager = &self.inner.manager;
         // Held across the request: a reference of its own, not the hot
         // path's guard (arc-swap's guards are meant to be short-lived).
@@ -318,15 +329,20 @@ impl AmpClient {
         crate::stats::token_expires_in(Some(
             token.expires_in_seconds(manager.clock().now_micros()),
         ));
-        let answer = match self
+        let first = self
             .inner
             .transport
             .send(req, Auth::Token(token.data()))
-            .await
-        {
-            Err(e) if e.is_token_rejected() => {
+            .await;
+        // An error for the typed calls, an answer for `send`.
+        let refused = match &first {
+            Err(e) => e.is_token_rejected().then(|| e.status()).flatten(),
+            Ok(answer) => answer.refused_token.then_some(answer.status),
+        };
+        let answer = match refused {
+            Some(status) => {
                 manager.invalidate(token.generation()).await;
-                tracing::debug!(operation = %Op::new(req), status = ?e.status(), "token rejected; logging in again and replaying once");
+                tracing::debug!(operation = %Op::new(req), ?status, "token rejected; logging in again and replaying once");
                 req.span.record("replayed", true);
                 token = manager.token().await?;
                 self.inner
@@ -334,10 +350,56 @@ impl AmpClient {
                     .send(req, Auth::Token(token.data()))
                     .await?
             }
-            answer => answer?,
+            None => first?,
         };
         req.span.record("status", answer.status.as_u16());
-        self.decode(req, answer, Auth::Token(token.data()))
+        Ok((answer, token))
+    }
+
+    /// Sends any request with the managed token and returns the final
+    /// answer **whatever its status**: the one raw entry point, for
+    /// programs that forward AMP's answers as they are (a proxy, a
+    /// command line).
+    ///
+    /// Everything else is as for the typed calls: a valid token is taken
+    /// (renewed if due), failures are retried with backoff within the
+    /// retry budget, a 429 pauses every request of this client, and a
+    /// refused token is replaced and the call replayed once. Where the
+    /// retries end on an answer (a 404, a 400, a last 503, a 401 after the
+    /// replay), that answer is returned; an error means there was none to
+    /// return (a timeout, a refused connection, no token could be
+    /// obtained, a pause longer than the maximum delay).
+    ///
+    /// `path` is relative to the API root and may carry a query string
+    /// (`"assets/?limit=10"`); `body`, if any, is sent as JSON. Answers are
+    /// read into plain memory: the calls whose answers hold a secret (the
+    /// password changes) have typed methods that wipe them.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// use amp_client::Method;
+    /// let body = amp_client::Bytes::from_static(br#"{"name": "Alice", "is_company": false}"#);
+    /// let answer = client.send(Method::POST, "registered_users/add", Some(body)).await?;
+    /// println!("{} {}", answer.status(), String::from_utf8_lossy(answer.body()));
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<bytes::Bytes>,
+    ) -> Result<Response> {
+        let mut req = Request::new(method, path);
+        if let Some(body) = body {
+            req = req.json_body(body);
+        }
+        req.any_status = true;
+        req.span = call_span(&req);
+        let send = async { Ok(self.send_with_token(&req).await?.0) };
+        if req.span.is_disabled() {
+            return send.await;
+        }
+        traced(req.span.clone(), send).await
     }
 
     /// A call that needs no token (`info`).

@@ -86,6 +86,7 @@ mod credentials;
 mod error;
 pub mod model;
 mod proxy;
+mod response;
 pub mod retry;
 mod stats;
 mod transport;
@@ -100,6 +101,7 @@ pub use auth::store::{
     TokenStore,
 };
 pub use auth::token::{TokenData, TokenInfo, TokenState};
+pub use bytes::Bytes;
 pub use client::{AmpClient, ClientBuilder};
 pub use config::{Config, ConfigBuilder, RetryConfig, StoreSpec, TokenPolicy};
 pub use credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
@@ -108,6 +110,7 @@ pub use error::{Error, Result};
 /// [`ClientBuilder::http_client`]: the same version, so its builder fits.
 pub use reqwest;
 pub use reqwest::{Method, StatusCode};
+pub use response::Response;
 pub use stats::Stats;
 
 /// Making server text safe to print: every character that could drive a

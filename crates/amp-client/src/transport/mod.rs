@@ -162,7 +162,7 @@ impl Transport {
                 Some(url) => url,
                 None => self.url(req.path)?,
             };
-            let (failure, error) = match self
+            let (failure, error, answer) = match self
                 .attempt(req, url, authorization.as_ref(), &operation)
                 .await
             {
@@ -170,7 +170,9 @@ impl Transport {
                     self.budget.on_success(spent);
                     return Ok(Answer {
                         status: raw.status,
+                        headers: raw.headers,
                         body: raw.body,
+                        refused_token: false,
                     });
                 }
                 Ok(raw) => {
@@ -184,67 +186,79 @@ impl Transport {
                         status: raw.status,
                         retry_after,
                     };
-                    (failure, self.error_of(&operation, &raw, auth, retry_after))
+                    let error = self.error_of(&operation, &raw, auth, retry_after);
+                    // Kept only for a caller who wants the answer whatever
+                    // its status; the others get `error`.
+                    let answer = req.any_status.then(|| Answer {
+                        status: raw.status,
+                        refused_token: error.is_token_rejected(),
+                        headers: raw.headers,
+                        body: raw.body,
+                    });
+                    (failure, error, answer)
                 }
-                Err(pair) => pair,
+                Err((failure, error)) => (failure, error, None),
             };
-            let wrap = |attempts: u32, last: Error| {
-                if attempts == 1 {
-                    last
-                } else {
-                    Error::RetriesExhausted {
-                        operation: operation.get().to_string(),
-                        attempts,
-                        last: Box::new(last),
-                    }
-                }
-            };
-            match retry::decide(
+            let decision = retry::decide(
                 &retry_config,
                 attempt,
                 req.idempotency,
                 failure,
                 fastrand::f64(),
-            ) {
-                Decision::Retry(delay) => {
-                    if !self.budget.try_spend(failure) {
-                        tracing::warn!(%operation, attempt, "retry budget spent; not retrying");
-                        return Err(Error::RetryBudgetExhausted {
-                            operation: operation.get().to_string(),
-                            attempts: attempt,
-                            last: Box::new(error),
-                        });
-                    }
+            );
+            let budget_spent = match decision {
+                Decision::Retry(delay) if self.budget.try_spend(failure) => {
                     spent += RetryBudget::cost_of(failure);
                     self.counters.retries.bump();
                     tracing::debug!(%operation, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
                     tokio::time::sleep(delay).await;
                     attempt += 1;
+                    continue;
                 }
+                Decision::Retry(_) => {
+                    tracing::warn!(%operation, attempt, "retry budget spent; not retrying");
+                    true
+                }
+                Decision::Stop(_) => false,
+            };
+            // The retries end here. A caller of `any_status` gets the
+            // answer they ended on; the others an error.
+            if let Some(answer) = answer {
+                return Ok(answer);
+            }
+            let last = match decision {
                 Decision::Stop(Stop::RetryAfterTooLong(wait)) => {
                     tracing::debug!(%operation, attempt, wait_s = wait.as_secs(), "Retry-After beyond the maximum delay; giving up");
                     let status = match failure {
                         Failure::Status { status, .. } => status,
                         _ => StatusCode::TOO_MANY_REQUESTS,
                     };
-                    return Err(wrap(
-                        attempt,
-                        Error::RateLimited {
-                            operation: operation.get().to_string(),
-                            status,
-                            retry_after: Some(wait),
-                        },
-                    ));
-                }
-                Decision::Stop(Stop::Exhausted) => {
-                    return Err(Error::RetriesExhausted {
+                    Error::RateLimited {
                         operation: operation.get().to_string(),
-                        attempts: attempt,
-                        last: Box::new(error),
-                    })
+                        status,
+                        retry_after: Some(wait),
+                    }
                 }
-                Decision::Stop(Stop::NotRetryable) => return Err(wrap(attempt, error)),
-            }
+                _ => error,
+            };
+            return Err(match decision {
+                _ if budget_spent => Error::RetryBudgetExhausted {
+                    operation: operation.get().to_string(),
+                    attempts: attempt,
+                    last: Box::new(last),
+                },
+                Decision::Stop(Stop::Exhausted) => Error::RetriesExhausted {
+                    operation: operation.get().to_string(),
+                    attempts: attempt,
+                    last: Box::new(last),
+                },
+                _ if attempt == 1 => last,
+                _ => Error::RetriesExhausted {
+                    operation: operation.get().to_string(),
+                    attempts: attempt,
+                    last: Box::new(last),
+                },
+            });
         }
     }
 

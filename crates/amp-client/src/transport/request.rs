@@ -9,6 +9,9 @@ use crate::auth::token::TokenData;
 use crate::credentials::Credentials;
 use crate::retry::Idempotency;
 
+/// An answer, as [`Transport::send`](super::Transport::send) returns it.
+pub(crate) use crate::response::Response as Answer;
+
 /// A request to send: everything needed to send it again.
 #[derive(Clone)]
 pub(crate) struct Request<'a> {
@@ -22,6 +25,11 @@ pub(crate) struct Request<'a> {
     /// into a buffer that is wiped when dropped, and never leaves an
     /// unwiped copy as it grows (`wiped.rs`).
     pub sensitive: bool,
+    /// The final answer is returned whatever its status
+    /// ([`AmpClient::send`](crate::AmpClient::send)): a status outside 2xx
+    /// ends the retries as it would, but comes back as an answer instead of
+    /// an error.
+    pub any_status: bool,
     /// The span the attempts are recorded on (`amp.call`, `amp.renewal`),
     /// or none: never whatever span the caller happens to be in.
     pub span: tracing::Span,
@@ -36,6 +44,7 @@ impl<'a> Request<'a> {
             body: None,
             idempotency,
             sensitive: false,
+            any_status: false,
             span: tracing::Span::none(),
         }
     }
@@ -177,21 +186,5 @@ pub(super) fn rejects_the_token(status: StatusCode, summary: &str) -> bool {
                 .any(|a| a.trim_end_matches('.').eq_ignore_ascii_case(m))
         }
         _ => false,
-    }
-}
-
-/// A successful (2xx) answer.
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: bytes::Bytes,
-}
-
-impl std::fmt::Debug for Answer {
-    /// The body may hold a token (an auth answer): only its length is shown.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Answer")
-            .field("status", &self.status)
-            .field("body_bytes", &self.body.len())
-            .finish()
     }
 }

@@ -39,7 +39,6 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio::sync::watch;
 
-use crate::auth::clock::Clock;
 pub use crate::auth::policy::Renewal;
 use crate::auth::policy::Want;
 use crate::auth::state::{Current, Shared};
@@ -329,7 +328,7 @@ impl TokenManager {
 
     /// The clock this manager reads.
     #[cfg(feature = "metrics")]
-    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+    pub(crate) fn clock(&self) -> &Arc<dyn crate::auth::clock::Clock> {
         &self.inner.shared.clock
     }
 

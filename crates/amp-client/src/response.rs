@@ -1,0 +1,88 @@
+//! An answer as the server gave it, for [`AmpClient::send`](crate::AmpClient::send).
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// The final answer to a request sent with [`AmpClient::send`](crate::AmpClient::send):
+/// status, headers and body as the server sent them, whatever the status.
+///
+/// ```no_run
+/// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+/// use amp_client::Method;
+/// let answer = client.send(Method::GET, "assets/", None).await?;
+/// if answer.status().is_success() {
+///     let assets: Vec<amp_client::model::Asset> = answer.json()?;
+///     println!("{} assets", assets.len());
+/// } else {
+///     println!("AMP answered {}", answer.status());
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: bytes::Bytes,
+    /// The server refused the token this request carried (a 401, or a 403
+    /// with one of DRF's authentication messages): the client heals that
+    /// once, by a new token and a replay.
+    pub(crate) refused_token: bool,
+}
+
+impl Response {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers the server sent.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body, as it came (at most the configured maximum body size).
+    pub fn body(&self) -> &bytes::Bytes {
+        &self.body
+    }
+
+    /// The body, taken out of the answer.
+    pub fn into_body(self) -> bytes::Bytes {
+        self.body
+    }
+
+    /// The body decoded from JSON; an empty body (a 204) decodes as `null`,
+    /// so `()` and `Option<_>` work for it. An error says what was wrong
+    /// with the JSON (without quoting the body).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        let empty = self.body.iter().all(u8::is_ascii_whitespace);
+        let parsed = if self.status == StatusCode::NO_CONTENT || empty {
+            serde_json::from_value(serde_json::Value::Null)
+        } else {
+            serde_json::from_slice(&self.body)
+        };
+        parsed.map_err(|e| Error::Decode {
+            operation: "the answer".to_string(),
+            // serde's own message may quote the body: only where and what kind.
+            reason: format!(
+                "unexpected JSON ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        })
+    }
+}
+
+impl std::fmt::Debug for Response {
+    /// The body may hold a secret (a token, a password the server echoed):
+    /// only its length is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
