@@ -112,6 +112,114 @@ async fn a_send_that_never_reached_the_wallet_stops_keeping_the_intent_and_the_n
     assert_eq!(summary.distributed, 500);
 }
 
+/// Lands the node's held calls when the job says it waits for a late send,
+/// and mines as the job waits for confirmations.
+struct LandsLate {
+    sandbox: std::sync::Arc<amp_sandbox::Sandbox>,
+    miner: std::sync::Arc<common::Miner>,
+    released: std::sync::atomic::AtomicUsize,
+}
+
+impl amp_elements::Progress for LandsLate {
+    fn event(&self, event: &Event) {
+        if let Event::WaitingForLateSend { .. } = event {
+            let n = self.sandbox.release_held_node_calls();
+            self.released
+                .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.miner.event(event);
+    }
+}
+
+// The node is still working on the send when its client gives up: the
+// transaction shows in the wallet only after the next run has first looked
+// and found nothing. The next run waits out the grace, looks again, finds
+// it, and sends nothing; without the grace it would send a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_that_lands_late_is_found_after_the_grace_and_not_sent_again() {
+    let w = World::new("late").await;
+    w.sandbox
+        .push_node_fault("sendmany", NodeFault::DropAndHold);
+    let (treasury, miner) = w.treasury();
+    let journal = w.journal("d.json");
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    let lands = std::sync::Arc::new(LandsLate {
+        sandbox: w.sandbox.clone(),
+        miner: miner.clone(),
+        released: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let options = amp_elements::JobOptions {
+        resend_grace: Duration::from_millis(200),
+        ..common::quick()
+    };
+    let treasury = treasury.options(options).progress(lands.clone());
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert_eq!(lands.released.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(!done.sent_now);
+    assert!(miner.events().contains(&Event::Sent {
+        txid: done.txid.clone(),
+        found: true
+    }));
+    assert_eq!(
+        w.sandbox.node_count("sendmany"),
+        1,
+        "sent once, never again"
+    );
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.distributed, 500);
+}
+
+// Two transactions in the wallet fit the job's intent (here: two runs
+// without a grace each sent, and both landed late): the job cannot tell
+// which is its own, so it stops, names both, sends nothing and confirms
+// nothing, and the journal keeps the intent for the issuer to settle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_transactions_that_fit_stop_the_job_and_are_named() {
+    let w = World::new("ambiguous").await;
+    let (treasury, _) = w.treasury();
+    let journal = w.journal("d.json");
+    for _ in 0..2 {
+        w.sandbox
+            .push_node_fault("sendmany", NodeFault::DropAndHold);
+        let e = treasury
+            .distribute(&w.asset_uuid, None, None, &journal)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    }
+    assert_eq!(w.sandbox.release_held_node_calls(), 2);
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    assert!(e.to_string().contains("has 2 transactions that fit"), "{e}");
+    // Both are named, and both are the wallet's.
+    let message = e.to_string();
+    let named: std::collections::BTreeSet<&str> = message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|word| word.len() == 64)
+        .collect();
+    assert_eq!(named.len(), 2, "{e}");
+    for txid in named {
+        w.node().transaction(txid).await.unwrap();
+    }
+    assert_eq!(w.sandbox.node_count("sendmany"), 2, "nothing more sent");
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 0, "nothing confirmed");
+    let kept = Journal::open(&journal).unwrap();
+    let record = kept.record().unwrap();
+    assert!(record.intent.is_some() && record.sent.is_none());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_checks_send_nothing_and_say_which() {
     let w = World::new("checks").await;

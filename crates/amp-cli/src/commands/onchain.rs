@@ -182,6 +182,12 @@ impl Progress for StderrProgress {
             Event::Resumed { phase } => {
                 format!("taking the job up from its journal (it got as far as: {phase})")
             }
+            Event::WaitingForLateSend { wait } => format!(
+                "an earlier run wrote its intent but no txid, and the wallet has no transaction \
+                 of this job: looking again in {} s (a send the node was still carrying out may \
+                 land) before sending anew",
+                wait.as_secs().max(1)
+            ),
             Event::Sending => "checks passed; intent written; sending the transaction".to_string(),
             Event::Sent { txid, found: false } => format!("sent: transaction {txid}"),
             Event::Sent { txid, found: true } => {

@@ -238,7 +238,9 @@ impl Treasury {
             // land a little later: look again once the intent is old enough.
             let age = (Utc::now() - intent.at).to_std().unwrap_or_default();
             if age < self.options.resend_grace {
-                tokio::time::sleep(self.options.resend_grace - age).await;
+                let wait = self.options.resend_grace - age;
+                self.say(Event::WaitingForLateSend { wait });
+                tokio::time::sleep(wait).await;
                 found = search::find(&self.node, &record, &intent.tip_hash).await?;
             }
         }

@@ -44,6 +44,13 @@ pub enum Event {
         /// What the journal held: `planned`, `intent`, `sent`.
         phase: &'static str,
     },
+    /// An earlier run wrote its intent but no txid, and the wallet holds
+    /// no transaction of the job: the job looks again after this wait
+    /// ([`JobOptions::resend_grace`]), before it sends anew.
+    WaitingForLateSend {
+        /// How long, from now.
+        wait: std::time::Duration,
+    },
     /// Every check passed and the intent was written; the transaction is
     /// being sent.
     Sending,

@@ -21,6 +21,7 @@ use super::rpc::RpcError;
 /// | `DropAfterEffect` | `{"kind": "drop_after_effect"}` |
 /// | `DelayBefore(d)` | `{"kind": "delay_before", "ms": 1500}` |
 /// | `DelayAfter(d)` | `{"kind": "delay_after", "ms": 1500}` |
+/// | `DropAndHold` | `{"kind": "drop_and_hold"}` |
 /// | `RpcError(e)` | `{"kind": "rpc_error", "code": -6, "message": "Insufficient funds"}` |
 /// | `NodeFault::insufficient_funds()` | `{"kind": "insufficient_funds"}` (on input) |
 /// | `NodeFault::wallet_locked()` | `{"kind": "wallet_locked"}` (on input) |
@@ -38,6 +39,11 @@ pub enum NodeFault {
     /// Do the call at once, then hold the answer this long: a client killed
     /// meanwhile has sent a transaction it never heard of.
     DelayAfter(Duration),
+    /// Tear the connection down without doing the call, and keep the call:
+    /// it is carried out when [`crate::Sandbox::release_held_node_calls`]
+    /// says so. A node still working on a send when its client gave up: the
+    /// transaction shows in the wallet only later.
+    DropAndHold,
     /// Answer this RPC error without doing the call.
     RpcError(RpcError),
 }
@@ -61,6 +67,7 @@ enum NodeFaultRepr {
     DropAfterEffect,
     DelayBefore { ms: u64 },
     DelayAfter { ms: u64 },
+    DropAndHold,
     RpcError { code: i64, message: String },
     InsufficientFunds,
     WalletLocked,
@@ -75,6 +82,7 @@ impl TryFrom<NodeFaultRepr> for NodeFault {
             NodeFaultRepr::DropAfterEffect => NodeFault::DropAfterEffect,
             NodeFaultRepr::DelayBefore { ms } => NodeFault::DelayBefore(Duration::from_millis(ms)),
             NodeFaultRepr::DelayAfter { ms } => NodeFault::DelayAfter(Duration::from_millis(ms)),
+            NodeFaultRepr::DropAndHold => NodeFault::DropAndHold,
             NodeFaultRepr::RpcError { code, message } => {
                 NodeFault::RpcError(RpcError::new(code, message))
             }
@@ -95,6 +103,7 @@ impl From<NodeFault> for NodeFaultRepr {
             NodeFault::DropAfterEffect => NodeFaultRepr::DropAfterEffect,
             NodeFault::DelayBefore(d) => NodeFaultRepr::DelayBefore { ms: millis(d) },
             NodeFault::DelayAfter(d) => NodeFaultRepr::DelayAfter { ms: millis(d) },
+            NodeFault::DropAndHold => NodeFaultRepr::DropAndHold,
             NodeFault::RpcError(e) => NodeFaultRepr::RpcError {
                 code: e.code,
                 message: e.message,
@@ -153,6 +162,7 @@ mod tests {
                 NodeFault::DelayAfter(Duration::from_millis(5)),
                 r#"{"kind":"delay_after","ms":5}"#,
             ),
+            (NodeFault::DropAndHold, r#"{"kind":"drop_and_hold"}"#),
             (
                 NodeFault::insufficient_funds(),
                 r#"{"kind":"rpc_error","code":-6,"message":"Insufficient funds"}"#,

@@ -153,6 +153,18 @@ impl Sandbox {
         }
     }
 
+    /// Carries out the calls a [`NodeFault::DropAndHold`] kept, in the
+    /// order they came, and says how many there were: the node finishing a
+    /// send whose client gave up on it.
+    pub fn release_held_node_calls(&self) -> usize {
+        let held = std::mem::take(&mut *crate::lock(&self.shared.node.held));
+        let mut store = self.shared.store();
+        for (method, params) in &held {
+            let _ = super::rpc::call(&mut store.chain, method, params.as_ref());
+        }
+        held.len()
+    }
+
     /// Calls of this RPC method so far, e.g. `node_count("sendmany")`.
     pub fn node_count(&self, method: &str) -> u64 {
         self.shared.node.stats().count(method)

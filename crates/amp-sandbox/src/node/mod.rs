@@ -183,6 +183,9 @@ pub(crate) struct NodeShared {
     pub(crate) block_interval: watch::Sender<Option<Duration>>,
     /// Moved on every call counted, for [`crate::Sandbox::node_called`].
     pub(crate) calls: watch::Sender<u64>,
+    /// Calls torn down by [`NodeFault::DropAndHold`], not yet carried out:
+    /// `(method, params)`.
+    pub(crate) held: Mutex<Vec<(String, Option<serde_json::Value>)>>,
 }
 
 impl NodeShared {
@@ -212,6 +215,7 @@ impl NodeShared {
             server: Mutex::new(None),
             block_interval: watch::channel(block_interval).0,
             calls: watch::channel(0).0,
+            held: Mutex::new(Vec::new()),
         }
     }
 

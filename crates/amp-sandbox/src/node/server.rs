@@ -216,6 +216,10 @@ async fn run_call(
         // whole HTTP answer.
         Some(_) if batch => Outcome::Reply(effect(shared)),
         Some(NodeFault::DropConnection) => Outcome::Drop,
+        Some(NodeFault::DropAndHold) => {
+            crate::lock(&shared.node.held).push((method.to_owned(), params.cloned()));
+            Outcome::Drop
+        }
         Some(NodeFault::DropAfterEffect) => {
             let _ = effect(shared);
             Outcome::Drop
