@@ -7,7 +7,7 @@
 //! readers ignore fields they do not know, so later versions of this crate
 //! may add some. The same form is the value of the Redis store.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
@@ -232,7 +232,18 @@ impl FileStore {
     /// or open to others — is set aside and read as nothing; one of another
     /// user is refused with an error, untouched.
     fn read_current(&self) -> Result<Option<Stored>> {
-        let mut file = match File::open(&self.path) {
+        let mut options = fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            // A named pipe in place of the file would block `open` (on a
+            // blocking thread no timeout takes back) until a writer came:
+            // the process could never exit. Without blocking, it opens at
+            // once, and is set aside below as not a regular file.
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NONBLOCK);
+        }
+        let mut file = match options.open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -255,6 +266,12 @@ impl FileStore {
                 if let Some(why) = self.distrust(&meta)? {
                     drop(file);
                     self.set_aside(Some(&meta), Aside::Exposed, &why)?;
+                    return Ok(None);
+                }
+                if !meta.is_file() {
+                    // A pipe, a device, a folder: never a token we wrote.
+                    drop(file);
+                    self.set_aside(Some(&meta), Aside::Corrupt, "not a regular file")?;
                     return Ok(None);
                 }
                 Some(meta)
