@@ -143,3 +143,61 @@ async fn odd_environments_are_refused_without_quoting_secrets() {
         assert_absent(&run.stdout, secret, name);
     }
 }
+
+/// A Redis "server" that accepts connections and never says a word (a
+/// firewall that drops, a stopped process): every store operation is
+/// bounded, so `amp` answers and exits; none of its threads waits for the
+/// silent server after the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_redis_store_never_holds_the_process() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("review-silent-redis");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = std::sync::Arc::clone(&held);
+    let silent = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            keep.lock().unwrap().push(socket);
+        }
+    });
+    for url in [
+        format!("redis://127.0.0.1:{port}/"),
+        format!("rediss://127.0.0.1:{port}/"),
+    ] {
+        let env = Env::sandbox(&home, &sandbox)
+            .set("AMP_TOKEN_STORE", &url)
+            .set("API_REQUEST_TIMEOUT_SECONDS", "2");
+        let mut cmd = env.command(&["--json", "api", "GET", "assets/"]);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        let pid = child.id();
+        let waited = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            tokio::task::spawn_blocking(move || child.wait_with_output()),
+        )
+        .await;
+        if waited.is_err() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        }
+        let output = waited
+            .unwrap_or_else(|_| panic!("{url}: amp did not exit"))
+            .unwrap()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{url}: {stdout} {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.trim_start().starts_with('['), "{url}: {stdout}");
+    }
+    assert!(
+        !held.lock().unwrap().is_empty(),
+        "amp reached the silent server"
+    );
+    silent.abort();
+}

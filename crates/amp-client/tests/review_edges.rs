@@ -216,3 +216,134 @@ async fn a_login_redirected_out_of_the_api_root_keeps_its_password() {
         .count();
     assert_eq!(with_password, 0, "the password left the API root");
 }
+
+// ---------------------------------------------------------------------------
+// What the server sends back.
+// ---------------------------------------------------------------------------
+
+/// A `Set-Cookie` on the login (a session, a tracker, or a cookie meant to
+/// ride along to another path): the client keeps no cookie jar, so no
+/// later request carries it.
+#[tokio::test]
+async fn a_cookie_the_server_sets_is_never_sent_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(
+            token_json(T1)
+                .insert_header("set-cookie", "sessionid=planted; Path=/")
+                .insert_header("set-cookie", "csrftoken=planted2; Path=/api"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("set-cookie", "more=planted3")
+                .set_body_json(serde_json::json!([])),
+        )
+        .mount(&server)
+        .await;
+    let (client, _clock) = client(&server, 1);
+    for _ in 0..2 {
+        assert!(client.assets().list().await.unwrap().is_empty());
+    }
+    let with_cookie = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.headers.contains_key("cookie"))
+        .count();
+    assert_eq!(with_cookie, 0);
+}
+
+/// Token answers a hostile server could send: a token that would inject a
+/// header, one of another type, an empty one, two `token` keys whose last
+/// is bad. None is installed: the login fails, no request carries a
+/// broken `Authorization`, and the error quotes no token.
+#[tokio::test]
+async fn odd_token_answers_install_nothing() {
+    let injected = "abcdef0123456789\r\nX-Injected: yes";
+    let answers = [
+        format!(r#"{{"token":"{}"}}"#, injected.replace("\r\n", "\\r\\n")),
+        r#"{"token":1234567890123}"#.to_string(),
+        r#"{"token":["a","b"]}"#.to_string(),
+        r#"{"token":"   "}"#.to_string(),
+        format!(r#"{{"token":"{T1}","token":null}}"#),
+        format!(r#"{{"token":"{T1}","expires_in":-5}}"#),
+        format!(r#"{{"token":"{T1}","expires_at":"not a date"}}"#),
+        format!(r#"{{"token":"{T1}\u0000"}}"#),
+    ];
+    for answer in answers {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/user/obtain_token"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/json")
+                    .set_body_raw(answer.clone(), "application/json"),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/assets/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+            .mount(&server)
+            .await;
+        let (client, _clock) = client(&server, 1);
+        let e = client.assets().list().await.unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains(T1), "{answer}: {shown}");
+        assert!(!shown.contains("abcdef0123456789"), "{answer}: {shown}");
+        let calls = count(&server, "GET", "/api/assets/").await;
+        assert_eq!(calls, 0, "{answer}: a call went out with that token");
+        let injected_seen = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.headers.contains_key("x-injected"));
+        assert!(!injected_seen, "{answer}");
+    }
+}
+
+/// A token file that is a symlink to another user's file (planted in a
+/// folder others can write): refused on the file it leads to, never read;
+/// the next save replaces the link, not the other user's file.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_to_another_users_token_file_is_refused() {
+    use std::os::unix::fs::{chown, symlink};
+    let dir = temp_dir("symlink-foreign");
+    let theirs = dir.join("theirs.json");
+    let planted = FileStore::new(&theirs);
+    planted
+        .save(&token(T3).for_account("victim at http://127.0.0.1:1/api"))
+        .await
+        .unwrap();
+    if let Err(e) = chown(&theirs, Some(65534), Some(65534)) {
+        println!("skipped: cannot chown to another user ({e}); run as root");
+        let _ = fs::remove_dir_all(&dir);
+        return;
+    }
+    let before = fs::read(&theirs).unwrap();
+    let file = dir.join("token.json");
+    symlink(&theirs, &file).unwrap();
+    let store = FileStore::new(&file);
+    let e = store.load().await.unwrap_err().to_string();
+    assert!(e.contains("uid 65534"), "{e}");
+    assert!(!e.contains(T3), "{e}");
+    store.save(&token(T1)).await.unwrap();
+    assert!(
+        fs::symlink_metadata(&file).unwrap().is_file(),
+        "the link is replaced"
+    );
+    assert_eq!(
+        fs::read(&theirs).unwrap(),
+        before,
+        "their file is untouched"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
