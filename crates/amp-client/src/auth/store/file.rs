@@ -7,7 +7,7 @@
 //! readers ignore fields they do not know, so later versions of this crate
 //! may add some. The same form is the value of the Redis store.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
@@ -62,7 +62,8 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 ///   the file still holds the rejected token, so a newer token another
 ///   process stored is never deleted (`discard.rs` says how).
 /// * **Unusable files** — unreadable, truncated, not JSON, of another version,
-///   with an empty token or dates that do not parse — are renamed to
+///   with an empty token or dates that do not parse, or not a regular file
+///   (a folder, a named pipe: opened without blocking, never read) — are renamed to
 ///   `<path>.corrupt-<unix millis>` with a warning naming the path and the
 ///   reason (never the contents), and read as "no token": the manager then
 ///   obtains a fresh one. Loading never panics and never fails a call for that.
@@ -232,7 +233,7 @@ impl FileStore {
     /// or open to others — is set aside and read as nothing; one of another
     /// user is refused with an error, untouched.
     fn read_current(&self) -> Result<Option<Stored>> {
-        let mut options = fs::OpenOptions::new();
+        let mut options = File::options();
         options.read(true);
         #[cfg(unix)]
         {
