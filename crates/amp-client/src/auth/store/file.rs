@@ -62,7 +62,8 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 ///   the file still holds the rejected token, so a newer token another
 ///   process stored is never deleted (`discard.rs` says how).
 /// * **Unusable files** — unreadable, truncated, not JSON, of another version,
-///   with an empty token or dates that do not parse — are renamed to
+///   with an empty token or dates that do not parse, or not a regular file
+///   (a folder, a named pipe: opened without blocking, never read) — are renamed to
 ///   `<path>.corrupt-<unix millis>` with a warning naming the path and the
 ///   reason (never the contents), and read as "no token": the manager then
 ///   obtains a fresh one. Loading never panics and never fails a call for that.
@@ -232,7 +233,18 @@ impl FileStore {
     /// or open to others — is set aside and read as nothing; one of another
     /// user is refused with an error, untouched.
     fn read_current(&self) -> Result<Option<Stored>> {
-        let mut file = match File::open(&self.path) {
+        let mut options = File::options();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            // A named pipe in place of the file would block `open` (on a
+            // blocking thread no timeout takes back) until a writer came:
+            // the process could never exit. Without blocking, it opens at
+            // once, and is set aside below as not a regular file.
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NONBLOCK);
+        }
+        let mut file = match options.open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -255,6 +267,12 @@ impl FileStore {
                 if let Some(why) = self.distrust(&meta)? {
                     drop(file);
                     self.set_aside(Some(&meta), Aside::Exposed, &why)?;
+                    return Ok(None);
+                }
+                if !meta.is_file() {
+                    // A pipe, a device, a folder: never a token we wrote.
+                    drop(file);
+                    self.set_aside(Some(&meta), Aside::Corrupt, "not a regular file")?;
                     return Ok(None);
                 }
                 Some(meta)
