@@ -151,7 +151,8 @@ fn raw(base_url: &str, token: &str) -> Getter {
 }
 
 /// Raw reqwest with the settings `AmpClient` gives its own reqwest client
-/// (see `Transport::new` and `same_origin_redirects`), and its default
+/// (see `Transport::new` and `redirects_within`: a same-origin check here, as
+/// the bench's redirects never happen), and its default
 /// per-attempt timeout.
 fn raw_set_up_like_ours(base_url: &str, token: &str) -> Getter {
     let timeout = Config::builder()

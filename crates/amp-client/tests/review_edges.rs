@@ -160,7 +160,6 @@ fn redirect_to(location: &str, status: u16) -> ResponseTemplate {
 /// with the password: an open redirect on the API's host, or a gateway
 /// hosting several services by path, receives them.
 #[tokio::test]
-#[ignore = "finding: a same-origin redirect out of the API root carries the token (fix in transport/mod.rs's redirect policy)"]
 async fn a_redirect_out_of_the_api_root_carries_no_token() {
     let server = MockServer::start().await;
     mount_obtain(&server, T1).await;
@@ -190,7 +189,6 @@ async fn a_redirect_out_of_the_api_root_carries_no_token() {
 
 /// The login, redirected with its body (307) out of the root.
 #[tokio::test]
-#[ignore = "finding: a same-origin 307 out of the API root re-sends the login body, password and all (fix in transport/mod.rs's redirect policy)"]
 async fn a_login_redirected_out_of_the_api_root_keeps_its_password() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

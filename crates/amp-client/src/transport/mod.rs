@@ -33,7 +33,7 @@ mod wiped;
 
 use request::rejects_the_token;
 pub(crate) use request::{wiped_json, Answer, Auth, Op, Request};
-use url::{classify, same_origin_redirects, too_large};
+use url::{classify, redirects_within, too_large};
 use wiped::{TooLarge, WipedBody};
 
 /// An answer as it came, any status, before it is judged.
@@ -97,7 +97,9 @@ impl Transport {
             // password and the token with them.
             .connection_verbose(false)
             .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
+            .redirect(reqwest::redirect::Policy::custom(redirects_within(
+                config.base_url(),
+            )))
             .build()
             .map_err(|e| Error::config("http client", e))?;
         Ok(Transport {

@@ -64,21 +64,26 @@ fn parse_joined(base: &str, path: &str) -> std::result::Result<Url, url::ParseEr
     Url::parse(&[base, path].concat())
 }
 
-/// Follows at most 5 redirects, and none that leaves the origin (scheme, host,
-/// port) of the request: the 3xx is then the answer, an error for the caller.
-/// reqwest alone drops `Authorization` when the host or port changes, but not
-/// when only the scheme does (https → http), and it re-sends the body of a
-/// 307/308 (the login's password) to whatever origin the server names.
-pub(super) fn same_origin_redirects(
-    attempt: reqwest::redirect::Attempt,
-) -> reqwest::redirect::Action {
-    let origin = attempt.url().origin();
-    if attempt.previous().iter().any(|u| u.origin() != origin) {
-        attempt.stop()
-    } else if attempt.previous().len() > 5 {
-        attempt.error("too many redirects")
-    } else {
-        attempt.follow()
+/// Follows at most 5 redirects, and none that leaves the API root `root`
+/// (its scheme, host, port and path): the 3xx is then the answer, an error
+/// for the caller. reqwest alone drops `Authorization` when the host or port
+/// changes, but not when only the scheme does (https → http) or only the path
+/// does (another service behind the same host, an open redirect on it), and
+/// it re-sends the body of a 307/308 (the login's password) wherever the
+/// server names. Every request starts under the root (`Transport::url`), so
+/// checking each hop keeps the whole chain under it.
+pub(super) fn redirects_within(
+    root: &Url,
+) -> impl Fn(reqwest::redirect::Attempt) -> reqwest::redirect::Action + Send + Sync + 'static {
+    let root = root.as_str().to_owned();
+    move |attempt| {
+        if !attempt.url().as_str().starts_with(&root) {
+            attempt.stop()
+        } else if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
     }
 }
 
