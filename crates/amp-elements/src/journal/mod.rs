@@ -217,6 +217,19 @@ impl Journal {
                 ),
             });
         }
+        // A pipe or a device here would hold `read` for ever (a FIFO
+        // waits for a writer): only a regular file is read.
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if !meta.file_type().is_file() => {
+                return Err(Error::Journal {
+                    path: path.to_path_buf(),
+                    reason: "is not a regular file (a folder, a link, a pipe or a device); \
+                             nothing was read or sent. Move it away and run the job again"
+                        .to_string(),
+                });
+            }
+            _ => {}
+        }
         let record = match std::fs::read(path) {
             Ok(bytes) => Some(parse(&bytes).map_err(|reason| {
                 let moved = fs::rename_synced(path, &corrupt);

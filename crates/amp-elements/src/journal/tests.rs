@@ -132,3 +132,26 @@ fn finish_keeps_the_record_under_a_done_name() {
     assert_eq!(kept, r);
     assert!(Journal::open(&path).unwrap().record().is_none());
 }
+
+// A pipe where the journal should be would hold `read` for ever: it is
+// refused at once, and a folder or a link alike.
+#[cfg(unix)]
+#[test]
+fn what_is_not_a_regular_file_is_refused_without_reading() {
+    let dir = Dir::new("fifo");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let fifo = dir.0.join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let folder = dir.0.join("folder.json");
+    std::fs::create_dir(&folder).unwrap();
+    let link = dir.0.join("link.json");
+    std::os::unix::fs::symlink(dir.0.join("elsewhere.json"), &link).unwrap();
+    for path in [fifo, folder, link] {
+        let e = Journal::open(&path).unwrap_err().to_string();
+        assert!(e.contains("is not a regular file"), "{e}");
+    }
+}
