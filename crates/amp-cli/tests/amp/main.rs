@@ -7,19 +7,21 @@
 //! variables and token cache cannot leak in.
 
 //!
-//! The typed commands (every endpoint of the library) are in `flow.rs` (a
+//! The typed commands (every endpoint of the library) are in `issuer_flow.rs` (a
 //! whole issuer flow) and `groups.rs` (each group of commands); the edges
 //! of issue 19 (a token bound to its account, a held lock, a token file
-//! open to others) in `edges.rs`; the helpers all of them share are in
+//! open to others) in `token_store.rs`; the helpers all of them share are in
 //! `support.rs`.
 
+mod completions;
 #[cfg(unix)]
 mod crash;
-mod edges;
-mod flow;
 mod groups;
+mod issuer_flow;
 mod onchain;
+mod secrets;
 mod support;
+mod token_store;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};

@@ -1,8 +1,6 @@
 //! What the tests of the `amp` binary share: a private HOME, an explicit
 //! environment, and the outcome of one run.
 
-#![allow(dead_code)] // not every test file uses every helper
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

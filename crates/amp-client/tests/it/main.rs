@@ -1,0 +1,30 @@
+//! amp-client's integration tests, one module per subject, in one test binary.
+
+mod account_warning;
+mod accounts;
+mod common;
+mod handlers;
+mod handlers_accounts;
+mod handlers_assets;
+mod handlers_assignments;
+mod handlers_sandbox_accounts;
+mod handlers_sandbox_assets;
+mod http_client;
+mod issuer_flow;
+mod keep_fresh;
+mod login_count;
+mod metrics;
+mod properties;
+mod renewal;
+mod retries;
+mod secrets;
+mod send;
+mod soak;
+mod store_faults;
+mod store_file;
+mod store_file_hostile;
+mod store_file_lock;
+mod store_redis;
+mod token_life;
+mod transport;
+mod wiped_answers;

@@ -1,0 +1,470 @@
+//! The jobs against the sandbox's AMP and its simulated Elements node, over
+//! HTTP: what each sends, the checks that stop it, and a run after a
+//! failure that finishes without a second transaction.
+
+use crate::common;
+
+use std::time::Duration;
+
+use amp_elements::journal::{JobKind, Journal};
+use amp_elements::{journal_path, Error, Event, RpcErrorKind};
+use amp_sandbox::NodeFault;
+use common::{files, World};
+
+const CONFIRM: &str = "/assets/{assetUuid}/distributions/{distributionUuid}/confirm";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_distribution_is_sent_once_confirmed_twice_on_chain_and_confirmed_to_amp() {
+    let w = World::new("distribute").await;
+    let (treasury, miner) = w.treasury();
+    let journal = journal_path(&w.dir.0, JobKind::Distribute, &w.asset_uuid);
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert!(done.sent_now && !done.already_confirmed);
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+    assert_eq!(w.sandbox.confirmations(&done.txid), Some(2));
+    // The confirmations as they arrived.
+    assert_eq!(miner.confirmations(), vec![0, 1, 2]);
+    assert!(miner.events().contains(&Event::AmpConfirmed {
+        txid: done.txid.clone()
+    }));
+    let d = done.distribution_uuid.clone().unwrap();
+    let distribution = w.client.distributions(&w.asset_uuid).get(&d).await.unwrap();
+    assert_eq!(
+        distribution.distribution_status.as_deref(),
+        Some("CONFIRMED")
+    );
+    let assignments = w.client.assignments(&w.asset_uuid).list().await.unwrap();
+    assert!(assignments.iter().all(|a| a.is_distributed));
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.distributed, 500);
+    // The journal is closed under its done name.
+    let done_name = format!("distribute-{}.done-{}.json", w.asset_uuid, done.txid);
+    assert_eq!(done.journal, Some(w.dir.0.join(&done_name)));
+    assert!(files(&w.dir.0).contains(&done_name));
+    assert!(!journal.exists());
+
+    // Again, for the same distribution: AMP has it; nothing is sent.
+    let again = treasury
+        .distribute(&w.asset_uuid, Some(&d), None, &journal)
+        .await
+        .unwrap();
+    assert!(again.already_confirmed && !again.sent_now);
+    assert_eq!(again.txid, done.txid);
+    assert_eq!(again.journal, None);
+    assert!(!journal.exists());
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_answer_was_lost_is_found_in_the_wallet_and_not_sent_again() {
+    let w = World::new("lost-answer").await;
+    // The node broadcasts, then tears the connection down: no txid.
+    w.sandbox
+        .push_node_fault("sendmany", NodeFault::DropAfterEffect);
+    let (treasury, miner) = w.treasury();
+    let journal = w.journal("d.json");
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+    assert!(miner.events().contains(&Event::Sent {
+        txid: done.txid.clone(),
+        found: true
+    }));
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.distributed, 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_that_never_reached_the_wallet_stops_keeping_the_intent_and_the_next_run_sends() {
+    let w = World::new("torn").await;
+    // The connection is torn before the node does anything.
+    w.sandbox
+        .push_node_fault("sendmany", NodeFault::DropConnection);
+    let (treasury, _) = w.treasury();
+    let journal = w.journal("d.json");
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    assert!(e.to_string().contains("run the job again"), "{e}");
+    let kept = Journal::open(&journal).unwrap();
+    let record = kept.record().unwrap().clone();
+    assert!(record.intent.is_some() && record.sent.is_none());
+    drop(kept);
+    // The next run searches the wallet since the intent, finds nothing, sends.
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert!(done.sent_now);
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+    assert_eq!(w.sandbox.confirmations(&done.txid), Some(2));
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.distributed, 500);
+}
+
+/// Lands the node's held calls when the job says it waits for a late send,
+/// and mines as the job waits for confirmations.
+struct LandsLate {
+    sandbox: std::sync::Arc<amp_sandbox::Sandbox>,
+    miner: std::sync::Arc<common::Miner>,
+    released: std::sync::atomic::AtomicUsize,
+}
+
+impl amp_elements::Progress for LandsLate {
+    fn event(&self, event: &Event) {
+        if let Event::WaitingForLateSend { .. } = event {
+            let n = self.sandbox.release_held_node_calls();
+            self.released
+                .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.miner.event(event);
+    }
+}
+
+// The node is still working on the send when its client gives up: the
+// transaction shows in the wallet only after the next run has first looked
+// and found nothing. The next run waits out the grace, looks again, finds
+// it, and sends nothing; without the grace it would send a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_that_lands_late_is_found_after_the_grace_and_not_sent_again() {
+    let w = World::new("late").await;
+    w.sandbox
+        .push_node_fault("sendmany", NodeFault::DropAndHold);
+    let (treasury, miner) = w.treasury();
+    let journal = w.journal("d.json");
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    let lands = std::sync::Arc::new(LandsLate {
+        sandbox: w.sandbox.clone(),
+        miner: miner.clone(),
+        released: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let options = amp_elements::JobOptions {
+        resend_grace: Duration::from_millis(200),
+        ..common::quick()
+    };
+    let treasury = treasury.options(options).progress(lands.clone());
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert_eq!(lands.released.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(!done.sent_now);
+    assert!(miner.events().contains(&Event::Sent {
+        txid: done.txid.clone(),
+        found: true
+    }));
+    assert_eq!(
+        w.sandbox.node_count("sendmany"),
+        1,
+        "sent once, never again"
+    );
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.distributed, 500);
+}
+
+// Two transactions in the wallet fit the job's intent (here: two runs
+// without a grace each sent, and both landed late): the job cannot tell
+// which is its own, so it stops, names both, sends nothing and confirms
+// nothing, and the journal keeps the intent for the issuer to settle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_transactions_that_fit_stop_the_job_and_are_named() {
+    let w = World::new("ambiguous").await;
+    let (treasury, _) = w.treasury();
+    let journal = w.journal("d.json");
+    for _ in 0..2 {
+        w.sandbox
+            .push_node_fault("sendmany", NodeFault::DropAndHold);
+        let e = treasury
+            .distribute(&w.asset_uuid, None, None, &journal)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    }
+    assert_eq!(w.sandbox.release_held_node_calls(), 2);
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    assert!(e.to_string().contains("has 2 transactions that fit"), "{e}");
+    // Both are named, and both are the wallet's.
+    let message = e.to_string();
+    let named: std::collections::BTreeSet<&str> = message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|word| word.len() == 64)
+        .collect();
+    assert_eq!(named.len(), 2, "{e}");
+    for txid in named {
+        w.node().transaction(txid).await.unwrap();
+    }
+    assert_eq!(w.sandbox.node_count("sendmany"), 2, "nothing more sent");
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 0, "nothing confirmed");
+    let kept = Journal::open(&journal).unwrap();
+    let record = kept.record().unwrap();
+    assert!(record.intent.is_some() && record.sent.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_checks_send_nothing_and_say_which() {
+    let w = World::new("checks").await;
+    let (treasury, _) = w.treasury();
+    let journal = w.journal("d.json");
+
+    w.sandbox.set_wallet_locked(true);
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Check {
+                check: "wallet unlocked",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    w.sandbox.set_wallet_locked(false);
+
+    assert!(w
+        .client
+        .distributions(&w.asset_uuid)
+        .list()
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Insufficient funds: the node refuses; nothing sent, the intent goes,
+    // the plan stays.
+    w.sandbox
+        .push_node_fault("sendmany", NodeFault::insufficient_funds());
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert_eq!(e.rpc_kind(), Some(RpcErrorKind::InsufficientFunds), "{e}");
+    let record = Journal::open(&journal).unwrap().record().cloned().unwrap();
+    assert!(record.intent.is_none() && record.sent.is_none());
+    let d = record.distribution_uuid.unwrap();
+
+    // The node down: never reached.
+    w.sandbox.set_node_down(true).await.unwrap();
+    let e = treasury
+        .distribute(&w.asset_uuid, Some(&d), None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e}");
+    w.sandbox.set_node_down(false).await.unwrap();
+
+    // Another distribution than the journal's is refused.
+    let e = treasury
+        .distribute(&w.asset_uuid, Some("other"), None, &journal)
+        .await
+        .unwrap_err();
+    assert!(e.is_usage() && e.to_string().contains(&d), "{e}");
+
+    // No transaction was made by any of these; the journal's one goes through.
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert_eq!(done.distribution_uuid.as_deref(), Some(d.as_str()));
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.distributed, 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_waiting_distribution_is_named_instead_of_creating_another() {
+    let w = World::new("waiting").await;
+    let plan = w
+        .client
+        .distributions(&w.asset_uuid)
+        .create()
+        .await
+        .unwrap();
+    let (treasury, _) = w.treasury();
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &w.journal("d.json"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains(&plan.distribution_uuid), "{e}");
+    assert_eq!(w.sandbox.node_count("sendmany"), 0);
+    // Given its uuid, its outputs are read from AMP's assignments.
+    let done = treasury
+        .distribute(
+            &w.asset_uuid,
+            Some(&plan.distribution_uuid),
+            None,
+            &w.journal("d.json"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.distribution_uuid, Some(plan.distribution_uuid));
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_confirmed_in_time_keeps_the_txid_and_the_next_run_goes_on_waiting() {
+    let w = World::new("timeout").await;
+    let journal = w.journal("d.json");
+    let (slow, _) = w.treasury_without_blocks(Duration::from_millis(30));
+    let e = slow
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    let Error::NotConfirmed {
+        txid,
+        confirmations,
+        ..
+    } = &e
+    else {
+        panic!("{e}")
+    };
+    assert_eq!(*confirmations, 0);
+    assert!(e.to_string().contains("will not send again"), "{e}");
+    let (treasury, miner) = w.treasury();
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert_eq!(&done.txid, txid);
+    assert!(!done.sent_now);
+    assert!(miner.events().contains(&Event::Resumed { phase: "sent" }));
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reissuance_and_a_burn_each_send_once_and_move_the_supply() {
+    let w = World::new("supply").await;
+    let (treasury, _) = w.treasury();
+    let reissue = journal_path(&w.dir.0, JobKind::Reissue, &w.asset_uuid);
+    let done = treasury
+        .reissue(&w.asset_uuid, 5_000, &reissue)
+        .await
+        .unwrap();
+    assert!(done.vin.is_some());
+    assert_eq!(w.sandbox.node_count("reissueasset"), 1);
+    assert_eq!(
+        w.sandbox
+            .count("POST", "/assets/{assetUuid}/reissue-confirm"),
+        1
+    );
+    let listed = w.client.assets().reissuances(&w.asset_uuid).await.unwrap();
+    assert!(listed.iter().any(|r| r.txid == done.txid));
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.reissued, 5_000);
+
+    let burn = journal_path(&w.dir.0, JobKind::Burn, &w.asset_uuid);
+    let burned = treasury.burn(&w.asset_uuid, 700, &burn).await.unwrap();
+    assert_eq!(w.sandbox.node_count("destroyamount"), 1);
+    assert_eq!(
+        w.sandbox.count("POST", "/assets/{assetUuid}/burn-confirm"),
+        1
+    );
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.burned, 700);
+    assert_ne!(burned.txid, done.txid);
+    assert!(!reissue.exists() && !burn.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burn_whose_answer_was_lost_is_found_by_its_destroyed_amount() {
+    let w = World::new("burn-lost").await;
+    w.sandbox
+        .push_node_fault("destroyamount", NodeFault::DropAfterEffect);
+    let (treasury, miner) = w.treasury();
+    let done = treasury
+        .burn(&w.asset_uuid, 700, &w.journal("b.json"))
+        .await
+        .unwrap();
+    assert!(miner.events().contains(&Event::Sent {
+        txid: done.txid.clone(),
+        found: true
+    }));
+    assert_eq!(w.sandbox.node_count("destroyamount"), 1);
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.burned, 700);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reissuance_whose_answer_was_lost_is_found_by_listissuances() {
+    let w = World::new("reissue-lost").await;
+    w.sandbox
+        .push_node_fault("reissueasset", NodeFault::DropAfterEffect);
+    let (treasury, _) = w.treasury();
+    let done = treasury
+        .reissue(&w.asset_uuid, 5_000, &w.journal("r.json"))
+        .await
+        .unwrap();
+    assert!(done.vin.is_some());
+    assert_eq!(w.sandbox.node_count("reissueasset"), 1);
+    let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
+    assert_eq!(summary.reissued, 5_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burn_over_the_balance_is_refused_and_forgotten() {
+    let w = World::new("burn-check").await;
+    let (treasury, _) = w.treasury();
+    let journal = w.journal("b.json");
+    w.sandbox.set_wallet_locked(true);
+    let e = treasury
+        .burn(&w.asset_uuid, 700, &journal)
+        .await
+        .unwrap_err();
+    assert!(e.is_check(), "{e}");
+    assert!(
+        !journal.exists(),
+        "a reissue or burn that sent nothing starts afresh"
+    );
+    w.sandbox.set_wallet_locked(false);
+    let e = treasury
+        .reissue(&w.asset_uuid, 0, &journal)
+        .await
+        .unwrap_err();
+    assert!(e.is_usage(), "{e}");
+    assert_eq!(w.sandbox.node_count("destroyamount"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_blinders_gives_amp_the_issuance_blinders_once() {
+    let w = World::new("blinders").await;
+    let (treasury, miner) = w.treasury();
+    let done = treasury.update_blinders(&w.asset_uuid).await.unwrap();
+    assert_eq!(done.updated, vec![0, 1]);
+    assert_eq!(
+        w.sandbox
+            .count("POST", "/assets/{assetUuid}/update-blinders"),
+        2
+    );
+    assert!(miner
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::BlindersUpdated { vout: 1, .. })));
+    let again = treasury.update_blinders(&w.asset_uuid).await.unwrap();
+    assert!(again.updated.is_empty());
+    assert_eq!(
+        w.sandbox
+            .count("POST", "/assets/{assetUuid}/update-blinders"),
+        2
+    );
+}
