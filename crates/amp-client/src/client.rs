@@ -403,7 +403,7 @@ impl AmpClient {
     }
 
     /// A call that needs no token (`info`).
-    pub async fn call_anonymous<T: DeserializeOwned>(
+    pub(crate) async fn call_anonymous<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -438,12 +438,12 @@ impl AmpClient {
         } else {
             serde_json::from_slice(&answer.body)
         };
-        parsed.map_err(|e| Error::Decode {
-            operation: req.operation(),
-            reason: self
+        parsed.map_err(|e| {
+            let reason = self
                 .inner
                 .transport
-                .clean(&format!("unexpected JSON: {e}"), auth),
+                .clean(&format!("unexpected JSON: {e}"), auth);
+            Error::decode(req.operation(), reason)
         })
     }
 }
@@ -497,9 +497,11 @@ fn build<'a, B: Serialize + ?Sized>(
 ) -> Result<Request<'a>> {
     let mut req = Request::new(method, path);
     if let Some(body) = body {
-        let bytes = crate::transport::wiped_json(body).map_err(|e| Error::Json {
-            operation: req.operation(),
-            reason: format!("the request body cannot be serialized: {e}"),
+        let bytes = crate::transport::wiped_json(body).map_err(|e| {
+            Error::json(
+                req.operation(),
+                format!("the request body cannot be serialized: {e}"),
+            )
         })?;
         req = req.json_body(bytes);
     }

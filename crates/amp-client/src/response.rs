@@ -63,15 +63,15 @@ impl Response {
         } else {
             serde_json::from_slice(&self.body)
         };
-        parsed.map_err(|e| Error::Decode {
-            operation: "the answer".to_string(),
+        parsed.map_err(|e| {
             // serde's own message may quote the body: only where and what kind.
-            reason: format!(
+            let reason = format!(
                 "unexpected JSON ({:?} error at line {} column {})",
                 e.classify(),
                 e.line(),
                 e.column()
-            ),
+            );
+            Error::decode("the answer", reason)
         })
     }
 }

@@ -79,14 +79,14 @@ fn kind(e: &Error) -> Option<&'static str> {
         return None;
     };
     Some(match e {
-        Error::Auth { .. } => match base {
+        e if e.is_auth() => match base {
             "rate limited" => "login: rate limited",
             "timeout" => "login: timeout",
             "transport" => "login: transport",
             "server error" => "login: server error",
             _ => "login: other",
         },
-        Error::RetryBudgetExhausted { .. } => "retry budget spent",
+        e if e.is_budget_exhausted() => "retry budget spent",
         _ => base,
     })
 }

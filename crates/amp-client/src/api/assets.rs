@@ -75,7 +75,7 @@ impl Assets<'_> {
     ///
     /// A request with an empty required field, an amount that is not
     /// positive or a precision above 8 is refused before anything is sent
-    /// ([`Error::InvalidInput`](crate::Error::InvalidInput), naming the field).
+    /// ([`Error::is_invalid_input`](crate::Error::is_invalid_input), naming the field).
     /// Issuing is a `POST` that changes state: it is retried only on
     /// failures that happened before it was sent, and on 429.
     ///

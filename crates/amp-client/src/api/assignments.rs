@@ -9,7 +9,7 @@ use crate::model::{Assignment, AssignmentsBody, NewAssignment};
 /// promised to registered users, sent to them by a distribution.
 ///
 /// The asset's uuid is checked as one path segment by each call, so a bad
-/// uuid is an [`Error::InvalidInput`](crate::Error::InvalidInput) from the
+/// uuid is an error ([`Error::is_invalid_input`](crate::Error::is_invalid_input)) from the
 /// first call, before anything is sent.
 ///
 /// ```no_run

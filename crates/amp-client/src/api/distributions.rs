@@ -49,10 +49,10 @@ impl Distributions<'_> {
     fn path(&self, distribution_uuid: &str, rest: &str) -> Result<String> {
         let id = segment(distribution_uuid)?;
         if id == "create" {
-            return Err(Error::InvalidInput {
-                what: "distribution uuid".to_string(),
-                reason: "\"create\" names the route that makes a distribution, not one".to_string(),
-            });
+            return Err(Error::invalid_input(
+                "distribution uuid",
+                "\"create\" names the route that makes a distribution, not one",
+            ));
         }
         let under = if rest.is_empty() {
             format!("distributions/{id}")

@@ -76,9 +76,9 @@ pub(crate) fn segment(id: &str) -> Result<&str> {
     if ok {
         Ok(id)
     } else {
-        Err(Error::InvalidInput {
-            what: "id".to_string(),
-            reason: format!("{id:?} is not a single path segment"),
-        })
+        Err(Error::invalid_input(
+            "id",
+            format!("{id:?} is not a single path segment"),
+        ))
     }
 }

@@ -298,9 +298,9 @@ fn positive(field: &str, amount: i64) -> Result<()> {
     if amount > 0 {
         Ok(())
     } else {
-        Err(Error::InvalidInput {
-            what: field.to_string(),
-            reason: format!("must be positive, is {amount}"),
-        })
+        Err(Error::invalid_input(
+            field,
+            format!("must be positive, is {amount}"),
+        ))
     }
 }

@@ -132,9 +132,8 @@ impl Transport {
         // at once instead of being retried.
         let mut first_url = Some(self.url(req.path)?);
         let authorization = match auth {
-            Auth::Token(t) => Some(t.authorization().ok_or_else(|| Error::InvalidInput {
-                what: "token".to_string(),
-                reason: "it holds characters that cannot go in a header".to_string(),
+            Auth::Token(t) => Some(t.authorization().ok_or_else(|| {
+                Error::invalid_input("token", "it holds characters that cannot go in a header")
             })?),
             Auth::None | Auth::Login(_) => None,
         };
@@ -148,12 +147,11 @@ impl Transport {
             // new token, a refresh falls back to a login).
             if let Auth::Token(token) = auth {
                 if attempt > 1 && self.secrets.is_retired(token) {
-                    return Err(Error::TokenRejected {
-                        operation: operation.get().to_string(),
-                        status: StatusCode::UNAUTHORIZED,
-                        message: "the token was withdrawn while the call waited to retry"
-                            .to_string(),
-                    });
+                    return Err(Error::token_rejected(
+                        operation.get(),
+                        StatusCode::UNAUTHORIZED,
+                        "the token was withdrawn while the call waited to retry",
+                    ));
                 }
             }
             // A pause longer than we would ever sleep fails the call at once,
@@ -235,31 +233,17 @@ impl Transport {
                         Failure::Status { status, .. } => status,
                         _ => StatusCode::TOO_MANY_REQUESTS,
                     };
-                    Error::RateLimited {
-                        operation: operation.get().to_string(),
-                        status,
-                        retry_after: Some(wait),
-                    }
+                    Error::rate_limited(operation.get(), status, Some(wait))
                 }
                 _ => error,
             };
             return Err(match decision {
-                _ if budget_spent => Error::RetryBudgetExhausted {
-                    operation: operation.get().to_string(),
-                    attempts: attempt,
-                    last: Box::new(last),
-                },
-                Decision::Stop(Stop::Exhausted) => Error::RetriesExhausted {
-                    operation: operation.get().to_string(),
-                    attempts: attempt,
-                    last: Box::new(last),
-                },
+                _ if budget_spent => Error::retries(operation.get(), attempt, true, last),
+                Decision::Stop(Stop::Exhausted) => {
+                    Error::retries(operation.get(), attempt, false, last)
+                }
                 _ if attempt == 1 => last,
-                _ => Error::RetriesExhausted {
-                    operation: operation.get().to_string(),
-                    attempts: attempt,
-                    last: Box::new(last),
-                },
+                _ => Error::retries(operation.get(), attempt, false, last),
             });
         }
     }
@@ -277,11 +261,7 @@ impl Transport {
     ) -> Error {
         let operation = operation.get().to_string();
         if raw.status == StatusCode::TOO_MANY_REQUESTS {
-            return Error::RateLimited {
-                operation,
-                status: raw.status,
-                retry_after,
-            };
+            return Error::rate_limited(operation, raw.status, retry_after);
         }
         // Secrets are scrubbed from the body as it came, before the summary
         // changes their form (collapsed blanks, a first line); the summary
@@ -306,17 +286,9 @@ impl Transport {
             && matches!(raw.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
             && rejects_the_token(raw.status, &Zeroizing::new(parse_error_body(&raw.body)));
         if refused {
-            return Error::TokenRejected {
-                operation,
-                status: raw.status,
-                message,
-            };
+            return Error::token_rejected(operation, raw.status, message);
         }
-        Error::Api {
-            operation,
-            status: raw.status,
-            message,
-        }
+        Error::api(operation, raw.status, message)
     }
 
     /// Counts a 429, and makes its `Retry-After` pause every request of this client.
@@ -353,11 +325,11 @@ impl Transport {
             return Ok(());
         };
         if wait > self.config.retry().max_delay {
-            return Err(Error::RateLimited {
-                operation: operation.get().to_string(),
-                status: StatusCode::TOO_MANY_REQUESTS,
-                retry_after: Some(wait),
-            });
+            return Err(Error::rate_limited(
+                operation.get(),
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(wait),
+            ));
         }
         tracing::trace!(%operation, wait_ms = wait.as_millis() as u64, "waiting out a rate limit");
         tokio::time::sleep(wait).await;
@@ -383,10 +355,7 @@ impl Transport {
             .unwrap_or_else(|_| {
                 Err((
                     Failure::MaybeSent { timeout: true },
-                    Error::Timeout {
-                        operation: operation.get().to_string(),
-                        timeout,
-                    },
+                    Error::timeout(operation.get(), timeout),
                 ))
             })
     }

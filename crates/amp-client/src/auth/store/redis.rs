@@ -226,10 +226,7 @@ impl RedisStore {
     }
 
     fn error(&self, reason: String) -> Error {
-        Error::Store {
-            store: self.describe(),
-            reason,
-        }
+        Error::store(self.describe(), reason)
     }
 
     /// Runs `cmd` on the shared connection, opening it if needed.
@@ -396,10 +393,10 @@ async fn release(conn: &Connector, store: &str, lock_key: &str, owner: &str) {
 
 /// An error about a store that could not be made, naming it without secrets.
 fn store_error(url: &str, key: &str, reason: String) -> Error {
-    Error::Store {
-        store: format!("{} key {key}", crate::config::redact_url(url)),
+    Error::store(
+        format!("{} key {key}", crate::config::redact_url(url)),
         reason,
-    }
+    )
 }
 
 impl TokenStore for RedisStore {
