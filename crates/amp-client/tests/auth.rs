@@ -449,7 +449,7 @@ async fn unsafe_posts_are_not_repeated_after_a_server_error() {
     let (client, _) = client(&server, 3);
     let body = serde_json::json!({"name": "x"});
     let e = client
-        .request(amp_client::Method::POST, "registered_users/add", Some(body))
+        .post::<serde_json::Value>("registered_users/add", &body)
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
@@ -634,7 +634,7 @@ async fn a_permission_403_does_not_log_in_again() {
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
     // …while a 403 about credentials is treated like a 401.
     let e = client
-        .request(amp_client::Method::GET, "categories/", None)
+        .get::<serde_json::Value>("categories/")
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(StatusCode::FORBIDDEN));
@@ -925,10 +925,7 @@ async fn paths_outside_the_api_root_are_refused() {
         "../user/obtain_token",
         "assets/../../user/obtain_token",
     ] {
-        let e = client
-            .request(amp_client::Method::GET, path, None)
-            .await
-            .unwrap_err();
+        let e = client.get::<serde_json::Value>(path).await.unwrap_err();
         assert!(e.is_invalid_input(), "{path}: {e}");
         assert_eq!(e.attempts(), None, "{path}");
     }

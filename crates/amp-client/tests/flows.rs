@@ -133,10 +133,9 @@ async fn dropped_connections_and_5xx_are_retried() {
     assert_eq!(client.token_manager().stats().retries, 2);
     sandbox.push_fault("/registered_users/add", Fault::DropConnection);
     let e = client
-        .request(
-            amp_client::Method::POST,
+        .post::<serde_json::Value>(
             "registered_users/add",
-            Some(serde_json::json!({"name": "Ann", "GAID": null, "is_company": false})),
+            &serde_json::json!({"name": "Ann", "GAID": null, "is_company": false}),
         )
         .await
         .unwrap_err();

@@ -217,7 +217,7 @@ async fn a_redirect_to_another_port_carries_no_token() {
     let (client, _clock) = client(&a, 2);
     for status in [301, 302, 303, 307, 308] {
         let e = client
-            .request(Method::GET, &format!("r{status}/"), None)
+            .get::<serde_json::Value>(&format!("r{status}/"))
             .await
             .unwrap_err();
         assert_eq!(e.status().map(|s| s.as_u16()), Some(status), "{e}");
@@ -425,7 +425,7 @@ async fn a_body_that_stalls_times_out() {
     let client = AmpClient::new(config).unwrap();
     let e = tokio::time::timeout(
         Duration::from_secs(20),
-        client.request(Method::GET, "assets/", None),
+        client.get::<serde_json::Value>("assets/"),
     )
     .await
     .expect("the stalled body was waited for without limit")
@@ -459,7 +459,7 @@ async fn the_default_cap_is_16_mib_and_holds_without_a_length() {
         .unwrap();
     let client = AmpClient::new(config).unwrap();
     let e = client
-        .request(Method::GET, "assets/", None)
+        .get::<serde_json::Value>("assets/")
         .await
         .unwrap_err();
     assert!(
@@ -502,12 +502,9 @@ async fn the_cap_is_configurable_and_exact() {
     .unwrap();
     assert_eq!(config.max_body_bytes(), 4096);
     let client = AmpClient::new(config).unwrap();
-    let ok = client.request(Method::GET, "exact/", None).await.unwrap();
+    let ok = client.get::<serde_json::Value>("exact/").await.unwrap();
     assert_eq!(ok.as_str().map(str::len), Some(4094));
-    let e = client
-        .request(Method::GET, "over/", None)
-        .await
-        .unwrap_err();
+    let e = client.get::<serde_json::Value>("over/").await.unwrap_err();
     assert!(
         e.is_body_too_large() && e.to_string().contains("limit of 4096 bytes"),
         "{e}"
@@ -756,10 +753,12 @@ async fn errors_never_quote_the_request_body() {
         (Method::POST, "e422"),
         (Method::PUT, "slow"),
     ] {
-        let e = client
-            .request(m.clone(), p, Some(body.clone()))
-            .await
-            .unwrap_err();
+        let sent = if m == Method::POST {
+            client.post::<serde_json::Value>(p, &body).await
+        } else {
+            client.put::<serde_json::Value>(p, &body).await
+        };
+        let e = sent.unwrap_err();
         assert_hidden(&shown(&e), MARK, "the request body");
         assert_hidden(&shown(&e), T1, "the token");
     }
@@ -777,7 +776,7 @@ async fn errors_never_quote_the_request_body() {
     let client = AmpClient::new(config).unwrap();
     client.token_manager().set_token(a_token()).await.unwrap();
     let e = client
-        .request(Method::PUT, "assets/x", Some(body))
+        .put::<serde_json::Value>("assets/x", &body)
         .await
         .unwrap_err();
     assert!(e.is_transport(), "{e}");

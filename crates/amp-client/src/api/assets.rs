@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::api::{asset_path, with_query, Ignored};
+use crate::api::asset_path;
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{
@@ -129,8 +129,7 @@ impl Assets<'_> {
     /// ```
     pub async fn delete(&self, asset_uuid: &str) -> Result<()> {
         let path = asset_path(asset_uuid, "delete")?;
-        let _: Ignored = self.client.delete(&path).await?;
-        Ok(())
+        self.client.delete_ignored(&path).await
     }
 
     /// Registers the asset in the Liquid asset registry
@@ -230,7 +229,7 @@ impl Assets<'_> {
     /// client that sets memos, sends a bare JSON string, and amp-api.md
     /// only calls an object form "possible". So the memo is sent as a bare
     /// string; a caller whose server wants `{"memo": …}` can send that with
-    /// [`AmpClient::request`]. The answer's shape is not documented: the
+    /// [`AmpClient::send`]. The answer's shape is not documented: the
     /// memo when it reads as one (either form), else the JSON as sent.
     ///
     /// ```no_run
@@ -317,9 +316,6 @@ impl Assets<'_> {
         query: Option<&ActivitiesQuery>,
     ) -> Result<Vec<Activity>> {
         let path = asset_path(asset_uuid, "activities")?;
-        let query = query
-            .map(ActivitiesQuery::to_query_string)
-            .unwrap_or_default();
-        self.client.get(&with_query(path, &query)).await
+        self.client.get_with_query(&path, query).await
     }
 }

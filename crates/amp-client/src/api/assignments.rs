@@ -1,6 +1,6 @@
 //! Assignments: `client.assignments(asset_uuid)` (amp-api.md §3.2).
 
-use crate::api::{asset_path, Ignored};
+use crate::api::asset_path;
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{Assignment, AssignmentsBody, NewAssignment};
@@ -125,7 +125,6 @@ impl Assignments<'_> {
     /// ```
     pub async fn delete(&self, id: i64) -> Result<()> {
         let path = self.path(&format!("{id}/delete"))?;
-        let _: Ignored = self.client.delete(&path).await?;
-        Ok(())
+        self.client.delete_ignored(&path).await
     }
 }

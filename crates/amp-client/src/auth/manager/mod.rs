@@ -351,7 +351,7 @@ impl TokenManager {
     /// is zeroized once no login in flight still uses it.
     ///
     /// A login that was already under way with the old password may fail
-    /// with [`Error::CredentialsRefused`]; the next one uses the new password.
+    /// with an error for which [`Error::is_credentials_refused`] is true; the next one uses the new password.
     pub(crate) async fn password_changed(
         &self,
         password: SecretString,

@@ -89,7 +89,7 @@ end
 ///   comes back, sharing resumes by itself. Every operation, connecting
 ///   included, has a time limit ([`RedisStore::operation_timeout`], 3 s by
 ///   default), so a server that is gone or hangs makes operations fail in
-///   bounded time, never hang. Failing operations are [`Error::Store`]s
+///   bounded time, never hang. Failing operations are errors ([`Error::is_store`])
 ///   naming the URL with its password masked; the store logs one warning when
 ///   it loses the server (not one per operation) and one message when it is
 ///   back.
