@@ -581,3 +581,37 @@ fn build<'a, B: Serialize + ?Sized>(
     }
     Ok(req)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ActivitiesQuery;
+
+    #[test]
+    fn a_query_is_added_to_the_path_in_field_order_and_percent_encoded() {
+        let query = ActivitiesQuery {
+            start: Some(10),
+            height_stop: Some(200),
+            sortcolumn: Some("block height&x=1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            path_with_query("assets/u/txs", Some(&query)).unwrap(),
+            "assets/u/txs?start=10&height_stop=200&sortcolumn=block+height%26x%3D1"
+        );
+        assert_eq!(
+            path_with_query("a/?x=1", Some(&[("y", "2")])).unwrap(),
+            "a/?x=1&y=2"
+        );
+        let nothing = ActivitiesQuery::default();
+        assert_eq!(path_with_query("a/", Some(&nothing)).unwrap(), "a/");
+        assert_eq!(path_with_query::<()>("a/", None).unwrap(), "a/");
+        // A value that is no query at all is the caller's mistake, named.
+        let e = path_with_query("a/", Some(&vec![vec![1]])).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("GET /a/: the query cannot be serialized"),
+            "{e}"
+        );
+    }
+}
