@@ -562,6 +562,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_error_is_one_pointer_shared_across_tasks() {
+        fn shared<T: Send + Sync + Clone + 'static>() {}
+        shared::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
     fn durations_read_as_people_write_them() {
         assert_eq!(human(Duration::from_secs(1)), "1 s");
         assert_eq!(human(Duration::from_millis(1500)), "1.5 s");
