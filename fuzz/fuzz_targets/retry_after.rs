@@ -9,7 +9,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use amp_client::retry::{decide, parse_retry_after, Decision, Failure, Idempotency, Stop};
+use amp_client::__private::retry::{decide, parse_retry_after, Decision, Failure, Idempotency, Stop};
 use amp_client::{RetryConfig, StatusCode};
 use libfuzzer_sys::fuzz_target;
 
@@ -66,6 +66,6 @@ fuzz_target!(|data: &[u8]| {
         base_delay: Duration::from_millis(base),
         max_delay: Duration::MAX,
     };
-    let d = amp_client::retry::backoff(&wide, attempt, jitter);
+    let d = amp_client::__private::retry::backoff(&wide, attempt, jitter);
     assert!(d <= wide.max_delay);
 });

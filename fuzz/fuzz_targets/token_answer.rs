@@ -42,8 +42,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(t.obtained_at, now);
             // What the manager and `amp token status` then compute must not panic.
             let policy = TokenPolicy::default();
-            let _ = t.info_at(now, &policy);
-            let _ = t.state_at(t.expires_at, &policy);
+            let _ = amp_client::__private::token_info_at(&t, now, &policy);
+            let _ = amp_client::__private::token_info_at(&t, t.expires_at, &policy).state;
             redacted(&t);
         }
         Err(reason) => {

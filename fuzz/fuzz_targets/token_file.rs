@@ -42,10 +42,10 @@ fn env() -> &'static Env {
 fn exercise(t: &TokenData) {
     let policy = TokenPolicy::default();
     let now = chrono::Utc::now();
-    let _ = t.info_at(now, &policy);
-    let _ = t.state_at(now, &policy);
-    let _ = t.info_at(t.expires_at, &policy);
-    let _ = t.info_at(t.obtained_at, &policy);
+    let _ = amp_client::__private::token_info_at(&t, now, &policy);
+    let _ = amp_client::__private::token_info_at(&t, now, &policy).state;
+    let _ = amp_client::__private::token_info_at(&t, t.expires_at, &policy);
+    let _ = amp_client::__private::token_info_at(&t, t.obtained_at, &policy);
     redacted(t);
 }
 

@@ -87,15 +87,24 @@ impl Failure {
     /// value came from that flag (see [`FlagNames`]).
     pub fn from_client(error: &amp_client::Error, flags: &FlagNames) -> Failure {
         if error.is_config() {
-            let message = match error.root() {
-                amp_client::Error::Config { name, reason } => {
-                    format!("configuration error: {}: {reason}", flags.display(name))
+            let message = error.root().to_string();
+            // "configuration error: VARIABLE: reason", with the flag named
+            // instead when the value came from it.
+            let message = match error.setting() {
+                Some(name) => {
+                    let named = format!("configuration error: {name}: ");
+                    match message.strip_prefix(&named) {
+                        Some(reason) => {
+                            format!("configuration error: {}: {reason}", flags.display(name))
+                        }
+                        None => message,
+                    }
                 }
-                other => other.to_string(),
+                None => message,
             };
             return Failure::usage(message);
         }
-        if let amp_client::Error::InvalidInput { .. } = error.root() {
+        if error.is_invalid_input() {
             // An argument the library cannot use (an id with a slash …): usage.
             return Failure::usage(error.to_string());
         }
@@ -172,24 +181,47 @@ mod tests {
         assert_eq!(Failure::usage("plain").for_terminal(), "plain");
     }
 
+    /// A malformed answer at the first attempt, and a 503 three times over.
+    async fn errors_from_a_server() -> (amp_client::Error, amp_client::Error) {
+        use amp_sandbox::{Fault, Sandbox};
+        let sandbox = Sandbox::start().await.unwrap();
+        let config = amp_client::Config::builder()
+            .base_url(sandbox.base_url())
+            .credentials(sandbox.username(), sandbox.password())
+            .retry(amp_client::RetryConfig {
+                max_attempts: 3,
+                base_delay: std::time::Duration::from_millis(1),
+                max_delay: std::time::Duration::from_millis(1),
+            })
+            .build()
+            .unwrap();
+        let client = amp_client::AmpClient::new(config).unwrap();
+        sandbox.push_fault("/assets/", Fault::MalformedBody);
+        let once = client.assets().list().await.unwrap_err();
+        for _ in 0..3 {
+            sandbox.push_fault("/assets/", Fault::Status(503));
+        }
+        let thrice = client.assets().list().await.unwrap_err();
+        (once, thrice)
+    }
+
     #[test]
     fn other_errors_exit_1_and_say_the_attempts() {
-        let e = amp_client::Error::Decode {
-            operation: "GET /assets/".into(),
-            reason: "not JSON".into(),
-        };
-        let f = Failure::from_client(&e, &FlagNames::default());
+        // Real errors from a real server: the library's constructors are its own.
+        let (once, thrice) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(errors_from_a_server());
+        let f = Failure::from_client(&once, &FlagNames::default());
         assert_eq!(f.kind(), Kind::Runtime);
-        assert_eq!(
-            f.to_string(),
-            "GET /assets/: malformed answer: not JSON (failed after 1 attempt)"
+        assert!(
+            f.to_string()
+                .starts_with("GET /assets/: malformed answer: unexpected JSON: "),
+            "{f}"
         );
-        let e = amp_client::Error::RetriesExhausted {
-            operation: "GET /assets/".into(),
-            attempts: 3,
-            last: Box::new(e),
-        };
-        let f = Failure::from_client(&e, &FlagNames::default());
+        assert!(f.to_string().ends_with(" (failed after 1 attempt)"), "{f}");
+        let f = Failure::from_client(&thrice, &FlagNames::default());
         assert!(f
             .to_string()
             .starts_with("GET /assets/ failed after 3 attempts: "));

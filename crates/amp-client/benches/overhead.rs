@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use amp_client::{AmpClient, Config, MemoryStore, Method};
+use amp_client::{AmpClient, Config, MemoryStore};
 use amp_sandbox::{Fault, Sandbox};
 use common::{proc_status_kb, spread};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
@@ -108,7 +108,7 @@ impl Getter {
 
     async fn get(&self) -> bool {
         match self {
-            Getter::Ours(client) => client.request(Method::GET, PATH, None).await.is_ok(),
+            Getter::Ours(client) => client.get::<serde_json::Value>(PATH).await.is_ok(),
             Getter::Raw { http, url, timeout } => {
                 let exchange = async {
                     let answer = http.get(url).send().await.ok()?;
@@ -365,7 +365,7 @@ fn memory_child(mode: &str) {
                 let client = ours(&base_url, &var("AMP_BENCH_USERNAME"), &var("AMP_BENCH_PASSWORD"));
                 // Log in and warm the code paths on a route that is not held back.
                 client
-                    .request(Method::GET, "changelog", None)
+                    .get::<serde_json::Value>("changelog")
                     .await
                     .unwrap();
                 Getter::Ours(client)

@@ -416,10 +416,7 @@ fn three_days() {
         let (mut calls, mut failed) = (0u64, 0u64);
         for _ in 0..72 * 3600u64 {
             calls += 1;
-            let ok = client
-                .request(amp_client::Method::GET, "assets/", None)
-                .await
-                .is_ok();
+            let ok = client.get::<serde_json::Value>("assets/").await.is_ok();
             failed += u64::from(!ok);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

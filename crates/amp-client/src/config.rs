@@ -457,9 +457,7 @@ impl ConfigBuilder {
         // The one check for plain http: a Config cannot change after this,
         // so every request, login included, goes where it allows.
         if base_url.scheme() == "http" && !self.allow_insecure_http && !is_loopback(&base_url) {
-            return Err(Error::InsecureTransport {
-                host: base_url.host_str().unwrap_or("").to_string(),
-            });
+            return Err(Error::insecure_transport(base_url.host_str().unwrap_or("")));
         }
         Ok(Config {
             base_url,
@@ -754,7 +752,10 @@ mod tests {
             .base_url("http://amp.example.com/api")
             .build()
             .unwrap_err();
-        assert!(matches!(e, Error::InsecureTransport { .. }), "{e}");
+        assert!(
+            e.is_config() && e.to_string().starts_with("refusing to send credentials"),
+            "{e}"
+        );
         assert!(e.to_string().contains("AMP_ALLOW_INSECURE_HTTP"));
         let c = Config::from_lookup(&env(&[
             ("AMP_API_BASE_URL", "http://amp.example.com/api"),

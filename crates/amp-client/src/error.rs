@@ -1,10 +1,11 @@
 //! The one error type of the crate.
 //!
-//! Like `reqwest::Error`, callers mostly ask questions of an error
-//! ([`Error::is_timeout`], [`Error::status`], …) rather than match on it; the
-//! variants are public for those who want the detail. No variant ever holds a
-//! password or a token, and messages copied from the server are scrubbed of
-//! the password before they are stored (a server may echo a request back).
+//! Shaped like `reqwest::Error`: one opaque struct that callers ask
+//! questions of ([`Error::is_timeout`], [`Error::status`], …) rather than
+//! match on, so that what it holds can grow without breaking anyone. No
+//! error ever holds a password or a token, and messages copied from the
+//! server are scrubbed of every secret before they are stored (a server may
+//! echo a request back).
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,218 +18,195 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in this crate.
 ///
-/// The type is cheap to clone (sources are shared), because one failed login
-/// is reported to every caller that was waiting for it.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
+/// Ask it what happened rather than match on it: [`is_timeout`](Self::is_timeout),
+/// [`is_rate_limited`](Self::is_rate_limited), [`status`](Self::status),
+/// [`attempts`](Self::attempts) … Its `Display` says what was being done,
+/// what failed and, when retries were made, how many attempts; its
+/// [`source`](std::error::Error::source) is the underlying error, if any.
+///
+/// The type is cheap to clone (the underlying errors are shared), because
+/// one failed login is reported to every caller that was waiting for it.
+///
+/// ```no_run
+/// # async fn demo(client: amp_client::AmpClient) {
+/// match client.assets().list().await {
+///     Ok(assets) => println!("{} assets", assets.len()),
+///     Err(e) if e.is_rate_limited() => {
+///         println!("slow down; the server asks to wait {:?}", e.retry_after());
+///     }
+///     Err(e) if e.status() == Some(amp_client::StatusCode::NOT_FOUND) => println!("none"),
+///     Err(e) => eprintln!("error: {e} ({:?} attempts)", e.attempts()),
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
+    kind: Kind,
+    /// What was being done, e.g. `GET /assets/`, when a request was.
+    operation: Option<String>,
+}
+
+/// What went wrong. Private: callers ask the predicates.
+#[derive(Debug, Clone)]
+enum Kind {
     /// A configuration value is missing or wrong. `name` is the environment
-    /// variable (or builder setting) at fault; the value itself is not repeated,
-    /// because it may be a secret.
-    #[error("configuration error: {name}: {reason}")]
-    Config {
-        /// The variable or setting at fault, e.g. `API_RETRY_MAX_ATTEMPTS`.
-        name: String,
-        /// Why it was refused.
-        reason: String,
-    },
-
-    /// Credentials would have been sent over plain HTTP to a host that is not
-    /// loopback.
-    #[error(
-        "refusing to send credentials over plain http to {host}; use https, or set AMP_ALLOW_INSECURE_HTTP=1"
-    )]
-    InsecureTransport {
-        /// The host that was refused.
-        host: String,
-    },
-
+    /// variable (or builder setting) at fault; the value itself is not
+    /// repeated, because it may be a secret.
+    Config { name: String, reason: String },
+    /// Credentials would have been sent over plain HTTP to a host that is
+    /// not loopback.
+    InsecureTransport { host: String },
     /// `POST user/obtain_token` answered 400: the username or password is wrong.
-    #[error("{operation}: the server refused the credentials (HTTP {status}): {message}")]
-    CredentialsRefused {
-        /// What was being done, e.g. `POST /user/obtain_token`.
-        operation: String,
-        /// The HTTP status (400 for AMP).
-        status: StatusCode,
-        /// The server's explanation, parsed leniently from its body.
-        message: String,
-    },
-
-    /// The server refused the token a call carried: 401, or a 403 with one of
-    /// DRF's authentication messages ("Invalid token." …). The client drops
-    /// that token, logs in and replays the call once; this is what a call
-    /// gets when the replay is refused too.
-    #[error("{operation}: HTTP {status}: the server refused the token: {message}")]
-    TokenRejected {
-        /// What was being done.
-        operation: String,
-        /// 401 or 403.
-        status: StatusCode,
-        /// The server's explanation.
-        message: String,
-    },
-
-    /// The server answered with an error status that is not retried (or no longer).
-    #[error("{operation}: HTTP {status}: {message}")]
-    Api {
-        /// What was being done, e.g. `GET /assets/`.
-        operation: String,
-        /// The HTTP status.
-        status: StatusCode,
-        /// The server's explanation, parsed leniently from its body.
-        message: String,
-    },
-
-    /// The server asked us to wait: a 429 (rate limited), or a 503 whose
-    /// `Retry-After` is longer than the configured maximum delay; or an
-    /// earlier 429 paused this client for longer than that. `status` says
-    /// which (a 503 stays a 503).
-    #[error("{operation}: {}{}", waiting_reason(*.status), fmt_retry_after(*.retry_after))]
+    CredentialsRefused { status: StatusCode, message: String },
+    /// The server refused the token a call carried: 401, or a 403 with one
+    /// of DRF's authentication messages ("Invalid token." …). The client
+    /// drops that token, logs in and replays the call once; this is what a
+    /// call gets when the replay is refused too.
+    TokenRejected { status: StatusCode, message: String },
+    /// An error status that is not retried (or no longer).
+    Api { status: StatusCode, message: String },
+    /// The server asked us to wait: a 429, or a 503 whose `Retry-After` is
+    /// longer than the configured maximum delay; or an earlier 429 paused
+    /// this client for longer than that. `status` says which (a 503 stays a
+    /// 503).
     RateLimited {
-        /// What was being done.
-        operation: String,
-        /// 429, or 503.
         status: StatusCode,
-        /// How long the server asked us to wait, when it said.
         retry_after: Option<Duration>,
     },
-
     /// One attempt took longer than the request timeout (or a renewal of
     /// the token longer than its deadline).
-    #[error("{operation}: timed out after {}", human(*.timeout))]
-    Timeout {
-        /// What was being done.
-        operation: String,
-        /// The per-attempt timeout that ran out.
-        timeout: Duration,
-    },
-
-    /// The request could not be sent or its answer could not be read (refused
-    /// connection, reset, DNS, TLS …).
-    #[error("{operation}: {what}: {source}")]
+    Timeout { timeout: Duration },
+    /// The request could not be sent or its answer could not be read
+    /// (refused connection, reset, DNS, TLS …). `what` is a short
+    /// description: "connection failed", "reading the answer failed".
     Transport {
-        /// What was being done.
-        operation: String,
-        /// A short description: "connection failed", "reading the answer failed".
         what: &'static str,
-        /// The underlying error.
-        #[source]
         source: Arc<reqwest::Error>,
     },
-
-    /// The server's answer was not what the API promises: not JSON, a missing or
-    /// empty field, a wrong type …
-    #[error("{operation}: malformed answer: {reason}")]
-    Decode {
-        /// What was being done.
-        operation: String,
-        /// What was wrong with the answer.
-        reason: String,
-    },
-
+    /// The server's answer was not what the API promises: not JSON, a
+    /// missing or empty field, a wrong type …
+    Decode { reason: String },
     /// The answer was larger than the configured body limit.
-    #[error("{operation}: answer larger than the limit of {limit} bytes")]
-    BodyTooLarge {
-        /// What was being done.
-        operation: String,
-        /// The configured limit.
-        limit: usize,
-    },
-
-    /// Every attempt failed; `last` is the failure of the final attempt.
-    ///
-    /// Told apart from [`RetryBudgetExhausted`](Self::RetryBudgetExhausted):
-    /// here this request used all its attempts; there the client stopped
-    /// retrying early because many of its requests have been failing (an
-    /// outage, where more retries would only add load).
-    #[error("{operation} failed after {attempts} attempt{}: {last}", if *.attempts == 1 { "" } else { "s" })]
-    RetriesExhausted {
-        /// What was being done.
-        operation: String,
-        /// How many attempts were made, the first included.
+    BodyTooLarge { limit: usize },
+    /// Retrying ended without success; `last` is the failure of the final
+    /// attempt. `budget`: the client stopped retrying before the attempts
+    /// ran out, because many of its requests have been failing lately (the
+    /// retry budget is spent: a storm of retries would only deepen an
+    /// outage); otherwise this request used all its attempts.
+    Retries {
         attempts: u32,
-        /// The last failure.
-        #[source]
-        last: Box<Error>,
+        budget: bool,
+        last: Error,
     },
-
-    /// Retrying was stopped before the attempts ran out, because too many
-    /// requests of this client have been failing lately (the retry budget is
-    /// spent): a storm of retries would only deepen an outage. `attempts` is
-    /// how many were made.
-    #[error("{operation}: not retried, the retry budget is spent after {attempts} attempt{}: {last}", if *.attempts == 1 { "" } else { "s" })]
-    RetryBudgetExhausted {
-        /// What was being done.
-        operation: String,
-        /// How many attempts were made.
-        attempts: u32,
-        /// The last failure.
-        #[source]
-        last: Box<Error>,
-    },
-
-    /// The token could not be obtained or refreshed. Every caller that waited for
-    /// the same renewal receives the same error.
-    #[error("authentication failed: {source}")]
-    Auth {
-        /// Why.
-        #[source]
-        source: Box<Error>,
-    },
-
+    /// The token could not be obtained or refreshed. Every caller that
+    /// waited for the same renewal receives the same error.
+    Auth { source: Error },
     /// Waiting for a token took longer than this caller's limit.
-    #[error("no token within {}: the renewal of the token is still running", human(*.waited))]
-    TokenWaitTimeout {
-        /// How long this caller waited.
-        waited: Duration,
-    },
-
-    /// The token store failed (file system, Redis …).
-    #[error("token store {store}: {reason}")]
-    Store {
-        /// Which store, e.g. `file:/home/me/.cache/amp/token.json`, without secrets.
-        store: String,
-        /// What went wrong.
-        reason: String,
-    },
-
-    /// The request body given by the caller could not be serialized to JSON
-    /// (a map with non-string keys, a failing `Serialize` impl …). Nothing
-    /// was sent. An answer that cannot be decoded is [`Decode`](Self::Decode).
-    #[error("{operation}: {reason}")]
-    Json {
-        /// What was being done.
-        operation: String,
-        /// serde's explanation.
-        reason: String,
-    },
-
-    /// An argument given by the caller cannot be used (an id that is not one path segment …).
-    #[error("invalid {what}: {reason}")]
-    InvalidInput {
-        /// What was given.
-        what: String,
-        /// Why it was refused.
-        reason: String,
-    },
-
-    /// An internal task ended unexpectedly (a bug: please report it).
-    #[error("internal error: {0}")]
+    TokenWaitTimeout { waited: Duration },
+    /// The token store failed (file system, Redis …). `store` names it
+    /// without secrets.
+    Store { store: String, reason: String },
+    /// The request body given by the caller could not be serialized to
+    /// JSON. Nothing was sent.
+    Json { reason: String },
+    /// An argument given by the caller cannot be used (an id that is not
+    /// one path segment …).
+    InvalidInput { what: String, reason: String },
+    /// An internal task ended unexpectedly (a bug).
     Internal(String),
 }
 
-fn fmt_retry_after(retry_after: Option<Duration>) -> String {
-    match retry_after {
-        Some(d) => format!("; retry after {}", human(d)),
-        None => String::new(),
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = self.inner.operation.as_deref().unwrap_or("request");
+        let s = |n: u32| if n == 1 { "" } else { "s" };
+        match &self.inner.kind {
+            Kind::Config { name, reason } => write!(f, "configuration error: {name}: {reason}"),
+            Kind::InsecureTransport { host } => write!(
+                f,
+                "refusing to send credentials over plain http to {host}; use https, or set AMP_ALLOW_INSECURE_HTTP=1"
+            ),
+            Kind::CredentialsRefused { status, message } => write!(
+                f,
+                "{op}: the server refused the credentials (HTTP {status}): {message}"
+            ),
+            Kind::TokenRejected { status, message } => write!(
+                f,
+                "{op}: HTTP {status}: the server refused the token: {message}"
+            ),
+            Kind::Api { status, message } => write!(f, "{op}: HTTP {status}: {message}"),
+            Kind::RateLimited {
+                status,
+                retry_after,
+            } => {
+                if *status == StatusCode::TOO_MANY_REQUESTS {
+                    write!(f, "{op}: rate limited by the server (HTTP 429)")?;
+                } else {
+                    write!(f, "{op}: the server asks to wait (HTTP {status})")?;
+                }
+                match retry_after {
+                    Some(d) => write!(f, "; retry after {}", human(*d)),
+                    None => Ok(()),
+                }
+            }
+            Kind::Timeout { timeout } => write!(f, "{op}: timed out after {}", human(*timeout)),
+            Kind::Transport { what, source } => write!(f, "{op}: {what}: {source}"),
+            Kind::Decode { reason } => write!(f, "{op}: malformed answer: {reason}"),
+            Kind::BodyTooLarge { limit } => {
+                write!(f, "{op}: answer larger than the limit of {limit} bytes")
+            }
+            Kind::Retries {
+                attempts,
+                budget: false,
+                last,
+            } => write!(f, "{op} failed after {attempts} attempt{}: {last}", s(*attempts)),
+            Kind::Retries {
+                attempts,
+                budget: true,
+                last,
+            } => write!(
+                f,
+                "{op}: not retried, the retry budget is spent after {attempts} attempt{}: {last}",
+                s(*attempts)
+            ),
+            Kind::Auth { source } => write!(f, "authentication failed: {source}"),
+            Kind::TokenWaitTimeout { waited } => write!(
+                f,
+                "no token within {}: the renewal of the token is still running",
+                human(*waited)
+            ),
+            Kind::Store { store, reason } => write!(f, "token store {store}: {reason}"),
+            Kind::Json { reason } => write!(f, "{op}: {reason}"),
+            Kind::InvalidInput { what, reason } => write!(f, "invalid {what}: {reason}"),
+            Kind::Internal(what) => write!(f, "internal error: {what}"),
+        }
     }
 }
 
-fn waiting_reason(status: StatusCode) -> String {
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        "rate limited by the server (HTTP 429)".to_string()
-    } else {
-        format!("the server asks to wait (HTTP {status})")
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("amp_client::Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(operation) = &self.inner.operation {
+            d.field("operation", operation);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.inner.kind {
+            Kind::Transport { source, .. } => Some(&**source),
+            Kind::Retries { last, .. } => Some(last),
+            Kind::Auth { source } => Some(source),
+            _ => None,
+        }
     }
 }
 
@@ -246,125 +224,349 @@ pub(crate) fn human(d: Duration) -> String {
 }
 
 impl Error {
-    /// The error of the final attempt when retries were made, else `self`:
-    /// the failure that decided the outcome.
-    pub fn root(&self) -> &Error {
-        match self {
-            Error::RetriesExhausted { last, .. } | Error::RetryBudgetExhausted { last, .. } => {
-                last.root()
-            }
-            Error::Auth { source } => source.root(),
-            other => other,
+    fn new(kind: Kind, operation: Option<String>) -> Error {
+        Error {
+            inner: Box::new(Inner { kind, operation }),
         }
     }
 
-    /// How many attempts were made, when the error comes from a request.
+    fn with_op(operation: impl Into<String>, kind: Kind) -> Error {
+        Error::new(kind, Some(operation.into()))
+    }
+
+    /// The error a [`TokenStore`](crate::TokenStore) of your own reports when
+    /// it fails: `store` names it (without secrets, e.g. `file:/path` or
+    /// `redis://host/0`), `reason` says what went wrong. It reads
+    /// `token store {store}: {reason}`, and [`is_store`](Self::is_store) is
+    /// true for it.
+    ///
+    /// ```
+    /// let e = amp_client::Error::store("vault", "sealed");
+    /// assert!(e.is_store());
+    /// assert_eq!(e.to_string(), "token store vault: sealed");
+    /// ```
+    pub fn store(store: impl Into<String>, reason: impl fmt::Display) -> Error {
+        Error::new(
+            Kind::Store {
+                store: store.into(),
+                reason: reason.to_string(),
+            },
+            None,
+        )
+    }
+
+    /// The error of the final attempt when retries were made (or of the
+    /// renewal behind an authentication failure), else `self`: the failure
+    /// that decided the outcome.
+    pub fn root(&self) -> &Error {
+        match &self.inner.kind {
+            Kind::Retries { last, .. } => last.root(),
+            Kind::Auth { source } => source.root(),
+            _ => self,
+        }
+    }
+
+    /// What was being done when the error happened, e.g. `GET /assets/` or
+    /// `POST /user/obtain_token`; `None` when no request was (a
+    /// configuration error, a store that failed …).
+    pub fn operation(&self) -> Option<&str> {
+        match (&self.inner.operation, &self.inner.kind) {
+            (Some(operation), _) => Some(operation),
+            (None, Kind::Auth { source }) => source.operation(),
+            (None, _) => None,
+        }
+    }
+
+    /// How many attempts were made, the first included, when the error
+    /// comes from a request.
     pub fn attempts(&self) -> Option<u32> {
-        match self {
-            Error::RetriesExhausted { attempts, .. }
-            | Error::RetryBudgetExhausted { attempts, .. } => Some(*attempts),
-            Error::Auth { source } => source.attempts(),
-            Error::Api { .. }
-            | Error::TokenRejected { .. }
-            | Error::CredentialsRefused { .. }
-            | Error::RateLimited { .. }
-            | Error::Timeout { .. }
-            | Error::Transport { .. }
-            | Error::Decode { .. }
-            | Error::BodyTooLarge { .. } => Some(1),
+        match &self.inner.kind {
+            Kind::Retries { attempts, .. } => Some(*attempts),
+            Kind::Auth { source } => source.attempts(),
+            Kind::Api { .. }
+            | Kind::TokenRejected { .. }
+            | Kind::CredentialsRefused { .. }
+            | Kind::RateLimited { .. }
+            | Kind::Timeout { .. }
+            | Kind::Transport { .. }
+            | Kind::Decode { .. }
+            | Kind::BodyTooLarge { .. } => Some(1),
             _ => None,
         }
     }
 
     /// The HTTP status of the answer that decided the outcome, if there was one.
     pub fn status(&self) -> Option<StatusCode> {
-        match self.root() {
-            Error::Api { status, .. }
-            | Error::TokenRejected { status, .. }
-            | Error::CredentialsRefused { status, .. }
-            | Error::RateLimited { status, .. } => Some(*status),
+        match &self.root().inner.kind {
+            Kind::Api { status, .. }
+            | Kind::TokenRejected { status, .. }
+            | Kind::CredentialsRefused { status, .. }
+            | Kind::RateLimited { status, .. } => Some(*status),
             _ => None,
         }
-    }
-
-    /// True when an attempt ran out of time.
-    pub fn is_timeout(&self) -> bool {
-        matches!(
-            self.root(),
-            Error::Timeout { .. } | Error::TokenWaitTimeout { .. }
-        )
-    }
-
-    /// True when the server asked us to wait: a 429, or a 503 whose
-    /// `Retry-After` was beyond the maximum delay ([`Error::RateLimited`]).
-    pub fn is_rate_limited(&self) -> bool {
-        matches!(self.root(), Error::RateLimited { .. })
     }
 
     /// How long the server asked us to wait, when it was rate limiting.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self.root() {
-            Error::RateLimited { retry_after, .. } => *retry_after,
+        match &self.root().inner.kind {
+            Kind::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
 
+    /// For a configuration error, the environment variable (or builder
+    /// setting) at fault, e.g. `API_RETRY_MAX_ATTEMPTS`; the value itself is
+    /// never repeated, because it may be a secret.
+    pub fn setting(&self) -> Option<&str> {
+        match &self.root().inner.kind {
+            Kind::Config { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// True when an attempt ran out of time, or a caller waited for a token
+    /// longer than its limit.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self.root().inner.kind,
+            Kind::Timeout { .. } | Kind::TokenWaitTimeout { .. }
+        )
+    }
+
+    /// True when the server asked us to wait: a 429, or a 503 whose
+    /// `Retry-After` was beyond the maximum delay, or a pause set by an
+    /// earlier 429 that is longer than that.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self.root().inner.kind, Kind::RateLimited { .. })
+    }
+
     /// True when the server refused the credentials (`obtain_token` answered 400).
     pub fn is_credentials_refused(&self) -> bool {
-        matches!(self.root(), Error::CredentialsRefused { .. })
+        matches!(self.root().inner.kind, Kind::CredentialsRefused { .. })
     }
 
     /// True when the server refused the token a call carried (after the
     /// client's one re-login and replay).
     pub fn is_token_rejected(&self) -> bool {
-        matches!(self.root(), Error::TokenRejected { .. })
+        matches!(self.root().inner.kind, Kind::TokenRejected { .. })
     }
 
     /// True when obtaining or refreshing a token failed.
     pub fn is_auth(&self) -> bool {
-        matches!(self, Error::Auth { .. })
-            || matches!(self.root(), Error::CredentialsRefused { .. })
+        matches!(self.inner.kind, Kind::Auth { .. }) || self.is_credentials_refused()
     }
 
-    /// True for configuration errors (bad or missing environment variables …).
+    /// True for configuration errors: a bad or missing environment variable
+    /// or setting ([`setting`](Self::setting) names it), or credentials that
+    /// would have gone over plain http to a host that is not loopback.
     pub fn is_config(&self) -> bool {
         matches!(
-            self.root(),
-            Error::Config { .. } | Error::InsecureTransport { .. }
+            self.root().inner.kind,
+            Kind::Config { .. } | Kind::InsecureTransport { .. }
         )
     }
 
-    /// True when the connection failed or broke before a full answer arrived.
+    /// True when the connection could not be made (refused, DNS, TLS …).
+    pub fn is_connect(&self) -> bool {
+        matches!(&self.root().inner.kind, Kind::Transport { source, .. } if source.is_connect())
+    }
+
+    /// True when the connection failed or broke before a full answer
+    /// arrived (connecting included, see [`is_connect`](Self::is_connect)).
     pub fn is_transport(&self) -> bool {
-        matches!(self.root(), Error::Transport { .. })
+        matches!(self.root().inner.kind, Kind::Transport { .. })
     }
 
     /// True when the server's answer was malformed (or too large to read).
     pub fn is_decode(&self) -> bool {
         matches!(
-            self.root(),
-            Error::Decode { .. } | Error::BodyTooLarge { .. }
+            self.root().inner.kind,
+            Kind::Decode { .. } | Kind::BodyTooLarge { .. }
         )
     }
 
-    pub(crate) fn config(name: impl Into<String>, reason: impl fmt::Display) -> Error {
-        Error::Config {
-            name: name.into(),
-            reason: reason.to_string(),
+    /// True when the answer was larger than the configured body limit
+    /// ([`ConfigBuilder::max_body_bytes`](crate::ConfigBuilder::max_body_bytes)).
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(self.root().inner.kind, Kind::BodyTooLarge { .. })
+    }
+
+    /// True when retrying stopped before the attempts ran out because the
+    /// client's retry budget is spent: many of its requests have been
+    /// failing lately, and more retries would only add load to an outage.
+    pub fn is_budget_exhausted(&self) -> bool {
+        match &self.inner.kind {
+            Kind::Retries { budget, .. } => *budget,
+            Kind::Auth { source } => source.is_budget_exhausted(),
+            _ => false,
         }
     }
 
-    pub(crate) fn decode(operation: &str, reason: impl fmt::Display) -> Error {
-        Error::Decode {
-            operation: operation.to_string(),
-            reason: reason.to_string(),
+    /// True when an argument given by the caller cannot be used (an id that
+    /// is not one path segment, an amount that is not positive …). Nothing
+    /// was sent. (A request body that cannot be serialized to JSON is not
+    /// one of these: its error says so, and nothing was sent either.)
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self.root().inner.kind, Kind::InvalidInput { .. })
+    }
+
+    /// True when the token store failed (file system, Redis …).
+    pub fn is_store(&self) -> bool {
+        matches!(self.root().inner.kind, Kind::Store { .. })
+    }
+
+    pub(crate) fn config(name: impl Into<String>, reason: impl fmt::Display) -> Error {
+        Error::new(
+            Kind::Config {
+                name: name.into(),
+                reason: reason.to_string(),
+            },
+            None,
+        )
+    }
+
+    pub(crate) fn insecure_transport(host: impl Into<String>) -> Error {
+        Error::new(Kind::InsecureTransport { host: host.into() }, None)
+    }
+
+    pub(crate) fn token_rejected(
+        operation: impl Into<String>,
+        status: StatusCode,
+        message: impl Into<String>,
+    ) -> Error {
+        let message = message.into();
+        Error::with_op(operation, Kind::TokenRejected { status, message })
+    }
+
+    pub(crate) fn api(
+        operation: impl Into<String>,
+        status: StatusCode,
+        message: impl Into<String>,
+    ) -> Error {
+        let message = message.into();
+        Error::with_op(operation, Kind::Api { status, message })
+    }
+
+    /// A login's 400 is the credentials refused (DRF's ObtainAuthToken
+    /// answers wrong credentials so); any other error is kept.
+    pub(crate) fn refusing_credentials(self) -> Error {
+        match self.inner.kind {
+            Kind::Api {
+                status: StatusCode::BAD_REQUEST,
+                message,
+            } => Error::new(
+                Kind::CredentialsRefused {
+                    status: StatusCode::BAD_REQUEST,
+                    message,
+                },
+                self.inner.operation,
+            ),
+            kind => Error::new(kind, self.inner.operation),
         }
+    }
+
+    pub(crate) fn rate_limited(
+        operation: impl Into<String>,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    ) -> Error {
+        Error::with_op(
+            operation,
+            Kind::RateLimited {
+                status,
+                retry_after,
+            },
+        )
+    }
+
+    pub(crate) fn timeout(operation: impl Into<String>, timeout: Duration) -> Error {
+        Error::with_op(operation, Kind::Timeout { timeout })
+    }
+
+    pub(crate) fn transport(
+        operation: impl Into<String>,
+        what: &'static str,
+        source: reqwest::Error,
+    ) -> Error {
+        let source = Arc::new(source);
+        Error::with_op(operation, Kind::Transport { what, source })
+    }
+
+    pub(crate) fn decode(operation: impl Into<String>, reason: impl fmt::Display) -> Error {
+        let reason = reason.to_string();
+        Error::with_op(operation, Kind::Decode { reason })
+    }
+
+    pub(crate) fn body_too_large(operation: impl Into<String>, limit: usize) -> Error {
+        Error::with_op(operation, Kind::BodyTooLarge { limit })
+    }
+
+    /// Retrying ended on `last` after `attempts`; `budget`: because the
+    /// retry budget is spent, not because the attempts ran out.
+    pub(crate) fn retries(
+        operation: impl Into<String>,
+        attempts: u32,
+        budget: bool,
+        last: Error,
+    ) -> Error {
+        Error::with_op(
+            operation,
+            Kind::Retries {
+                attempts,
+                budget,
+                last,
+            },
+        )
+    }
+
+    /// Obtaining or refreshing a token failed with `source`.
+    pub(crate) fn auth(source: Error) -> Error {
+        Error::new(Kind::Auth { source }, None)
+    }
+
+    pub(crate) fn token_wait_timeout(waited: Duration) -> Error {
+        Error::new(Kind::TokenWaitTimeout { waited }, None)
+    }
+
+    /// A store's failure as a configuration error naming `name` (what the
+    /// store cannot use was set there); any other error is kept.
+    pub(crate) fn store_as_config(self, name: &str) -> Error {
+        match self.inner.kind {
+            Kind::Store { reason, .. } => Error::config(name, reason),
+            kind => Error::new(kind, self.inner.operation),
+        }
+    }
+
+    pub(crate) fn json(operation: impl Into<String>, reason: impl fmt::Display) -> Error {
+        let reason = reason.to_string();
+        Error::with_op(operation, Kind::Json { reason })
+    }
+
+    pub(crate) fn invalid_input(what: impl Into<String>, reason: impl fmt::Display) -> Error {
+        Error::new(
+            Kind::InvalidInput {
+                what: what.into(),
+                reason: reason.to_string(),
+            },
+            None,
+        )
+    }
+
+    pub(crate) fn internal(what: impl Into<String>) -> Error {
+        Error::new(Kind::Internal(what.into()), None)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_is_one_pointer_shared_across_tasks() {
+        fn shared<T: Send + Sync + Clone + 'static>() {}
+        shared::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
 
     #[test]
     fn durations_read_as_people_write_them() {
@@ -377,24 +579,65 @@ mod tests {
 
     #[test]
     fn a_timeout_says_timed_out() {
-        let e = Error::Timeout {
-            operation: "GET /assets/".to_string(),
-            timeout: Duration::from_secs(1),
-        };
+        let e = Error::timeout("GET /assets/", Duration::from_secs(1));
         assert_eq!(e.to_string(), "GET /assets/: timed out after 1 s");
         assert!(e.is_timeout());
+        assert_eq!(e.operation(), Some("GET /assets/"));
+        assert_eq!(e.attempts(), Some(1));
     }
 
     #[test]
     fn a_long_503_stays_a_503() {
-        let e = Error::RateLimited {
-            operation: "GET /assets/".to_string(),
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            retry_after: Some(Duration::from_secs(3600)),
-        };
+        let e = Error::rate_limited(
+            "GET /assets/",
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(Duration::from_secs(3600)),
+        );
         assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
         assert!(e.to_string().contains("HTTP 503"), "{e}");
         assert!(e.to_string().contains("retry after 3600 s"), "{e}");
+    }
+
+    #[test]
+    fn exhausted_retries_say_whether_the_budget_stopped_them() {
+        let last = || Error::api("GET /x", StatusCode::BAD_GATEWAY, "Bad Gateway");
+        let out = Error::retries("GET /x", 3, false, last());
+        assert_eq!(
+            out.to_string(),
+            "GET /x failed after 3 attempts: GET /x: HTTP 502 Bad Gateway: Bad Gateway"
+        );
+        assert!(!out.is_budget_exhausted());
+        assert_eq!(out.attempts(), Some(3));
+        assert_eq!(out.status(), Some(StatusCode::BAD_GATEWAY));
+        let budget = Error::retries("GET /x", 1, true, last());
+        assert_eq!(
+            budget.to_string(),
+            "GET /x: not retried, the retry budget is spent after 1 attempt: GET /x: HTTP 502 Bad Gateway: Bad Gateway"
+        );
+        assert!(budget.is_budget_exhausted());
+        let source = std::error::Error::source(&budget).map(ToString::to_string);
+        assert_eq!(source, Some(last().to_string()));
+    }
+
+    #[test]
+    fn an_auth_failure_answers_for_its_cause() {
+        let e = Error::auth(
+            Error::api("POST /user/obtain_token", StatusCode::BAD_REQUEST, "wrong")
+                .refusing_credentials(),
+        );
+        assert!(e.is_auth() && e.is_credentials_refused());
+        assert_eq!(e.operation(), Some("POST /user/obtain_token"));
+        assert_eq!(
+            e.to_string(),
+            "authentication failed: POST /user/obtain_token: the server refused the credentials (HTTP 400 Bad Request): wrong"
+        );
+        let config = Error::store("redis://h/0", "bad url").store_as_config("AMP_TOKEN_STORE");
+        assert!(config.is_config());
+        assert_eq!(config.setting(), Some("AMP_TOKEN_STORE"));
+        assert_eq!(
+            config.to_string(),
+            "configuration error: AMP_TOKEN_STORE: bad url"
+        );
     }
 }

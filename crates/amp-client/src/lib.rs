@@ -87,7 +87,7 @@ mod error;
 pub mod model;
 mod proxy;
 mod response;
-pub mod retry;
+mod retry;
 mod stats;
 mod transport;
 mod wire;
@@ -121,9 +121,26 @@ pub mod text {
     pub use crate::wire::{escape_controls, escape_controls_line, is_terminal_control};
 }
 
-/// Not public API: the parsers, for the fuzz targets and the property tests.
-/// May change or go at any time.
+/// Not public API: the parsers and the retry decisions, for the fuzz
+/// targets and the property tests. May change or go at any time.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::wire::{parse_error_body, parse_token_answer};
+
+    /// The retry decisions (`fuzz/fuzz_targets/retry_after.rs`).
+    pub mod retry {
+        pub use crate::retry::{
+            backoff, decide, parse_retry_after, Decision, Failure, Idempotency, Stop,
+        };
+    }
+
+    /// [`TokenData`](crate::TokenData)'s info at `now` under `policy`
+    /// (without the soft point's jitter).
+    pub fn token_info_at(
+        token: &crate::TokenData,
+        now: chrono::DateTime<chrono::Utc>,
+        policy: &crate::TokenPolicy,
+    ) -> crate::TokenInfo {
+        token.info_at(now, policy)
+    }
 }

@@ -30,6 +30,9 @@ pub struct Response {
     /// with one of DRF's authentication messages): the client heals that
     /// once, by a new token and a replay.
     pub(crate) refused_token: bool,
+    /// For a status outside 2xx, the error the typed calls would have
+    /// returned ([`error_for_status`](Self::error_for_status)).
+    pub(crate) error: Option<Error>,
 }
 
 impl Response {
@@ -53,6 +56,26 @@ impl Response {
         self.body
     }
 
+    /// This answer when its status is 2xx; otherwise the error the typed
+    /// calls ([`AmpClient::get`](crate::AmpClient::get) …) would have
+    /// returned for it: the status with the server's explanation (scrubbed
+    /// of every secret), a refused token, rate limiting …, and the attempts
+    /// made.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
+    /// use amp_client::Method;
+    /// let answer = client.send(Method::GET, "assets/", None).await?.error_for_status()?;
+    /// println!("{} bytes", answer.body().len());
+    /// # Ok(()) }
+    /// ```
+    pub fn error_for_status(self) -> Result<Response> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self),
+        }
+    }
+
     /// The body decoded from JSON; an empty body (a 204) decodes as `null`,
     /// so `()` and `Option<_>` work for it. An error says what was wrong
     /// with the JSON (without quoting the body).
@@ -63,15 +86,15 @@ impl Response {
         } else {
             serde_json::from_slice(&self.body)
         };
-        parsed.map_err(|e| Error::Decode {
-            operation: "the answer".to_string(),
+        parsed.map_err(|e| {
             // serde's own message may quote the body: only where and what kind.
-            reason: format!(
+            let reason = format!(
                 "unexpected JSON ({:?} error at line {} column {})",
                 e.classify(),
                 e.line(),
                 e.column()
-            ),
+            );
+            Error::decode("the answer", reason)
         })
     }
 }

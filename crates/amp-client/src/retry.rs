@@ -1,6 +1,7 @@
 //! Retry decisions, kept pure: what a failure is, whether to try again, how
 //! long to wait. Nothing here sleeps or sends; the client's transport layer
-//! does, following these answers.
+//! does, following these answers. The crate's own: users set
+//! [`RetryConfig`], and the rest may change at any time.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
@@ -78,20 +79,6 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 /// Decides what follows attempt number `attempt` (1-based) that failed with
 /// `failure`. `jitter` is a uniform random number in `[0, 1)`, passed in so the
 /// decision stays a pure function.
-///
-/// ```
-/// use amp_client::retry::{decide, Decision, Failure, Idempotency, Stop};
-/// use amp_client::RetryConfig;
-/// use reqwest::StatusCode;
-/// use std::time::Duration;
-/// let cfg = RetryConfig::default();
-/// let too_many = Failure::Status { status: StatusCode::TOO_MANY_REQUESTS,
-///                                  retry_after: Some(Duration::from_secs(2)) };
-/// assert_eq!(decide(&cfg, 1, Idempotency::Unsafe, too_many, 0.0),
-///            Decision::Retry(Duration::from_secs(2)));
-/// assert_eq!(decide(&cfg, 3, Idempotency::Safe, too_many, 0.0),
-///            Decision::Stop(Stop::Exhausted));
-/// ```
 pub fn decide(
     config: &RetryConfig,
     attempt: u32,
@@ -152,15 +139,6 @@ pub fn backoff(config: &RetryConfig, retry: u32, jitter: f64) -> Duration {
 /// Parses a `Retry-After` value: delta-seconds (`"120"`) or an HTTP-date
 /// (`"Wed, 21 Oct 2015 07:28:00 GMT"`), relative to `now`. A date in the past
 /// means no wait; anything else unparsable is `None`.
-///
-/// ```
-/// use amp_client::retry::parse_retry_after;
-/// use std::time::{Duration, SystemTime};
-/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_478);
-/// assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
-/// assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(2)));
-/// assert_eq!(parse_retry_after("soon", now), None);
-/// ```
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -176,15 +154,6 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 /// The wait an answer asks for: its `Retry-After` header (`value`), read
 /// only on 429 and 503, the statuses that define it. Pure: the caller decides
 /// what the wait means (sleep, pause the client, give up).
-///
-/// ```
-/// use amp_client::retry::retry_after_of;
-/// use reqwest::StatusCode;
-/// use std::time::{Duration, SystemTime};
-/// let now = SystemTime::now();
-/// assert_eq!(retry_after_of(StatusCode::TOO_MANY_REQUESTS, Some("3"), now), Some(Duration::from_secs(3)));
-/// assert_eq!(retry_after_of(StatusCode::INTERNAL_SERVER_ERROR, Some("3"), now), None);
-/// ```
 pub fn retry_after_of(
     status: StatusCode,
     value: Option<&str>,
@@ -261,6 +230,7 @@ impl RetryBudget {
     }
 
     /// What is left.
+    #[cfg(test)]
     pub fn remaining(&self) -> u32 {
         self.tokens.load(Ordering::Acquire)
     }
@@ -412,6 +382,110 @@ mod tests {
         assert_eq!(b.remaining(), 10);
     }
 
+    /// What the public docs showed, before this module was the crate's own.
+    #[test]
+    fn a_429_waits_its_retry_after_until_the_attempts_run_out() {
+        let cfg = RetryConfig::default();
+        let too_many = Failure::Status {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert_eq!(
+            decide(&cfg, 1, Idempotency::Unsafe, too_many, 0.0),
+            Decision::Retry(Duration::from_secs(2))
+        );
+        assert_eq!(
+            decide(&cfg, 3, Idempotency::Safe, too_many, 0.0),
+            Decision::Stop(Stop::Exhausted)
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_478);
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn retry_after_counts_only_on_429_and_503() {
+        let now = SystemTime::now();
+        assert_eq!(
+            retry_after_of(StatusCode::TOO_MANY_REQUESTS, Some("3"), now),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after_of(StatusCode::SERVICE_UNAVAILABLE, Some("3"), now),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after_of(StatusCode::INTERNAL_SERVER_ERROR, Some("3"), now),
+            None
+        );
+    }
+
+    /// The jitter is documented as `[0, 1)` but the functions take any f64: NaN and
+    /// infinities must not panic, and a cap near `Duration::MAX` must not overflow
+    /// the float conversion.
+    #[test]
+    fn backoff_takes_any_jitter_and_any_cap() {
+        for max_delay in [Duration::from_secs(30), Duration::MAX] {
+            let c = RetryConfig {
+                max_attempts: u32::MAX,
+                base_delay: Duration::from_millis(1000),
+                max_delay,
+            };
+            for jitter in [
+                f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                -1.0,
+                0.0,
+                0.5,
+                0.999_999,
+                1.0,
+                7.0,
+            ] {
+                for attempt in [0, 1, 2, 40, 64, u32::MAX] {
+                    let d = backoff(&c, attempt, jitter);
+                    assert!(d <= c.max_delay, "{jitter} {attempt}: {d:?}");
+                    let f = Failure::Status {
+                        status: StatusCode::SERVICE_UNAVAILABLE,
+                        retry_after: Some(Duration::from_secs(3)),
+                    };
+                    if let Decision::Retry(d) = decide(&c, attempt, Idempotency::Safe, f, jitter) {
+                        assert!(d >= Duration::from_secs(3) && d <= c.max_delay, "{d:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fuzz_crash_retry_after_nan_jitter() {
+        // retry_after/crash-737393c9…: jitter bytes 00 7e ff ff ff ff ff ff are a NaN.
+        // Panicked: cannot convert float seconds to Duration: value is either too big or NaN.
+        let data: [u8; 27] = [
+            0x7e, 0x3e, 0x27, 0x56, 0, 0, 0, 0, 0x00, 0x7e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0x3e, 0x27, 0x56, 0, 0, 0, 0, 0,
+        ];
+        let jitter = f64::from_le_bytes(data[8..16].try_into().unwrap());
+        assert!(jitter.is_nan());
+        let attempt = u32::from_le_bytes(data[16..20].try_into().unwrap());
+        let wide = RetryConfig {
+            max_attempts: u32::MAX,
+            base_delay: Duration::from_millis(
+                u64::from(u16::from_le_bytes([data[20], data[21]])).max(1),
+            ),
+            max_delay: Duration::MAX,
+        };
+        assert_eq!(backoff(&wide, attempt, jitter), Duration::ZERO);
+    }
+
     proptest! {
         #[test]
         fn every_delay_is_within_bounds_and_honours_retry_after(
@@ -438,6 +512,160 @@ mod tests {
                 }
                 Decision::Stop(Stop::RetryAfterTooLong(w)) => prop_assert!(w > c.max_delay),
                 Decision::Stop(_) => {}
+            }
+        }
+    }
+
+    /// Properties of the delays and decisions, for any input (they were
+    /// integration tests while this module was public).
+    mod properties {
+        use super::*;
+
+        fn cases(n: u32) -> ProptestConfig {
+            // PROPTEST_CASES, when set, overrides the default of each block.
+            let n = std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(n);
+            ProptestConfig {
+                cases: n,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        fn retry_config() -> impl Strategy<Value = RetryConfig> {
+            (
+                1u32..20,
+                1u64..120_000,
+                prop_oneof![0u64..200_000, Just(u64::MAX / 2)],
+            )
+                .prop_map(|(max_attempts, base, extra)| RetryConfig {
+                    max_attempts,
+                    base_delay: Duration::from_millis(base),
+                    max_delay: Duration::from_millis(base.saturating_add(extra)),
+                })
+        }
+
+        /// Any f64 at all: NaN, infinities, negatives, beyond 1.
+        fn any_jitter() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                4 => 0.0f64..1.0,
+                1 => any::<f64>(),
+                1 => Just(1.0),
+                1 => Just(f64::NAN),
+            ]
+        }
+
+        fn status() -> impl Strategy<Value = StatusCode> {
+            prop_oneof![
+                Just(429u16),
+                Just(503),
+                Just(500),
+                Just(502),
+                Just(504),
+                Just(408),
+                400u16..600
+            ]
+            .prop_map(|c| StatusCode::from_u16(c).unwrap())
+        }
+
+        fn failure() -> impl Strategy<Value = Failure> {
+            prop_oneof![
+                Just(Failure::NotSent),
+                any::<bool>().prop_map(|timeout| Failure::MaybeSent { timeout }),
+                (status(), proptest::option::of(0u64..200_000)).prop_map(|(status, ra)| {
+                    Failure::Status {
+                        status,
+                        retry_after: ra.map(Duration::from_millis),
+                    }
+                }),
+            ]
+        }
+
+        // ---------------------------------------------------------------------------
+        // Retry delays.
+        // ---------------------------------------------------------------------------
+
+        proptest! {
+            #![proptest_config(cases(2000))]
+
+            /// Every backoff delay lies in [0, min(max delay, base · 2^(n−1))], for any jitter.
+            #[test]
+            fn backoff_stays_in_its_bounds(c in retry_config(), retry in 0u32..200, jitter in any_jitter()) {
+                let d = backoff(&c, retry, jitter);
+                let exp = retry.saturating_sub(1).min(31);
+                let ceiling = c.base_delay.checked_mul(1 << exp).unwrap_or(c.max_delay).min(c.max_delay);
+                prop_assert!(d <= ceiling, "{d:?} > {ceiling:?}");
+                prop_assert!(d <= c.max_delay);
+            }
+
+            /// A retry waits no longer than the maximum delay and never less than the
+            /// server's Retry-After; a Retry-After beyond the maximum stops at once;
+            /// the attempts are never exceeded; unsafe requests are repeated only when
+            /// they surely did not run (or were turned away with a 429).
+            #[test]
+            fn decisions_respect_every_bound(
+                c in retry_config(),
+                attempt in 1u32..30,
+                failure in failure(),
+                safe in any::<bool>(),
+                jitter in any_jitter(),
+            ) {
+                let idem = if safe { Idempotency::Safe } else { Idempotency::Unsafe };
+                let retry_after = match failure { Failure::Status { retry_after, .. } => retry_after, _ => None };
+                match decide(&c, attempt, idem, failure, jitter) {
+                    Decision::Retry(d) => {
+                        prop_assert!(d <= c.max_delay, "{d:?} beyond the cap");
+                        if let Some(ra) = retry_after {
+                            prop_assert!(d >= ra, "{d:?} earlier than Retry-After {ra:?}");
+                        }
+                        prop_assert!(attempt < c.max_attempts);
+                        if !safe {
+                            let surely_not_run = matches!(failure, Failure::NotSent)
+                                || matches!(failure, Failure::Status { status, .. } if status == StatusCode::TOO_MANY_REQUESTS);
+                            prop_assert!(surely_not_run, "an unsafe request repeated after {failure:?}");
+                        }
+                    }
+                    Decision::Stop(Stop::RetryAfterTooLong(w)) => {
+                        prop_assert!(w > c.max_delay);
+                        prop_assert_eq!(Some(w), retry_after);
+                    }
+                    Decision::Stop(Stop::Exhausted) => prop_assert!(attempt >= c.max_attempts),
+                    Decision::Stop(Stop::NotRetryable) => {}
+                }
+            }
+
+            /// The same through the header: a Retry-After in either form, parsed, is
+            /// never undercut by the delay decided.
+            #[test]
+            fn a_retry_after_header_is_never_undercut(
+                c in retry_config(),
+                wait in 0u64..100_000,
+                as_date in any::<bool>(),
+                now_secs in 0u64..4_000_000_000,
+                jitter in any_jitter(),
+            ) {
+                let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_secs);
+                let header = if as_date {
+                    httpdate::fmt_http_date(now + Duration::from_secs(wait))
+                } else {
+                    wait.to_string()
+                };
+                let parsed = parse_retry_after(&header, now);
+                prop_assert_eq!(parsed, Some(Duration::from_secs(wait)));
+                let f = Failure::Status { status: StatusCode::TOO_MANY_REQUESTS, retry_after: parsed };
+                if let Decision::Retry(d) = decide(&c, 1, Idempotency::Unsafe, f, jitter) {
+                    prop_assert!(d >= Duration::from_secs(wait));
+                }
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn the_retry_after_parser_takes_anything(v in "\\PC{0,40}", now in any::<u64>()) {
+                let now = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(now)).unwrap_or(SystemTime::UNIX_EPOCH);
+                let _ = parse_retry_after(&v, now);
             }
         }
     }

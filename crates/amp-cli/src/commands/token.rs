@@ -90,7 +90,7 @@ fn print_status(
     if ctx.json {
         return output::print_json(&status);
     }
-    let store = manager.store().describe();
+    let store = manager.describe_store();
     let mut text = String::new();
     if let Some(headline) = headline {
         text.push_str(headline);
@@ -159,10 +159,14 @@ mod tests {
             now,
             now + chrono::Duration::hours(24),
         );
-        let info = t.info_at(
-            now + chrono::Duration::hours(1),
-            &amp_client::TokenPolicy::default(),
-        );
+        let info = TokenInfo {
+            state: TokenState::Valid,
+            obtained_at: Some(t.obtained_at),
+            expires_at: Some(t.expires_at),
+            expires_in: Some(Duration::from_secs(23 * 3600)),
+            age: Some(Duration::from_secs(3600)),
+            fingerprint: Some(t.fingerprint()),
+        };
         let s = Status::from(&info);
         assert_eq!(keys(&s), expected);
         assert_eq!(

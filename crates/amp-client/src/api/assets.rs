@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::api::{asset_path, with_query, Ignored};
+use crate::api::asset_path;
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{
@@ -75,7 +75,7 @@ impl Assets<'_> {
     ///
     /// A request with an empty required field, an amount that is not
     /// positive or a precision above 8 is refused before anything is sent
-    /// ([`Error::InvalidInput`](crate::Error::InvalidInput), naming the field).
+    /// ([`Error::is_invalid_input`](crate::Error::is_invalid_input), naming the field).
     /// Issuing is a `POST` that changes state: it is retried only on
     /// failures that happened before it was sent, and on 429.
     ///
@@ -129,8 +129,7 @@ impl Assets<'_> {
     /// ```
     pub async fn delete(&self, asset_uuid: &str) -> Result<()> {
         let path = asset_path(asset_uuid, "delete")?;
-        let _: Ignored = self.client.delete(&path).await?;
-        Ok(())
+        self.client.delete_ignored(&path).await
     }
 
     /// Registers the asset in the Liquid asset registry
@@ -230,7 +229,7 @@ impl Assets<'_> {
     /// client that sets memos, sends a bare JSON string, and amp-api.md
     /// only calls an object form "possible". So the memo is sent as a bare
     /// string; a caller whose server wants `{"memo": …}` can send that with
-    /// [`AmpClient::request`]. The answer's shape is not documented: the
+    /// [`AmpClient::send`]. The answer's shape is not documented: the
     /// memo when it reads as one (either form), else the JSON as sent.
     ///
     /// ```no_run
@@ -317,9 +316,6 @@ impl Assets<'_> {
         query: Option<&ActivitiesQuery>,
     ) -> Result<Vec<Activity>> {
         let path = asset_path(asset_uuid, "activities")?;
-        let query = query
-            .map(ActivitiesQuery::to_query_string)
-            .unwrap_or_default();
-        self.client.get(&with_query(path, &query)).await
+        self.client.get_with_query(&path, query).await
     }
 }

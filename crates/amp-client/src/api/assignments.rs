@@ -1,6 +1,6 @@
 //! Assignments: `client.assignments(asset_uuid)` (amp-api.md §3.2).
 
-use crate::api::{asset_path, Ignored};
+use crate::api::asset_path;
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{Assignment, AssignmentsBody, NewAssignment};
@@ -9,7 +9,7 @@ use crate::model::{Assignment, AssignmentsBody, NewAssignment};
 /// promised to registered users, sent to them by a distribution.
 ///
 /// The asset's uuid is checked as one path segment by each call, so a bad
-/// uuid is an [`Error::InvalidInput`](crate::Error::InvalidInput) from the
+/// uuid is an error ([`Error::is_invalid_input`](crate::Error::is_invalid_input)) from the
 /// first call, before anything is sent.
 ///
 /// ```no_run
@@ -125,7 +125,6 @@ impl Assignments<'_> {
     /// ```
     pub async fn delete(&self, id: i64) -> Result<()> {
         let path = self.path(&format!("{id}/delete"))?;
-        let _: Ignored = self.client.delete(&path).await?;
-        Ok(())
+        self.client.delete_ignored(&path).await
     }
 }

@@ -1,6 +1,6 @@
 //! Categories: `client.categories()` (amp-api.md §3.4).
 
-use crate::api::{segment, Ignored};
+use crate::api::segment;
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{Category, CategoryEdit, Lenient, NewCategory};
@@ -98,8 +98,7 @@ impl Categories<'_> {
     /// ```
     pub async fn delete(&self, id: i64) -> Result<()> {
         let path = format!("categories/{id}/delete");
-        let _: Ignored = self.client.delete(&path).await?;
-        Ok(())
+        self.client.delete_ignored(&path).await
     }
 
     /// Puts a registered user into the category

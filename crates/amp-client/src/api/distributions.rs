@@ -2,7 +2,7 @@
 //! shapes are amp-rs's, the routes also the Blockstream AMP CLI's and the
 //! official `blockstream-amp-confirm.py`'s).
 
-use crate::api::{asset_path, segment, Ignored};
+use crate::api::{asset_path, segment};
 use crate::client::AmpClient;
 use crate::error::{Error, Result};
 use crate::model::{Distribution, DistributionResponse, TxConfirmation};
@@ -49,10 +49,10 @@ impl Distributions<'_> {
     fn path(&self, distribution_uuid: &str, rest: &str) -> Result<String> {
         let id = segment(distribution_uuid)?;
         if id == "create" {
-            return Err(Error::InvalidInput {
-                what: "distribution uuid".to_string(),
-                reason: "\"create\" names the route that makes a distribution, not one".to_string(),
-            });
+            return Err(Error::invalid_input(
+                "distribution uuid",
+                "\"create\" names the route that makes a distribution, not one",
+            ));
         }
         let under = if rest.is_empty() {
             format!("distributions/{id}")
@@ -129,8 +129,7 @@ impl Distributions<'_> {
         confirmation: &TxConfirmation,
     ) -> Result<()> {
         let path = self.path(distribution_uuid, "confirm")?;
-        let _: Ignored = self.client.post(&path, confirmation).await?;
-        Ok(())
+        self.client.post_ignored(&path, confirmation).await
     }
 
     /// Cancels a distribution not yet confirmed
@@ -144,7 +143,6 @@ impl Distributions<'_> {
     /// ```
     pub async fn cancel(&self, distribution_uuid: &str) -> Result<()> {
         let path = self.path(distribution_uuid, "cancel")?;
-        let _: Ignored = self.client.delete(&path).await?;
-        Ok(())
+        self.client.delete_ignored(&path).await
     }
 }

@@ -130,7 +130,7 @@ impl Managers<'_> {
     ///
     /// The method is amp-rs's, the only client that calls this route; `PUT`
     /// would match `add`, and amp-api.md §3.6 marks it UNCERTAIN. A server
-    /// that wants `PUT` can be called with [`AmpClient::request`].
+    /// that wants `PUT` can be called with [`AmpClient::send`].
     ///
     /// ```no_run
     /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {

@@ -36,12 +36,7 @@ pub use managers::Managers;
 pub use registered_users::RegisteredUsers;
 pub use user::User;
 
-use serde::de::IgnoredAny;
-
 use crate::error::{Error, Result};
-
-/// An answer read and dropped: any JSON, or none.
-pub(crate) type Ignored = IgnoredAny;
 
 /// `assets/{uuid}/{rest}` (or `assets/{uuid}` for an empty `rest`), the uuid
 /// checked as one path segment; `rest` is ours, never the caller's.
@@ -52,15 +47,6 @@ pub(crate) fn asset_path(asset_uuid: &str, rest: &str) -> Result<String> {
     } else {
         format!("assets/{uuid}/{rest}")
     })
-}
-
-/// `path?query`, or `path` alone when the query is empty.
-pub(crate) fn with_query(path: String, query: &str) -> String {
-    if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{query}")
-    }
 }
 
 /// A caller-given id as one path segment: refused if it could change the
@@ -76,9 +62,9 @@ pub(crate) fn segment(id: &str) -> Result<&str> {
     if ok {
         Ok(id)
     } else {
-        Err(Error::InvalidInput {
-            what: "id".to_string(),
-            reason: format!("{id:?} is not a single path segment"),
-        })
+        Err(Error::invalid_input(
+            "id",
+            format!("{id:?} is not a single path segment"),
+        ))
     }
 }

@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use crate::api::Ignored;
 use crate::client::AmpClient;
 use crate::error::Result;
 use crate::model::{
@@ -98,8 +97,7 @@ impl RegisteredUsers<'_> {
     /// ```
     pub async fn delete(&self, id: i64) -> Result<()> {
         let path = format!("registered_users/{id}/delete");
-        let _: Ignored = self.client.delete(&path).await?;
-        Ok(())
+        self.client.delete_ignored(&path).await
     }
 
     /// What the user was assigned, was sent and holds
@@ -144,7 +142,7 @@ impl RegisteredUsers<'_> {
     /// recommends that servers accept both. This client sends the CLI's
     /// object form: it is the one written against the live API by a third
     /// party, and it names its field. A server that wants the bare string
-    /// can be called with [`AmpClient::request`]. The answer's shape is not
+    /// can be called with [`AmpClient::send`]. The answer's shape is not
     /// documented: the user when it reads as one, else the JSON as sent.
     ///
     /// ```no_run

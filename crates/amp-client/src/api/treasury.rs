@@ -8,7 +8,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::api::{asset_path, with_query, Assets, Ignored};
+use crate::api::{asset_path, Assets};
 use crate::error::{Error, Result};
 use crate::model::{
     AssetTransaction, BurnRequestResponse, Lenient, Outpoint, Reissuance, ReissueConfirm,
@@ -98,8 +98,7 @@ impl Assets<'_> {
         addresses: &[String],
     ) -> Result<()> {
         let path = asset_path(asset_uuid, "treasury-addresses/add")?;
-        let _: Ignored = self.client.post(&path, addresses).await?;
-        Ok(())
+        self.client.post_ignored(&path, addresses).await
     }
 
     /// Removes treasury addresses
@@ -119,11 +118,9 @@ impl Assets<'_> {
         addresses: &[String],
     ) -> Result<()> {
         let path = asset_path(asset_uuid, "treasury-addresses/delete")?;
-        let _: Ignored = self
-            .client
-            .call(Method::DELETE, &path, Some(addresses))
-            .await?;
-        Ok(())
+        self.client
+            .call_ignoring_body(Method::DELETE, &path, Some(addresses))
+            .await
     }
 
     /// The asset's transactions (`GET /assets/{uuid}/txs`, 0.1.10), with the
@@ -145,8 +142,7 @@ impl Assets<'_> {
         query: Option<&TxsQuery>,
     ) -> Result<Vec<AssetTransaction>> {
         let path = asset_path(asset_uuid, "txs")?;
-        let query = query.map(TxsQuery::to_query_string).unwrap_or_default();
-        self.client.get(&with_query(path, &query)).await
+        self.client.get_with_query(&path, query).await
     }
 
     /// One transaction of the asset (`GET /assets/{uuid}/txs/{txid}`).
@@ -183,8 +179,7 @@ impl Assets<'_> {
     /// ```
     pub async fn update_blinders(&self, asset_uuid: &str, blinders: &UpdateBlinders) -> Result<()> {
         let path = asset_path(asset_uuid, "update-blinders")?;
-        let _: Ignored = self.client.post(&path, blinders).await?;
-        Ok(())
+        self.client.post_ignored(&path, blinders).await
     }
 
     /// Asks to reissue `amount_to_reissue` base units
@@ -273,8 +268,7 @@ impl Assets<'_> {
         confirmation: &TxConfirmation,
     ) -> Result<()> {
         let path = asset_path(asset_uuid, "burn-confirm")?;
-        let _: Ignored = self.client.post(&path, confirmation).await?;
-        Ok(())
+        self.client.post_ignored(&path, confirmation).await
     }
 
     /// Past reissuances of the asset (`GET /assets/{uuid}/reissuances`).
@@ -298,9 +292,9 @@ fn positive(field: &str, amount: i64) -> Result<()> {
     if amount > 0 {
         Ok(())
     } else {
-        Err(Error::InvalidInput {
-            what: field.to_string(),
-            reason: format!("must be positive, is {amount}"),
-        })
+        Err(Error::invalid_input(
+            field,
+            format!("must be positive, is {amount}"),
+        ))
     }
 }

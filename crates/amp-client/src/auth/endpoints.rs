@@ -30,7 +30,7 @@ fn login_body(credentials: &Credentials) -> Result<bytes::Bytes> {
         ("username", credentials.username()),
         ("password", credentials.password().expose_secret()),
     ]);
-    wiped_json(&body).map_err(|e| Error::Internal(format!("serializing the login body: {e}")))
+    wiped_json(&body).map_err(|e| Error::internal(format!("serializing the login body: {e}")))
 }
 
 /// Logs in with the credentials.
@@ -52,19 +52,8 @@ pub(crate) async fn obtain(
     let answer = transport
         .send(&req, Auth::Login(credentials))
         .await
-        .map_err(|e| match e {
-            // DRF's ObtainAuthToken answers wrong credentials with 400.
-            Error::Api {
-                operation,
-                status: StatusCode::BAD_REQUEST,
-                message,
-            } => Error::CredentialsRefused {
-                operation,
-                status: StatusCode::BAD_REQUEST,
-                message,
-            },
-            other => other,
-        })?;
+        // DRF's ObtainAuthToken answers wrong credentials with 400.
+        .map_err(Error::refusing_credentials)?;
     token_from(&answer, &req, transport, clock)
 }
 
@@ -106,7 +95,7 @@ fn token_from(
 ) -> Result<TokenData> {
     let lifetime = transport.config().token_policy().lifetime;
     parse_token_answer(&answer.body, clock.now(), lifetime)
-        .map_err(|reason| Error::decode(&req.operation(), reason))
+        .map_err(|reason| Error::decode(req.operation(), reason))
 }
 
 #[cfg(test)]

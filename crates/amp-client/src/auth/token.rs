@@ -201,7 +201,7 @@ impl TokenData {
     /// What may be shown of this token at `now` under `policy` (without the
     /// soft point's jitter; the manager's [`info`](crate::TokenManager::info)
     /// shows the state with it).
-    pub fn info_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenInfo {
+    pub(crate) fn info_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenInfo {
         self.info_with(now, &self.points(policy, 0.0))
     }
 

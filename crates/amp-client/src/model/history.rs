@@ -56,47 +56,19 @@ pub struct ActivitiesQuery {
     /// How many activities at most.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
-    /// The field to sort by.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sortcolumn: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sortorder: Option<String>,
+    // The fields go on the wire in this order (numbers, then texts).
     /// Lowest block height.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height_start: Option<u64>,
     /// Highest block height.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height_stop: Option<u64>,
-}
-
-impl ActivitiesQuery {
-    /// The query string, without `?`, values percent-encoded; empty when no
-    /// field is set.
-    pub(crate) fn to_query_string(&self) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        let numbers = [
-            ("start", self.start),
-            ("count", self.count),
-            ("height_start", self.height_start),
-            ("height_stop", self.height_stop),
-        ];
-        for (key, value) in numbers {
-            if let Some(v) = value {
-                q.append_pair(key, &v.to_string());
-            }
-        }
-        let texts = [
-            ("sortcolumn", &self.sortcolumn),
-            ("sortorder", &self.sortorder),
-        ];
-        for (key, value) in texts {
-            if let Some(v) = value {
-                q.append_pair(key, v);
-            }
-        }
-        q.finish()
-    }
+    /// The field to sort by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sortcolumn: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sortorder: Option<String>,
 }
 
 /// The query of [`Assets::txs`](crate::api::Assets::txs): the same paging and

@@ -94,10 +94,7 @@ impl IssueRequest {
 }
 
 fn invalid(field: &str, reason: String) -> Error {
-    Error::InvalidInput {
-        what: format!("issue request: {field}"),
-        reason,
-    }
+    Error::invalid_input(format!("issue request: {field}"), reason)
 }
 
 /// The answer of [`Assets::issue`](crate::api::Assets::issue) (201): the

@@ -35,10 +35,10 @@ impl Transport {
         let url = parsed
             .map_err(|e| Error::config("path", format!("{path:?} does not make a URL: {e}")))?;
         if !url.as_str().starts_with(base.as_str()) {
-            return Err(Error::InvalidInput {
-                what: "path".to_string(),
-                reason: format!("{path:?} leads outside the API root {base}"),
-            });
+            return Err(Error::invalid_input(
+                "path",
+                format!("{path:?} leads outside the API root {base}"),
+            ));
         }
         Ok(url)
     }
@@ -94,10 +94,7 @@ pub(super) fn too_large(operation: &str, limit: usize) -> (Failure, Error) {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             retry_after: None,
         },
-        Error::BodyTooLarge {
-            operation: operation.to_string(),
-            limit,
-        },
+        Error::body_too_large(operation, limit),
     )
 }
 
@@ -110,10 +107,7 @@ pub(super) fn classify(
     if e.is_timeout() {
         return (
             Failure::MaybeSent { timeout: true },
-            Error::Timeout {
-                operation: operation.to_string(),
-                timeout,
-            },
+            Error::timeout(operation, timeout),
         );
     }
     let failure = if e.is_connect() && !reading {
@@ -126,14 +120,7 @@ pub(super) fn classify(
         (false, true) => "connection failed",
         (false, false) => "sending the request failed",
     };
-    (
-        failure,
-        Error::Transport {
-            operation: operation.to_string(),
-            what,
-            source: std::sync::Arc::new(e.without_url()),
-        },
-    )
+    (failure, Error::transport(operation, what, e.without_url()))
 }
 
 #[cfg(test)]
@@ -206,10 +193,7 @@ mod tests {
             "//elsewhere/x",
             "\\\\elsewhere",
         ] {
-            assert!(
-                matches!(t.url(path), Err(Error::InvalidInput { .. })),
-                "{path}"
-            );
+            assert!(t.url(path).is_err_and(|e| e.is_invalid_input()), "{path}");
         }
     }
 }

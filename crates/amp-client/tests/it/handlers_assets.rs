@@ -180,11 +180,11 @@ async fn a_bad_issue_request_is_refused_before_sending_naming_the_field() -> Tes
     ];
     for (request, field) in cases {
         let err = client.assets().issue(&request).await.err().ok_or(field)?;
-        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        assert!(err.is_invalid_input(), "{err}");
         assert!(err.to_string().contains(field), "{field}: {err}");
     }
     let err = client.assets().reissue_request(UUID, 0).await.err();
-    assert!(matches!(err, Some(Error::InvalidInput { .. })), "{err:?}");
+    assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{err:?}");
     let err = client.assets().burn_request(UUID, -5).await.err();
     assert!(err.is_some_and(|e| e.to_string().contains("amount")));
     assert!(server
@@ -643,17 +643,23 @@ async fn asset_ids_and_txids_that_are_not_one_segment_are_refused() -> TestResul
     let assets = client.assets();
     for bad in ["../user", "a/b", "x?y", "", ".."] {
         let refused = [
-            matches!(assets.tx(UUID, bad).await, Err(Error::InvalidInput { .. })),
-            matches!(assets.utxos(bad).await, Err(Error::InvalidInput { .. })),
-            matches!(assets.delete(bad).await, Err(Error::InvalidInput { .. })),
-            matches!(
-                assets.delete_treasury_addresses(bad, &[]).await,
-                Err(Error::InvalidInput { .. })
-            ),
-            matches!(
-                assets.reissue_request(bad, 1).await,
-                Err(Error::InvalidInput { .. })
-            ),
+            assets
+                .tx(UUID, bad)
+                .await
+                .is_err_and(|e| e.is_invalid_input()),
+            assets.utxos(bad).await.is_err_and(|e| e.is_invalid_input()),
+            assets
+                .delete(bad)
+                .await
+                .is_err_and(|e| e.is_invalid_input()),
+            assets
+                .delete_treasury_addresses(bad, &[])
+                .await
+                .is_err_and(|e| e.is_invalid_input()),
+            assets
+                .reissue_request(bad, 1)
+                .await
+                .is_err_and(|e| e.is_invalid_input()),
         ];
         assert_eq!(refused, [true; 5], "{bad}");
     }

@@ -6,7 +6,6 @@
 use crate::common::resources as support;
 
 use amp_client::model::{NewAssignment, TxConfirmation};
-use amp_client::Error;
 use serde_json::{json, Value};
 use support::*;
 
@@ -240,47 +239,48 @@ async fn asset_and_distribution_ids_are_checked_before_sending() -> TestResult {
     let (server, client) = mock().await?;
     for bad in ["../user", "a/b", "x?y", "", ".."] {
         let assignments = client.assignments(bad);
-        assert!(matches!(
-            assignments.list().await,
-            Err(Error::InvalidInput { .. })
-        ));
-        assert!(matches!(
-            assignments.get(1).await,
-            Err(Error::InvalidInput { .. })
-        ));
+        assert!(assignments
+            .list()
+            .await
+            .is_err_and(|e| e.is_invalid_input()));
+        assert!(assignments
+            .get(1)
+            .await
+            .is_err_and(|e| e.is_invalid_input()));
         let new = NewAssignment::new(1, 1);
-        assert!(matches!(
-            assignments.create(&new).await,
-            Err(Error::InvalidInput { .. })
-        ));
-        assert!(matches!(
-            client.distributions(bad).create().await,
-            Err(Error::InvalidInput { .. })
-        ));
+        assert!(assignments
+            .create(&new)
+            .await
+            .is_err_and(|e| e.is_invalid_input()));
+        assert!(client
+            .distributions(bad)
+            .create()
+            .await
+            .is_err_and(|e| e.is_invalid_input()));
         let distributions = client.distributions(UUID);
-        assert!(matches!(
-            distributions.get(bad).await,
-            Err(Error::InvalidInput { .. })
-        ));
-        assert!(matches!(
-            distributions.cancel(bad).await,
-            Err(Error::InvalidInput { .. })
-        ));
+        assert!(distributions
+            .get(bad)
+            .await
+            .is_err_and(|e| e.is_invalid_input()));
+        assert!(distributions
+            .cancel(bad)
+            .await
+            .is_err_and(|e| e.is_invalid_input()));
         let c = TxConfirmation::new("7cea");
-        assert!(matches!(
-            distributions.confirm(bad, &c).await,
-            Err(Error::InvalidInput { .. })
-        ));
+        assert!(distributions
+            .confirm(bad, &c)
+            .await
+            .is_err_and(|e| e.is_invalid_input()));
     }
     // `create` is a route, not a distribution: reading it would make one.
     let distributions = client.distributions(UUID);
-    assert!(matches!(
-        distributions.get("create").await,
-        Err(Error::InvalidInput { .. })
-    ));
-    assert!(matches!(
-        distributions.cancel("create").await,
-        Err(Error::InvalidInput { .. })
-    ));
+    assert!(distributions
+        .get("create")
+        .await
+        .is_err_and(|e| e.is_invalid_input()));
+    assert!(distributions
+        .cancel("create")
+        .await
+        .is_err_and(|e| e.is_invalid_input()));
     nothing_sent(&server).await
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use amp_client::{AmpClient, Config, MemoryStore, Method, TokioClock};
+use amp_client::{AmpClient, Config, MemoryStore, TokioClock};
 use amp_sandbox::Sandbox;
 
 fn client(sandbox: &Sandbox) -> AmpClient {
@@ -50,7 +50,7 @@ async fn cold_start_with_10_000_callers_logs_in_once() {
     let s = client.token_manager().stats();
     assert_eq!((s.obtains, s.refreshes, s.failures), (1, 0, 0));
     // The token works for the API.
-    client.request(Method::GET, "assets/", None).await.unwrap();
+    client.get::<serde_json::Value>("assets/").await.unwrap();
     assert_eq!(logins(&sandbox), 1);
 }
 
@@ -71,7 +71,7 @@ async fn three_days_with_a_call_every_second_one_login_three_refreshes() {
     let seconds = 72 * 3600u64;
     for second in 0..seconds {
         let ok = if second % 60 == 0 {
-            client.request(Method::GET, "assets/", None).await.is_ok()
+            client.get::<serde_json::Value>("assets/").await.is_ok()
         } else {
             client.token_manager().token().await.is_ok()
         };

@@ -7,13 +7,12 @@ use crate::common;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use amp_client::__private::{parse_error_body, parse_token_answer};
-use amp_client::retry::{backoff, decide, parse_retry_after, Decision, Failure, Idempotency, Stop};
 use amp_client::{
-    AccessToken, AmpClient, Clock, Config, Error, FileStore, ManualClock, RetryConfig, StatusCode,
-    TokenData, TokenPolicy, TokenStore, TokioClock,
+    AccessToken, AmpClient, Clock, Config, Error, FileStore, ManualClock, RetryConfig, TokenData,
+    TokenPolicy, TokenStore, TokioClock,
 };
 use amp_sandbox::{Fault, Sandbox};
 use chrono::{DateTime, Utc};
@@ -40,133 +39,6 @@ const LAST_SECS: i64 = 253_402_300_799;
 fn datetime() -> impl Strategy<Value = DateTime<Utc>> {
     (FIRST_SECS..=LAST_SECS, 0u32..1_000_000_000)
         .prop_map(|(s, n)| DateTime::from_timestamp(s, n).unwrap())
-}
-
-fn retry_config() -> impl Strategy<Value = RetryConfig> {
-    (
-        1u32..20,
-        1u64..120_000,
-        prop_oneof![0u64..200_000, Just(u64::MAX / 2)],
-    )
-        .prop_map(|(max_attempts, base, extra)| RetryConfig {
-            max_attempts,
-            base_delay: Duration::from_millis(base),
-            max_delay: Duration::from_millis(base.saturating_add(extra)),
-        })
-}
-
-/// Any f64 at all: NaN, infinities, negatives, beyond 1.
-fn any_jitter() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        4 => 0.0f64..1.0,
-        1 => any::<f64>(),
-        1 => Just(1.0),
-        1 => Just(f64::NAN),
-    ]
-}
-
-fn status() -> impl Strategy<Value = StatusCode> {
-    prop_oneof![
-        Just(429u16),
-        Just(503),
-        Just(500),
-        Just(502),
-        Just(504),
-        Just(408),
-        400u16..600
-    ]
-    .prop_map(|c| StatusCode::from_u16(c).unwrap())
-}
-
-fn failure() -> impl Strategy<Value = Failure> {
-    prop_oneof![
-        Just(Failure::NotSent),
-        any::<bool>().prop_map(|timeout| Failure::MaybeSent { timeout }),
-        (status(), proptest::option::of(0u64..200_000)).prop_map(|(status, ra)| {
-            Failure::Status {
-                status,
-                retry_after: ra.map(Duration::from_millis),
-            }
-        }),
-    ]
-}
-
-// ---------------------------------------------------------------------------
-// Retry delays.
-// ---------------------------------------------------------------------------
-
-proptest! {
-    #![proptest_config(cases(2000))]
-
-    /// Every backoff delay lies in [0, min(max delay, base · 2^(n−1))], for any jitter.
-    #[test]
-    fn backoff_stays_in_its_bounds(c in retry_config(), retry in 0u32..200, jitter in any_jitter()) {
-        let d = backoff(&c, retry, jitter);
-        let exp = retry.saturating_sub(1).min(31);
-        let ceiling = c.base_delay.checked_mul(1 << exp).unwrap_or(c.max_delay).min(c.max_delay);
-        prop_assert!(d <= ceiling, "{d:?} > {ceiling:?}");
-        prop_assert!(d <= c.max_delay);
-    }
-
-    /// A retry waits no longer than the maximum delay and never less than the
-    /// server's Retry-After; a Retry-After beyond the maximum stops at once;
-    /// the attempts are never exceeded; unsafe requests are repeated only when
-    /// they surely did not run (or were turned away with a 429).
-    #[test]
-    fn decisions_respect_every_bound(
-        c in retry_config(),
-        attempt in 1u32..30,
-        failure in failure(),
-        safe in any::<bool>(),
-        jitter in any_jitter(),
-    ) {
-        let idem = if safe { Idempotency::Safe } else { Idempotency::Unsafe };
-        let retry_after = match failure { Failure::Status { retry_after, .. } => retry_after, _ => None };
-        match decide(&c, attempt, idem, failure, jitter) {
-            Decision::Retry(d) => {
-                prop_assert!(d <= c.max_delay, "{d:?} beyond the cap");
-                if let Some(ra) = retry_after {
-                    prop_assert!(d >= ra, "{d:?} earlier than Retry-After {ra:?}");
-                }
-                prop_assert!(attempt < c.max_attempts);
-                if !safe {
-                    let surely_not_run = matches!(failure, Failure::NotSent)
-                        || matches!(failure, Failure::Status { status, .. } if status == StatusCode::TOO_MANY_REQUESTS);
-                    prop_assert!(surely_not_run, "an unsafe request repeated after {failure:?}");
-                }
-            }
-            Decision::Stop(Stop::RetryAfterTooLong(w)) => {
-                prop_assert!(w > c.max_delay);
-                prop_assert_eq!(Some(w), retry_after);
-            }
-            Decision::Stop(Stop::Exhausted) => prop_assert!(attempt >= c.max_attempts),
-            Decision::Stop(Stop::NotRetryable) => {}
-        }
-    }
-
-    /// The same through the header: a Retry-After in either form, parsed, is
-    /// never undercut by the delay decided.
-    #[test]
-    fn a_retry_after_header_is_never_undercut(
-        c in retry_config(),
-        wait in 0u64..100_000,
-        as_date in any::<bool>(),
-        now_secs in 0u64..4_000_000_000,
-        jitter in any_jitter(),
-    ) {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now_secs);
-        let header = if as_date {
-            httpdate::fmt_http_date(now + Duration::from_secs(wait))
-        } else {
-            wait.to_string()
-        };
-        let parsed = parse_retry_after(&header, now);
-        prop_assert_eq!(parsed, Some(Duration::from_secs(wait)));
-        let f = Failure::Status { status: StatusCode::TOO_MANY_REQUESTS, retry_after: parsed };
-        if let Decision::Retry(d) = decide(&c, 1, Idempotency::Unsafe, f, jitter) {
-            prop_assert!(d >= Duration::from_secs(wait));
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -604,20 +476,14 @@ proptest! {
             let latest = now.checked_add_signed(life).unwrap_or(DateTime::<Utc>::MAX_UTC);
             prop_assert!(t.expires_at <= latest, "lives longer than the configured lifetime");
             prop_assert_eq!(t.obtained_at, now);
-            let _ = t.info_at(now, &TokenPolicy::default());
+            let _ = amp_client::__private::token_info_at(&t, now, &TokenPolicy::default());
         }
-    }
-
-    #[test]
-    fn the_retry_after_parser_takes_anything(v in "\\PC{0,40}", now in any::<u64>()) {
-        let now = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(now)).unwrap_or(SystemTime::UNIX_EPOCH);
-        let _ = parse_retry_after(&v, now);
     }
 
     #[test]
     fn the_token_data_parser_takes_anything(b in body()) {
         if let Ok(t) = serde_json::from_slice::<TokenData>(&b) {
-            let _ = t.info_at(Utc::now(), &TokenPolicy::default());
+            let _ = amp_client::__private::token_info_at(&t, Utc::now(), &TokenPolicy::default());
             let _ = format!("{t:?}");
         }
     }

@@ -75,10 +75,7 @@ impl TokenStore for GatedStore {
     fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
         Box::pin(async move {
             if self.fail_clear {
-                return Err(Error::Store {
-                    store: "gated".to_string(),
-                    reason: "down".to_string(),
-                });
+                return Err(Error::store("gated", "down"));
             }
             if self.keep_everything {
                 return Ok(());
@@ -349,7 +346,7 @@ async fn set_token_refuses_unusable_tokens_and_extreme_dates_do_not_panic() {
         ))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    assert!(e.is_invalid_input(), "{e}");
     assert!(!e.to_string().contains("abc"), "{e}");
     let min = chrono::DateTime::<chrono::Utc>::MIN_UTC;
     let max = chrono::DateTime::<chrono::Utc>::MAX_UTC;

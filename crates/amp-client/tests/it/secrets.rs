@@ -9,7 +9,7 @@ use crate::common::capture;
 use std::sync::Arc;
 use std::time::Duration;
 
-use amp_client::{AmpClient, Config, Error, StatusCode};
+use amp_client::{AmpClient, Config, StatusCode};
 use capture::Capture;
 use common::*;
 use wiremock::matchers::{method, path};
@@ -222,7 +222,7 @@ async fn a_long_pause_fails_calls_at_once_and_spends_nothing() {
     let retries = client.token_manager().stats().retries;
     for _ in 0..50 {
         let e = client.assets().list().await.unwrap_err();
-        assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+        assert!(e.is_rate_limited(), "{e:?}");
         assert_eq!(e.attempts(), Some(1));
         assert!(e.retry_after().unwrap() > Duration::from_secs(590), "{e}");
         assert!(e.to_string().contains("retry after"), "{e}");

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use amp_client::{AmpClient, Config, Error, Method, RetryConfig, TokenPolicy, TokioClock};
+use amp_client::{AmpClient, Config, Error, RetryConfig, TokenPolicy, TokioClock};
 use amp_sandbox::{Fault, Sandbox};
 
 const TASKS: usize = 200;
@@ -79,14 +79,14 @@ fn kind(e: &Error) -> Option<&'static str> {
         return None;
     };
     Some(match e {
-        Error::Auth { .. } => match base {
+        e if e.is_auth() => match base {
             "rate limited" => "login: rate limited",
             "timeout" => "login: timeout",
             "transport" => "login: transport",
             "server error" => "login: server error",
             _ => "login: other",
         },
-        Error::RetryBudgetExhausted { .. } => "retry budget spent",
+        e if e.is_budget_exhausted() => "retry budget spent",
         _ => base,
     })
 }
@@ -168,10 +168,10 @@ async fn three_days_of_chaos_with_200_tasks() {
                             "is_company": false,
                         });
                         client
-                            .request(Method::POST, "registered_users/add", Some(body))
+                            .post::<serde_json::Value>("registered_users/add", &body)
                             .await
                     } else {
-                        client.request(Method::GET, "assets/", None).await
+                        client.get::<serde_json::Value>("assets/").await
                     };
                     let key = match &result {
                         Ok(_) => Some("ok"),

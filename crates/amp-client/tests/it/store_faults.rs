@@ -31,10 +31,7 @@ struct Faulty {
 
 impl Faulty {
     fn down() -> Error {
-        Error::Store {
-            store: "faulty".to_string(),
-            reason: "read-only".to_string(),
-        }
+        Error::store("faulty", "read-only")
     }
 }
 

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use amp_client::{FileStore, Method, TokenData, TokenStore};
+use amp_client::{FileStore, TokenData, TokenStore};
 use chrono::Utc;
 use common::*;
 use wiremock::matchers::{method, path};
@@ -173,7 +173,7 @@ async fn a_redirect_out_of_the_api_root_carries_no_token() {
         .mount(&server)
         .await;
     let (api_client, _clock) = client(&server, 1);
-    let _ = api_client.request(Method::GET, "assets/", None).await;
+    let _ = api_client.get::<serde_json::Value>("assets/").await;
     let leaked: Vec<String> = server
         .received_requests()
         .await

@@ -30,7 +30,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use amp_client::{AmpClient, Config, Error, RedisStore, StoreSpec, TokenData, TokenStore};
+use amp_client::{AmpClient, Config, RedisStore, StoreSpec, TokenData, TokenStore};
 use amp_sandbox::Sandbox;
 use capture::Capture;
 use chrono::Utc;
@@ -770,7 +770,7 @@ async fn an_unreachable_redis_is_named_without_its_password() {
             store.clear().await.unwrap_err(),
         ] {
             let shown = format!("{e} {e:?}");
-            assert!(matches!(e, Error::Store { .. }), "{shown}");
+            assert!(e.is_store(), "{shown}");
             assert!(shown.contains(&shown_url), "{shown}");
             assert!(!shown.contains("pw-s3cret"), "{shown}");
         }
@@ -991,7 +991,7 @@ async fn outage(tls: Option<&TlsFiles>, capture: &Capture) {
             started.elapsed()
         );
         let shown = e.to_string();
-        assert!(matches!(e, Error::Store { .. }), "{kind}: {shown}");
+        assert!(e.is_store(), "{kind}: {shown}");
         assert!(shown.contains(&url), "{kind}: {shown}");
         assert!(store.save(&t).await.is_err(), "{kind}");
     }

@@ -276,8 +276,8 @@ impl TokenManager {
     ///
     /// A token without an account ([`TokenData::account`]) is bound to this
     /// manager's. A token that cannot be used (characters a header cannot
-    /// carry, dates that make no sense, another account's) is refused with
-    /// [`Error::InvalidInput`]. A store that fails is reported (once, as for
+    /// carry, dates that make no sense, another account's) is refused (an error for which
+    /// [`Error::is_invalid_input`] is true). A store that fails is reported (once, as for
     /// renewals) and the token is in place all the same: it works from memory.
     pub async fn set_token(&self, token: TokenData) -> Result<AccessToken> {
         let inner = &self.inner;
@@ -295,7 +295,7 @@ impl TokenManager {
         };
         if let Some(reason) = refused {
             let what = "token".to_string();
-            return Err(Error::InvalidInput { what, reason });
+            return Err(Error::invalid_input(what, reason));
         }
         let current = inner.shared.set(token.for_account(account));
         let _ = inner.sync_store(current.generation).await;
@@ -332,9 +332,11 @@ impl TokenManager {
         &self.inner.shared.clock
     }
 
-    /// The store this manager reads and writes.
-    pub fn store(&self) -> &Arc<dyn TokenStore> {
-        &self.inner.store
+    /// The token store, as it names itself in messages and `amp token
+    /// status`: `memory`, `file:/path/token.json`, the Redis URL and key
+    /// (without a password) …
+    pub fn describe_store(&self) -> String {
+        self.inner.store.describe()
     }
 
     /// A password change is under way: `password` is scrubbed from the
@@ -349,7 +351,7 @@ impl TokenManager {
     /// is zeroized once no login in flight still uses it.
     ///
     /// A login that was already under way with the old password may fail
-    /// with [`Error::CredentialsRefused`]; the next one uses the new password.
+    /// with an error for which [`Error::is_credentials_refused`] is true; the next one uses the new password.
     pub(crate) async fn password_changed(
         &self,
         password: SecretString,

@@ -69,9 +69,8 @@ impl Task {
     /// Runs the renewal in a task of its own on the current tokio runtime.
     /// Call it with the state's lock released.
     pub fn spawn(self) -> Result<()> {
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-            Error::Internal("the token manager needs a tokio runtime to renew".to_string())
-        })?;
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::internal("the token manager needs a tokio runtime to renew"))?;
         // Its own span, `amp.renewal` (a root: it serves every caller
         // waiting, not only the one that started it): what was asked, how
         // it ended, the attempts of its last call and the time it took.
@@ -105,7 +104,7 @@ impl Task {
             Ok(outcome) => outcome.unwrap_or_else(Outcome::Failed),
             Err(_) => {
                 let operation = "token renewal".to_string();
-                Outcome::Failed(Error::Timeout { operation, timeout })
+                Outcome::Failed(Error::timeout(operation, timeout))
             }
         };
         let took = started.elapsed();
@@ -295,12 +294,7 @@ impl Inner {
         let credentials = self.shared.credentials();
         let data = endpoints::obtain(&self.transport, credentials.as_deref(), &*self.shared.clock)
             .await
-            .map_err(|e| match e {
-                e @ Error::Config { .. } | e @ Error::InsecureTransport { .. } => e,
-                e => Error::Auth {
-                    source: Box::new(e),
-                },
-            })?;
+            .map_err(|e| if e.is_config() { e } else { Error::auth(e) })?;
         self.counters.obtains.bump();
         tracing::debug!(fingerprint = %data.fingerprint(), expires_at = %data.expires_at, "token obtained");
         Ok(data)

@@ -52,10 +52,7 @@ impl Inner {
             op(&*store, &shared).await
         };
         let describe = || self.store.describe();
-        let failed = |reason: String| Error::Store {
-            store: describe(),
-            reason,
-        };
+        let failed = |reason: String| Error::store(describe(), reason);
         let result = match tokio::runtime::Handle::try_current() {
             Err(_) => Err(failed(format!("{what}: no tokio runtime to run it on"))),
             Ok(handle) => {

@@ -30,11 +30,9 @@ pub(super) async fn wait(
     limit: Duration,
 ) -> Result<Outcome> {
     match tokio::time::timeout_at(deadline, done.wait_for(Option::is_some)).await {
-        Err(_) => Err(Error::TokenWaitTimeout { waited: limit }),
+        Err(_) => Err(Error::token_wait_timeout(limit)),
         // The task was dropped (its runtime shutting down) before it ended.
-        Ok(Err(_)) => Err(Error::Internal(
-            "the token renewal ended without a result".to_string(),
-        )),
+        Ok(Err(_)) => Err(Error::internal("the token renewal ended without a result")),
         Ok(Ok(outcome)) => Ok(outcome.clone().unwrap_or(Outcome::Superseded)),
     }
 }
@@ -52,7 +50,7 @@ impl Inner {
         let serve = |current: Option<Arc<Current>>| {
             current
                 .map(AccessToken)
-                .ok_or_else(|| Error::Internal("no token to serve".to_string()))
+                .ok_or_else(|| Error::internal("no token to serve"))
         };
         loop {
             let now = self.shared.clock.now_micros();
@@ -92,16 +90,16 @@ impl Inner {
     fn remembered(&self, st: &State, now: i64) -> Error {
         let cooldown = self.shared.policy.rejection_cooldown;
         match &st.failure {
-            _ if policy::within(now, st.history.refused, cooldown) => Error::TokenRejected {
-                operation: "token renewal".to_string(),
-                status: reqwest::StatusCode::UNAUTHORIZED,
-                message: format!(
+            _ if policy::within(now, st.history.refused, cooldown) => Error::token_rejected(
+                "token renewal",
+                reqwest::StatusCode::UNAUTHORIZED,
+                format!(
                     "logins succeed but the server refuses their tokens; no login for {}",
                     crate::error::human(cooldown)
                 ),
-            },
+            ),
             Some(failure) => failure.clone(),
-            None => Error::Internal("no failure to report".to_string()),
+            None => Error::internal("no failure to report"),
         }
     }
 

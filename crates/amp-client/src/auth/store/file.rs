@@ -158,10 +158,7 @@ impl FileStore {
     }
 
     fn error(&self, reason: impl Into<String>) -> Error {
-        Error::Store {
-            store: self.describe(),
-            reason: reason.into(),
-        }
+        Error::store(self.describe(), reason.into())
     }
 
     /// Runs blocking file I/O off the async runtime's threads. Each piece of

@@ -43,12 +43,7 @@ pub fn open(spec: &StoreSpec, config: &Config) -> Result<Arc<dyn TokenStore>> {
         StoreSpec::Redis(url) => {
             // What the store cannot use is a configuration error, named by
             // the variable at fault.
-            let config_error = |name: &'static str| {
-                move |e: Error| match e {
-                    Error::Store { reason, .. } => Error::config(name, reason),
-                    other => other,
-                }
-            };
+            let config_error = |name: &'static str| move |e: Error| e.store_as_config(name);
             let username = config.credentials().map_or("", |c| c.username());
             let key = RedisStore::key_for(config.base_url().as_str(), username);
             let mut store = RedisStore::new(url, key).map_err(config_error(vars::TOKEN_STORE))?;

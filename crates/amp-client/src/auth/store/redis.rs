@@ -89,7 +89,7 @@ end
 ///   comes back, sharing resumes by itself. Every operation, connecting
 ///   included, has a time limit ([`RedisStore::operation_timeout`], 3 s by
 ///   default), so a server that is gone or hangs makes operations fail in
-///   bounded time, never hang. Failing operations are [`Error::Store`]s
+///   bounded time, never hang. Failing operations are errors ([`Error::is_store`])
 ///   naming the URL with its password masked; the store logs one warning when
 ///   it loses the server (not one per operation) and one message when it is
 ///   back.
@@ -226,10 +226,7 @@ impl RedisStore {
     }
 
     fn error(&self, reason: String) -> Error {
-        Error::Store {
-            store: self.describe(),
-            reason,
-        }
+        Error::store(self.describe(), reason)
     }
 
     /// Runs `cmd` on the shared connection, opening it if needed.
@@ -396,10 +393,10 @@ async fn release(conn: &Connector, store: &str, lock_key: &str, owner: &str) {
 
 /// An error about a store that could not be made, naming it without secrets.
 fn store_error(url: &str, key: &str, reason: String) -> Error {
-    Error::Store {
-        store: format!("{} key {key}", crate::config::redact_url(url)),
+    Error::store(
+        format!("{} key {key}", crate::config::redact_url(url)),
         reason,
-    }
+    )
 }
 
 impl TokenStore for RedisStore {

@@ -400,7 +400,7 @@ fn errors_name_the_path_and_never_the_token() {
     let store = FileStore::new(blocker.join("token.json"));
     let e = rt().block_on(store.save(&token(24))).unwrap_err();
     let msg = format!("{e} {e:?}");
-    assert!(matches!(e, Error::Store { .. }), "{msg}");
+    assert!(e.is_store(), "{msg}");
     assert!(msg.contains("not-a-folder"), "{msg}");
     assert!(!msg.contains(T), "{msg}");
     fs::remove_dir_all(&dir).unwrap();
