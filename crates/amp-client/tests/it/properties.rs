@@ -1,4 +1,4 @@
-//! Property tests (proptest) for issue 5: retry delays, the token state
+//! Property tests (proptest): retry delays, the token state
 //! machine against real local servers, the persisted form, and parsers that
 //! take anything without panicking. Case counts are kept modest so the file
 //! runs in seconds (TESTING.md lists them); raise them with PROPTEST_CASES.

@@ -552,7 +552,7 @@ fn exposed_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Issue 19: a token file of ours open to others (0644, 0666) was refused,
+/// A token file of ours open to others (0644, 0666) was refused,
 /// and the client "worked from memory until it answers", which it never
 /// did: every process logged in anew until someone ran `chmod`. Now the
 /// file is set aside (its token may have been read: never used, even

@@ -1,5 +1,5 @@
-//! The file store's renewal lock and discard against other real processes
-//! (issue 19): a wait for a held lock that gives up leaves nothing behind
+//! The file store's renewal lock and discard against other real processes:
+//! a wait for a held lock that gives up leaves nothing behind
 //! (no thread stuck in `flock`, no runtime that cannot shut down), and the
 //! discard of a rejected token never deletes a newer token another process
 //! stored.
@@ -226,7 +226,7 @@ fn child_entry() {
     });
 }
 
-/// Issue 19: a lock wait that gave up left its thread blocked in `flock`
+/// A lock wait that gave up left its thread blocked in `flock`
 /// until the holder let go. A service whose renewals give up on a held
 /// lock 50 times now has no more threads than before (counted in a child
 /// process of its own, where no other test runs; the test holds the lock).

@@ -258,7 +258,7 @@ async fn round_trip(server: &Server) {
     assert!(!exists, "{kind}");
 }
 
-/// Issue 19: a discard deletes the key only if it holds the rejected
+/// A discard deletes the key only if it holds the rejected
 /// token; any other value (a newer token, something that is not a stored
 /// form) stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
