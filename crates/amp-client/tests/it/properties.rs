@@ -1,7 +1,8 @@
 //! Property tests (proptest): retry delays, the token state
 //! machine against real local servers, the persisted form, and parsers that
 //! take anything without panicking. Case counts are kept modest so the file
-//! runs in seconds (TESTING.md lists them); raise them with PROPTEST_CASES.
+//! runs in seconds (each `proptest_config` says its count); raise them with
+//! PROPTEST_CASES.
 
 use crate::common;
 

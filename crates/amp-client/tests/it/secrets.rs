@@ -577,7 +577,7 @@ async fn a_password_echoed_after_a_rate_limit_is_scrubbed() {
 
 /// The error message keeps 300 bytes of a JSON message, 200 characters of
 /// plain text. When the echo straddles that cut, the half that is left must
-/// go too (found while writing these tests; see TESTING.md).
+/// go too.
 #[tokio::test]
 async fn a_password_echoed_across_the_message_cut_is_scrubbed() {
     let plain = format!("{}{PASSWORD}", "x".repeat(190));
@@ -593,7 +593,7 @@ async fn a_password_echoed_across_the_message_cut_is_scrubbed() {
 
 /// A server that echoes the raw request body (JSON) in a non-JSON error page
 /// echoes the password JSON-escaped; a password with `"` or `\` is then not
-/// found by a plain search (found while writing these tests; see TESTING.md).
+/// found by a plain search: the escaped form is scrubbed too.
 #[tokio::test]
 async fn a_json_escaped_echo_is_scrubbed() {
     const PW: &str = r#"pa"ss\word-Zx81"#;

@@ -18,8 +18,7 @@
 //! that refreshes, not only revocations, happen under fire: a dozen of them.
 //! Each task calls every 30 simulated minutes (from a random phase): 90 % GET
 //! `assets/`, 10 % POST `registered_users/add`. That is 28 800 calls, which a
-//! debug build runs in well under a minute. The figures are in TESTING.md;
-//! the test prints them (`cargo test -p amp-client --test it soak -- --nocapture`).
+//! debug build runs in well under a minute. The test prints its figures (`cargo test -p amp-client --test it soak -- --nocapture`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -400,7 +400,7 @@ fn tls_is_rustls_only() {
 }
 
 // ---------------------------------------------------------------------------
-// Regressions from fuzzing and property testing (TESTING.md lists each).
+// Inputs that once panicked, replayed (the fuzz targets are in fuzz/).
 // ---------------------------------------------------------------------------
 
 /// Any lifetime a `TokenPolicy` accepts, at any clock reading: a token answer
