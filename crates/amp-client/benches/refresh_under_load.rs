@@ -23,8 +23,8 @@
 //! designs) and each figure is reported as the median over the runs with
 //! its minimum and maximum.
 //!
-//! It also prints the login counts of issue 7 item 4 (also asserted by
-//! `tests/logins.rs`): a cold start with 10,000 concurrent callers, and
+//! It also prints the login counts (also asserted by the test module
+//! `login_count`): a cold start with 10,000 concurrent callers, and
 //! 72 simulated hours with a real API call every simulated second (the test,
 //! in a debug build, makes the real call once a simulated minute and asks
 //! the token manager the other seconds).

@@ -8,9 +8,10 @@
 
 //!
 //! The typed commands (every endpoint of the library) are in `issuer_flow.rs` (a
-//! whole issuer flow) and `groups.rs` (each group of commands); the edges
-//! of issue 19 (a token bound to its account, a held lock, a token file
-//! open to others) in `token_store.rs`; the helpers all of them share are in
+//! whole issuer flow) and `groups.rs` (each group of commands); a token file
+//! shared between runs (a token bound to its account, a held lock, a token
+//! file open to others) in `token_store.rs`; what the binary lets out in
+//! `secrets.rs`; `amp completions` in `completions.rs`; the helpers all of them share are in
 //! `support.rs`.
 
 mod completions;
@@ -216,7 +217,7 @@ async fn bad_values_exit_2_naming_the_variable_and_nothing_is_sent() {
         ("AMP_TOKEN_STORE", "sqlite:x"),
         ("AMP_ALLOW_INSECURE_HTTP", "maybe"),
         ("AMP_MAX_BODY_BYTES", "lots"),
-        // Issue 13: a profile that does not exist, values beyond the bounds.
+        // A profile that does not exist, values beyond the bounds.
         ("AMP_ENV", "production"),
         ("API_RETRY_MAX_ATTEMPTS", "50"),
         ("API_RETRY_MAX_DELAY_MS", "86400000"),
@@ -438,9 +439,9 @@ impl Recorder {
     }
 }
 
-/// Issue 13: with `HTTP_PROXY` set, plain http to loopback (an SSH tunnel,
+/// With `HTTP_PROXY` set, plain http to loopback (an SSH tunnel,
 /// the sandbox) sent the login — the password — in cleartext to the proxy.
-/// Issue 19: a proxy on loopback still got it. An API root on loopback is
+/// A proxy on loopback still got it. An API root on loopback is
 /// now reached directly whatever `HTTP_PROXY`, `HTTPS_PROXY` or `ALL_PROXY`
 /// say, as Go's `net/http` does; each stand-in proxy records any
 /// connection. The remote one listens on 0.0.0.0 and is named by that
@@ -519,7 +520,7 @@ async fn a_loopback_api_root_never_goes_through_a_proxy() {
 }
 
 /// Off loopback, plain http (allowed with `AMP_ALLOW_INSECURE_HTTP=1`) keeps
-/// the rules of issue 13: a proxy on loopback (a local debugging proxy) may
+/// the rules of the library: a proxy on loopback (a local debugging proxy) may
 /// see it, a remote one never.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_off_loopback_goes_only_through_a_loopback_proxy() {

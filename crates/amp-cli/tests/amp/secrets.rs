@@ -1,8 +1,7 @@
-//! An adversarial review of what the `amp` binary lets out (after 36a6e46):
-//! secrets in trace-level logs, in errors about the environment, and in
-//! what reaches the terminal. Each test runs the real binary against the
-//! sandbox; a test that failed on the code it was written against is a
-//! finding, the others pin what held.
+//! What the `amp` binary lets out: no secret in trace-level logs of every
+//! crate, in errors about the environment (an unreachable Redis store with a
+//! password, odd base URLs and proxies), or in what reaches the terminal. Each
+//! test runs the real binary against the sandbox.
 
 use crate::support;
 

@@ -1,10 +1,6 @@
 //! The warning about a stored token of another account names both
-//! accounts and never a secret (issue 19).
-//!
-//! A test binary of its own: the log is captured with a thread-local
-//! subscriber, and tracing may cache a callsite as uninteresting when
-//! another test's thread registers it at the same moment, which made the
-//! capture miss the warning now and then when other tests ran beside it.
+//! accounts and never a secret. (The account a token is bound to:
+//! `accounts`.)
 
 use crate::common::capture;
 

@@ -1,9 +1,9 @@
-//! A token goes only to the account it was issued for (issue 19), whatever
+//! A token goes only to the account it was issued for, whatever
 //! the store: here a `TokenStore` written the way a user might, one slot
 //! shared by every client that ignores accounts altogether. The token
 //! manager checks the account of what it is handed, so another API root or
 //! another user never gets the token sent. (The warning that names both
-//! accounts is checked in `account_warning.rs`, a test binary of its own.)
+//! accounts: `account_warning`.)
 
 use std::sync::{Arc, Mutex};
 

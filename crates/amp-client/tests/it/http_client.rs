@@ -1,5 +1,5 @@
 //! `ClientBuilder::http_client`: the caller's reqwest settings are used, and
-//! the client's own rules stay on top of them (issue 15 §4).
+//! the client's own rules stay on top of them.
 
 use crate::common;
 use crate::common::capture;
@@ -136,7 +136,7 @@ async fn first_bytes_listener() -> (
     (addr, seen)
 }
 
-// Issue 19: an https root on loopback too is reached directly, even with a
+// An https root on loopback too is reached directly, even with a
 // proxy set on the caller's builder (as for the standard variables: see
 // the `amp` tests): no proxy can reach this machine's loopback.
 #[tokio::test]

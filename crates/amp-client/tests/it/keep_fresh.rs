@@ -1,4 +1,4 @@
-//! Keep-fresh (issue 15 §2): a background task renews the token at its soft
+//! Keep-fresh: a background task renews the token at its soft
 //! point even when no call comes. Paused tokio time and a `TokioClock`, so
 //! 72 hours pass in milliseconds.
 

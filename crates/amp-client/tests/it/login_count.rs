@@ -1,4 +1,4 @@
-//! Issue 7, item 4: how many logins and refreshes the client makes. These are
+//! How many logins and refreshes the client makes. These are
 //! counts, taken at the sandbox and from the client's own counters; nothing
 //! here asserts a time.
 

@@ -1,4 +1,4 @@
-//! The `metrics` feature (issue 15 §3): every counter, the expiry gauge and
+//! The `metrics` feature: every counter, the expiry gauge and
 //! the renewal histogram reach a real recorder (metrics-util's debugging
 //! recorder), under the names the table in the crate docs gives.
 #![cfg(feature = "metrics")]

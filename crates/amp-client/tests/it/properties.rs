@@ -1,7 +1,8 @@
-//! Property tests (proptest) for issue 5: retry delays, the token state
+//! Property tests (proptest): retry delays, the token state
 //! machine against real local servers, the persisted form, and parsers that
 //! take anything without panicking. Case counts are kept modest so the file
-//! runs in seconds (TESTING.md lists them); raise them with PROPTEST_CASES.
+//! runs in seconds (each `proptest_config` says its count); raise them with
+//! PROPTEST_CASES.
 
 use crate::common;
 
@@ -377,8 +378,9 @@ proptest! {
 
     /// And through the token file: save → load gives the same token back,
     /// unless its dates make no sense (it expires before it was obtained,
-    /// was obtained more than a day from now, or lives more than ten
-    /// years): such a file is set aside and reads as no token.
+    /// was obtained more than a day from now, or lives more than a
+    /// century, the longest life the configuration allows): such a file is
+    /// set aside and reads as no token.
     #[test]
     fn token_data_survives_the_file_store(token in header_token(), a in datetime(), b in datetime()) {
         let dir = std::env::temp_dir().join(format!(
@@ -396,7 +398,7 @@ proptest! {
         let _ = std::fs::remove_dir_all(&dir);
         let absurd = b < a
             || a > chrono::Utc::now() + chrono::Duration::days(1)
-            || b - a > chrono::Duration::days(3653);
+            || b - a > chrono::Duration::days(36525);
         prop_assert_eq!(back, (!absurd).then_some(t));
     }
 }

@@ -1,8 +1,11 @@
-//! The token core's guarantees that a review of the old manager found
-//! broken (issue 12 §4): clear and invalidate win over a renewal in flight,
-//! from its result and from the store; a hung store cannot wedge renewals;
-//! short lives do not storm; unusable tokens are set aside; extreme dates do
-//! not panic; `login()` logs in and `force_refresh()` says what it did.
+//! Renewal and single flight: one renewal at a time however many callers ask
+//! (a thousand cold callers share one login, callers in the refresh window one
+//! background refresh); the token is served until the hard point, a failing
+//! refresh falls back to a login, a cancelled caller does not cancel it.
+//! `clear()` and `invalidate()` win over a renewal in flight and over the
+//! store; a hung store or a runtime shutting down wedges nothing; short lives
+//! do not storm; unusable tokens are set aside; extreme dates do not panic;
+//! `login()` and `force_refresh()` say what they did.
 
 use crate::common;
 
@@ -11,14 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use amp_client::{
-    AmpClient, BoxFuture, Error, FileStore, MemoryStore, Renewal, RenewalGuard, TokenData,
-    TokenStore, TokioClock,
+    AmpClient, BoxFuture, Error, FileStore, MemoryStore, Renewal, RenewalGuard, StatusCode,
+    TokenData, TokenState, TokenStore, TokioClock,
 };
 use amp_sandbox::Sandbox;
 use common::*;
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn secret(t: &amp_client::AccessToken) -> String {
@@ -847,4 +850,371 @@ async fn a_subscriber_may_ask_the_manager_while_it_logs() {
         m.invalidate(g).await;
     });
     assert!(done.await.is_ok(), "deadlocked");
+}
+
+/// A client on `server` holding T1 with 4 minutes left: past the soft
+/// point, before the hard one, so its first caller starts a refresh.
+async fn client_in_refresh_window(
+    server: &MockServer,
+) -> (amp_client::AmpClient, amp_client::ManualClock) {
+    let (client, clock) = client(server, 3);
+    client
+        .token_manager()
+        .set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    (client, clock)
+}
+
+/// The tokens 200 concurrent callers get, on every thread of the runtime.
+async fn tokens_on_every_thread(m: &amp_client::TokenManager) -> Vec<String> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let m = m.clone();
+        tasks.spawn(async move { m.token().await.unwrap() });
+    }
+    let mut tokens = Vec::new();
+    while let Some(t) = tasks.join_next().await {
+        tokens.push(t.unwrap().secret().expose_secret().to_string());
+    }
+    tokens
+}
+
+// R1.1, R7.3/7.4: 1,000 concurrent callers with no token → exactly one login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_cold_callers_share_one_login() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T1).set_delay(Duration::from_millis(200)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server, 3);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..1000 {
+        let c = client.clone();
+        tasks.spawn(async move { c.token_manager().token().await });
+    }
+    let mut generations = std::collections::HashSet::new();
+    while let Some(r) = tasks.join_next().await {
+        let t = r.unwrap().unwrap();
+        assert_eq!(t.secret().expose_secret(), T1);
+        generations.insert(t.generation());
+    }
+    assert_eq!(generations.len(), 1);
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+}
+
+// R2.1 and "callers never wait for a refresh they don't need": 1,000 callers
+// inside the 5-minute window → one refresh with the current token, and every
+// caller gets the current token at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_callers_in_the_window_share_one_background_refresh() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .and(header("authorization", format!("token {T1}").as_str()))
+        // Far longer than the burst takes: a caller that waited would see T2.
+        .respond_with(token_json(T2).set_delay(Duration::from_millis(1500)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _clock) = client_in_refresh_window(&server).await;
+    let m = client.token_manager();
+    assert_eq!(m.info().state, TokenState::Expiring);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..1000 {
+        let c = client.clone();
+        tasks.spawn(async move { c.token_manager().token().await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        assert_eq!(r.unwrap().unwrap().secret().expose_secret(), T1);
+    }
+    // Joining the refresh still in flight, not starting another.
+    let (t, _) = m.force_refresh().await.unwrap();
+    assert_eq!(t.secret().expose_secret(), T2);
+    assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 0);
+    assert_eq!(m.stats().refreshes, 1);
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T2);
+}
+
+// During a renewal the current token is served only until the hard point:
+// past it, callers wait for the new token like everyone else.
+#[tokio::test]
+async fn during_a_renewal_the_token_is_served_until_the_hard_point() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2).set_delay(Duration::from_millis(300)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, clock) = client_in_refresh_window(&server).await;
+    let m = client.token_manager();
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
+    // 20 s left: past the 30 s hard point, the refresh still in flight.
+    clock.advance(3 * MIN + Duration::from_secs(40));
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T2);
+}
+
+// Past the hard point (30 s left) callers wait for the new token.
+#[tokio::test]
+async fn past_the_hard_point_callers_wait_for_the_refresh() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T2);
+}
+
+// R2.3/2.4: a refresh that fails falls back to obtain; the call succeeds.
+#[tokio::test]
+async fn a_failing_refresh_falls_back_to_obtain() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/user/refresh-token"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T2).await;
+    mount_assets_for(&server, T2).await;
+    let (client, clock) = client(&server, 2);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - Duration::from_secs(20)))
+        .await
+        .unwrap();
+    client.assets().list().await.unwrap();
+    let s = m.stats();
+    assert_eq!((s.fallbacks, s.obtains, s.refreshes), (1, 1, 0));
+    // GET was tried with its retries, then the login.
+    assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 2);
+}
+
+// Refresh: GET first, POST when GET is answered 405.
+#[tokio::test]
+async fn refresh_tries_post_when_get_is_not_allowed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(
+            ResponseTemplate::new(405)
+                .set_body_json(serde_json::json!({"detail": "Method \"GET\" not allowed."})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/refresh-token"))
+        .and(header("authorization", format!("token {T1}").as_str()))
+        .respond_with(token_json(T2))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    assert_eq!(
+        m.force_refresh().await.unwrap().0.secret().expose_secret(),
+        T2
+    );
+    assert_eq!(m.stats().fallbacks, 0);
+}
+
+// A refresh that does not move the expiry forward is not repeated in a loop.
+#[tokio::test]
+async fn a_refresh_that_does_not_extend_the_token_is_not_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"token": T2, "expires_in": 60})),
+        )
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager();
+    m.set_token(aged_token(T1, &clock, 24 * HOUR - 2 * MIN))
+        .await
+        .unwrap();
+    assert_eq!(
+        m.force_refresh().await.unwrap().0.secret().expose_secret(),
+        T2
+    );
+    // T2 is already inside the window; the next renewal must log in instead.
+    assert_eq!(
+        m.force_refresh().await.unwrap().0.secret().expose_secret(),
+        T3
+    );
+    assert_eq!(count(&server, "GET", "/api/user/refresh-token").await, 1);
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+}
+
+// A caller cancelled while the login is in flight does not cancel it for others.
+#[tokio::test]
+async fn a_cancelled_caller_does_not_cancel_the_login() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T1).set_delay(Duration::from_millis(300)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server, 3);
+    let m = client.token_manager().clone();
+    let other = {
+        let m = m.clone();
+        tokio::spawn(async move { m.token().await })
+    };
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), m.token()).await;
+    assert!(cancelled.is_err(), "the first caller gave up");
+    let impatient = tokio::spawn({
+        let m = m.clone();
+        async move { m.token().await }
+    });
+    impatient.abort();
+    assert_eq!(other.await.unwrap().unwrap().secret().expose_secret(), T1);
+    assert_eq!(m.token().await.unwrap().secret().expose_secret(), T1);
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+}
+
+// A failed login is shared by its waiters and remembered for the cooldown.
+#[tokio::test]
+async fn a_failed_login_is_not_retried_by_every_waiter() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(100)))
+        .mount(&server)
+        .await;
+    let config = amp_client::Config::builder()
+        .base_url(api(&server))
+        .credentials(USER, PASSWORD)
+        .retry(fast_retry(2))
+        .token_policy(amp_client::TokenPolicy {
+            failure_cooldown: Duration::from_secs(3600),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let client = amp_client::AmpClient::new(config).unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let c = client.clone();
+        tasks.spawn(async move { c.assets().list().await });
+    }
+    while let Some(r) = tasks.join_next().await {
+        let e = r.unwrap().unwrap_err();
+        assert!(e.is_auth(), "{e}");
+        assert_eq!(e.attempts(), Some(2));
+    }
+    // Within the cooldown: the same error at once, nothing sent.
+    let e = client.assets().list().await.unwrap_err();
+    assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 2);
+    assert_eq!(client.token_manager().stats().failures, 1);
+}
+
+// Once the token is dropped (401) or cleared, no thread serves it again
+// (the hot path reads one snapshot, replaced on every change).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_thread_serves_a_dropped_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T2))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T3).await;
+    let (client, clock) = client(&server, 3);
+    let m = client.token_manager().clone();
+    m.set_token(aged_token(T1, &clock, HOUR)).await.unwrap();
+    let all = |tokens: Vec<String>, want: &str| tokens.iter().all(|t| t == want);
+    assert!(all(tokens_on_every_thread(&m).await, T1));
+    let g = m.token().await.unwrap().generation();
+    assert!(m.invalidate(g).await);
+    assert!(all(tokens_on_every_thread(&m).await, T2));
+    m.clear().await.unwrap();
+    assert!(all(tokens_on_every_thread(&m).await, T3));
+}
+
+// The same past the soft point, while a refresh is in flight and callers
+// are served the current token without a lock: a revoked or cleared token is
+// not served on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_a_renewal_no_thread_serves_a_dropped_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    // A new key for each login (the refresh in flight when T1 is revoked
+    // installs nothing: the token changed under it).
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T3))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T4).await;
+    let (client, _clock) = client_in_refresh_window(&server).await;
+    let m = client.token_manager().clone();
+    // All T1 (none is T2 yet: the refresh takes 2 s).
+    assert!(tokens_on_every_thread(&m).await.iter().all(|t| t == T1));
+    assert!(m.is_renewing());
+    let g = m.token().await.unwrap().generation();
+    assert!(m.invalidate(g).await);
+    assert!(tokens_on_every_thread(&m).await.iter().all(|t| t != T1));
+    let current = m.token().await.unwrap();
+    m.clear().await.unwrap();
+    let current = current.secret().expose_secret();
+    assert!(tokens_on_every_thread(&m)
+        .await
+        .iter()
+        .all(|t| t != current));
+}
+
+// A renewal spawned on a runtime that shuts down before running it must not
+// leave the manager thinking one is still in flight: the next runtime's
+// callers renew for themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_dropped_with_its_runtime_does_not_block_the_next() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(token_json(T2))
+        .mount(&server)
+        .await;
+    let (client, _clock) = client_in_refresh_window(&server).await;
+    let m = client.token_manager().clone();
+    let other = m.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Past the soft point: spawns the background refresh on `rt`, which
+        // is dropped before it ever runs the task.
+        let t = rt.block_on(other.token()).unwrap();
+        assert_eq!(t.secret().expose_secret(), T1);
+        assert!(other.is_renewing());
+    })
+    .join()
+    .unwrap();
+    assert!(!m.is_renewing(), "the dropped renewal is still in flight");
+    let (t, _) = m.force_refresh().await.unwrap();
+    assert_eq!(t.secret().expose_secret(), T2);
 }

@@ -433,3 +433,155 @@ async fn retries_that_work_do_not_drain_the_budget() {
     assert_eq!(sandbox.count("GET", "/assets"), 600);
     assert_eq!(client.token_manager().stats().retries, 300);
 }
+
+/// The same rules against exact stubs (wiremock), in real time with
+/// millisecond delays.
+mod exact {
+    use crate::common::*;
+
+    use std::time::Duration;
+
+    use amp_client::{AmpClient, Config, StatusCode};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    // R4: 503 on every attempt → exactly max_attempts attempts and an error naming them.
+    #[tokio::test]
+    async fn server_errors_are_retried_up_to_max_attempts() {
+        let server = MockServer::start().await;
+        mount_obtain(&server, T1).await;
+        Mock::given(path("/api/assets/"))
+            .respond_with(ResponseTemplate::new(503).set_body_string("down for maintenance"))
+            .mount(&server)
+            .await;
+        let (client, _) = client(&server, 3);
+        let e = client.assets().list().await.unwrap_err();
+        assert_eq!(count(&server, "GET", "/api/assets/").await, 3);
+        assert_eq!(e.attempts(), Some(3));
+        assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        let msg = e.to_string();
+        assert!(msg.contains("3 attempts"), "{msg}");
+        assert!(msg.contains("GET /assets/"), "{msg}");
+        assert!(msg.contains("503"), "{msg}");
+        assert!(msg.contains("down for maintenance"), "{msg}");
+        assert_eq!(client.token_manager().stats().retries, 2);
+    }
+
+    // A POST that may have run (500) is not repeated; one that was turned away (429) is.
+    #[tokio::test]
+    async fn unsafe_posts_are_not_repeated_after_a_server_error() {
+        let server = MockServer::start().await;
+        mount_obtain(&server, T1).await;
+        Mock::given(method("POST"))
+            .and(path("/api/registered_users/add"))
+            .respond_with(ResponseTemplate::new(500))
+            .mount(&server)
+            .await;
+        let (client, _) = client(&server, 3);
+        let body = serde_json::json!({"name": "x"});
+        let e = client
+            .post::<serde_json::Value>("registered_users/add", &body)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+        assert_eq!(count(&server, "POST", "/api/registered_users/add").await, 1);
+    }
+
+    // R5.4: the per-attempt timeout is enforced, and timeouts are retried.
+    #[tokio::test]
+    async fn the_request_timeout_is_enforced() {
+        let server = MockServer::start().await;
+        mount_obtain(&server, T1).await;
+        Mock::given(path("/api/assets/"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
+            .mount(&server)
+            .await;
+        let config = amp_client::Config::builder()
+            .base_url(api(&server))
+            .credentials(USER, PASSWORD)
+            .retry(fast_retry(2))
+            .request_timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let client = amp_client::AmpClient::new(config).unwrap();
+        let started = std::time::Instant::now();
+        let e = client.assets().list().await.unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        assert_eq!(e.attempts(), Some(2));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(count(&server, "GET", "/api/assets/").await, 2);
+    }
+
+    // A 503 whose Retry-After is beyond the maximum delay stops at once and
+    // stays a 503.
+    #[tokio::test]
+    async fn a_long_503_stays_a_503() {
+        let server = MockServer::start().await;
+        mount_obtain(&server, T1).await;
+        Mock::given(method("GET"))
+            .and(path("/api/assets/"))
+            .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "3600"))
+            .mount(&server)
+            .await;
+        let (client, _) = client(&server, 3);
+        let e = client.assets().list().await.unwrap_err();
+        assert_eq!(e.status(), Some(StatusCode::SERVICE_UNAVAILABLE), "{e}");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+        assert!(e.to_string().contains("HTTP 503"), "{e}");
+        assert_eq!(count(&server, "GET", "/api/assets/").await, 1);
+    }
+
+    // While a 429's pause outlasts the maximum delay, calls fail at once naming
+    // the wait: no request, no attempt, no retry budget spent.
+    #[tokio::test]
+    async fn a_long_pause_fails_calls_at_once_and_spends_nothing() {
+        let server = MockServer::start().await;
+        mount_obtain(&server, T1).await;
+        Mock::given(method("GET"))
+            .and(path("/api/assets/"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "600"))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        let (client, _) = client(&server, 3);
+        let e = client.assets().list().await.unwrap_err();
+        assert!(e.is_rate_limited(), "{e}");
+        let retries = client.token_manager().stats().retries;
+        for _ in 0..50 {
+            let e = client.assets().list().await.unwrap_err();
+            assert!(e.is_rate_limited(), "{e:?}");
+            assert_eq!(e.attempts(), Some(1));
+            assert!(e.retry_after().unwrap() > Duration::from_secs(590), "{e}");
+            assert!(e.to_string().contains("retry after"), "{e}");
+        }
+        assert_eq!(count(&server, "GET", "/api/assets/").await, 1);
+        assert_eq!(client.token_manager().stats().retries, retries);
+    }
+
+    // People and log searches look for "timed out".
+    #[tokio::test]
+    async fn a_timeout_reads_timed_out_after() {
+        let server = MockServer::start().await;
+        mount_obtain(&server, T1).await;
+        Mock::given(method("GET"))
+            .and(path("/api/assets/"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+            .mount(&server)
+            .await;
+        let config = Config::builder()
+            .base_url(api(&server))
+            .credentials(USER, PASSWORD)
+            .retry(fast_retry(1))
+            .request_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let e = AmpClient::new(config)
+            .unwrap()
+            .assets()
+            .list()
+            .await
+            .unwrap_err();
+        assert!(e.is_timeout());
+        assert!(e.to_string().contains("timed out after 1 s"), "{e}");
+    }
+}

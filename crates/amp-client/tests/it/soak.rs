@@ -1,4 +1,4 @@
-//! Chaos soak (issue 5): 200 tasks share one client for three simulated days
+//! A soak under faults: 200 tasks share one client for three simulated days
 //! against a sandbox that fails a quarter of all requests, in tokio's paused
 //! time (the sandbox runs on the test's runtime, so its token lives, delays and
 //! `Retry-After`s pass in virtual time too).
@@ -18,8 +18,7 @@
 //! that refreshes, not only revocations, happen under fire: a dozen of them.
 //! Each task calls every 30 simulated minutes (from a random phase): 90 % GET
 //! `assets/`, 10 % POST `registered_users/add`. That is 28 800 calls, which a
-//! debug build runs in well under a minute. The figures are in TESTING.md;
-//! the test prints them (`cargo test --test chaos -- --nocapture`).
+//! debug build runs in well under a minute. The test prints its figures (`cargo test -p amp-client --test it soak -- --nocapture`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -104,14 +103,14 @@ fn watchdog(limit: Duration) -> Arc<std::sync::atomic::AtomicBool> {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        eprintln!("chaos soak still running after {limit:?} of real time: hung");
+        eprintln!("soak still running after {limit:?} of real time: hung");
         std::process::abort();
     });
     done
 }
 
 #[tokio::test(start_paused = true)]
-async fn three_days_of_chaos_with_200_tasks() {
+async fn three_days_of_faults_with_200_tasks() {
     let done = watchdog(Duration::from_secs(900));
     let mut builder = Sandbox::builder()
         .seed(0x5eed_c4a0)

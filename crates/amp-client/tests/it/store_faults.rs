@@ -1,6 +1,8 @@
-//! An adversarial review of the rebuilt token core: each test here shows a
-//! guarantee the core does not keep (it fails on the code it was written
-//! against). See the commit that adds each one for what is wrong.
+//! A store that fails, hangs, panics or is slow, racing `clear()`,
+//! `invalidate()` and `set_token()`: a cleared or replaced token never comes
+//! back from the store, a store write given up on never lands later, a hung
+//! store leaves the login its time, a panicking store costs the store and not
+//! the renewal, and `login()` reports what happened.
 
 use crate::common;
 
@@ -93,14 +95,12 @@ fn client_on(
     (client, clock)
 }
 
-// clear() awaits the store's clear in its caller (manager/mod.rs `clear`),
-// after the state has forgotten the token. A caller cancelled there (a
-// timeout around it, a `select!` on shutdown, Ctrl-C in `amp token clear`)
-// leaves the cleared token in the store, and another client sharing the
-// store takes it up and is handed it. invalidate() was fixed for exactly
-// this (its discard runs in a task of its own); clear() was not.
+// clear() forgets the token, then clears the store. A caller cancelled in
+// between (a timeout around it, a `select!` on shutdown, Ctrl-C in `amp token
+// clear`) must not leave the cleared token in the store for another client
+// sharing it: the store's clear runs to its end whatever the caller does.
 #[tokio::test]
-async fn a_cancelled_clear_leaves_the_cleared_token_in_the_store_for_others() {
+async fn a_cancelled_clear_still_clears_the_store() {
     let server = MockServer::start().await;
     mount_obtain(&server, T2).await;
     let store = Arc::new(Faulty::default());
@@ -146,13 +146,11 @@ async fn sent_with(server: &MockServer, p: &str, t: &str) -> usize {
         .count()
 }
 
-// A background refresh captured the token when it began (renew.rs: the
-// snapshot is read under the lock, then the HTTP call is made with it, and
-// the transport retries it on a 5xx). After clear() or invalidate() has
-// returned, its retry still puts the cleared (or revoked) token on the
-// wire: nothing between the attempts looks at the generation.
+// A background refresh takes the token when it begins, and the transport
+// retries it on a 5xx. Once clear() or invalidate() has returned, no retry
+// puts the cleared (or revoked) token on the wire again.
 #[tokio::test]
-async fn a_refresh_retry_sends_the_token_after_clear_or_invalidate_returned() {
+async fn a_refresh_retry_never_sends_a_token_cleared_or_invalidated_meanwhile() {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, ResponseTemplate};
     for invalidate in [false, true] {
@@ -204,16 +202,13 @@ async fn a_refresh_retry_sends_the_token_after_clear_or_invalidate_returned() {
     }
 }
 
-// Retired tokens are remembered 16 at a time (state.rs RETIRED_KEPT), and
-// nothing else stops a cleared token from coming back from a store that
-// still holds it. With a store that loads but cannot be written (a token
-// file mounted read-only, a Redis replica), the token clear() forgot is
-// taken back from the store once 16 other tokens were retired after it,
-// though it is still valid by its dates: the bound is not "more than a
-// client retires between two logins" as the comment says, since logins do
-// not empty the list and a stale store outlives them.
+// A store that loads but cannot be written (a token file mounted read-only,
+// a Redis replica) still holds a token clear() forgot. Retired tokens are
+// remembered until they expire, so however many others are retired after
+// it, the cleared token is never taken back from such a store while its
+// dates would still allow it.
 #[tokio::test]
-async fn a_cleared_token_comes_back_from_the_store_after_sixteen_retirements() {
+async fn a_cleared_token_never_comes_back_from_the_store_however_many_retire() {
     let server = MockServer::start().await;
     mount_obtain(&server, T2).await;
     let store = Arc::new(Faulty::default());
@@ -242,14 +237,11 @@ async fn a_cleared_token_comes_back_from_the_store_after_sixteen_retirements() {
     assert_ne!(secret(&t), T1, "the cleared token came back from the store");
 }
 
-// set_token() replaces the token without retiring the old one (state.rs
-// `set` → `put`), and says a store that fails is "reported, and the token
-// is in place all the same: it works from memory". The store then still
-// holds the replaced token; it expires later than the one set, so the
-// next automatic renewal adopts it from the store and the replaced token
-// is back in use, here and on the wire.
+// set_token() retires the token it replaces. When the store fails the
+// write, it still holds the replaced token, which expires later than the one
+// set; the next automatic renewal must not adopt it from the store.
 #[tokio::test]
-async fn a_replaced_token_comes_back_from_a_store_that_failed_its_write() {
+async fn a_replaced_token_never_comes_back_from_a_store_that_failed_its_write() {
     use wiremock::matchers::{method, path};
     use wiremock::Mock;
     let server = MockServer::start().await;
@@ -283,14 +275,12 @@ async fn a_replaced_token_comes_back_from_a_store_that_failed_its_write() {
     assert_ne!(secret(&t), T1, "the token set_token() replaced came back");
 }
 
-// Config accepts a token lifetime up to 100 years (config.rs `build`), and
-// the manager installs such a login's token, but a token living more than
-// ten years is "implausible" (policy.rs `implausible`): a second client
-// sharing the store sets the first one's token aside (discarding it from
-// the store) and logs in again, and the manager refuses its own token back
-// through set_token().
+// The configuration accepts a token lifetime up to a century, and the
+// manager calls a token implausible only beyond that: a second client sharing
+// the store keeps the first one's long-lived token, and the manager takes its
+// own token back through set_token().
 #[tokio::test]
-async fn a_lifetime_the_config_accepts_makes_tokens_the_manager_refuses() {
+async fn every_lifetime_the_config_accepts_makes_tokens_the_manager_keeps() {
     let server = MockServer::start().await;
     mount_obtain(&server, T1).await;
     let config = || {
@@ -361,13 +351,12 @@ impl TokenStore for OffThread {
     }
 }
 
-// A store write that outlasts the store timeout is given up (store_io.rs
-// `store_op`): `store_io` is released while the write is still running, so
-// the next operation overtakes it. clear() empties the store and returns
-// Ok; then the orphaned write of the token it cleared lands, and another
-// client sharing the store is handed the cleared token.
+// A store write that outlasts the store timeout is given up by its caller,
+// but runs to its end before the next store operation starts: clear() comes
+// after it, so the write of the token clear() forgets can never land later
+// and hand it to another client sharing the store.
 #[tokio::test]
-async fn a_store_write_given_up_lands_after_clear_and_brings_the_token_back() {
+async fn a_store_write_given_up_never_lands_after_clear() {
     let server = MockServer::start().await;
     mount_obtain(&server, T2).await;
     let store = Arc::new(OffThread {
@@ -462,15 +451,12 @@ fn one_attempt(server: &MockServer) -> amp_client::Config {
         .unwrap()
 }
 
-// A renewal's deadline is the callers' wait limit, computed to fit a login
-// and its fallback; the store's lock takes half of it, the store read up to
-// a request timeout more (renew.rs `run`, `renewal_lock`, `renew`). With a
-// store that answers nothing, what is left is less than the login needs:
-// every renewal fails with a timeout though the server logs in within
-// 50 ms. "Renewing goes on without it, never wedge" does not hold: nothing
-// ever renews.
+// Each step of a renewal has its own bound, and callers wait for a whole
+// renewal: a store that answers nothing costs its own timeouts, and the login
+// (which the server answers within 50 ms) still has its time. Renewing goes
+// on without the store; nothing wedges.
 #[tokio::test]
-async fn a_hung_store_leaves_no_time_for_the_login() {
+async fn a_hung_store_leaves_the_login_its_time() {
     use wiremock::matchers::{method, path};
     use wiremock::Mock;
     let server = MockServer::start().await;
@@ -496,14 +482,11 @@ async fn a_hung_store_leaves_no_time_for_the_login() {
     );
 }
 
-// login() waits for its renewal's end, which comes after the store write
-// (renew.rs `run`: stored before anyone is told, bounded by the store
-// timeout). When that write runs past the caller's wait limit, login()
-// returns TokenWaitTimeout (wait.rs `renewal`: the `?` on the wait), though
-// it logged in and its token is in place: it reports a renewal that worked
-// as a failure, and the caller who retries logs in a second time.
+// login() waits for its renewal's end, which comes after the store write.
+// When that write runs long, login() still reports the login that worked
+// (its token is in place), so a caller never retries and logs in twice.
 #[tokio::test]
-async fn login_reports_a_failure_for_a_login_that_worked() {
+async fn login_never_reports_a_login_that_worked_as_failed() {
     use wiremock::matchers::{method, path};
     use wiremock::Mock;
     let server = MockServer::start().await;
@@ -556,14 +539,11 @@ impl TokenStore for Panicky {
     }
 }
 
-// A renewal whose task panics (here in the store's read) ends as if its
-// runtime had dropped it (renew.rs `Drop for Task`: "nothing the server
-// did, so no failure is remembered"): no failure cooldown, so every caller
-// starts another renewal that panics again, and no caller ever gets a
-// token, though the server logs in and a store that fails with an error
-// would only be reported ("working from memory").
+// A store that panics (here in its read) is treated like a store that
+// fails: reported, and the renewal goes on from memory, so callers get a
+// token and no caller starts a renewal after another that panics again.
 #[tokio::test]
-async fn a_panicking_store_makes_every_call_a_new_renewal_and_none_works() {
+async fn a_panicking_store_costs_the_store_not_the_renewal() {
     let server = MockServer::start().await;
     mount_obtain(&server, T1).await;
     let store = Arc::new(Panicky::default());

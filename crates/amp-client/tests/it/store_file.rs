@@ -4,7 +4,8 @@
 //!
 //! Some tests start child processes by running this test binary again with
 //! `child_entry` as the only test and `AMP_STORE_TEST_CHILD` naming what to
-//! do; without that variable `child_entry` returns at once.
+//! do; without that variable `child_entry` returns at once, and it is
+//! ignored unless asked for by name.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,7 @@ fn spawn_child(role: &str, envs: &[(&str, String)]) -> std::process::Child {
     cmd.args([
         "--exact",
         "store_file::child_entry",
+        "--ignored",
         "--nocapture",
         "--test-threads=1",
     ])
@@ -113,6 +115,7 @@ async fn wait_output(child: std::process::Child) -> Output {
 
 /// The entry point of child processes; a no-op in a normal test run.
 #[test]
+#[ignore = "not a test: the entry point of the child processes this module's tests start"]
 fn child_entry() {
     let Ok(role) = std::env::var(CHILD_VAR) else {
         return;
@@ -487,6 +490,7 @@ async fn the_token_file_has_mode_0600() {
 /// read, not set aside, not overwritten.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (chowns a file to another user): run as root with --ignored, as .ci/run does"]
 async fn a_planted_token_file_of_another_user_is_refused_untouched() {
     use std::os::unix::fs::PermissionsExt;
     let sandbox = Sandbox::start().await.unwrap();
@@ -503,11 +507,8 @@ async fn a_planted_token_file_of_another_user_is_refused_untouched() {
         let path = dir.join(format!("token-{mode:o}.json"));
         FileStore::new(&path).save(&planted).await.unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-        // Tests run as root here; elsewhere chown is refused, and this case is skipped.
-        if let Err(e) = std::os::unix::fs::chown(&path, Some(65534), Some(65534)) {
-            println!("skipped: cannot chown to uid 65534 ({e}); run as root");
-            break;
-        }
+        // Needs root: the test is ignored unless asked for.
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).expect("chown needs root");
         let before_bytes = fs::read(&path).unwrap();
         let before = logins(&sandbox);
         let client = client(&sandbox, &path);
@@ -551,7 +552,7 @@ fn exposed_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Issue 19: a token file of ours open to others (0644, 0666) was refused,
+/// A token file of ours open to others (0644, 0666) was refused,
 /// and the client "worked from memory until it answers", which it never
 /// did: every process logged in anew until someone ran `chmod`. Now the
 /// file is set aside (its token may have been read: never used, even

@@ -1,7 +1,6 @@
-//! An adversarial review of the security edges of issue 19 (after 36a6e46):
-//! each test tries one attack against real local servers, files and
-//! processes. A test that failed on the code it was written against is a
-//! finding; the others pin what held.
+//! A token file or lock someone else planted: a FIFO in place of the token
+//! file or of its lock never blocks a load, the lock or the process's exit;
+//! a symlink to another user's file is refused and only the link replaced.
 
 use crate::common;
 
@@ -12,8 +11,7 @@ use std::time::Duration;
 use amp_client::{FileStore, TokenData, TokenStore};
 use chrono::Utc;
 use common::*;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -50,8 +48,8 @@ fn mkfifo(path: &Path) {
 /// write the folder): opening it for reading blocks until a writer comes,
 /// on a blocking thread no timeout can take back. The store operation's
 /// timeout lets the call go on, but the thread stays in `open(2)` and the
-/// runtime waits for it at shutdown: the process never exits (issue 19's
-/// stuck lock thread, by another door). The file must be read without
+/// runtime waits for it at shutdown: the process never exits (the stuck
+/// lock thread of `store_file_lock`, by another door). The file must be read without
 /// blocking, and a token path that is not a regular file set aside.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,174 +142,12 @@ async fn a_fifo_in_place_of_the_lock_file_never_blocks_the_lock() {
     let _ = fs::remove_dir_all(&dir);
 }
 
-// ---------------------------------------------------------------------------
-// Redirects within the origin but out of the API root.
-// ---------------------------------------------------------------------------
-
-fn redirect_to(location: &str, status: u16) -> ResponseTemplate {
-    ResponseTemplate::new(status).insert_header("location", location)
-}
-
-/// The client refuses a path that leaves the API root ("the token must
-/// only go to the configured API"), and the account a token is bound to
-/// names the root with its path (`user at https://host/api`): two roots on
-/// one origin are two accounts. A redirect from under the root to another
-/// path of the same origin is followed with the token, and a 307/308 login
-/// with the password: an open redirect on the API's host, or a gateway
-/// hosting several services by path, receives them.
-#[tokio::test]
-async fn a_redirect_out_of_the_api_root_carries_no_token() {
-    let server = MockServer::start().await;
-    mount_obtain(&server, T1).await;
-    Mock::given(method("GET"))
-        .and(path("/api/assets/"))
-        .respond_with(redirect_to("/elsewhere/collect", 302))
-        .mount(&server)
-        .await;
-    Mock::given(path("/elsewhere/collect"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
-        .mount(&server)
-        .await;
-    let (api_client, _clock) = client(&server, 1);
-    let _ = api_client.get::<serde_json::Value>("assets/").await;
-    let leaked: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| {
-            r.url.path().starts_with("/elsewhere") && r.headers.contains_key("authorization")
-        })
-        .map(|r| r.url.to_string())
-        .collect();
-    assert_eq!(leaked, Vec::<String>::new(), "the token left the API root");
-}
-
-/// The login, redirected with its body (307) out of the root.
-#[tokio::test]
-async fn a_login_redirected_out_of_the_api_root_keeps_its_password() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/user/obtain_token"))
-        .respond_with(redirect_to("/elsewhere/login", 307))
-        .mount(&server)
-        .await;
-    Mock::given(path("/elsewhere/login"))
-        .respond_with(token_json(T2))
-        .mount(&server)
-        .await;
-    let (login_client, _clock) = client(&server, 1);
-    let _ = login_client.assets().list().await;
-    let with_password = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| {
-            r.url.path().starts_with("/elsewhere")
-                && String::from_utf8_lossy(&r.body).contains(PASSWORD)
-        })
-        .count();
-    assert_eq!(with_password, 0, "the password left the API root");
-}
-
-// ---------------------------------------------------------------------------
-// What the server sends back.
-// ---------------------------------------------------------------------------
-
-/// A `Set-Cookie` on the login (a session, a tracker, or a cookie meant to
-/// ride along to another path): the client keeps no cookie jar, so no
-/// later request carries it.
-#[tokio::test]
-async fn a_cookie_the_server_sets_is_never_sent_back() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/user/obtain_token"))
-        .respond_with(
-            token_json(T1)
-                .insert_header("set-cookie", "sessionid=planted; Path=/")
-                .insert_header("set-cookie", "csrftoken=planted2; Path=/api"),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/assets/"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("set-cookie", "more=planted3")
-                .set_body_json(serde_json::json!([])),
-        )
-        .mount(&server)
-        .await;
-    let (client, _clock) = client(&server, 1);
-    for _ in 0..2 {
-        assert!(client.assets().list().await.unwrap().is_empty());
-    }
-    let with_cookie = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.headers.contains_key("cookie"))
-        .count();
-    assert_eq!(with_cookie, 0);
-}
-
-/// Token answers a hostile server could send: a token that would inject a
-/// header, one of another type, an empty one, two `token` keys whose last
-/// is bad. None is installed: the login fails, no request carries a
-/// broken `Authorization`, and the error quotes no token.
-#[tokio::test]
-async fn odd_token_answers_install_nothing() {
-    let injected = "abcdef0123456789\r\nX-Injected: yes";
-    let answers = [
-        format!(r#"{{"token":"{}"}}"#, injected.replace("\r\n", "\\r\\n")),
-        r#"{"token":1234567890123}"#.to_string(),
-        r#"{"token":["a","b"]}"#.to_string(),
-        r#"{"token":"   "}"#.to_string(),
-        format!(r#"{{"token":"{T1}","token":null}}"#),
-        format!(r#"{{"token":"{T1}","expires_in":-5}}"#),
-        format!(r#"{{"token":"{T1}","expires_at":"not a date"}}"#),
-        format!(r#"{{"token":"{T1}\u0000"}}"#),
-    ];
-    for answer in answers {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/api/user/obtain_token"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "application/json")
-                    .set_body_raw(answer.clone(), "application/json"),
-            )
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/api/assets/"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
-            .mount(&server)
-            .await;
-        let (client, _clock) = client(&server, 1);
-        let e = client.assets().list().await.unwrap_err();
-        let shown = format!("{e} {e:?}");
-        assert!(!shown.contains(T1), "{answer}: {shown}");
-        assert!(!shown.contains("abcdef0123456789"), "{answer}: {shown}");
-        let calls = count(&server, "GET", "/api/assets/").await;
-        assert_eq!(calls, 0, "{answer}: a call went out with that token");
-        let injected_seen = server
-            .received_requests()
-            .await
-            .unwrap()
-            .iter()
-            .any(|r| r.headers.contains_key("x-injected"));
-        assert!(!injected_seen, "{answer}");
-    }
-}
-
 /// A token file that is a symlink to another user's file (planted in a
 /// folder others can write): refused on the file it leads to, never read;
 /// the next save replaces the link, not the other user's file.
 #[cfg(unix)]
 #[tokio::test]
+#[ignore = "needs root (chowns a file to another user): run as root with --ignored, as .ci/run does"]
 async fn a_symlink_to_another_users_token_file_is_refused() {
     use std::os::unix::fs::{chown, symlink};
     let dir = temp_dir("symlink-foreign");
@@ -321,11 +157,7 @@ async fn a_symlink_to_another_users_token_file_is_refused() {
         .save(&token(T3).for_account("victim at http://127.0.0.1:1/api"))
         .await
         .unwrap();
-    if let Err(e) = chown(&theirs, Some(65534), Some(65534)) {
-        println!("skipped: cannot chown to another user ({e}); run as root");
-        let _ = fs::remove_dir_all(&dir);
-        return;
-    }
+    chown(&theirs, Some(65534), Some(65534)).expect("chown needs root");
     let before = fs::read(&theirs).unwrap();
     let file = dir.join("token.json");
     symlink(&theirs, &file).unwrap();

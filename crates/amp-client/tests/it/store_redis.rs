@@ -11,13 +11,13 @@
 //! * `AMP_TEST_REDIS_TLS_CERT`, `AMP_TEST_REDIS_TLS_KEY`: that certificate and
 //!   its key, for the test that starts (and stops) a TLS server of its own.
 //!
-//! Each shared-server test runs against every server named; without any, it
-//! says so and passes without checking anything. The outage test starts its
-//! own `redis-server` (when on PATH, else it says so and passes).
+//! Each shared-server test runs against both servers; the outage test starts
+//! its own `redis-server`. They are ignored unless asked for, and fail when
+//! asked for without their servers, so none passes without checking:
 //!
 //! ```text
 //! eval "$(bash .ci/redis.sh start)"
-//! cargo test -p amp-client --features redis --test store_redis
+//! cargo test -p amp-client --all-features --test it -- --ignored store_redis:: --skip child_entry
 //! bash .ci/redis.sh stop
 //! ```
 #![cfg(feature = "redis")]
@@ -122,33 +122,25 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The servers named by the environment, each with a note when missing.
+/// The servers named by the environment, a plain and a TLS one. The tests
+/// that use them are ignored unless asked for (`--ignored`, as `.ci/run`
+/// does), so a server missing then is a failure, never a silent pass.
 fn servers(test: &str) -> Vec<Server> {
-    let mut found = Vec::new();
-    match var(URL_VAR) {
-        Some(url) => found.push(Server {
+    let missing = |name: &str| -> String {
+        panic!("{test}: {name} is not set (eval \"$(bash .ci/redis.sh start)\" first)")
+    };
+    vec![
+        Server {
             kind: "plain",
-            url,
+            url: var(URL_VAR).unwrap_or_else(|| missing(URL_VAR)),
             ca_file: None,
-        }),
-        None => eprintln!(
-            "{test}: no plain Redis server, {URL_VAR} is not set (run .ci/redis.sh start)"
-        ),
-    }
-    match var(TLS_URL_VAR) {
-        Some(url) => found.push(Server {
+        },
+        Server {
             kind: "tls",
-            url,
+            url: var(TLS_URL_VAR).unwrap_or_else(|| missing(TLS_URL_VAR)),
             ca_file: var(CA_VAR).map(PathBuf::from),
-        }),
-        None => eprintln!(
-            "{test}: no TLS Redis server, {TLS_URL_VAR} is not set (run .ci/redis.sh start)"
-        ),
-    }
-    if found.is_empty() {
-        eprintln!("{test}: skipped, no Redis server to test against");
-    }
-    found
+        },
+    ]
 }
 
 /// A key no other test (or earlier run) uses.
@@ -171,6 +163,7 @@ fn token(raw: &str, minutes_left: i64) -> TokenData {
 
 /// The entry point of child processes; a no-op in a normal test run.
 #[test]
+#[ignore = "not a test: the entry point of the child processes this module's tests start"]
 fn child_entry() {
     let Ok(role) = std::env::var(CHILD_VAR) else {
         return;
@@ -197,6 +190,7 @@ fn child_entry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn round_trip_with_the_remaining_life_as_ttl() {
     for server in servers("round_trip_with_the_remaining_life_as_ttl") {
         round_trip(&server).await;
@@ -264,10 +258,11 @@ async fn round_trip(server: &Server) {
     assert!(!exists, "{kind}");
 }
 
-/// Issue 19: a discard deletes the key only if it holds the rejected
+/// A discard deletes the key only if it holds the rejected
 /// token; any other value (a newer token, something that is not a stored
 /// form) stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn a_discard_deletes_only_the_rejected_token() {
     for server in servers("a_discard_deletes_only_the_rejected_token") {
         discard_only_the_rejected(&server).await;
@@ -405,12 +400,13 @@ fn resp_command(buf: &[u8]) -> Option<(usize, String)> {
 /// script compares and deletes in one step on the server, and keeps it.
 /// Plain server only: the relay reads the commands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn a_token_stored_just_before_the_delete_is_kept() {
     let Some(server) = servers("a_token_stored_just_before_the_delete_is_kept")
         .into_iter()
         .find(|s| s.kind == "plain")
     else {
-        return;
+        unreachable!("servers() names a plain and a TLS server")
     };
     let key = unique_key("discard-race");
     let rejected = token("rejected-0123456789abcdef0123456789abcdef", 60);
@@ -453,6 +449,7 @@ async fn a_token_stored_just_before_the_delete_is_kept() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn the_lock_excludes_others_and_is_released_only_by_its_owner() {
     for server in servers("the_lock_excludes_others_and_is_released_only_by_its_owner") {
         lock_excludes_others(&server).await;
@@ -545,6 +542,7 @@ async fn lock_excludes_others(server: &Server) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn eight_processes_on_one_key_log_in_once() {
     for server in servers("eight_processes_on_one_key_log_in_once") {
         eight_processes(&server).await;
@@ -565,6 +563,7 @@ async fn eight_processes(server: &Server) {
                 .args([
                     "--exact",
                     "store_redis::child_entry",
+                    "--ignored",
                     "--nocapture",
                     "--test-threads=1",
                 ])
@@ -618,6 +617,7 @@ async fn eight_processes(server: &Server) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn eight_clients_in_one_process_on_one_key_log_in_once() {
     for server in servers("eight_clients_in_one_process_on_one_key_log_in_once") {
         eight_clients(&server).await;
@@ -661,6 +661,7 @@ async fn eight_clients(server: &Server) {
 // A renewal that outlasts the lock's TTL keeps the lock: the holder's watchdog
 // extends it, so nobody else can take it until it is released.
 #[tokio::test]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn a_held_lock_outlives_its_ttl_until_released() {
     for server in servers("a_held_lock_outlives_its_ttl_until_released") {
         let key = unique_key("watchdog");
@@ -684,12 +685,13 @@ async fn a_held_lock_outlives_its_ttl_until_released() {
 /// `AMP_REDIS_CA_FILE` name it, and works against the TLS server (with its
 /// ACL user) like any other.
 #[tokio::test]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn a_tls_store_opened_from_the_environment_shares_the_token() {
     let Some(server) = servers("a_tls_store_opened_from_the_environment_shares_the_token")
         .into_iter()
         .find(|s| s.kind == "tls")
     else {
-        return;
+        unreachable!("servers() names a plain and a TLS server")
     };
     let sandbox = Sandbox::start().await.unwrap();
     let lookup = |name: &str| match name {
@@ -721,12 +723,13 @@ async fn a_tls_store_opened_from_the_environment_shares_the_token() {
 /// trusted; with a wrong ACL password, it refuses us. Neither error shows the
 /// password.
 #[tokio::test]
+#[ignore = "needs a Redis server: set AMP_TEST_REDIS_URL (and AMP_TEST_REDISS_URL, AMP_TEST_REDIS_CA_FILE for TLS) or run .ci/run"]
 async fn tls_needs_a_trusted_certificate_and_the_right_password() {
     let Some(server) = servers("tls_needs_a_trusted_certificate_and_the_right_password")
         .into_iter()
         .find(|s| s.kind == "tls")
     else {
-        return;
+        unreachable!("servers() names a plain and a TLS server")
     };
     let key = unique_key("untrusted");
     // Mozilla's roots alone do not know the throwaway CA.
@@ -933,13 +936,11 @@ const BACK: &str = "the Redis token store is back";
 /// A server that goes away mid-run: operations fail at once with a clear
 /// error (no hang), the store says once that it lost the server, reconnects
 /// by itself when the server is back, says so once, and the token is shared
-/// again. Plain, and TLS when `.ci/redis.sh` gave a certificate.
+/// again. Plain, and TLS with the certificate `.ci/redis.sh` made.
 #[tokio::test]
+#[ignore = "needs redis-server on PATH and a TLS certificate (AMP_TEST_REDIS_TLS_CERT, AMP_TEST_REDIS_TLS_KEY, AMP_TEST_REDIS_CA_FILE): run .ci/run, or eval \"$(bash .ci/redis.sh start)\" first"]
 async fn a_server_that_goes_away_and_comes_back() {
-    if !redis_server_on_path() {
-        eprintln!("a_server_that_goes_away_and_comes_back: skipped, redis-server is not on PATH");
-        return;
-    }
+    assert!(redis_server_on_path(), "redis-server is not on PATH");
     let capture = Capture::default();
     // A current-thread runtime: every task of the test logs to this subscriber.
     let _guard = capture.start("amp_client=trace");
@@ -954,9 +955,9 @@ async fn a_server_that_goes_away_and_comes_back() {
             };
             outage(Some(&files), &capture).await;
         }
-        _ => eprintln!(
-            "a_server_that_goes_away_and_comes_back: TLS part skipped, \
-             {CERT_VAR}, {KEY_VAR} and {CA_VAR} are not all set (run .ci/redis.sh start)"
+        _ => panic!(
+            "{CERT_VAR}, {KEY_VAR} and {CA_VAR} are not all set \
+             (eval \"$(bash .ci/redis.sh start)\" first)"
         ),
     }
 }

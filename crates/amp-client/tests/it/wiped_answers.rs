@@ -1,14 +1,9 @@
-//! Answers that hold a secret — the logins', and since issue 19 the
+//! Answers that hold a secret — the logins' and the
 //! password changes' (they hand back the new password and a token) — are
 //! read into the wiped buffer, which grows without leaving copies behind,
 //! also when the answer has no `Content-Length`. A raw HTTP/1.1 server
 //! sends those answers chunked, a few bytes at a time (wiremock always
 //! sends a length).
-//!
-//! One test in this binary: the trace is captured with a thread-local
-//! subscriber, and tracing may cache a callsite as uninteresting when
-//! another test's thread registers it at the same moment (a test beside it
-//! made the capture miss events about one run in six).
 
 use crate::common;
 use crate::common::capture;

@@ -96,3 +96,33 @@ pub fn aged_token(t: &str, clock: &ManualClock, age: Duration) -> TokenData {
 
 pub const MIN: Duration = Duration::from_secs(60);
 pub const HOUR: Duration = Duration::from_secs(3600);
+
+/// Everything an error shows: `Display`, `Debug`, and every source in its chain.
+pub fn shown(e: &amp_client::Error) -> String {
+    let mut text = format!("{e} | {e:?} | {e:#?}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(" | {s} | {s:?}"));
+        source = s.source();
+    }
+    text
+}
+
+/// Panics, showing where, when `secret` is in `text`.
+pub fn assert_hidden(text: &str, secret: &str, what: &str) {
+    if let Some(i) = text.find(secret) {
+        let mut from = i.saturating_sub(120);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        panic!(
+            "{what} leaked: …{}…",
+            &text[from..(i + secret.len()).min(text.len())]
+        );
+    }
+}
+
+/// A lookup of these environment variables, for `Config::from_lookup`.
+pub fn env(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
+    move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+}
