@@ -144,11 +144,13 @@ impl Shared {
         &self.state
     }
 
-    /// Makes `token` the current one, moves the generation on and publishes
-    /// the snapshot; `st` is the state, locked. The caller says so once the
-    /// lock is released ([`placed`](Self::placed)).
+    /// Makes `token` the current one (not stalled: it has not been
+    /// refreshed yet), moves the generation on and publishes the snapshot;
+    /// `st` is the state, locked. The caller says so once the lock is
+    /// released ([`placed`](Self::placed)).
     fn put(&self, st: &mut State, token: TokenData) -> Arc<Current> {
         st.generation += 1;
+        st.stalled = false;
         let current = Arc::new(Current {
             points: token.points(&self.policy, fastrand::f64()),
             token: token.clone(),
@@ -209,7 +211,9 @@ impl Shared {
     }
 
     /// Installs a renewal's token if `generation` is still the current one;
-    /// a `login`'s token also leaves retirement. Returns the new snapshot.
+    /// a `login`'s token also leaves retirement. A refresh that did not move
+    /// the expiry forward leaves the state stalled: it is not repeated in a
+    /// loop, the next renewal logs in. Returns the new snapshot.
     pub fn install(&self, token: TokenData, generation: u64, login: bool) -> Option<Arc<Current>> {
         let mut st = self.lock();
         if st.generation != generation {
@@ -218,15 +222,18 @@ impl Shared {
             );
             return None;
         }
+        let old = st.token.as_ref();
+        let stalled = !login && old.is_some_and(|old| token.expires_at <= old.expires_at);
         if login {
             Self::unretire(&mut st, &token);
-            st.stalled = false;
         }
         let current = self.put(&mut st, token);
-        if login {
-            st.login = st.generation;
-        }
+        st.stalled = stalled;
+        st.login = if login { st.generation } else { st.login };
         drop(st);
+        if stalled {
+            tracing::warn!("the refresh did not move the expiry forward; the next renewal logs in");
+        }
         self.placed(&current, if login { "obtained" } else { "refreshed" });
         Some(current)
     }
@@ -241,7 +248,6 @@ impl Shared {
             self.retire(&mut st, &old);
         }
         Self::unretire(&mut st, &token);
-        st.stalled = false;
         let current = self.put(&mut st, token);
         drop(st);
         self.placed(&current, "set");
@@ -272,7 +278,6 @@ impl Shared {
         if !take {
             return None;
         }
-        st.stalled = false;
         let current = self.put(&mut st, stored);
         drop(st);
         self.placed(&current, "store");

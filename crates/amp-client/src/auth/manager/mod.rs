@@ -308,16 +308,7 @@ impl TokenManager {
     /// new one, and never takes it back from the store. Returns true if it
     /// did. Many requests failing with the same token cause one login.
     pub async fn invalidate(&self, generation: u64) -> bool {
-        let Some(dropped) = self.inner.shared.invalidate(generation) else {
-            return false;
-        };
-        self.inner.counters.reauths.bump();
-        tracing::debug!(fingerprint = %dropped.fingerprint(), generation, "token rejected by the server; dropping it");
-        // Discarded from the store in a task of its own (see `store_op`): a
-        // caller cancelled while the store is slow does not leave the
-        // rejected token there for other processes to adopt.
-        let _ = self.inner.discard(dropped).await;
-        true
+        self.inner.invalidate(generation).await
     }
 
     /// True when the manager has credentials to log in with
