@@ -256,9 +256,8 @@ impl TokenManager {
 
     /// Counters for monitoring.
     pub fn stats(&self) -> Stats {
-        self.inner
-            .counters
-            .read(self.inner.shared.lock().generation)
+        let generation = self.inner.shared.lock().generation;
+        self.inner.counters.read(generation)
     }
 
     /// Forgets the token, here and in the store, and any remembered failure.

@@ -217,13 +217,11 @@ impl Task {
         };
         let login = how != Renewal::Refreshed;
         let bound = token.for_account(inner.account.clone());
-        Ok(match inner.shared.install(bound, self.generation, login) {
-            Some(current) => {
-                self.generation = current.generation;
-                Outcome::Renewed(current.generation, how)
-            }
-            None => Outcome::Superseded,
-        })
+        let Some(current) = inner.shared.install(bound, self.generation, login) else {
+            return Ok(Outcome::Superseded);
+        };
+        self.generation = current.generation;
+        Ok(Outcome::Renewed(self.generation, how))
     }
 }
 

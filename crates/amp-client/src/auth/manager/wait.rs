@@ -59,11 +59,10 @@ impl Inner {
             let (action, current, (done, _, task)) = {
                 let mut st = self.shared.lock();
                 let current = self.shared.current();
-                let points = current.as_ref().map(|c| &c.points);
-                let renewing = st.flight.is_some();
-                let policy = &self.shared.policy;
-                let given_up = gave_up.is_some();
-                let action = policy::decide(now, points, renewing, &st.history, given_up, policy);
+                let (points, renewing) = (current.as_ref().map(|c| &c.points), st.flight.is_some());
+                let (history, policy) = (&st.history, &self.shared.policy);
+                let action =
+                    policy::decide(now, points, renewing, history, gave_up.is_some(), policy);
                 match action {
                     Action::Serve => return serve(current),
                     Action::Fail => {
