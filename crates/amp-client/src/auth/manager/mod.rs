@@ -238,10 +238,8 @@ impl TokenManager {
     /// Expiry, age, state and fingerprint of the current token — never the token.
     /// The state is the manager's own: "expiring" from the (jittered) soft point on.
     pub fn info(&self) -> TokenInfo {
-        match self.inner.shared.current() {
-            Some(c) => c.token.info_with(self.inner.shared.clock.now(), &c.points),
-            None => TokenInfo::default(),
-        }
+        let (now, current) = (self.inner.shared.clock.now(), self.inner.shared.current());
+        current.map_or_else(TokenInfo::default, |c| c.token.info_with(now, &c.points))
     }
 
     /// Reads the store without renewing anything, and adopts a newer token
@@ -348,11 +346,10 @@ impl TokenManager {
         let shared = &self.inner.shared;
         {
             let mut st = shared.lock();
-            if let Some(old) = st.credentials.take() {
-                st.credentials = Some(Arc::new(old.with_password(password)));
-                tracing::debug!("password changed; later logins use the new one");
-            }
+            let old = st.credentials.take();
+            st.credentials = old.map(|old| Arc::new(old.with_password(password)));
         }
+        tracing::debug!("password changed; later logins use the new one");
         if let Some(token) = token {
             let lifetime = shared.policy.lifetime;
             self.set_token(TokenData::obtained(token, shared.clock.now(), lifetime))
