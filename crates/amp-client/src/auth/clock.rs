@@ -79,7 +79,7 @@ impl ManualClock {
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        let us = i64::try_from(by.as_micros()).unwrap_or(i64::MAX);
+        let us = crate::auth::policy::micros(by);
         // Saturating: a clock advanced past the end of time stays there.
         let _ = self
             .micros

@@ -144,10 +144,11 @@ impl Shared {
         &self.state
     }
 
-    /// Makes `token` the current one, moves the generation on and publishes
-    /// the snapshot; `st` is the state, locked. The caller says so once the
-    /// lock is released ([`placed`](Self::placed)).
-    fn put(&self, st: &mut State, token: TokenData) -> Arc<Current> {
+    /// Makes `token` the current one: moves the generation on and publishes
+    /// the snapshot under the lock (`st`), then releases it, logs the token
+    /// and sets the gauge of its time left (outside the lock: a subscriber
+    /// or a recorder may call back).
+    fn place(&self, mut st: MutexGuard<'_, State>, token: TokenData, how: &str) -> Arc<Current> {
         st.generation += 1;
         let current = Arc::new(Current {
             points: token.points(&self.policy, fastrand::f64()),
@@ -156,20 +157,31 @@ impl Shared {
         });
         st.token = Some(token);
         self.current.store(Some(Arc::clone(&current)));
-        current
-    }
-
-    /// Logs a token just put in place, and sets the gauge of its time left.
-    /// Outside the state's lock: a subscriber or a recorder may call back.
-    fn placed(&self, current: &Current, how: &str) {
-        let left = current
-            .points
-            .expires_at
-            .saturating_sub(self.clock.now_micros());
+        drop(st);
+        let now = self.clock.now_micros();
+        let left = current.points.expires_at.saturating_sub(now);
         crate::stats::token_expires_in(Some(left as f64 / 1e6));
         let fingerprint = current.token.fingerprint();
         let (expires_at, generation) = (current.token.expires_at, current.generation);
         tracing::debug!(%fingerprint, %expires_at, generation, how, "token in place");
+        current
+    }
+
+    /// Empties the state, its token retired: moves the generation on and
+    /// publishes that there is no token under the lock (`st`), then
+    /// releases it and clears the gauge. Returns the new generation and the
+    /// token dropped.
+    fn empty(&self, mut st: MutexGuard<'_, State>) -> (u64, Option<TokenData>) {
+        st.generation += 1;
+        let old = st.token.take();
+        if let Some(old) = &old {
+            self.retire(&mut st, old);
+        }
+        self.current.store(None);
+        let generation = st.generation;
+        drop(st);
+        crate::stats::token_expires_in(None);
+        (generation, old)
     }
 
     /// Remembers `token` as retired until it expires; `st` is the state, locked.
@@ -190,18 +202,6 @@ impl Shared {
         st.retired.retain(|(d, _)| *d != digest);
     }
 
-    /// Empties the state (its token retired), moves the generation on and
-    /// publishes that there is no token; `st` is the state, locked.
-    fn drop_token(&self, st: &mut State) -> Option<TokenData> {
-        st.generation += 1;
-        let old = st.token.take();
-        if let Some(old) = &old {
-            self.retire(st, old);
-        }
-        self.current.store(None);
-        old
-    }
-
     /// True when `token` is a retired token.
     pub fn is_retired(&self, token: &TokenData) -> bool {
         let digest = token.digest();
@@ -209,7 +209,9 @@ impl Shared {
     }
 
     /// Installs a renewal's token if `generation` is still the current one;
-    /// a `login`'s token also leaves retirement. Returns the new snapshot.
+    /// a `login`'s token also leaves retirement. A refresh that did not move
+    /// the expiry forward leaves the state stalled: it is not repeated in a
+    /// loop, the next renewal logs in. Returns the new snapshot.
     pub fn install(&self, token: TokenData, generation: u64, login: bool) -> Option<Arc<Current>> {
         let mut st = self.lock();
         if st.generation != generation {
@@ -218,16 +220,18 @@ impl Shared {
             );
             return None;
         }
+        let old = st.token.as_ref();
+        let stalled = !login && old.is_some_and(|old| token.expires_at <= old.expires_at);
+        st.stalled = stalled;
         if login {
             Self::unretire(&mut st, &token);
-            st.stalled = false;
+            // The generation `place` gives it.
+            st.login = st.generation + 1;
         }
-        let current = self.put(&mut st, token);
-        if login {
-            st.login = st.generation;
+        let current = self.place(st, token, if login { "obtained" } else { "refreshed" });
+        if stalled {
+            tracing::warn!("the refresh did not move the expiry forward; the next renewal logs in");
         }
-        drop(st);
-        self.placed(&current, if login { "obtained" } else { "refreshed" });
         Some(current)
     }
 
@@ -242,10 +246,7 @@ impl Shared {
         }
         Self::unretire(&mut st, &token);
         st.stalled = false;
-        let current = self.put(&mut st, token);
-        drop(st);
-        self.placed(&current, "set");
-        current
+        self.place(st, token, "set")
     }
 
     /// Takes a token read from the store if the policy says it is worth it
@@ -256,9 +257,9 @@ impl Shared {
         &self,
         stored: TokenData,
         generation: Option<u64>,
-        now: i64,
         even_expired: bool,
     ) -> Option<u64> {
+        let now = self.clock.now_micros();
         let mut st = self.lock();
         if generation.is_some_and(|g| g != st.generation) {
             return None;
@@ -273,10 +274,7 @@ impl Shared {
             return None;
         }
         st.stalled = false;
-        let current = self.put(&mut st, stored);
-        drop(st);
-        self.placed(&current, "store");
-        Some(current.generation)
+        Some(self.place(st, stored, "store").generation)
     }
 
     /// Empties the state, retiring its token, and forgets what the last
@@ -284,13 +282,9 @@ impl Shared {
     /// it, and no cooldown applies. Returns the new generation.
     pub fn clear(&self) -> u64 {
         let mut st = self.lock();
-        self.drop_token(&mut st);
         st.history = History::default();
         st.failure = None;
-        let generation = st.generation;
-        drop(st);
-        crate::stats::token_expires_in(None);
-        generation
+        self.empty(st).0
     }
 
     /// Drops the token of `generation`, if it is still the current one, and
@@ -299,20 +293,15 @@ impl Shared {
     pub fn invalidate(&self, generation: u64) -> Option<TokenData> {
         let now = self.clock.now_micros();
         let mut st = self.lock();
-        if st.generation != generation || st.token.is_none() {
-            return None;
-        }
-        let dropped = self.drop_token(&mut st)?;
-        let fresh_login = st.login == generation
-            && policy::within(
-                now,
-                Some(dropped.obtained_at.timestamp_micros()),
-                self.policy.rejection_cooldown,
-            );
+        let obtained_at = match &st.token {
+            Some(token) if st.generation == generation => token.obtained_at.timestamp_micros(),
+            _ => return None,
+        };
+        let cooldown = self.policy.rejection_cooldown;
+        let fresh_login =
+            st.login == generation && policy::within(now, Some(obtained_at), cooldown);
         policy::rejected(&mut st.history, now, fresh_login, &self.policy);
-        drop(st);
-        crate::stats::token_expires_in(None);
-        Some(dropped)
+        self.empty(st).1
     }
 
     /// The credentials, shared (no copy of the password is made).

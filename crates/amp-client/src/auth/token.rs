@@ -154,10 +154,8 @@ impl TokenData {
     /// A short, stable, one-way fingerprint (8 hex characters of SHA-256) that
     /// identifies the token in logs and status output without revealing it.
     pub fn fingerprint(&self) -> String {
-        self.digest()[..4]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        let d = self.digest();
+        format!("{:02x}{:02x}{:02x}{:02x}", d[0], d[1], d[2], d[3])
     }
 
     /// True when both hold the same token.

@@ -238,10 +238,8 @@ impl TokenManager {
     /// Expiry, age, state and fingerprint of the current token — never the token.
     /// The state is the manager's own: "expiring" from the (jittered) soft point on.
     pub fn info(&self) -> TokenInfo {
-        match self.inner.shared.current() {
-            Some(c) => c.token.info_with(self.inner.shared.clock.now(), &c.points),
-            None => TokenInfo::default(),
-        }
+        let (now, current) = (self.inner.shared.clock.now(), self.inner.shared.current());
+        current.map_or_else(TokenInfo::default, |c| c.token.info_with(now, &c.points))
     }
 
     /// Reads the store without renewing anything, and adopts a newer token
@@ -256,9 +254,8 @@ impl TokenManager {
 
     /// Counters for monitoring.
     pub fn stats(&self) -> Stats {
-        self.inner
-            .counters
-            .read(self.inner.shared.lock().generation)
+        let generation = self.inner.shared.lock().generation;
+        self.inner.counters.read(generation)
     }
 
     /// Forgets the token, here and in the store, and any remembered failure.
@@ -308,16 +305,7 @@ impl TokenManager {
     /// new one, and never takes it back from the store. Returns true if it
     /// did. Many requests failing with the same token cause one login.
     pub async fn invalidate(&self, generation: u64) -> bool {
-        let Some(dropped) = self.inner.shared.invalidate(generation) else {
-            return false;
-        };
-        self.inner.counters.reauths.bump();
-        tracing::debug!(fingerprint = %dropped.fingerprint(), generation, "token rejected by the server; dropping it");
-        // Discarded from the store in a task of its own (see `store_op`): a
-        // caller cancelled while the store is slow does not leave the
-        // rejected token there for other processes to adopt.
-        let _ = self.inner.discard(dropped).await;
-        true
+        self.inner.invalidate(generation).await
     }
 
     /// True when the manager has credentials to log in with
@@ -360,11 +348,10 @@ impl TokenManager {
         let shared = &self.inner.shared;
         {
             let mut st = shared.lock();
-            if let Some(old) = st.credentials.take() {
-                st.credentials = Some(Arc::new(old.with_password(password)));
-                tracing::debug!("password changed; later logins use the new one");
-            }
+            let old = st.credentials.take();
+            st.credentials = old.map(|old| Arc::new(old.with_password(password)));
         }
+        tracing::debug!("password changed; later logins use the new one");
         if let Some(token) = token {
             let lifetime = shared.policy.lifetime;
             self.set_token(TokenData::obtained(token, shared.clock.now(), lifetime))

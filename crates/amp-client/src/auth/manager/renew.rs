@@ -48,12 +48,18 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    /// Takes the flight for a renewal of `want`; `st` is the state, locked.
-    pub fn register(
+    /// The renewal in flight, or a new one for `want` that takes the
+    /// flight: where it reports its end, whether its outcome answers
+    /// `want`, and the task to spawn once the lock is released. `st` is the
+    /// state, locked.
+    pub fn join(
         inner: &Arc<Inner>,
         st: &mut State,
         want: Want,
-    ) -> (Task, watch::Receiver<Option<Outcome>>) {
+    ) -> (watch::Receiver<Option<Outcome>>, bool, Option<Task>) {
+        if let Some((running, done)) = &st.flight {
+            return (done.clone(), want.served_by(*running), None);
+        }
         let (tx, done) = watch::channel(None);
         st.flight = Some((want, done.clone()));
         let task = Task {
@@ -63,7 +69,7 @@ impl Task {
             tx,
             ended: false,
         };
-        (task, done)
+        (done, true, Some(task))
     }
 
     /// Runs the renewal in a task of its own on the current tokio runtime.
@@ -189,26 +195,14 @@ impl Task {
             (None, _) => return Ok(Outcome::Superseded),
             (Some(Renewal::Refreshed), Some(current)) => {
                 match inner.refresh(&current.token).await {
-                    Ok(new) => {
-                        // A refresh that gained nothing is not repeated in a loop.
-                        let stalled = new.expires_at <= current.token.expires_at;
-                        if stalled {
-                            tracing::warn!("the refresh did not move the expiry forward; the next renewal logs in");
-                        }
-                        inner.shared.lock().stalled = stalled;
-                        (new, Renewal::Refreshed)
-                    }
+                    Ok(new) => (new, Renewal::Refreshed),
                     Err(e) => {
                         inner.counters.fallbacks.bump();
                         tracing::debug!(error = %e, "refresh failed; logging in instead");
-                        if e.is_token_rejected() {
-                            // The server refused the token itself: dropped,
-                            // and taken out of the store, as after a 401.
-                            if let Some(dropped) = inner.shared.invalidate(self.generation) {
-                                self.generation += 1;
-                                inner.counters.reauths.bump();
-                                let _ = inner.discard(dropped).await;
-                            }
+                        // The server refused the token itself: dropped,
+                        // and taken out of the store, as after a 401.
+                        if e.is_token_rejected() && inner.invalidate(self.generation).await {
+                            self.generation += 1;
                         }
                         if inner.shared.lock().generation != self.generation {
                             // Cleared or replaced meanwhile: no login for nothing.
@@ -222,13 +216,11 @@ impl Task {
         };
         let login = how != Renewal::Refreshed;
         let bound = token.for_account(inner.account.clone());
-        Ok(match inner.shared.install(bound, self.generation, login) {
-            Some(current) => {
-                self.generation = current.generation;
-                Outcome::Renewed(current.generation, how)
-            }
-            None => Outcome::Superseded,
-        })
+        let Some(current) = inner.shared.install(bound, self.generation, login) else {
+            return Ok(Outcome::Superseded);
+        };
+        self.generation = current.generation;
+        Ok(Outcome::Renewed(self.generation, how))
     }
 }
 
@@ -255,23 +247,14 @@ impl Inner {
         // panics costs its lock, not the renewal. A lock won after the
         // limit is released when the task's result is dropped.
         let locking = tokio::spawn(async move { store.lock().await });
-        let store = self.store.describe();
-        match tokio::time::timeout(limit, locking).await {
-            Ok(Ok(Ok(guard))) => Some(guard),
-            Ok(Ok(Err(e))) => {
-                tracing::warn!(%store, error = %e, "renewal lock unavailable; renewing without it");
-                None
-            }
-            Ok(Err(_)) => {
-                tracing::warn!(%store, "the store's renewal lock panicked; renewing without it");
-                None
-            }
-            Err(_) => {
-                let wait = crate::error::human(limit);
-                tracing::warn!(%store, %wait, "renewal lock not won in time; renewing without it");
-                None
-            }
-        }
+        let why = match tokio::time::timeout(limit, locking).await {
+            Ok(Ok(Ok(guard))) => return Some(guard),
+            Ok(Ok(Err(e))) => format!("unavailable: {e}"),
+            Ok(Err(_)) => "it panicked".to_string(),
+            Err(_) => format!("not won within {}", crate::error::human(limit)),
+        };
+        tracing::warn!(store = %self.store.describe(), why, "renewal lock not had; renewing without it");
+        None
     }
 
     /// Refreshes `current` with itself. A refresh that hands back a retired

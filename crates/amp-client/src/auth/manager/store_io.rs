@@ -6,7 +6,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::Inner;
-use crate::auth::state::Shared;
 use crate::auth::store::{BoxFuture, TokenStore};
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
@@ -38,18 +37,12 @@ impl Inner {
     pub(super) async fn store_op<T: Send + 'static>(
         &self,
         what: &str,
-        op: impl for<'a> FnOnce(&'a dyn TokenStore, &'a Shared) -> BoxFuture<'a, Result<T>>
-            + Send
-            + 'static,
+        op: impl for<'a> FnOnce(&'a dyn TokenStore) -> BoxFuture<'a, Result<T>> + Send + 'static,
     ) -> Result<T> {
-        let (store, shared, io) = (
-            Arc::clone(&self.store),
-            Arc::clone(&self.shared),
-            Arc::clone(&self.store_io),
-        );
+        let (store, io) = (Arc::clone(&self.store), Arc::clone(&self.store_io));
         let task = async move {
             let _io = io.lock().await;
-            op(&*store, &shared).await
+            op(&*store).await
         };
         let describe = || self.store.describe();
         let failed = |reason: String| Error::store(describe(), reason);
@@ -85,7 +78,8 @@ impl Inner {
     /// Makes the store hold what the state holds, if the state is still at
     /// `generation` when the store is free (a later change writes its own).
     pub(super) async fn sync_store(&self, generation: u64) -> Result<()> {
-        self.store_op("save", move |store, shared| {
+        let shared = Arc::clone(&self.shared);
+        self.store_op("save", move |store| {
             Box::pin(async move {
                 let token = {
                     let st = shared.lock();
@@ -106,10 +100,25 @@ impl Inner {
     /// Takes `token` (rejected by the server, or unusable) out of the store,
     /// if it is still the one there.
     pub(super) async fn discard(&self, token: TokenData) -> Result<()> {
-        self.store_op("discard", move |store, _| {
+        self.store_op("discard", move |store| {
             Box::pin(async move { store.discard(&token).await })
         })
         .await
+    }
+
+    /// Drops the token of `generation`, refused by the server, if it is
+    /// still the current one, and takes it out of the store. True if it did.
+    pub(super) async fn invalidate(&self, generation: u64) -> bool {
+        let Some(dropped) = self.shared.invalidate(generation) else {
+            return false;
+        };
+        self.counters.reauths.bump();
+        tracing::debug!(fingerprint = %dropped.fingerprint(), generation, "token rejected by the server; dropping it");
+        // Discarded from the store in a task of its own (see `store_op`): a
+        // caller cancelled while the store is slow does not leave the
+        // rejected token there for other processes to adopt.
+        let _ = self.discard(dropped).await;
+        true
     }
 
     /// Reads the store and takes its token if the policy says so (see
@@ -122,8 +131,7 @@ impl Inner {
         generation: Option<u64>,
         even_expired: bool,
     ) -> Result<Option<u64>> {
-        let loaded = self.store_op("load", |store, _| store.load()).await?;
-        let Some(stored) = loaded else {
+        let Some(stored) = self.store_op("load", |store| store.load()).await? else {
             return Ok(None);
         };
         let now = self.shared.clock.now();
@@ -140,9 +148,7 @@ impl Inner {
             tracing::warn!(store = %self.store.describe(), stored_for, account = %self.account, "the stored token is not this account's; not using it");
             return Ok(None);
         }
-        let adopted = self
-            .shared
-            .adopt(stored, generation, now.timestamp_micros(), even_expired);
+        let adopted = self.shared.adopt(stored, generation, even_expired);
         if adopted.is_some() {
             self.counters.store_adoptions.bump();
             tracing::debug!(store = %self.store.describe(), "took a newer token from the store");

@@ -156,7 +156,7 @@ async fn a_renewal_with_nothing_to_do_is_not_taken_for_one_from_the_store() {
     let m = client.token_manager().clone();
     m.set_token(aged(T1, &clock, HOUR)).await.unwrap();
     let inner = Arc::clone(&m.inner);
-    let (done, _, task) = inner.join(&mut inner.shared.lock(), Want::Auto);
+    let (done, _, task) = super::renew::Task::join(&inner, &mut inner.shared.lock(), Want::Auto);
     // Joins the automatic renewal, registered but not yet running.
     let refresh = tokio::spawn({
         let m = m.clone();

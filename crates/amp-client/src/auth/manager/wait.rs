@@ -57,17 +57,16 @@ impl Inner {
             let (action, current, (done, _, task)) = {
                 let mut st = self.shared.lock();
                 let current = self.shared.current();
-                let points = current.as_ref().map(|c| &c.points);
-                let renewing = st.flight.is_some();
-                let policy = &self.shared.policy;
-                let given_up = gave_up.is_some();
-                let action = policy::decide(now, points, renewing, &st.history, given_up, policy);
+                let (points, renewing) = (current.as_ref().map(|c| &c.points), st.flight.is_some());
+                let (history, policy) = (&st.history, &self.shared.policy);
+                let action =
+                    policy::decide(now, points, renewing, history, gave_up.is_some(), policy);
                 match action {
                     Action::Serve => return serve(current),
                     Action::Fail => {
                         return Err(gave_up.unwrap_or_else(|| self.remembered(&st, now)));
                     }
-                    _ => (action, current, self.join(&mut st, Want::Auto)),
+                    _ => (action, current, Task::join(self, &mut st, Want::Auto)),
                 }
             };
             let spawned = task.map_or(Ok(()), Task::spawn);
@@ -103,23 +102,6 @@ impl Inner {
         }
     }
 
-    /// The renewal in flight, or a new one for `want`: where it reports its
-    /// end, whether its outcome answers `want`, and the task to spawn once
-    /// the lock is released. `st` is the state, locked.
-    pub(super) fn join(
-        self: &Arc<Self>,
-        st: &mut State,
-        want: Want,
-    ) -> (watch::Receiver<Option<Outcome>>, bool, Option<Task>) {
-        match &st.flight {
-            Some((running, done)) => (done.clone(), want.served_by(*running), None),
-            None => {
-                let (task, done) = Task::register(self, st, want);
-                (done, true, Some(task))
-            }
-        }
-    }
-
     /// An explicit renewal (`login()`, `force_refresh()`): joins one that
     /// answers it, waits out one that does not, reports failures.
     pub(super) async fn renew_now(self: &Arc<Self>, want: Want) -> Result<(AccessToken, Renewal)> {
@@ -147,7 +129,7 @@ impl Inner {
         want: Want,
         deadline: Instant,
     ) -> Result<(Outcome, bool)> {
-        let (done, answers, task) = self.join(&mut self.shared.lock(), want);
+        let (done, answers, task) = Task::join(self, &mut self.shared.lock(), want);
         if let Some(task) = task {
             task.spawn()?;
         }
