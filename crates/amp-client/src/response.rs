@@ -30,6 +30,10 @@ pub struct Response {
     /// with one of DRF's authentication messages): the client heals that
     /// once, by a new token and a replay.
     pub(crate) refused_token: bool,
+    /// How many times the request went on the wire for this answer: the
+    /// attempts of the send, and of the first one too when a refused
+    /// token made the client replay it.
+    pub(crate) attempts: u32,
 }
 
 impl Response {
@@ -46,6 +50,14 @@ impl Response {
     /// The body, as it came (at most the configured maximum body size).
     pub fn body(&self) -> &bytes::Bytes {
         &self.body
+    }
+
+    /// How many attempts this answer took: 1 when the first one was
+    /// answered, more when failures were retried or a refused token was
+    /// replaced and the call replayed (every attempt counted, both sends'),
+    /// for a log line or a metric per call.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// The body, taken out of the answer.
@@ -83,6 +95,7 @@ impl std::fmt::Debug for Response {
         f.debug_struct("Response")
             .field("status", &self.status)
             .field("body_bytes", &self.body.len())
+            .field("attempts", &self.attempts)
             .finish()
     }
 }

@@ -175,6 +175,7 @@ impl Transport {
                         headers: raw.headers,
                         body: raw.body,
                         refused_token: false,
+                        attempts: attempt,
                     });
                 }
                 Ok(raw) => {
@@ -194,6 +195,7 @@ impl Transport {
                     let answer = req.any_status.then(|| Answer {
                         status: raw.status,
                         refused_token: error.is_token_rejected(),
+                        attempts: attempt,
                         headers: raw.headers,
                         body: raw.body,
                     });
