@@ -334,6 +334,13 @@ impl Error {
         )
     }
 
+    /// True when an argument given by the caller cannot be used (an id that
+    /// is not one path segment, a path that leads outside the API root …):
+    /// nothing was sent.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self.root(), Error::InvalidInput { .. })
+    }
+
     /// True when the connection failed or broke before a full answer arrived.
     pub fn is_transport(&self) -> bool {
         matches!(self.root(), Error::Transport { .. })
@@ -383,6 +390,17 @@ mod tests {
         };
         assert_eq!(e.to_string(), "GET /assets/: timed out after 1 s");
         assert!(e.is_timeout());
+        assert!(!e.is_invalid_input());
+    }
+
+    #[test]
+    fn an_argument_that_cannot_be_used_is_invalid_input() {
+        let e = Error::InvalidInput {
+            what: "path".to_string(),
+            reason: "it leads outside the API root".to_string(),
+        };
+        assert!(e.is_invalid_input());
+        assert!(!e.is_config() && !e.is_transport());
     }
 
     #[test]
