@@ -168,10 +168,12 @@ pub fn bind_socket(path: &Path, default: bool) -> CliResult<(tokio::net::UnixLis
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
             match std::os::unix::net::UnixStream::connect(path) {
-                Ok(_) => return Err(Failure::runtime(format!(
+                Ok(_) => {
+                    return Err(Failure::runtime(format!(
                     "{} is in use: another agent answers on it (stop it, or give another --socket)",
                     path.display()
-                ))),
+                )))
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
                     tracing::info!(target: "amp::agent", socket = %path.display(), "replacing a stale socket (nothing answers on it)");
                 }

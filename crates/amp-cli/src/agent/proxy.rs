@@ -210,7 +210,7 @@ pub async fn handle(State(door): State<Door>, request: Request) -> Response {
         path = %path,
         status = outcome.status.as_u16(),
         attempts = outcome.attempts,
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        elapsed_ms = started.elapsed().as_micros() as f64 / 1000.0,
         "request"
     );
     response

@@ -14,6 +14,8 @@
 //! `support.rs`.
 
 #[cfg(unix)]
+mod agent;
+#[cfg(unix)]
 mod crash;
 mod edges;
 mod flow;
