@@ -55,6 +55,10 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
     if args.max_in_flight == 0 {
         return Err(Failure::usage("--max-in-flight: must be at least 1"));
     }
+    // Taken over first: a SIGTERM while the agent starts (logging in) is a
+    // stop like any other, and the socket file is removed.
+    let stop = stop_signals()?;
+    tokio::pin!(stop);
     let socket_path = match (&args.socket, &args.listen) {
         (Some(path), _) => Some((path.clone(), false)),
         (None, None) => Some((listen::default_socket()?, true)),
@@ -89,7 +93,13 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
         jobs_dir: None,
     };
     ctx.need_credentials(true).await?;
-    first_token(&ctx).await?;
+    tokio::select! {
+        started = first_token(&ctx) => started?,
+        () = &mut stop => {
+            tracing::info!(target: LOG_TARGET, "stopped while starting");
+            return Ok(());
+        }
+    }
 
     let mut listening = Vec::new();
     let mut ready = String::new();
@@ -156,10 +166,14 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
                 .into_future(),
         );
     }
-    output::write_stdout(&ready)?;
+    // Where to call, for a script that started the agent; a closed stdout
+    // (a service manager's) is no reason to stop serving.
+    if output::write_stdout(&ready).is_err() {
+        tracing::debug!(target: LOG_TARGET, "stdout is closed; the listening lines were not printed");
+    }
     tracing::info!(target: LOG_TARGET, listening = ?agent.listening, "serving");
 
-    wait_for_stop().await?;
+    (&mut stop).await;
     let in_flight = agent.in_flight();
     tracing::info!(target: LOG_TARGET, in_flight, "stopping: no new connections; finishing what is in flight");
     let _ = stop_tx.send(true);
@@ -205,16 +219,18 @@ async fn first_token(ctx: &Ctx) -> CliResult {
     }
 }
 
-/// SIGTERM (a service manager stopping the agent) or SIGINT (Ctrl-C).
-async fn wait_for_stop() -> CliResult {
+/// SIGTERM (a service manager stopping the agent) or SIGINT (Ctrl-C): the
+/// handlers are installed at once, the future resolves at the first signal.
+fn stop_signals() -> CliResult<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let signal_error =
         |e: std::io::Error| Failure::runtime(format!("cannot wait for SIGTERM: {e}"));
     let mut term = signal(SignalKind::terminate()).map_err(signal_error)?;
     let mut int = signal(SignalKind::interrupt()).map_err(signal_error)?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }

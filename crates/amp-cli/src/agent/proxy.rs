@@ -141,14 +141,27 @@ fn route(path: &str) -> Route<'_> {
         if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
             return Route::BadPath;
         }
-        let normal = decoded.to_ascii_lowercase().replace('-', "_");
-        blocked |= BLOCKED_SEGMENTS.contains(&normal.as_str());
+        blocked |= BLOCKED_SEGMENTS.iter().any(|b| same_name(&decoded, b));
     }
     if blocked {
         Route::Blocked
     } else {
         Route::Api(rest)
     }
+}
+
+/// Whether `segment` is `name` read loosely: any case, `-` for `_`. Without
+/// a copy: every forwarded request passes here for each segment.
+fn same_name(segment: &str, name: &str) -> bool {
+    let loose = |b: u8| match b.to_ascii_lowercase() {
+        b'-' => b'_',
+        other => other,
+    };
+    segment.len() == name.len()
+        && segment
+            .bytes()
+            .zip(name.bytes())
+            .all(|(a, b)| loose(a) == b)
 }
 
 /// `segment` with its `%XX` escapes decoded (lossy for non-UTF-8 bytes,
