@@ -167,8 +167,10 @@ fn setup() -> Setup {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    if let Some(filter) = std::env::var_os("RUST_LOG") {
-        cmd.env("RUST_LOG", filter);
+    for passed_on in ["RUST_LOG", "TOKIO_WORKER_THREADS"] {
+        if let Some(value) = std::env::var_os(passed_on) {
+            cmd.env(passed_on, value);
+        }
     }
     // The sandbox serves the agent's login on the runtime's workers while
     // this thread waits for the agent's lines.
@@ -314,6 +316,44 @@ fn rounds(s: &Setup, label: &str, rounds: usize, per_round: u64, latency_calls: 
     }
 }
 
+/// The hop alone: the median time of `GET /agent/status` over the socket
+/// (the agent answers it itself, AMP is not called), and of the same call
+/// made directly to the sandbox without a token (`GET /api/info`, answered
+/// before any token check), one at a time.
+fn hop_alone(s: &Setup) {
+    let Caller::Agent { http, .. } = &s.callers[1] else {
+        return;
+    };
+    let direct_http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let info = format!("{}/info", s.sandbox.base_url());
+    let time = |http: &reqwest::Client, url: &str| {
+        s.rt.block_on(async {
+            let mut times = Vec::with_capacity(1000);
+            for _ in 0..1000 {
+                let start = Instant::now();
+                let answer = http.get(url).send().await.unwrap();
+                assert!(answer.status().is_success());
+                answer.bytes().await.unwrap();
+                times.push(start.elapsed());
+            }
+            times.sort();
+            times[times.len() / 2].as_secs_f64() * 1e6
+        })
+    };
+    let mut agent = Vec::new();
+    let mut sandbox = Vec::new();
+    for _ in 0..5 {
+        agent.push(time(http, "http://amp/agent/status"));
+        sandbox.push(time(&direct_http, &info));
+    }
+    let (am, alo, ahi) = spread(&agent);
+    let (sm, slo, shi) = spread(&sandbox);
+    println!(
+        "RESULT hop alone: GET /agent/status over the socket {am:.1} µs [{alo:.1} – {ahi:.1}]; \
+         GET /api/info from the sandbox in this process {sm:.1} µs [{slo:.1} – {shi:.1}] (medians of 1000, 5 runs)"
+    );
+}
+
 fn main() {
     let bench_run = std::env::args().any(|a| a == "--bench");
     let s = setup();
@@ -324,6 +364,7 @@ fn main() {
         }
         return;
     }
+    hop_alone(&s);
     let mut c = Criterion::default().configure_from_args();
     criterion_figures(&mut c, &s);
     rounds(&s, "loopback", 15, 4_000, 300);
