@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod agent;
 mod body;
 mod cli;
 mod commands;
@@ -29,7 +30,13 @@ fn main() -> ExitCode {
     // clap prints usage errors itself and exits 2 (0 for --help and --version).
     let cli = Cli::parse();
     let overrides = Overrides::from_cli(&cli);
-    init_logging();
+    // The agent is a daemon: its one line per request is its log (info);
+    // a command logs only warnings unless asked.
+    let default_filter = match cli.command {
+        cli::Command::Agent(_) => "warn,amp::agent=info",
+        _ => "warn",
+    };
+    init_logging(default_filter);
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -47,12 +54,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`), so stdout
-/// carries only the answer; control characters in them are escaped (see
-/// `output::log_writer`).
-fn init_logging() {
+/// Logs go to stderr, filtered by `RUST_LOG` (default `default_filter`), so
+/// stdout carries only the answer; control characters in them are escaped
+/// (see `output::log_writer`).
+fn init_logging(default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(output::log_writer)

@@ -80,14 +80,34 @@ pub fn check_env_encoding() -> CliResult {
 /// Reads the configuration and builds the client: every configuration error
 /// surfaces here, before any request.
 pub fn client(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> CliResult<AmpClient> {
+    // A command runs once and ends: keeping the token fresh in the
+    // background (AMP_TOKEN_KEEP_FRESH, for services) would only log in
+    // behind `amp token status` or `amp token clear`.
+    build_client(overrides, env, false)
+}
+
+/// The client of a long-running service (`amp agent`): as [`client`], with
+/// the token kept fresh in the background whatever AMP_TOKEN_KEEP_FRESH
+/// says, so that no caller ever waits for a renewal that could have been
+/// done before it came. Must be called inside the runtime (the task starts
+/// at once, and logs in).
+pub fn service_client(
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> CliResult<AmpClient> {
+    build_client(overrides, env, true)
+}
+
+fn build_client(
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    keep_fresh: bool,
+) -> CliResult<AmpClient> {
     let flags = overrides.flag_names();
     let lookup = |name: &str| overlay(overrides, env, name);
     let config = Config::from_lookup(&lookup).map_err(|e| Failure::from_client(&e, &flags))?;
     let explicit_store = lookup(vars::TOKEN_STORE).is_some_and(|v| !v.trim().is_empty());
-    // A command runs once and ends: keeping the token fresh in the
-    // background (AMP_TOKEN_KEEP_FRESH, for services) would only log in
-    // behind `amp token status` or `amp token clear`.
-    let builder = AmpClient::builder(config.clone()).keep_fresh(false);
+    let builder = AmpClient::builder(config.clone()).keep_fresh(keep_fresh);
     let builder = if explicit_store {
         builder
     } else {

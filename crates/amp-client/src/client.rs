@@ -392,14 +392,21 @@ impl AmpClient {
         };
         let answer = match refused {
             Some(status) => {
+                // The replay's answer counts the first send's attempts too.
+                let before = first
+                    .as_ref()
+                    .map_or_else(|e| e.attempts().unwrap_or(1), |a| a.attempts);
                 manager.invalidate(token.generation()).await;
                 tracing::debug!(operation = %Op::new(req), ?status, "token rejected; logging in again and replaying once");
                 req.span.record("replayed", true);
                 token = manager.token().await?;
-                self.inner
+                let mut answer = self
+                    .inner
                     .transport
                     .send(req, Auth::Token(token.data()))
-                    .await?
+                    .await?;
+                answer.attempts = answer.attempts.saturating_add(before);
+                answer
             }
             None => first?,
         };

@@ -584,6 +584,14 @@ mod tests {
         assert!(e.is_timeout());
         assert_eq!(e.operation(), Some("GET /assets/"));
         assert_eq!(e.attempts(), Some(1));
+        assert!(!e.is_invalid_input());
+    }
+
+    #[test]
+    fn an_argument_that_cannot_be_used_is_invalid_input() {
+        let e = Error::invalid_input("path", "it leads outside the API root");
+        assert!(e.is_invalid_input());
+        assert!(!e.is_config() && !e.is_transport());
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct Response {
     /// For a status outside 2xx, the error the typed calls would have
     /// returned ([`error_for_status`](Self::error_for_status)).
     pub(crate) error: Option<Error>,
+    /// How many times the request went on the wire for this answer: the
+    /// attempts of the send, and of the first one too when a refused
+    /// token made the client replay it.
+    pub(crate) attempts: u32,
 }
 
 impl Response {
@@ -49,6 +53,14 @@ impl Response {
     /// The body, as it came (at most the configured maximum body size).
     pub fn body(&self) -> &bytes::Bytes {
         &self.body
+    }
+
+    /// How many attempts this answer took: 1 when the first one was
+    /// answered, more when failures were retried or a refused token was
+    /// replaced and the call replayed (every attempt counted, both sends'),
+    /// for a log line or a metric per call.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// The body, taken out of the answer.
@@ -106,6 +118,7 @@ impl std::fmt::Debug for Response {
         f.debug_struct("Response")
             .field("status", &self.status)
             .field("body_bytes", &self.body.len())
+            .field("attempts", &self.attempts)
             .finish()
     }
 }

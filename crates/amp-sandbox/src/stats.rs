@@ -19,6 +19,10 @@ pub struct RequestRecord {
     pub path: String,
     /// The `Authorization` header the request carried, verbatim.
     pub authorization: Option<String>,
+    /// The `Cookie` header the request carried, verbatim (AMP's clients
+    /// send none: a test can check that a proxy in front forwards none).
+    #[serde(default)]
+    pub cookie: Option<String>,
     /// The status answered; 0 when no answer was sent (dropped connection, or the
     /// client went away first).
     pub status: u16,
@@ -34,7 +38,7 @@ pub struct RequestRecord {
 /// ([`crate::SandboxBuilder::record_limit`]), so a long benchmark cannot exhaust memory.
 ///
 /// As JSON (`GET /_sandbox/stats`): `{"total": n, "by_route": {"POST /user/obtain_token": 1, ...},
-/// "requests": [{"method": ..., "route": ..., "path": ..., "authorization": ..., "status": ...,
+/// "requests": [{"method": ..., "route": ..., "path": ..., "authorization": ..., "cookie": ..., "status": ...,
 /// "fault": ...}, ...]}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {

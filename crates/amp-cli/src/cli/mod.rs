@@ -123,6 +123,9 @@ pub enum Command {
     /// Run a local AMP sandbox until Ctrl-C
     Sandbox(SandboxArgs),
 
+    /// Serve AMP's API locally with the managed token, for programs in any language
+    Agent(AgentArgs),
+
     /// A narrated token lifecycle against an embedded sandbox (no credentials, no network)
     Demo {
         /// `onchain`: issue, assign, distribute on the sandbox's simulated chain and confirm
@@ -178,6 +181,71 @@ pub enum TokenCommand {
     Refresh,
     /// Forget the token, here and in the store
     Clear,
+    /// Print the raw token to stdout (renewed first if due), for tools that must hold one
+    #[command(
+        after_help = "For example: curl -H \"Authorization: token $(amp token print)\" \"$AMP_API_BASE_URL/assets/\"\n\
+The token is printed only here, only to stdout, and never logged. Programs that can \
+call a local socket are better served by `amp agent`, which never hands the token out."
+    )]
+    Print,
+}
+
+/// `amp agent [--socket PATH] [--listen 127.0.0.1:PORT] …`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Programs call METHOD /api/<path> on the socket (or the loopback \
+address) exactly as they would call AMP, with no credentials: the agent sends it with \
+its token, retries, waits out a 429 for every caller, heals a revoked token, and \
+returns AMP's status and body. GET /agent/status shows the token's state and the \
+counters. SIGTERM (or Ctrl-C) stops it: in-flight calls finish first, within \
+--shutdown-timeout.\n\n\
+Example: curl --unix-socket \"$XDG_RUNTIME_DIR/amp/agent.sock\" http://amp/api/assets/"
+)]
+pub struct AgentArgs {
+    /// The Unix socket to serve [default: $XDG_RUNTIME_DIR/amp/agent.sock,
+    /// unless --listen is given]. Made 0600; a stale socket left by an agent
+    /// that died is replaced, a live one is refused.
+    #[arg(long, value_name = "PATH", env = "AMP_AGENT_SOCKET")]
+    pub socket: Option<std::path::PathBuf>,
+
+    /// Also (or, without --socket, only) serve loopback TCP on this address,
+    /// e.g. 127.0.0.1:8700 (port 0 takes any free port). Every request must
+    /// then carry the key from --key-file in the X-AMP-Agent-Key header.
+    /// Only loopback addresses are accepted.
+    #[arg(long, value_name = "ADDR:PORT", env = "AMP_AGENT_LISTEN")]
+    pub listen: Option<String>,
+
+    /// Where the key for TCP callers is written (0600), new at every start
+    /// [default: $XDG_RUNTIME_DIR/amp/agent.key]
+    #[arg(long, value_name = "PATH", env = "AMP_AGENT_KEY_FILE")]
+    pub key_file: Option<std::path::PathBuf>,
+
+    /// The largest request body accepted; larger ones are answered 413
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 1024 * 1024,
+        env = "AMP_AGENT_MAX_BODY_BYTES"
+    )]
+    pub max_body_bytes: usize,
+
+    /// How many requests may be in flight at once; more are answered 503 at once
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 256,
+        env = "AMP_AGENT_MAX_IN_FLIGHT"
+    )]
+    pub max_in_flight: usize,
+
+    /// On SIGTERM, how long in-flight requests may take to finish before the agent exits anyway
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        env = "AMP_AGENT_SHUTDOWN_TIMEOUT"
+    )]
+    pub shutdown_timeout: u64,
 }
 
 /// `amp sandbox [--port N] …`.

@@ -60,6 +60,10 @@ impl Ctx {
     }
 }
 
+/// The status of the token as `amp token status --json` shows it (also in
+/// `amp agent`'s `GET /agent/status`).
+pub use token::Status as TokenStatus;
+
 /// Runs the command `cli` names. `overrides` are the flags that were typed,
 /// laid over the environment.
 pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
@@ -96,6 +100,10 @@ pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
         Command::User(command) => managers::user(&authed().await?, command).await,
         Command::Gaids(command) => gaids::run(&authed().await?, command).await,
         Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Agent(args) => {
+            settings::check_env_encoding()?;
+            crate::agent::run(args, &overrides, json).await
+        }
         Command::Demo { which: None } => crate::demo::run().await,
         Command::Demo {
             which: Some(crate::cli::DemoCommand::Onchain),

@@ -1,7 +1,8 @@
-//! `amp token status | login | refresh | clear`.
+//! `amp token status | login | refresh | clear | print`.
 //!
 //! Status shows what may be shown of a token — state, times, fingerprint —
-//! and never the token itself.
+//! and never the token itself. `print` is the one command that shows the
+//! token: only on that explicit request, only on stdout, never in a log.
 
 use amp_client::{Renewal, TokenInfo, TokenManager, TokenState};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -72,11 +73,36 @@ pub async fn run(ctx: &Ctx, command: TokenCommand) -> CliResult {
             };
             print_status(ctx, manager, &manager.info(), Some(what))
         }
+        TokenCommand::Print => print_token(ctx).await,
         TokenCommand::Clear => {
             ctx.check(manager.clear().await)?;
             print_status(ctx, manager, &manager.info(), Some("token cleared"))
         }
     }
+}
+
+/// `amp token print`: the raw token on stdout, for tools that must hold one
+/// (`curl -H "Authorization: token $(amp token print)"`). The stored token is
+/// taken as it is while valid; one in its refresh window is renewed first
+/// (the command ends at once, so a renewal in the background would be lost
+/// and the next run would print a token about to expire), and without a
+/// usable token one is obtained. The token goes to stdout only: nothing is
+/// logged (the library never logs a token), and a failure says why without it.
+async fn print_token(ctx: &Ctx) -> CliResult {
+    use secrecy::ExposeSecret;
+    let manager = ctx.client.token_manager();
+    ctx.need_credentials(true).await?;
+    let info = ctx.check(manager.load_from_store().await)?;
+    let token = match info.state {
+        TokenState::Valid => ctx.check(manager.token().await)?,
+        // Falls back to a login when the refresh fails.
+        TokenState::Expiring => ctx.check(manager.force_refresh().await)?.0,
+        _ => ctx.check(manager.token().await)?,
+    };
+    let mut line = zeroize::Zeroizing::new(String::with_capacity(64));
+    line.push_str(token.secret().expose_secret());
+    line.push('\n');
+    output::write_stdout(&line)
 }
 
 /// The status as JSON, or for people as `key  value` lines after a headline.

@@ -14,6 +14,8 @@
 //! `secrets.rs`; `amp completions` in `completions.rs`; the helpers all of them share are in
 //! `support.rs`.
 
+#[cfg(unix)]
+mod agent;
 mod completions;
 #[cfg(unix)]
 mod crash;

@@ -67,6 +67,7 @@ impl Transport {
                         body: raw.body,
                         refused_token: false,
                         error: None,
+                        attempts: attempt,
                     });
                 }
                 Ok(raw) => self.failed_answer(&operation, raw, auth, req.any_status),
@@ -156,6 +157,7 @@ fn give_up(operation: &Op<'_>, attempt: u32, end: End, failed: Failed) -> Result
     match failed.answer {
         Some(mut answer) => {
             answer.error = Some(error);
+            answer.attempts = attempt;
             Ok(answer)
         }
         None => Err(error),

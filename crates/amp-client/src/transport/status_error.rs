@@ -44,6 +44,8 @@ impl Transport {
             headers: raw.headers,
             body: raw.body,
             error: None,
+            // The driver sets the attempts it took when it gives up.
+            attempts: 1,
         });
         Failed {
             failure,

@@ -29,6 +29,7 @@ async fn an_error_status_is_the_answer() {
     let answer = client.send(Method::GET, "assets/nope", None).await.unwrap();
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
     assert_eq!(answer.headers()["x-amp"], "1");
+    assert_eq!(answer.attempts(), 1);
     assert_eq!(&answer.body()[..], br#"{"detail": "Not found."}"#);
     let detail: serde_json::Value = answer.json().unwrap();
     assert_eq!(detail["detail"], "Not found.");
@@ -49,6 +50,7 @@ async fn the_last_answer_of_exhausted_retries_is_the_answer() {
     let answer = client.send(Method::GET, "assets/", None).await.unwrap();
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(&answer.body()[..], b"down");
+    assert_eq!(answer.attempts(), 3);
     assert_eq!(client.token_manager().stats().obtains, 1);
 }
 
@@ -88,6 +90,8 @@ async fn a_refused_token_heals_once_then_the_answer_is_returned() {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::CREATED);
+    // The refused send and its replay.
+    assert_eq!(answer.attempts(), 2);
     assert_eq!(answer.json::<serde_json::Value>().unwrap()["id"], 7);
     assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 2);
 }

@@ -264,6 +264,10 @@ pub(crate) async fn entry(State(shared): State<Arc<Shared>>, request: Request) -
             authorization: authorization_bytes
                 .as_deref()
                 .map(|raw| String::from_utf8_lossy(raw).into_owned()),
+            cookie: request
+                .headers()
+                .get(header::COOKIE)
+                .map(|raw| String::from_utf8_lossy(raw.as_bytes()).into_owned()),
             status: 0,
             fault: None,
         }),

@@ -1,0 +1,417 @@
+//! Where the agent listens, and who may call it.
+//!
+//! By default a Unix socket: the file system decides who may call (the
+//! socket is 0600 in a folder of its own, 0700), so a caller needs no
+//! credential at all. Loopback TCP only when asked, and then every request
+//! carries a key the agent made at start and wrote to a 0600 file: on TCP
+//! any local user could connect, so the key stands in for the file mode.
+//! Never an address off loopback: the agent would hand AMP to the network.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::failure::{CliResult, Failure};
+
+/// The name of the header TCP callers put the key in.
+pub const KEY_HEADER: &str = "x-amp-agent-key";
+
+/// The agent's folder under `$XDG_RUNTIME_DIR`, for the default socket and key.
+fn runtime_folder(what: &str) -> CliResult<PathBuf> {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => Ok(PathBuf::from(dir).join("amp")),
+        None => Err(Failure::usage(format!(
+            "XDG_RUNTIME_DIR is not set: give the {what} a path ({})",
+            if what == "socket" {
+                "--socket PATH"
+            } else {
+                "--key-file PATH"
+            }
+        ))),
+    }
+}
+
+/// The socket's path: `--socket`, else `$XDG_RUNTIME_DIR/amp/agent.sock`.
+pub fn default_socket() -> CliResult<PathBuf> {
+    Ok(runtime_folder("socket")?.join("agent.sock"))
+}
+
+/// The key file's path: `--key-file`, else `$XDG_RUNTIME_DIR/amp/agent.key`.
+pub fn default_key_file() -> CliResult<PathBuf> {
+    Ok(runtime_folder("key file")?.join("agent.key"))
+}
+
+/// Makes `folder` ready to hold the socket or the key: created 0700 when
+/// missing. An existing folder is left as its owner made it, except the
+/// agent's own default folder, which is made 0700 (a file mode can only
+/// protect what its folder lets through).
+fn prepare_folder(folder: &Path, private: bool) -> CliResult {
+    match std::fs::symlink_metadata(folder) {
+        Ok(meta) if meta.is_dir() => {
+            if private && meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700)).map_err(
+                    |e| {
+                        Failure::runtime(format!(
+                            "{} is open to other users and cannot be made private: {e}",
+                            folder.display()
+                        ))
+                    },
+                )?;
+            }
+            Ok(())
+        }
+        Ok(_) => Err(Failure::runtime(format!(
+            "{} is not a folder",
+            folder.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", folder.display()))),
+        Err(e) => Err(Failure::runtime(format!(
+            "cannot read {}: {e}",
+            folder.display()
+        ))),
+    }
+}
+
+/// A private scratch folder beside `path` (0700), where a file is made with
+/// its final mode before it is renamed into place: nobody can open it in
+/// between, whatever the mode of the folder around it.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn beside(path: &Path) -> CliResult<Scratch> {
+        let parent = parent_of(path);
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = parent.join(format!(".amp-agent-{}-{nonce}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // What was made here has been renamed out, or is discarded.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The file a socket or key was put at, removed when dropped if it is still
+/// the one the agent put there (another agent may have replaced it since).
+#[derive(Debug)]
+pub struct Placed {
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl Placed {
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn at(path: &Path) -> CliResult<Placed> {
+        let meta = std::fs::symlink_metadata(path)
+            .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", path.display())))?;
+        Ok(Placed {
+            path: path.to_path_buf(),
+            id: (meta.dev(), meta.ino()),
+        })
+    }
+
+    /// Removes the file now, if it is still ours.
+    pub fn remove(&self) {
+        if let Ok(meta) = std::fs::symlink_metadata(&self.path) {
+            if (meta.dev(), meta.ino()) == self.id {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+impl Drop for Placed {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// Binds the Unix socket at `path`, 0600, in a folder made 0700 when the
+/// agent creates it (`default`: the agent's own folder, made private if it
+/// is not).
+///
+/// A socket already there is probed first: if something answers, the
+/// agent refuses to start (another agent serves it); if nothing does, it
+/// is a stale socket left by an agent that died, and is replaced. Anything
+/// else at the path (a file, a folder, a link) is refused, never removed.
+/// The new socket is bound in a private scratch folder, given its mode,
+/// and renamed over the path: at no moment can another user connect to it,
+/// and callers see either the old path or the new socket.
+pub fn bind_socket(path: &Path, default: bool) -> CliResult<(tokio::net::UnixListener, Placed)> {
+    prepare_folder(parent_of(path), default)?;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            match std::os::unix::net::UnixStream::connect(path) {
+                Ok(_) => {
+                    return Err(Failure::runtime(format!(
+                    "{} is in use: another agent answers on it (stop it, or give another --socket)",
+                    path.display()
+                )))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    tracing::info!(target: "amp::agent", socket = %path.display(), "replacing a stale socket (nothing answers on it)");
+                }
+                Err(e) => {
+                    return Err(Failure::runtime(format!(
+                        "{} exists and cannot be probed ({e}); not replacing it",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        Ok(_) => {
+            return Err(Failure::runtime(format!(
+                "{} exists and is not a socket; not replacing it",
+                path.display()
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Failure::runtime(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
+    }
+    let scratch = Scratch::beside(path)?;
+    let temporary = scratch.0.join("s");
+    let listener = tokio::net::UnixListener::bind(&temporary).map_err(|e| {
+        Failure::runtime(format!(
+            "cannot listen on {} (bound first as {}): {e}",
+            path.display(),
+            temporary.display()
+        ))
+    })?;
+    std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| {
+            Failure::runtime(format!("cannot put the socket at {}: {e}", path.display()))
+        })?;
+    drop(scratch);
+    Ok((listener, Placed::at(path)?))
+}
+
+/// Binds loopback TCP at `addr` (`127.0.0.1:PORT`, `[::1]:PORT`); any other
+/// address is refused: the agent's callers use AMP with its token, and only
+/// this host's programs may.
+pub async fn bind_tcp(addr: &str) -> CliResult<tokio::net::TcpListener> {
+    let parsed: SocketAddr = addr.parse().map_err(|_| {
+        Failure::usage(format!(
+            "--listen {addr:?}: not an address and port such as 127.0.0.1:8700"
+        ))
+    })?;
+    if !parsed.ip().is_loopback() {
+        return Err(Failure::usage(format!(
+            "--listen {addr:?}: only a loopback address (127.0.0.1, ::1) is served; \
+             the agent calls AMP with its token for whoever reaches it"
+        )));
+    }
+    tokio::net::TcpListener::bind(parsed)
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot listen on {parsed}: {e}")))
+}
+
+/// The key TCP callers must show: 32 random bytes, as 64 hex digits.
+pub struct Key(Zeroizing<String>);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key([REDACTED])")
+    }
+}
+
+impl Key {
+    /// A new key from the operating system's random source.
+    pub fn generate() -> CliResult<Key> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(bytes.as_mut())
+            .map_err(|e| Failure::runtime(format!("cannot make a key: {e}")))?;
+        let mut hex = Zeroizing::new(String::with_capacity(64));
+        for b in bytes.iter() {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+            hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        }
+        Ok(Key(hex))
+    }
+
+    /// Whether `given` is the key, in time that does not depend on where
+    /// they differ (a caller timing the answers learns nothing of it).
+    pub fn matches(&self, given: &[u8]) -> bool {
+        bool::from(self.0.as_bytes().ct_eq(given))
+    }
+
+    /// Writes the key to `path`, 0600, replacing what a previous agent left
+    /// (made in a private scratch folder, then renamed into place).
+    pub fn write(&self, path: &Path) -> CliResult<Placed> {
+        prepare_folder(parent_of(path), false)?;
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            if !meta.is_file() {
+                return Err(Failure::runtime(format!(
+                    "{} exists and is not a file; not replacing it",
+                    path.display()
+                )));
+            }
+        }
+        let scratch = Scratch::beside(path)?;
+        let temporary = scratch.0.join("k");
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .and_then(|mut f| f.write_all(self.0.as_bytes()).and_then(|()| f.sync_all()))
+            .and_then(|()| std::fs::rename(&temporary, path));
+        written.map_err(|e| {
+            Failure::runtime(format!("cannot write the key to {}: {e}", path.display()))
+        })?;
+        drop(scratch);
+        Placed::at(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "amp-agent-unit-{}-{name}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn keys_are_64_hex_digits_each_new_and_compared_whole() {
+        let a = Key::generate().unwrap();
+        let b = Key::generate().unwrap();
+        assert_eq!(a.0.len(), 64);
+        assert!(a.0.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.0.as_str(), b.0.as_str());
+        assert!(a.matches(a.0.as_bytes()));
+        assert!(!a.matches(b.0.as_bytes()));
+        assert!(!a.matches(&a.0.as_bytes()[..63]));
+        assert!(!a.matches(b""));
+        assert!(!format!("{a:?}").contains(a.0.as_str()));
+    }
+
+    #[test]
+    fn the_key_file_is_0600_and_removed_only_while_it_is_ours() {
+        let dir = folder("key");
+        let path = dir.join("sub").join("agent.key");
+        let key = Key::generate().unwrap();
+        let placed = key.write(&path).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(dir.join("sub"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), key.0.as_str());
+        // Written again (a new agent): the old guard must not remove the new file.
+        let newer = Key::generate().unwrap().write(&path).unwrap();
+        drop(placed);
+        assert!(path.exists());
+        drop(newer);
+        assert!(!path.exists());
+        // Nothing left of the scratch folders.
+        assert_eq!(std::fs::read_dir(dir.join("sub")).unwrap().count(), 0);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn only_loopback_is_served() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for addr in ["0.0.0.0:0", "192.0.2.1:0", "[::]:0", "localhost:0", "x"] {
+            let e = rt.block_on(bind_tcp(addr)).unwrap_err();
+            assert!(e.to_string().contains("--listen"), "{addr}: {e}");
+        }
+        let l = rt.block_on(bind_tcp("127.0.0.1:0")).unwrap();
+        assert!(l.local_addr().unwrap().ip().is_loopback());
+    }
+
+    #[test]
+    fn a_stale_socket_is_replaced_a_live_one_or_a_file_refused() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let dir = folder("sock");
+        let path = dir.join("agent.sock");
+        let (live, placed) = bind_socket(&path, false).unwrap();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        // Something answers: refused, and the live socket is left alone.
+        let e = bind_socket(&path, false).unwrap_err();
+        assert!(e.to_string().contains("another agent"), "{e}");
+        assert!(path.exists());
+        // Its listener gone but the file left (an agent killed -9): replaced.
+        drop(live);
+        std::mem::forget(placed);
+        let (_new, placed) = bind_socket(&path, false).unwrap();
+        assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
+        drop(placed);
+        assert!(!path.exists(), "removed on exit");
+        // A file at the path is never removed.
+        std::fs::write(&path, "mine").unwrap();
+        let e = bind_socket(&path, false).unwrap_err();
+        assert!(e.to_string().contains("not a socket"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_folder_is_made_private() {
+        let dir = folder("private");
+        let amp = dir.join("amp");
+        std::fs::create_dir(&amp).unwrap();
+        std::fs::set_permissions(&amp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        prepare_folder(&amp, true).unwrap();
+        assert_eq!(
+            std::fs::metadata(&amp).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

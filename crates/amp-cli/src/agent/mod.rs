@@ -1,0 +1,236 @@
+//! `amp agent`: one client for one account, serving AMP's API to every
+//! program on the host, in any language, with no credentials and no token
+//! code in them (as Vault Agent does for Vault tokens).
+//!
+//! `METHOD /api/<path>` on the agent's Unix socket (or loopback TCP, with
+//! the key) is sent to AMP by the library's client with the managed token
+//! and the client's whole behaviour: retries within the budget, a 429
+//! pausing every caller, a refused token replaced and the call replayed,
+//! the timeouts. AMP's status and body come back as they came. The token
+//! is kept fresh in the background, and any token store works, so agents
+//! on several hosts can share one login through Redis.
+//!
+//! * `listen`: the socket and TCP listeners, the key;
+//! * `proxy`: one request, from the caller to AMP and back;
+//! * `status`: `GET /agent/status`.
+
+mod listen;
+mod proxy;
+mod status;
+
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use axum::Router;
+
+use crate::cli::AgentArgs;
+use crate::commands::Ctx;
+use crate::failure::{CliResult, Failure};
+use crate::output;
+use crate::settings::{self, Overrides};
+
+use proxy::{Agent, Door, Limits};
+
+/// The target of the agent's log lines (`RUST_LOG=amp::agent=info`, the
+/// agent's default).
+pub const LOG_TARGET: &str = "amp::agent";
+
+/// Runs the agent until SIGTERM or Ctrl-C.
+///
+/// The listeners are bound first (a live agent on the socket stops this
+/// one before it logs in), then the client is built with the token kept
+/// fresh, and the first token is awaited: credentials AMP refuses stop the
+/// agent at once, while AMP being unreachable only delays the token (the
+/// agent serves, and callers wait for the token or get the failure).
+/// When ready, it prints where it listens on stdout, as shell assignments:
+///
+/// ```text
+/// AMP_AGENT_SOCKET=/run/user/1000/amp/agent.sock
+/// AMP_AGENT_URL=http://127.0.0.1:8700
+/// AMP_AGENT_KEY_FILE=/run/user/1000/amp/agent.key
+/// ```
+pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResult {
+    if args.max_in_flight == 0 {
+        return Err(Failure::usage("--max-in-flight: must be at least 1"));
+    }
+    // Taken over first: a SIGTERM while the agent starts (logging in) is a
+    // stop like any other, and the socket file is removed.
+    let stop = stop_signals()?;
+    tokio::pin!(stop);
+    let socket_path = match (&args.socket, &args.listen) {
+        (Some(path), _) => Some((path.clone(), false)),
+        (None, None) => Some((listen::default_socket()?, true)),
+        (None, Some(_)) => None,
+    };
+    let tcp = match &args.listen {
+        Some(addr) => Some(listen::bind_tcp(addr).await?),
+        None => None,
+    };
+    let socket = match &socket_path {
+        Some((path, default)) => Some(listen::bind_socket(path, *default)?),
+        None => None,
+    };
+    let key = match &tcp {
+        Some(_) => {
+            let path = match &args.key_file {
+                Some(path) => path.clone(),
+                None => listen::default_key_file()?,
+            };
+            let key = listen::Key::generate()?;
+            let placed = key.write(&path)?;
+            Some((Arc::new(key), placed))
+        }
+        None => None,
+    };
+
+    let client = settings::service_client(overrides, &|name| std::env::var(name).ok())?;
+    let ctx = Ctx {
+        client,
+        json,
+        flags: overrides.flag_names(),
+        jobs_dir: None,
+    };
+    ctx.need_credentials(true).await?;
+    tokio::select! {
+        started = first_token(&ctx) => started?,
+        () = &mut stop => {
+            tracing::info!(target: LOG_TARGET, "stopped while starting");
+            return Ok(());
+        }
+    }
+
+    let mut listening = Vec::new();
+    let mut ready = String::new();
+    if let Some((_, placed)) = &socket {
+        listening.push(format!("unix:{}", placed.path().display()));
+        ready.push_str(&format!("AMP_AGENT_SOCKET={}\n", placed.path().display()));
+    }
+    let tcp_addr = match &tcp {
+        Some(l) => Some(
+            l.local_addr()
+                .map_err(|e| Failure::runtime(format!("the TCP listener has no address: {e}")))?,
+        ),
+        None => None,
+    };
+    if let (Some(addr), Some((_, placed))) = (tcp_addr, &key) {
+        listening.push(format!("tcp:{addr}"));
+        ready.push_str(&format!(
+            "AMP_AGENT_URL=http://{addr}\nAMP_AGENT_KEY_FILE={}\n",
+            placed.path().display()
+        ));
+    }
+    let limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        max_in_flight: args.max_in_flight,
+    };
+    let agent = Arc::new(Agent::new(ctx.client.clone(), limits, listening));
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            // Either a stop, or the sender gone: both mean stop.
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let mut servers = tokio::task::JoinSet::new();
+    let (socket_listener, socket_placed) = match socket {
+        Some((l, p)) => (Some(l), Some(p)),
+        None => (None, None),
+    };
+    if let Some(listener) = socket_listener {
+        let router = Router::new().fallback(proxy::handle).with_state(Door {
+            agent: Arc::clone(&agent),
+            key: None,
+        });
+        servers.spawn(
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped())
+                .into_future(),
+        );
+    }
+    if let (Some(listener), Some((key, _))) = (tcp, &key) {
+        let router = Router::new().fallback(proxy::handle).with_state(Door {
+            agent: Arc::clone(&agent),
+            key: Some(Arc::clone(key)),
+        });
+        // Small requests and answers: Nagle's delay would only add latency.
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
+        servers.spawn(
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped())
+                .into_future(),
+        );
+    }
+    // Where to call, for a script that started the agent; a closed stdout
+    // (a service manager's) is no reason to stop serving.
+    if output::write_stdout(&ready).is_err() {
+        tracing::debug!(target: LOG_TARGET, "stdout is closed; the listening lines were not printed");
+    }
+    tracing::info!(target: LOG_TARGET, listening = ?agent.listening, "serving");
+
+    (&mut stop).await;
+    let in_flight = agent.in_flight();
+    tracing::info!(target: LOG_TARGET, in_flight, "stopping: no new connections; finishing what is in flight");
+    let _ = stop_tx.send(true);
+    // New callers find no socket at once (rather than a refused connection).
+    if let Some(placed) = &socket_placed {
+        placed.remove();
+    }
+    let grace = Duration::from_secs(args.shutdown_timeout);
+    let finished = tokio::time::timeout(grace, async {
+        while servers.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            target: LOG_TARGET,
+            in_flight = agent.in_flight(),
+            "requests still in flight after --shutdown-timeout ({} s); exiting without them",
+            args.shutdown_timeout
+        );
+    } else {
+        tracing::info!(target: LOG_TARGET, "stopped");
+    }
+    drop(key);
+    drop(socket_placed);
+    Ok(())
+}
+
+/// Waits for the first token, so that refused credentials stop the agent
+/// at once (with exit status 1 and the reason) instead of failing every
+/// call. Any other failure (AMP unreachable, a 5xx) is only logged: a
+/// daemon started before the network is up must not die of it, and the
+/// client keeps trying for each call and in the background.
+async fn first_token(ctx: &Ctx) -> CliResult {
+    match ctx.client.token_manager().token().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_credentials_refused() || e.is_config() => {
+            Err(Failure::from_client(&e, &ctx.flags))
+        }
+        Err(e) => {
+            tracing::warn!(target: LOG_TARGET, error = %e, "no token yet; serving anyway (calls obtain one when AMP answers)");
+            Ok(())
+        }
+    }
+}
+
+/// SIGTERM (a service manager stopping the agent) or SIGINT (Ctrl-C): the
+/// handlers are installed at once, the future resolves at the first signal.
+fn stop_signals() -> CliResult<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let signal_error =
+        |e: std::io::Error| Failure::runtime(format!("cannot wait for SIGTERM: {e}"));
+    let mut term = signal(SignalKind::terminate()).map_err(signal_error)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(signal_error)?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}

@@ -1,0 +1,531 @@
+//! One request through the agent: who is calling, where to, under the caps,
+//! sent with the client's whole behaviour, and AMP's answer handed back.
+//!
+//! Nothing of the caller's request goes to AMP but its method, its path
+//! under `/api/` with the query, and its body: no header at all, so an
+//! `Authorization` or `Cookie` a caller sends, or the agent's key, never
+//! leaves this process. The token is the client's, added by the client.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use amp_client::{AmpClient, Method};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::StatusCode;
+use axum::response::Response;
+use tokio::sync::Semaphore;
+
+use super::listen::{Key, KEY_HEADER};
+use super::{status, LOG_TARGET};
+
+/// The caps of [`Agent`].
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// How many requests may be in flight at once (503 beyond).
+    pub max_in_flight: usize,
+}
+
+/// What every connection of the agent shares: the client, the caps, the counters.
+#[derive(Debug)]
+pub struct Agent {
+    /// The one client, shared by every caller: one token, one 429 pause,
+    /// one retry budget for the whole host.
+    pub client: AmpClient,
+    /// The caps.
+    pub limits: Limits,
+    /// Permits for requests in flight; a request without one is refused.
+    permits: Arc<Semaphore>,
+    /// The agent's own counters.
+    pub counters: Counters,
+    /// When the agent started, for its uptime.
+    pub started: Instant,
+    /// Where it listens, for its status.
+    pub listening: Vec<String>,
+}
+
+impl Agent {
+    /// An agent around `client`.
+    pub fn new(client: AmpClient, limits: Limits, listening: Vec<String>) -> Agent {
+        Agent {
+            client,
+            limits,
+            permits: Arc::new(Semaphore::new(limits.max_in_flight)),
+            counters: Counters::default(),
+            started: Instant::now(),
+            listening,
+        }
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.limits
+            .max_in_flight
+            .saturating_sub(self.permits.available_permits())
+    }
+}
+
+/// Counts of what the agent answered, for `GET /agent/status`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests received, every one counted.
+    pub requests: AtomicU64,
+    /// Requests AMP answered (any status), handed back as they came.
+    pub forwarded: AtomicU64,
+    /// Requests that got no answer from AMP (timeout, network, no token …).
+    pub failed: AtomicU64,
+    /// TCP requests without the right key.
+    pub refused_key: AtomicU64,
+    /// Requests for the login, refresh or password endpoints.
+    pub blocked: AtomicU64,
+    /// Requests outside `/api/` and `/agent/status`, or with a path that is refused.
+    pub not_found: AtomicU64,
+    /// Requests whose body was over the cap.
+    pub too_large: AtomicU64,
+    /// Requests refused because too many were in flight.
+    pub busy: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// One listener's view of the agent: TCP callers must show the key, socket
+/// callers need not (the socket's file mode already decided).
+#[derive(Debug, Clone)]
+pub struct Door {
+    /// The agent.
+    pub agent: Arc<Agent>,
+    /// The key callers through this door must show, if any.
+    pub key: Option<Arc<Key>>,
+}
+
+/// Where a request goes.
+#[derive(Debug, PartialEq, Eq)]
+enum Route<'a> {
+    /// `GET /agent/status`.
+    Status,
+    /// `/api/<rest>`: forwarded as `rest`.
+    Api(&'a str),
+    /// The login, refresh or a password change: the agent's own business.
+    Blocked,
+    /// A path segment that is `.` or `..` (plain or escaped), or an escaped
+    /// slash: refused rather than let the URL parser resolve it somewhere.
+    BadPath,
+    /// Anything else.
+    NotFound,
+}
+
+/// The endpoints that are never forwarded, as path segments (lowercase,
+/// `-` read as `_`): the agent's client logs in and refreshes by itself,
+/// and a password change through the proxy would change the password the
+/// agent logs in with behind its back.
+const BLOCKED_SEGMENTS: [&str; 3] = ["obtain_token", "refresh_token", "change_password"];
+
+fn route(path: &str) -> Route<'_> {
+    if path == "/agent/status" {
+        return Route::Status;
+    }
+    let Some(rest) = path.strip_prefix("/api/") else {
+        return Route::NotFound;
+    };
+    let mut blocked = false;
+    for segment in rest.split('/') {
+        let Some(decoded) = percent_decoded(segment) else {
+            return Route::BadPath;
+        };
+        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
+            return Route::BadPath;
+        }
+        blocked |= BLOCKED_SEGMENTS.iter().any(|b| same_name(&decoded, b));
+    }
+    if blocked {
+        Route::Blocked
+    } else {
+        Route::Api(rest)
+    }
+}
+
+/// Whether `segment` is `name` read loosely: any case, `-` for `_`. Without
+/// a copy: every forwarded request passes here for each segment.
+fn same_name(segment: &str, name: &str) -> bool {
+    let loose = |b: u8| match b.to_ascii_lowercase() {
+        b'-' => b'_',
+        other => other,
+    };
+    segment.len() == name.len()
+        && segment
+            .bytes()
+            .zip(name.bytes())
+            .all(|(a, b)| loose(a) == b)
+}
+
+/// `segment` with its `%XX` escapes decoded (lossy for non-UTF-8 bytes,
+/// which are no dot or slash either way); `None` for a broken escape.
+fn percent_decoded(segment: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !segment.contains('%') {
+        return Some(std::borrow::Cow::Borrowed(segment));
+    }
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(std::borrow::Cow::Owned(
+        String::from_utf8_lossy(&out).into_owned(),
+    ))
+}
+
+/// The agent's own answer (not AMP's): JSON in DRF's shape, `{"detail": …}`,
+/// so that programs written for AMP's errors read it too, and marked as the
+/// agent's by `"source"`.
+pub fn own_answer(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({"detail": message, "source": "amp agent"});
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// What a request came to, for its log line.
+struct Outcome {
+    status: StatusCode,
+    attempts: u32,
+}
+
+/// Serves one request (axum's fallback: every path comes here).
+pub async fn handle(State(door): State<Door>, request: Request) -> Response {
+    let started = Instant::now();
+    bump(&door.agent.counters.requests);
+    let method = request.method().clone();
+    // The path only: a query string is the caller's business, and the
+    // headers (a key, a caller's Authorization) are never logged.
+    let path = request.uri().path().to_owned();
+    let (response, outcome) = serve(&door, &path, request).await;
+    tracing::info!(
+        target: LOG_TARGET,
+        method = %method,
+        path = %path,
+        status = outcome.status.as_u16(),
+        attempts = outcome.attempts,
+        elapsed_ms = started.elapsed().as_micros() as f64 / 1000.0,
+        "request"
+    );
+    response
+}
+
+/// The agent's own answer, counted under `counter`.
+fn own(counter: &AtomicU64, status: StatusCode, message: &str) -> (Response, Outcome) {
+    bump(counter);
+    (
+        own_answer(status, message),
+        Outcome {
+            status,
+            attempts: 0,
+        },
+    )
+}
+
+async fn serve(door: &Door, path: &str, request: Request) -> (Response, Outcome) {
+    let agent = &door.agent;
+    if let Some(key) = &door.key {
+        let given = request
+            .headers()
+            .get(KEY_HEADER)
+            .map_or(&b""[..], HeaderValue::as_bytes);
+        if !key.matches(given) {
+            return own(
+                &agent.counters.refused_key,
+                StatusCode::UNAUTHORIZED,
+                "this agent's TCP port needs its key in the X-AMP-Agent-Key header \
+                 (the key is in the agent's key file)",
+            );
+        }
+    }
+    match route(path) {
+        Route::Status if request.method() == Method::GET => {
+            let mut r = Response::new(Body::from(status::render(agent)));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            (
+                r,
+                Outcome {
+                    status: StatusCode::OK,
+                    attempts: 0,
+                },
+            )
+        }
+        Route::Status => own(
+            &agent.counters.not_found,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "/agent/status answers GET only",
+        ),
+        Route::NotFound => own(
+            &agent.counters.not_found,
+            StatusCode::NOT_FOUND,
+            "the agent serves AMP's API under /api/ and its status at /agent/status",
+        ),
+        Route::BadPath => own(
+            &agent.counters.not_found,
+            StatusCode::NOT_FOUND,
+            "paths with . or .. segments, or escaped slashes, are not forwarded",
+        ),
+        Route::Blocked => own(
+            &agent.counters.blocked,
+            StatusCode::FORBIDDEN,
+            "the login, refresh and password endpoints are not reachable through the agent: \
+             it logs in and refreshes by itself (amp token login, amp token refresh)",
+        ),
+        Route::Api(rest) => {
+            let target = match request.uri().query() {
+                Some(query) => format!("{rest}?{query}"),
+                None => rest.to_owned(),
+            };
+            forward(agent, target, request).await
+        }
+    }
+}
+
+/// Sends the request to AMP through the client, under the caps.
+async fn forward(agent: &Agent, target: String, request: Request) -> (Response, Outcome) {
+    // Refused at once rather than queued: a caller told to come back later
+    // is better off than one whose request waits behind a backlog it cannot see.
+    let Ok(_permit) = Arc::clone(&agent.permits).try_acquire_owned() else {
+        let (mut r, o) = own(
+            &agent.counters.busy,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the agent has {} requests in flight, its limit (--max-in-flight); try again shortly",
+                agent.limits.max_in_flight
+            ),
+        );
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        return (r, o);
+    };
+    let max = agent.limits.max_body_bytes;
+    let too_large = format!(
+        "the request body is larger than the agent's limit of {max} bytes (--max-body-bytes)"
+    );
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return own(
+            &agent.counters.too_large,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &too_large,
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, max).await {
+        Ok(body) => body,
+        Err(e) => {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if over {
+                own(
+                    &agent.counters.too_large,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &too_large,
+                )
+            } else {
+                own(
+                    &agent.counters.failed,
+                    StatusCode::BAD_REQUEST,
+                    &format!("the request body could not be read: {e}"),
+                )
+            };
+        }
+    };
+    let body = (!body.is_empty()).then_some(body);
+    match agent.client.send(parts.method, &target, body).await {
+        Ok(answer) => {
+            bump(&agent.counters.forwarded);
+            let outcome = Outcome {
+                status: answer.status(),
+                attempts: answer.attempts(),
+            };
+            (relay(agent, answer), outcome)
+        }
+        Err(e) => {
+            bump(&agent.counters.failed);
+            let attempts = e.attempts().unwrap_or(0);
+            let (status, retry_after) = status_of(&e);
+            // The library's errors are already scrubbed of every secret it holds.
+            let mut r = own_answer(status, &format!("amp agent: {e}"));
+            if let Some(seconds) = retry_after {
+                if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                    r.headers_mut().insert(RETRY_AFTER, v);
+                }
+            }
+            (r, Outcome { status, attempts })
+        }
+    }
+}
+
+/// The status the agent answers when AMP gave no answer to hand back.
+fn status_of(e: &amp_client::Error) -> (StatusCode, Option<u64>) {
+    if e.is_rate_limited() {
+        // A pause longer than the client's maximum delay: the caller waits it out.
+        let seconds = e.retry_after().map(|d| d.as_secs().max(1));
+        (StatusCode::TOO_MANY_REQUESTS, seconds)
+    } else if e.is_timeout() {
+        (StatusCode::GATEWAY_TIMEOUT, None)
+    } else if e.is_config() || e.is_invalid_input() {
+        // The path cannot be sent as it is (it does not make a URL under the root).
+        (StatusCode::BAD_REQUEST, None)
+    } else {
+        // No token could be had, AMP could not be reached, its answer was unreadable.
+        (StatusCode::BAD_GATEWAY, None)
+    }
+}
+
+/// AMP's answer as the caller gets it: the status and body as they came,
+/// with the headers that describe them (`Content-Type`, and `Retry-After` on
+/// a 429 or 503 the client ended on), and the attempts it took. The body is
+/// only touched if it holds the current token (a server that echoes the
+/// request back): that is replaced, as in every text the client shows.
+fn relay(agent: &Agent, answer: amp_client::Response) -> Response {
+    let status = answer.status();
+    let content_type = answer.headers().get(CONTENT_TYPE).cloned();
+    let retry_after = answer.headers().get(RETRY_AFTER).cloned();
+    let attempts = answer.attempts();
+    let body = scrubbed(agent, answer.into_body());
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Some(v) = content_type {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    if let Some(v) = retry_after {
+        headers.insert(RETRY_AFTER, v);
+    }
+    headers.insert("x-amp-agent-attempts", HeaderValue::from(attempts));
+    response
+}
+
+/// What replaces a secret in an answer, as in the client's own texts.
+const REDACTED: &[u8] = b"[REDACTED]";
+
+/// `body` with every occurrence of the current token replaced by
+/// `[REDACTED]`; the body itself (no copy) when it holds none, which is
+/// every answer AMP gives.
+fn scrubbed(agent: &Agent, body: Bytes) -> Bytes {
+    use secrecy::ExposeSecret;
+    let Some(token) = agent.client.token_manager().snapshot() else {
+        return body;
+    };
+    let secret = token.token().expose_secret().as_bytes();
+    if secret.is_empty() || !contains(&body, secret) {
+        return body;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = &body[..];
+    while let Some(at) = find(rest, secret) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(REDACTED);
+        rest = &rest[at + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    Bytes::from(out)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    find(haystack, needle).is_some()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() > haystack.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_api_paths_are_forwarded_and_never_the_auth_endpoints() {
+        assert_eq!(route("/api/assets/"), Route::Api("assets/"));
+        assert_eq!(route("/api/"), Route::Api(""));
+        assert_eq!(
+            route("/api/registered_users/12"),
+            Route::Api("registered_users/12")
+        );
+        assert_eq!(route("/agent/status"), Route::Status);
+        for outside in [
+            "/",
+            "/api",
+            "/apix/assets",
+            "/agent",
+            "/agent/status/",
+            "/_sandbox/stats",
+        ] {
+            assert_eq!(route(outside), Route::NotFound, "{outside}");
+        }
+        for blocked in [
+            "/api/user/obtain_token",
+            "/api/user/obtain_token/",
+            "/api/user/OBTAIN_TOKEN",
+            "/api/user/obtain-token",
+            "/api/user/%6Fbtain_token",
+            "/api/user/refresh-token",
+            "/api/user/refresh_token/",
+            "/api/user/change-password",
+            "/api/user/change_password",
+            "/api/managers/4/change-password",
+        ] {
+            assert_eq!(route(blocked), Route::Blocked, "{blocked}");
+        }
+        for bad in [
+            "/api/assets/../user/obtain_token",
+            "/api/assets/%2e%2e/user/obtain_token",
+            "/api/assets/%2E./x",
+            "/api/./assets",
+            "/api/user%2fobtain_token",
+            "/api/a%5cb",
+            "/api/a%zz",
+            "/api/a%4",
+        ] {
+            assert_eq!(route(bad), Route::BadPath, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_token_is_found_wherever_it_is() {
+        assert_eq!(find(b"abc token xyz", b"token"), Some(4));
+        assert_eq!(find(b"tok", b"token"), None);
+        assert!(contains(b"token", b"token"));
+        assert!(!contains(b"", b"token"));
+    }
+
+    #[tokio::test]
+    async fn own_answers_are_json_in_drf_shape() {
+        let r = own_answer(StatusCode::FORBIDDEN, "no \"way\"");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["detail"], "no \"way\"");
+        assert_eq!(v["source"], "amp agent");
+    }
+}

@@ -1,0 +1,796 @@
+//! `amp agent` as its users will use it: the real binary started as a
+//! daemon against a sandbox, called by curl and by a Python program
+//! (standard library only, `agent_client.py`) through the Unix socket and
+//! through loopback TCP with the key; and `amp token print`.
+//!
+//! The Python and curl parts are skipped, saying so, only where the tool
+//! is not installed.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use amp_sandbox::{Fault, Sandbox};
+use serde_json::Value;
+
+use crate::support::{Env, TempDir};
+
+const PYTHON_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/amp/agent_client.py");
+
+/// What callers might send out of habit; none of it may reach AMP.
+const CALLER_TOKEN: &str = "caller-own-token-0123456789abcdef";
+const CALLER_COOKIE: &str = "caller-cookie-fedcba9876543210";
+
+/// Whether `tool` is on the PATH; when not, the test says it skips that part.
+fn have(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        eprintln!("SKIPPED: {tool} is not installed; its part of this test did not run");
+    }
+    found
+}
+
+/// A running `amp agent`: where it listens, its log, its process.
+struct Agent {
+    child: Child,
+    socket: Option<PathBuf>,
+    url: Option<String>,
+    key_file: Option<PathBuf>,
+    log: PathBuf,
+}
+
+impl Agent {
+    /// Starts `amp agent args…` and waits for the lines that say where it
+    /// listens (it prints them once it serves).
+    async fn start(env: &Env, args: &[&str], log: PathBuf) -> Agent {
+        let mut all = vec!["agent"];
+        all.extend_from_slice(args);
+        let mut cmd = env.command(&all);
+        cmd.stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap());
+        let expect_tcp = args.contains(&"--listen");
+        let expect_socket = args.contains(&"--socket") || !expect_tcp;
+        let log_path = log.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut child = cmd.spawn().unwrap();
+            let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+            let mut agent = Agent {
+                child,
+                socket: None,
+                url: None,
+                key_file: None,
+                log: log_path,
+            };
+            let wanted = usize::from(expect_socket) + 2 * usize::from(expect_tcp);
+            for _ in 0..wanted {
+                let Some(Ok(line)) = lines.next() else {
+                    let status = agent.child.wait().unwrap();
+                    panic!("the agent stopped ({status}): {}", agent.log_text());
+                };
+                let (name, value) = line.split_once('=').unwrap();
+                match name {
+                    "AMP_AGENT_SOCKET" => agent.socket = Some(value.into()),
+                    "AMP_AGENT_URL" => agent.url = Some(value.into()),
+                    "AMP_AGENT_KEY_FILE" => agent.key_file = Some(value.into()),
+                    other => panic!("unexpected line {other}={value}"),
+                }
+            }
+            agent
+        })
+        .await
+        .unwrap()
+    }
+
+    fn socket(&self) -> &Path {
+        self.socket.as_deref().expect("the agent serves a socket")
+    }
+
+    fn url(&self) -> &str {
+        self.url.as_deref().expect("the agent serves TCP")
+    }
+
+    fn key(&self) -> String {
+        std::fs::read_to_string(self.key_file.as_ref().unwrap()).unwrap()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// An HTTP client over the agent's socket.
+    fn http(&self) -> amp_client::reqwest::Client {
+        amp_client::reqwest::Client::builder()
+            .unix_socket(self.socket())
+            .build()
+            .unwrap()
+    }
+
+    /// `method path` through the socket: status and body as JSON (null if none).
+    async fn call(&self, method: &str, path: &str, body: Option<String>) -> (u16, Value) {
+        let method = amp_client::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http().request(method, format!("http://amp{path}"));
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        let answer = req.send().await.unwrap();
+        let status = answer.status().as_u16();
+        let bytes = answer.bytes().await.unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn status(&self) -> Value {
+        let (code, status) = self.call("GET", "/agent/status", None).await;
+        assert_eq!(code, 200, "{status}");
+        status
+    }
+
+    /// Polls the status (the agent is another process) until `test` holds.
+    async fn wait_until(&self, what: &str, test: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..6000 {
+            let status = self.status().await;
+            if test(&status) {
+                return status;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the agent never showed {what}");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// SIGTERM, and the exit status.
+    async fn terminate(mut self) -> (ExitStatus, String) {
+        self.signal("-TERM");
+        let mut child = std::mem::replace(&mut self.child, Command::new("true").spawn().unwrap());
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        (status, self.log_text())
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the Python client with `args`; its JSON output.
+async fn python(args: &[String]) -> Value {
+    let mut cmd = Command::new("python3");
+    cmd.arg(PYTHON_CLIENT)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs curl (no proxy, no config file) with `args`; its stdout.
+async fn curl(args: &[String]) -> String {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-q", "-sS", "--noproxy", "*"])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+/// Every result of the Python client's callers is `[200, true]` (a 200 with a JSON list).
+#[track_caller]
+fn all_listed(results: &Value, n: usize) {
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), n);
+    for r in results {
+        assert_eq!(r, &serde_json::json!([200, true]), "{results:?}");
+    }
+}
+
+/// The one token the sandbox saw on API calls; every call carried it, none
+/// a caller's own header.
+#[track_caller]
+fn only_the_agents_tokens_reached_amp(sandbox: &Sandbox) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for r in &sandbox.stats().requests {
+        assert!(r.cookie.is_none(), "a cookie reached AMP: {r:?}");
+        if r.route == "/user/obtain_token" {
+            assert!(r.authorization.is_none(), "{r:?}");
+            continue;
+        }
+        let auth = r
+            .authorization
+            .as_deref()
+            .unwrap_or_else(|| panic!("{r:?}"));
+        let token = auth.strip_prefix("token ").unwrap();
+        assert_eq!(token.len(), 40, "{r:?}");
+        if !tokens.iter().any(|t| t == token) {
+            tokens.push(token.to_string());
+        }
+    }
+    tokens
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_and_curl_through_the_socket_and_tcp_one_login_nothing_of_theirs_reaches_amp() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent");
+    let store = home.path().join("token.json");
+    let store_spec = format!("file:{}", store.display());
+    let env = Env::sandbox(&home, &sandbox).set("AMP_TOKEN_STORE", &store_spec);
+    let run = home.path().join("run");
+    let socket = run.join("agent.sock");
+    let key_file = run.join("agent.key");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+
+    // The file system decides who may call: the socket 0600 in a 0700 folder.
+    let meta = std::fs::symlink_metadata(&socket).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&run).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let key = agent.key();
+    assert_eq!(key.len(), 64, "{key}");
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(agent.url().starts_with("http://127.0.0.1:"));
+
+    if have("python3") {
+        // 100 callers at once, half through the socket, half through TCP
+        // with the key, each sending its own Authorization and Cookie.
+        let out = python(&[
+            s("calls"),
+            s("--socket"),
+            socket.display().to_string(),
+            s("--url"),
+            s(agent.url()),
+            s("--key-file"),
+            key_file.display().to_string(),
+            s("--n"),
+            s("100"),
+        ])
+        .await;
+        all_listed(&out["results"], 100);
+        assert_eq!(sandbox.count("GET", "/assets"), 100);
+
+        // TCP without the key, or with another, is refused; AMP sees nothing.
+        let before = sandbox.stats().total();
+        let refused = python(&[
+            s("refused"),
+            s("--url"),
+            s(agent.url()),
+            s("--key-file"),
+            key_file.display().to_string(),
+        ])
+        .await;
+        assert_eq!(refused["no_key"], 401, "{refused}");
+        assert_eq!(refused["wrong_key"], 401, "{refused}");
+        assert_eq!(refused["status_no_key"], 401, "{refused}");
+        assert_eq!(sandbox.stats().total(), before);
+    }
+
+    if have("curl") {
+        let socket_arg = socket.display().to_string();
+        let listed = curl(&[
+            s("--unix-socket"),
+            socket_arg.clone(),
+            s("-H"),
+            format!("Authorization: token {CALLER_TOKEN}"),
+            s("-H"),
+            format!("Cookie: sessionid={CALLER_COOKIE}"),
+            s("http://amp/api/assets/"),
+        ])
+        .await;
+        let listed: Value = serde_json::from_str(&listed).unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 3);
+        let with_key = curl(&[
+            s("-H"),
+            format!("X-AMP-Agent-Key: {key}"),
+            s("-H"),
+            format!("Authorization: token {CALLER_TOKEN}"),
+            format!("{}/api/assets/", agent.url()),
+        ])
+        .await;
+        assert_eq!(serde_json::from_str::<Value>(&with_key).unwrap(), listed);
+        // A POST with a body, answered as AMP answers it.
+        let created = curl(&[
+            s("--unix-socket"),
+            socket_arg.clone(),
+            s("-X"),
+            s("POST"),
+            s("--data"),
+            s(r#"{"name": "Via curl", "description": "through the agent"}"#),
+            s("http://amp/api/categories/add"),
+        ])
+        .await;
+        let created: Value = serde_json::from_str(&created).unwrap();
+        assert_eq!(created["name"], "Via curl");
+        // AMP's error status and body come back unchanged.
+        let missing = curl(&[
+            s("--unix-socket"),
+            socket_arg.clone(),
+            s("-w"),
+            s("\n%{http_code}"),
+            s("http://amp/api/assets/no-such-asset"),
+        ])
+        .await;
+        let (body, code) = missing.rsplit_once('\n').unwrap();
+        assert_eq!(code, "404", "{missing}");
+        assert!(body.contains("detail"), "{missing}");
+        assert!(!body.contains("amp agent"), "AMP's own answer: {missing}");
+        let no_key = curl(&[
+            s("-o"),
+            s("/dev/null"),
+            s("-w"),
+            s("%{http_code}"),
+            format!("{}/api/assets/", agent.url()),
+        ])
+        .await;
+        assert_eq!(no_key, "401");
+    }
+
+    // One login for all of them.
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1);
+    let tokens = only_the_agents_tokens_reached_amp(&sandbox);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let token = &tokens[0];
+
+    // The status: the token as `amp token status` shows it, the counters.
+    let status = agent.status().await;
+    assert_eq!(status["token"]["state"], "valid", "{status}");
+    assert_eq!(status["client"]["obtains"], 1, "{status}");
+    let from_cli = env.json(&["token", "status"]).await;
+    assert_eq!(status["token"]["fingerprint"], from_cli["fingerprint"]);
+    assert_eq!(status["token"]["expires_at"], from_cli["expires_at"]);
+    assert!(
+        status["agent"]["forwarded"].as_u64().unwrap() >= 100,
+        "{status}"
+    );
+    assert!(
+        status["agent"]["refused_key"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+
+    // `amp token print`: the same token, raw, on stdout only; nothing sent.
+    let before = sandbox.stats().total();
+    let printed = env.run(&["token", "print"]).await.ok();
+    assert_eq!(printed.stdout, format!("{token}\n"));
+    assert!(!printed.stderr.contains(token.as_str()), "{printed:?}");
+    assert_eq!(sandbox.stats().total(), before);
+
+    // SIGTERM: exit 0, the socket and the key file gone.
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+    assert!(!socket.exists(), "the socket is removed on exit");
+    assert!(!key_file.exists(), "the key file is removed on exit");
+
+    // One log line per request, saying what was asked and how it ended.
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("amp::agent: request"))
+        .collect();
+    assert!(lines.len() >= 104, "{log}");
+    assert!(
+        lines.iter().any(|l| l.contains("method=GET")
+            && l.contains("path=/api/assets/")
+            && l.contains("status=200")
+            && l.contains("attempts=1")
+            && l.contains("elapsed_ms=")),
+        "{log}"
+    );
+
+    // No secret anywhere: not in the sandbox's records, not in the log.
+    let records = serde_json::to_string(&sandbox.stats()).unwrap();
+    for secret in [
+        key.as_str(),
+        CALLER_TOKEN,
+        CALLER_COOKIE,
+        sandbox.password(),
+    ] {
+        assert!(
+            !records.contains(secret),
+            "{secret} in the sandbox's records"
+        );
+        assert!(!log.contains(secret), "{secret} in the agent's log");
+    }
+    assert!(
+        !log.contains(token.as_str()),
+        "the token in the agent's log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_heals_without_a_failed_call() {
+    if !have("python3") {
+        return;
+    }
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-revoked");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let calls = |n: &str| {
+        vec![
+            s("calls"),
+            s("--socket"),
+            socket.display().to_string(),
+            s("--n"),
+            s(n),
+        ]
+    };
+    all_listed(&python(&calls("10")).await["results"], 10);
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1);
+
+    sandbox.revoke_all_tokens();
+    // 50 callers at once with a token AMP no longer takes: every one answered 200.
+    all_listed(&python(&calls("50")).await["results"], 50);
+    assert!(
+        sandbox.stats().requests.iter().any(|r| r.status == 401),
+        "the revoked token was refused"
+    );
+    assert_eq!(
+        sandbox.count("POST", "/user/obtain_token"),
+        2,
+        "one new login"
+    );
+    let status = agent.status().await;
+    assert!(
+        status["client"]["reauths"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+    assert_eq!(status["agent"]["failed"], 0, "{status}");
+    assert_eq!(only_the_agents_tokens_reached_amp(&sandbox).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_pauses_every_caller_and_amp_sees_no_extra_request() {
+    if !have("python3") {
+        return;
+    }
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-429");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    // The pause is long enough for 30 callers to reach the agent and for
+    // the check below, however loaded the machine; the test waits it out once.
+    sandbox.push_fault("/categories", Fault::RateLimitSeconds(4));
+    let out = python(&[
+        s("pause"),
+        s("--socket"),
+        socket.display().to_string(),
+        s("--n"),
+        s("30"),
+        s("--sandbox-stats"),
+        format!("{}/stats", sandbox.control_url()),
+    ])
+    .await;
+    assert_eq!(out["first"], 200, "the 429 was waited out: {out}");
+    all_listed(&out["results"], 30);
+    assert_eq!(
+        out["assets_seen_during_pause"], 0,
+        "no caller reached AMP during the pause: {out}"
+    );
+    // Exactly the calls asked for, and the one 429 with its retry.
+    assert_eq!(sandbox.count("GET", "/categories"), 2);
+    assert_eq!(sandbox.count("GET", "/assets"), 30);
+    assert_eq!(
+        sandbox
+            .stats()
+            .requests
+            .iter()
+            .filter(|r| r.status == 429)
+            .count(),
+        1
+    );
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1);
+    drop(agent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_refused_paths_and_the_agents_own_answers() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-caps");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--max-body-bytes",
+            "1000",
+            "--max-in-flight",
+            "1",
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let logins = sandbox.count("POST", "/user/obtain_token");
+    assert_eq!(logins, 1, "the agent logs in at start");
+    let before = sandbox.stats().total();
+
+    // The login, refresh and password endpoints are the agent's business.
+    for (method, path) in [
+        ("POST", "/api/user/obtain_token"),
+        ("POST", "/api/user/obtain_token/"),
+        ("GET", "/api/user/refresh-token"),
+        ("POST", "/api/user/refresh-token"),
+        ("POST", "/api/user/change-password"),
+        ("POST", "/api/managers/1/change-password"),
+    ] {
+        let (code, body) = agent
+            .call(
+                method,
+                path,
+                Some(r#"{"username": "x", "password": "y"}"#.into()),
+            )
+            .await;
+        assert_eq!(code, 403, "{method} {path}: {body}");
+        assert_eq!(body["source"], "amp agent", "{body}");
+    }
+    // Outside /api/, or dot segments (that would resolve to a refused endpoint).
+    for path in ["/", "/api", "/assets/", "/_sandbox/stats"] {
+        let (code, body) = agent.call("GET", path, None).await;
+        assert_eq!(code, 404, "{path}: {body}");
+    }
+    // Sent as they are (an HTTP client would resolve them first).
+    for path in [
+        "/api/assets/../user/obtain_token",
+        "/api/assets/%2e%2e/user/obtain_token",
+        "/api/assets/%2E./categories/",
+    ] {
+        let answer = raw(
+            agent.socket(),
+            &format!("GET {path} HTTP/1.1\r\nHost: amp\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 404"), "{path}: {answer}");
+    }
+    // A body over the cap: 413, declared or not (chunked).
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(2000));
+    let (code, body) = agent
+        .call("POST", "/api/categories/add", Some(big.clone()))
+        .await;
+    assert_eq!(code, 413, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("1000 bytes"),
+        "{body}"
+    );
+    let answer = raw_chunked_post(agent.socket(), "/api/categories/add", big).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(sandbox.stats().total(), before, "AMP saw none of these");
+
+    // One request in flight (held by AMP), the cap is 1: the next one is
+    // answered 503 at once, saying why.
+    sandbox.push_fault("/assets", Fault::Delay(std::time::Duration::from_secs(30)));
+    let held = {
+        let http = agent.http();
+        tokio::spawn(async move { http.get("http://amp/api/assets/").send().await })
+    };
+    agent
+        .wait_until("one request in flight", |s| s["agent"]["in_flight"] == 1)
+        .await;
+    let answer = agent
+        .http()
+        .get("http://amp/api/categories/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 503);
+    assert_eq!(answer.headers()["retry-after"], "1");
+    let body: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("--max-in-flight"),
+        "{body}"
+    );
+    let status = agent.status().await;
+    assert_eq!(status["agent"]["busy"], 1, "{status}");
+    assert_eq!(status["agent"]["too_large"], 2, "{status}");
+    assert_eq!(status["agent"]["blocked"], 6, "{status}");
+
+    // The held request ends with the agent (the SIGTERM path is
+    // `sigterm_finishes_what_is_in_flight_and_exits_0`).
+    drop(held);
+    drop(agent);
+}
+
+/// `POST path` over the socket with `body` sent in chunks (no
+/// Content-Length: the cap must hold without one); the raw answer.
+async fn raw_chunked_post(socket: &Path, path: &str, body: String) -> String {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: amp\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    for chunk in body.as_bytes().chunks(500) {
+        request.push_str(&format!("{:x}\r\n", chunk.len()));
+        request.push_str(std::str::from_utf8(chunk).unwrap());
+        request.push_str("\r\n");
+    }
+    request.push_str("0\r\n\r\n");
+    raw(socket, &request).await
+}
+
+/// `request`, written as it is to the socket; the raw answer.
+async fn raw(socket: &Path, request: &str) -> String {
+    use std::io::{Read, Write};
+    let socket = socket.to_path_buf();
+    let request = request.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+        // The agent may answer and close before reading it all.
+        let _ = stream.write_all(request.as_bytes());
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_what_is_in_flight_and_exits_0() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-term");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    sandbox.push_fault(
+        "/assets",
+        Fault::Delay(std::time::Duration::from_millis(1500)),
+    );
+    let held = {
+        let http = agent.http();
+        tokio::spawn(async move {
+            let answer = http.get("http://amp/api/assets/").send().await.unwrap();
+            (answer.status().as_u16(), answer.bytes().await.unwrap())
+        })
+    };
+    agent
+        .wait_until("the request in flight", |s| s["agent"]["in_flight"] == 1)
+        .await;
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+    let (code, body) = held.await.unwrap();
+    assert_eq!(code, 200, "the call in flight was finished");
+    assert!(serde_json::from_slice::<Value>(&body).unwrap().is_array());
+    assert!(!socket.exists());
+    assert!(log.contains("stopping"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_socket_is_refused_a_stale_one_replaced_and_tcp_is_loopback_only() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-stale");
+    let runtime_dir = home.path().join("xdg");
+    std::fs::create_dir(&runtime_dir).unwrap();
+    let env = Env::sandbox(&home, &sandbox).set("XDG_RUNTIME_DIR", runtime_dir.to_str().unwrap());
+
+    // The default place: $XDG_RUNTIME_DIR/amp/agent.sock, the folder 0700.
+    let first = Agent::start(&env, &[], home.path().join("first.log")).await;
+    let socket = runtime_dir.join("amp").join("agent.sock");
+    assert_eq!(first.socket(), socket);
+    assert_eq!(
+        std::fs::metadata(runtime_dir.join("amp"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+
+    // Another agent on the same socket: refused, the first one untouched.
+    let second = env.run(&["agent"]).await;
+    assert_eq!(second.code, 1, "{second:?}");
+    assert!(second.stderr.contains("another agent"), "{second:?}");
+    assert_eq!(first.status().await["token"]["state"], "valid");
+
+    // The first one killed outright leaves its socket behind: the next
+    // agent replaces it.
+    first.signal("-KILL");
+    drop(first);
+    assert!(socket.exists(), "a stale socket");
+    let third = Agent::start(&env, &[], home.path().join("third.log")).await;
+    assert_eq!(third.status().await["token"]["state"], "valid");
+    drop(third);
+
+    // Only loopback, ever; and something that is not a socket is never replaced.
+    let wide = env.run(&["agent", "--listen", "0.0.0.0:0"]).await;
+    assert_eq!(wide.code, 2, "{wide:?}");
+    assert!(wide.stderr.contains("loopback"), "{wide:?}");
+    let file = home.path().join("not-a-socket");
+    std::fs::write(&file, "keep me").unwrap();
+    let run = env
+        .run(&["agent", "--socket", file.to_str().unwrap()])
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_stop_the_agent_at_once() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-refused");
+    let env = Env::sandbox(&home, &sandbox).set("AMP_PASSWORD", "not-the-password-4e1d");
+    let socket = home.path().join("agent.sock");
+    let run = env
+        .run(&["agent", "--socket", socket.to_str().unwrap()])
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("refused the credentials"), "{run:?}");
+    assert!(!run.stderr.contains("not-the-password-4e1d"), "{run:?}");
+    assert!(!socket.exists(), "nothing left behind");
+    let no_creds = Env::sandbox(&home, &sandbox).unset("AMP_USERNAME");
+    let run = no_creds
+        .run(&["agent", "--socket", socket.to_str().unwrap()])
+        .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("AMP_USERNAME"), "{run:?}");
+}
