@@ -612,3 +612,87 @@ async fn a_token_file_open_to_others_heals_with_one_login() {
     }
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A token folder anyone may write in (mode 0777, without `/tmp`'s sticky
+/// bit): whoever can rename files there can swap ours between two of our
+/// steps. The store refuses the folder before any file in it is read,
+/// written or locked, with an error naming the folder and its mode; the
+/// client logs in and works from memory, and nothing of the token lands in
+/// the folder. With the sticky bit (`1777`), or with group-write only, the
+/// folder is used.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_folder_anyone_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = temp_dir("open-folder");
+    let open = dir.join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let path = open.join("token.json");
+    let store = FileStore::new(&path);
+    let now = Utc::now();
+    let token = ours(
+        &sandbox,
+        TokenData::new(
+            sandbox.issue_token(),
+            now,
+            now + chrono::Duration::hours(24),
+        ),
+    );
+    for (what, result) in [
+        ("load", store.load().await.map(|_| ())),
+        ("save", store.save(&token).await),
+        ("lock", store.lock().await.map(|_| ())),
+        ("discard", store.discard(&token).await),
+    ] {
+        let e = result.expect_err(what).to_string();
+        assert!(e.contains(&open.display().to_string()), "{what}: {e}");
+        assert!(e.contains("0777"), "{what}: {e}");
+        assert!(!e.contains(token.token().expose_secret()), "{what}: {e}");
+    }
+    let before = logins(&sandbox);
+    client(&sandbox, &path).assets().list().await.unwrap();
+    assert_eq!(logins(&sandbox), before + 1, "logged in, from memory");
+    assert_eq!(
+        fs::read_dir(&open).unwrap().count(),
+        0,
+        "nothing was written in the folder"
+    );
+
+    for mode in [0o1777, 0o770] {
+        fs::set_permissions(&open, fs::Permissions::from_mode(mode)).unwrap();
+        let client = client(&sandbox, &path);
+        client.assets().list().await.unwrap();
+        let used = client.token_manager().snapshot().unwrap();
+        assert_eq!(stored(&path).await, Some(used), "{mode:o}: stored");
+        fs::remove_file(&path).unwrap();
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A token folder owned by another user (not root): that user can rename
+/// and replace the files in it, whatever its mode. Refused like an open
+/// folder; the client works from memory.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (chowns a folder to another user): run as root with --ignored, as .ci/run does"]
+async fn a_token_folder_of_another_user_is_refused() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = temp_dir("foreign-folder");
+    let theirs = dir.join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).expect("chown needs root");
+    let path = theirs.join("token.json");
+    let e = FileStore::new(&path).load().await.unwrap_err().to_string();
+    assert!(
+        e.contains("refusing to keep the token in the folder"),
+        "{e}"
+    );
+    assert!(e.contains("uid 65534"), "{e}");
+    let before = logins(&sandbox);
+    client(&sandbox, &path).assets().list().await.unwrap();
+    assert_eq!(logins(&sandbox), before + 1, "logged in, from memory");
+    assert!(!path.exists(), "nothing was written in their folder");
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -84,6 +84,12 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 ///   hold the lock to stall every renewal. The token manager then works from
 ///   memory, with a warning. A lock file of ours open to others is refused
 ///   too (anyone who can open it can hold it).
+/// * **A folder of another user, or open to all** (on unix): a folder owned
+///   by a user other than this one or root, or one anyone may write in
+///   without the sticky bit (mode `o+w`, not `/tmp`'s `1777`), is refused the
+///   same way, before any file in it is read, written or locked: whoever can
+///   rename files in it can swap ours between two of our steps. Group-write
+///   is allowed (umask 002 gives it to every folder of a per-user group).
 /// * **Leftovers**: files set aside and temporary files of dead writers hold
 ///   tokens too: they get mode 0600, and [`clear`](TokenStore::clear)
 ///   removes them with the token file (the lock file stays).
@@ -230,6 +236,7 @@ impl FileStore {
     /// or open to others — is set aside and read as nothing; one of another
     /// user is refused with an error, untouched.
     fn read_current(&self) -> Result<Option<Stored>> {
+        self.check_folder()?;
         let mut options = File::options();
         options.read(true);
         #[cfg(unix)]
@@ -380,6 +387,7 @@ impl FileStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(self.error(format!("checking {}: {e}", self.path.display()))),
         }
+        self.check_folder()?;
         let dir = self.dir();
         create_private_dirs(&dir)
             .map_err(|e| self.error(format!("creating the folder {}: {e}", dir.display())))?;
@@ -432,6 +440,13 @@ impl FileStore {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         }
+    }
+
+    /// Refuses a folder another user owns, or anyone may write in
+    /// (`private_fs::check_folder` says why): the token is not read from it,
+    /// written to it, or locked in it.
+    pub(super) fn check_folder(&self) -> Result<()> {
+        private_fs::check_folder(&self.dir()).map_err(|why| self.error(why))
     }
 
     /// The token file's name, which names the files next to it.

@@ -119,6 +119,7 @@ impl FileStore {
     /// is one they can hold to stall every renewal, so it is refused before
     /// any wait.
     fn open_lock_file(&self) -> Result<File> {
+        self.check_folder()?;
         if let Some(dir) = self
             .lock_path
             .parent()

@@ -68,6 +68,53 @@ pub(super) fn check_trusted(
     Ok(())
 }
 
+/// Why the folder `dir` may not hold the token, if it may not: a user other
+/// than this one or root owns it, or anyone may write in it (o+w without
+/// the sticky bit). Either can rename our token, lock and temporary files
+/// away and put others in their place between two of our steps: a planted
+/// token file or lock file of theirs is refused by [`check_trusted`], but
+/// one of ours moved back and forth is not, and two processes could lock
+/// two different lock files. A folder that does not exist yet passes (it
+/// is created 0700). Group-writable folders pass: under the usual umask
+/// 002 of per-user groups, that is every folder a user makes.
+#[cfg(unix)]
+pub(super) fn check_folder(dir: &Path) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("checking the folder {}: {e}", dir.display())),
+    };
+    let me = effective_uid().map_err(|e| {
+        format!(
+            "cannot tell which user this process runs as, to check {}: {e}",
+            dir.display()
+        )
+    })?;
+    let mode = meta.mode() & 0o7777;
+    let why = if meta.uid() != me && meta.uid() != 0 {
+        format!(
+            "it is owned by uid {}, not by this user (uid {me})",
+            meta.uid()
+        )
+    } else if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+        format!("its mode {mode:04o} lets anyone rename and replace the files in it")
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "refusing to keep the token in the folder {}: {why}; keep it in a folder only \
+         you (or root) can write, such as ~/.cache/amp",
+        dir.display()
+    ))
+}
+
+/// Without unix owners and modes, nothing to check.
+#[cfg(not(unix))]
+pub(super) fn check_folder(_dir: &Path) -> std::result::Result<(), String> {
+    Ok(())
+}
+
 /// The effective user id of this process, whom a trusted file belongs to.
 /// std has no `geteuid`, and libc's needs `unsafe`; Linux tells it in
 /// `/proc/self/status` (the second field of `Uid:`: real, effective, saved, fs).
