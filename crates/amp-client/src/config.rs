@@ -11,7 +11,7 @@
 //! | `AMP_ENV` | — | `test` selects the test profile; any other value is an error |
 //! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…`, `rediss://…` (TLS) |
 //! | `AMP_REDIS_CA_FILE` | — | a PEM bundle of CA certificates trusted for `rediss://`, besides Mozilla's roots |
-//! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http to other hosts than loopback |
+//! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http, and the token over plain `redis://`, to hosts other than loopback |
 //! | `AMP_TOKEN_KEEP_FRESH` | `0` | `1` renews the token in the background at its soft point even when no call comes |
 //! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
 //! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` | — | proxies, read when the client is built: https may use one; plain http only one on loopback |
@@ -73,7 +73,8 @@ pub mod vars {
     pub const TOKEN_STORE: &str = "AMP_TOKEN_STORE";
     /// A PEM bundle of CA certificates trusted for a `rediss://` token store.
     pub const REDIS_CA_FILE: &str = "AMP_REDIS_CA_FILE";
-    /// `1` allows credentials over plain http to hosts other than loopback.
+    /// `1` allows credentials over plain http, and the token over plain
+    /// `redis://`, to hosts other than loopback.
     pub const ALLOW_INSECURE_HTTP: &str = "AMP_ALLOW_INSECURE_HTTP";
     /// `1` keeps the token fresh in the background (see
     /// [`ConfigBuilder::keep_fresh`](super::ConfigBuilder::keep_fresh)).
@@ -236,7 +237,8 @@ impl Config {
         self.request_timeout
     }
 
-    /// Whether credentials may go over plain http to hosts that are not loopback.
+    /// Whether credentials may go over plain http, and the token over plain
+    /// `redis://`, to hosts that are not loopback.
     pub fn allow_insecure_http(&self) -> bool {
         self.allow_insecure_http
     }
@@ -366,7 +368,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// Allow credentials over plain http to hosts that are not loopback.
+    /// Allow credentials over plain http, and the token over plain
+    /// `redis://` (a [`StoreSpec::Redis`] store), to hosts that are not
+    /// loopback. Without it [`build`](Self::build) refuses both.
     pub fn allow_insecure_http(mut self, yes: bool) -> Self {
         self.allow_insecure_http = yes;
         self
@@ -458,6 +462,22 @@ impl ConfigBuilder {
         // so every request, login included, goes where it allows.
         if base_url.scheme() == "http" && !self.allow_insecure_http && !is_loopback(&base_url) {
             return Err(Error::insecure_transport(base_url.host_str().unwrap_or("")));
+        }
+        // The same for the token store: plain `redis://` off this machine
+        // carries the token, and Redis's password, in clear.
+        if let StoreSpec::Redis(url) = &self.token_store {
+            let plain = Url::parse(url).ok().filter(|u| u.scheme() == "redis");
+            if let Some(url) = plain.filter(|u| !self.allow_insecure_http && !is_loopback(u)) {
+                return Err(Error::config(
+                    vars::TOKEN_STORE,
+                    format!(
+                        "refusing to send the token over plain redis:// to {}; use rediss:// \
+                         (TLS), or set {}=1",
+                        url.host_str().unwrap_or(""),
+                        vars::ALLOW_INSECURE_HTTP
+                    ),
+                ));
+            }
         }
         Ok(Config {
             base_url,
@@ -763,6 +783,31 @@ mod tests {
         ]))
         .unwrap();
         assert!(c.allow_insecure_http());
+    }
+
+    #[test]
+    fn plain_redis_off_loopback_is_refused_unless_allowed() {
+        let lookup = |store: &str, allow: &str| {
+            Config::from_lookup(&env(&[
+                ("AMP_TOKEN_STORE", store),
+                ("AMP_ALLOW_INSECURE_HTTP", allow),
+            ]))
+        };
+        let e = lookup("redis://amp:hunter2@10.0.0.5:6379/0", "0").unwrap_err();
+        let shown = e.to_string();
+        assert_eq!(e.setting(), Some("AMP_TOKEN_STORE"), "{shown}");
+        assert!(shown.contains("plain redis:// to 10.0.0.5"), "{shown}");
+        assert!(shown.contains("rediss://"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        for (store, allow) in [
+            ("redis://amp:hunter2@10.0.0.5:6379/0", "1"),
+            ("rediss://amp:hunter2@10.0.0.5:6380/0", "0"),
+            ("redis://127.0.0.1:6379/0", "0"),
+            ("redis://localhost/0", "0"),
+            ("redis://[::1]:6379", "0"),
+        ] {
+            assert!(lookup(store, allow).is_ok(), "{store} {allow}");
+        }
     }
 
     #[test]

@@ -39,10 +39,17 @@ pub(super) fn parse_base_url(raw: &str) -> Result<Url> {
     Ok(url)
 }
 
-/// True for `localhost` and loopback addresses: plain http there never leaves the machine.
+/// True for `localhost` and loopback addresses: plain http (or redis) there
+/// never leaves the machine.
 pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        // A `redis://` URL's host is not parsed as an address (only the
+        // special schemes' are): `127.0.0.1` comes as a name.
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         // `::1`, and `::ffff:127.x.y.z`, which reaches 127.x.y.z.
         Some(url::Host::Ipv6(ip)) => {

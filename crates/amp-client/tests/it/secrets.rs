@@ -311,7 +311,7 @@ async fn access_token_debug_redacts_the_token() {
 
 #[test]
 fn config_and_its_builder_redact_credentials_and_store_passwords() {
-    let spec: StoreSpec = format!("redis://amp:{REDIS_PW}@redis.internal:6379/0")
+    let spec: StoreSpec = format!("rediss://amp:{REDIS_PW}@redis.internal:6380/0")
         .parse()
         .unwrap();
     let builder = Config::builder()
