@@ -193,6 +193,11 @@ impl Progress for StderrProgress {
             Event::Sent { txid, found: true } => {
                 format!("found transaction {txid} in the wallet (sent by an earlier run)")
             }
+            // The node may mine several blocks between two polls: the last
+            // line says the wait is over, not "3/2".
+            Event::Confirmations { txid, have, want } if *have >= i64::from(*want) => {
+                format!("{txid} has {have} confirmations ({want} wanted)")
+            }
             Event::Confirmations { txid, have, want } => {
                 format!("waiting for {want} confirmations of {txid}: {have}/{want}")
             }
