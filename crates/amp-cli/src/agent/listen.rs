@@ -80,6 +80,98 @@ fn prepare_folder(folder: &Path, private: bool) -> CliResult {
     }
 }
 
+/// Refuses a path with control characters: it is printed on the ready
+/// lines, which scripts `eval`, and on terminals.
+fn check_printable(path: &Path) -> CliResult {
+    if path.to_string_lossy().chars().any(char::is_control) {
+        return Err(Failure::usage(format!(
+            "{}: a path with control characters is not used",
+            path.display().to_string().escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a folder (or its parent) that another user than `me` or root
+/// owns, or that anyone may write in without the sticky bit: whoever can
+/// rename files there can swap the socket or the key file for their own
+/// between two of the agent's steps, or later, and read what callers send.
+/// Group-write passes (umask 002 gives it to every folder of a per-user
+/// group), as for the file token store.
+fn check_trusted(folder: &Path, me: u32) -> CliResult {
+    let folder = std::fs::canonicalize(folder)
+        .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", folder.display())))?;
+    for dir in std::iter::once(folder.as_path()).chain(folder.parent()) {
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", dir.display())))?;
+        let mode = meta.mode() & 0o7777;
+        let why = if meta.uid() != me && meta.uid() != 0 {
+            format!(
+                "it is owned by uid {}, not by this user (uid {me})",
+                meta.uid()
+            )
+        } else if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+            format!("its mode {mode:04o} lets anyone rename and replace the files in it")
+        } else {
+            continue;
+        };
+        return Err(Failure::runtime(format!(
+            "refusing to serve from {}: {why}; give a path in a folder only you (or root) can write",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Holds `<path>.lock` (created 0600, in a folder [`check_trusted`] passed,
+/// so nobody else can have put a link there) for as long as the file lives: a
+/// second agent started on the same socket or key file, even at the same
+/// moment, is refused instead of replacing the first one's file. The lock
+/// file stays (removing it would race the next agent's lock); the kernel
+/// lets go of the lock when the process ends, however it ends.
+fn hold_lock(path: &Path) -> CliResult<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| Failure::runtime(format!("cannot open {}: {e}", lock_path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Failure::runtime(format!(
+            "{} is in use: another agent holds {} (stop it, or give another path)",
+            path.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Failure::runtime(format!(
+            "cannot lock {}: {e}",
+            lock_path.display()
+        ))),
+    }
+}
+
+/// Whether something answers on the socket at `path`: connected (yes),
+/// refused (no: a stale socket), or no answer within a second (yes: a
+/// listener that is stopped or whose queue is full still owns the path).
+/// The connect runs on a thread of its own, which a hung connect keeps.
+fn answers(path: &Path) -> std::io::Result<bool> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let probe = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::os::unix::net::UnixStream::connect(&probe).map(drop));
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+        Ok(Ok(())) | Err(_) => Ok(true),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(false),
+        Ok(Err(e)) => Err(e),
+    }
+}
+
 /// A private scratch folder beside `path` (0700), where a file is made with
 /// its final mode before it is renamed into place: nobody can open it in
 /// between, whatever the mode of the folder around it.
@@ -97,6 +189,14 @@ impl Scratch {
             .create(&dir)
             .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
         Ok(Scratch(dir))
+    }
+
+    /// Who this process is, as the file system sees it: the owner of the
+    /// folder it just made (std has no `geteuid`, and libc's is `unsafe`).
+    fn owner(&self) -> CliResult<u32> {
+        std::fs::metadata(&self.0)
+            .map(|m| m.uid())
+            .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", self.0.display())))
     }
 }
 
@@ -119,6 +219,8 @@ fn parent_of(path: &Path) -> &Path {
 pub struct Placed {
     path: PathBuf,
     id: (u64, u64),
+    /// `<path>.lock`, held while the file is the agent's.
+    _lock: Option<std::fs::File>,
 }
 
 impl Placed {
@@ -127,13 +229,21 @@ impl Placed {
         &self.path
     }
 
-    fn at(path: &Path) -> CliResult<Placed> {
+    fn at(path: &Path, lock: std::fs::File) -> CliResult<Placed> {
         let meta = std::fs::symlink_metadata(path)
             .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", path.display())))?;
         Ok(Placed {
             path: path.to_path_buf(),
             id: (meta.dev(), meta.ino()),
+            _lock: Some(lock),
         })
+    }
+
+    /// What an agent killed with -9 leaves: the file, and no lock.
+    #[cfg(test)]
+    fn crash(mut self) {
+        self._lock = None;
+        std::mem::forget(self);
     }
 
     /// Removes the file now, if it is still ours.
@@ -163,28 +273,35 @@ impl Drop for Placed {
 /// The new socket is bound in a private scratch folder, given its mode,
 /// and renamed over the path: at no moment can another user connect to it,
 /// and callers see either the old path or the new socket.
+///
+/// Before any of that, the folder is checked ([`check_trusted`]: another
+/// user's, or one anyone may write in, is refused), and `<path>.lock` is
+/// taken for the agent's life, so two agents started at once on one path
+/// cannot both go on (the probe alone could not tell them apart).
 pub fn bind_socket(path: &Path, default: bool) -> CliResult<(tokio::net::UnixListener, Placed)> {
+    check_printable(path)?;
     prepare_folder(parent_of(path), default)?;
+    let scratch = Scratch::beside(path)?;
+    check_trusted(parent_of(path), scratch.owner()?)?;
+    let lock = hold_lock(path)?;
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => {
-            match std::os::unix::net::UnixStream::connect(path) {
-                Ok(_) => {
-                    return Err(Failure::runtime(format!(
+        Ok(meta) if meta.file_type().is_socket() => match answers(path) {
+            Ok(true) => {
+                return Err(Failure::runtime(format!(
                     "{} is in use: another agent answers on it (stop it, or give another --socket)",
                     path.display()
                 )))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                    tracing::info!(target: "amp::agent", socket = %path.display(), "replacing a stale socket (nothing answers on it)");
-                }
-                Err(e) => {
-                    return Err(Failure::runtime(format!(
-                        "{} exists and cannot be probed ({e}); not replacing it",
-                        path.display()
-                    )))
-                }
             }
-        }
+            Ok(false) => {
+                tracing::info!(target: "amp::agent", socket = %path.display(), "replacing a stale socket (nothing answers on it)");
+            }
+            Err(e) => {
+                return Err(Failure::runtime(format!(
+                    "{} exists and cannot be probed ({e}); not replacing it",
+                    path.display()
+                )))
+            }
+        },
         Ok(_) => {
             return Err(Failure::runtime(format!(
                 "{} exists and is not a socket; not replacing it",
@@ -199,7 +316,6 @@ pub fn bind_socket(path: &Path, default: bool) -> CliResult<(tokio::net::UnixLis
             )))
         }
     }
-    let scratch = Scratch::beside(path)?;
     let temporary = scratch.0.join("s");
     let listener = tokio::net::UnixListener::bind(&temporary).map_err(|e| {
         Failure::runtime(format!(
@@ -214,7 +330,7 @@ pub fn bind_socket(path: &Path, default: bool) -> CliResult<(tokio::net::UnixLis
             Failure::runtime(format!("cannot put the socket at {}: {e}", path.display()))
         })?;
     drop(scratch);
-    Ok((listener, Placed::at(path)?))
+    Ok((listener, Placed::at(path, lock)?))
 }
 
 /// Binds loopback TCP at `addr` (`127.0.0.1:PORT`, `[::1]:PORT`); any other
@@ -268,9 +384,16 @@ impl Key {
     }
 
     /// Writes the key to `path`, 0600, replacing what a previous agent left
-    /// (made in a private scratch folder, then renamed into place).
+    /// (made in a private scratch folder, then renamed into place), in a
+    /// folder checked as the socket's is, holding `<path>.lock` for the
+    /// agent's life (a second agent would otherwise replace the key the
+    /// first one's callers read).
     pub fn write(&self, path: &Path) -> CliResult<Placed> {
+        check_printable(path)?;
         prepare_folder(parent_of(path), false)?;
+        let scratch = Scratch::beside(path)?;
+        check_trusted(parent_of(path), scratch.owner()?)?;
+        let lock = hold_lock(path)?;
         if let Ok(meta) = std::fs::symlink_metadata(path) {
             if !meta.is_file() {
                 return Err(Failure::runtime(format!(
@@ -279,7 +402,6 @@ impl Key {
                 )));
             }
         }
-        let scratch = Scratch::beside(path)?;
         let temporary = scratch.0.join("k");
         let written = std::fs::OpenOptions::new()
             .write(true)
@@ -292,7 +414,7 @@ impl Key {
             Failure::runtime(format!("cannot write the key to {}: {e}", path.display()))
         })?;
         drop(scratch);
-        Placed::at(path)
+        Placed::at(path, lock)
     }
 }
 
@@ -344,14 +466,30 @@ mod tests {
             0o700
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), key.0.as_str());
-        // Written again (a new agent): the old guard must not remove the new file.
+        // A second agent on the same key file, while the first lives: refused,
+        // the first one's key left as it was.
+        let e = Key::generate().unwrap().write(&path).unwrap_err();
+        assert!(e.to_string().contains("another agent"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), key.0.as_str());
+        // The first one killed -9 (its file left, its lock gone): a new agent
+        // writes its own; the old guard must not remove the new file.
+        let stale = Placed {
+            path: placed.path.clone(),
+            id: placed.id,
+            _lock: None,
+        };
+        placed.crash();
         let newer = Key::generate().unwrap().write(&path).unwrap();
-        drop(placed);
+        drop(stale);
         assert!(path.exists());
         drop(newer);
         assert!(!path.exists());
-        // Nothing left of the scratch folders.
-        assert_eq!(std::fs::read_dir(dir.join("sub")).unwrap().count(), 0);
+        // Nothing left of the scratch folders; the lock file stays.
+        let left: Vec<_> = std::fs::read_dir(dir.join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["agent.key.lock"]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -388,7 +526,7 @@ mod tests {
         assert!(path.exists());
         // Its listener gone but the file left (an agent killed -9): replaced.
         drop(live);
-        std::mem::forget(placed);
+        placed.crash();
         let (_new, placed) = bind_socket(&path, false).unwrap();
         assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
         drop(placed);
@@ -412,6 +550,95 @@ mod tests {
             std::fs::metadata(&amp).unwrap().permissions().mode() & 0o777,
             0o700
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    #[test]
+    fn a_folder_anyone_may_write_or_a_path_with_controls_is_refused() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let dir = folder("open");
+        let open = dir.join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = bind_socket(&open.join("agent.sock"), false).unwrap_err();
+        assert!(e.to_string().contains("lets anyone rename"), "{e}");
+        let e = Key::generate()
+            .unwrap()
+            .write(&open.join("agent.key"))
+            .unwrap_err();
+        assert!(e.to_string().contains("lets anyone rename"), "{e}");
+        assert_eq!(
+            std::fs::read_dir(&open).unwrap().count(),
+            0,
+            "nothing made there"
+        );
+        // With the sticky bit (as /tmp), nobody may rename what is ours: served.
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let (_listener, placed) = bind_socket(&open.join("agent.sock"), false).unwrap();
+        drop(placed);
+        // A newline in a path would add a line to what scripts `eval`.
+        let e = bind_socket(&dir.join("a\nAMP_AGENT_URL=x"), false).unwrap_err();
+        assert!(e.to_string().contains("control characters"), "{e}");
+        let e = Key::generate()
+            .unwrap()
+            .write(&dir.join("k\u{1b}[2J"))
+            .unwrap_err();
+        assert!(e.to_string().contains("control characters"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    #[ignore = "needs root: gives a folder to another user (CI runs it as root)"]
+    fn a_folder_of_another_user_is_refused() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let dir = folder("theirs");
+        let theirs = dir.join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o700)).unwrap();
+        // nobody
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let e = bind_socket(&theirs.join("agent.sock"), false).unwrap_err();
+        assert!(e.to_string().contains("owned by uid 65534"), "{e}");
+        let e = Key::generate()
+            .unwrap()
+            .write(&theirs.join("agent.key"))
+            .unwrap_err();
+        assert!(e.to_string().contains("owned by uid 65534"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_listener_that_does_not_answer_is_in_use_not_a_hang() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let dir = folder("full");
+        let path = dir.join("agent.sock");
+        // Another program's listener (no lock of ours) that never accepts:
+        // once its queue is full, a connect waits for ever.
+        let _theirs = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let mut queued = Vec::new();
+        rt.block_on(async {
+            for _ in 0..100_000 {
+                let connect = tokio::net::UnixStream::connect(&path);
+                match tokio::time::timeout(std::time::Duration::from_millis(200), connect).await {
+                    Ok(Ok(stream)) => queued.push(stream),
+                    _ => break,
+                }
+            }
+        });
+        assert!(!queued.is_empty());
+        let e = bind_socket(&path, false).unwrap_err();
+        assert!(e.to_string().contains("in use"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
