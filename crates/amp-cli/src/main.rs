@@ -41,7 +41,15 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))
-        .and_then(|runtime| runtime.block_on(commands::run(cli, overrides)));
+        .and_then(|runtime| {
+            let outcome = runtime.block_on(commands::run(cli, overrides));
+            // Work still running on the blocking pool (a store file on a
+            // hung NFS mount, a name lookup) must not keep the process
+            // alive once the command is done or the agent has stopped:
+            // what it was for has been answered or given up.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            outcome
+        });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -57,8 +57,7 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
     }
     // Taken over first: a SIGTERM while the agent starts (logging in) is a
     // stop like any other, and the socket file is removed.
-    let stop = stop_signals()?;
-    tokio::pin!(stop);
+    let mut stop = Stop::install()?;
     let socket_path = match (&args.socket, &args.listen) {
         (Some(path), _) => Some((path.clone(), false)),
         (None, None) => Some((listen::default_socket()?, true)),
@@ -92,10 +91,15 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
         flags: overrides.flag_names(),
         jobs_dir: None,
     };
-    ctx.need_credentials(true).await?;
+    // The store's first read and the first login both wait on the network
+    // or a lock: a stop is heard during either.
+    let starting = async {
+        ctx.need_credentials(true).await?;
+        first_token(&ctx).await
+    };
     tokio::select! {
-        started = first_token(&ctx) => started?,
-        () = &mut stop => {
+        started = starting => started?,
+        () = stop.next() => {
             tracing::info!(target: LOG_TARGET, "stopped while starting");
             return Ok(());
         }
@@ -173,7 +177,7 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
     }
     tracing::info!(target: LOG_TARGET, listening = ?agent.listening, "serving");
 
-    (&mut stop).await;
+    stop.next().await;
     let in_flight = agent.in_flight();
     tracing::info!(target: LOG_TARGET, in_flight, "stopping: no new connections; finishing what is in flight");
     let _ = stop_tx.send(true);
@@ -182,19 +186,26 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
         placed.remove();
     }
     let grace = Duration::from_secs(args.shutdown_timeout);
-    let finished = tokio::time::timeout(grace, async {
+    let drained = tokio::time::timeout(grace, async {
         while servers.join_next().await.is_some() {}
-    })
-    .await;
-    if finished.is_err() {
-        tracing::warn!(
+    });
+    // A second SIGTERM or Ctrl-C means now: whoever sends it has decided
+    // the calls in flight are not worth the wait.
+    tokio::select! {
+        finished = drained => match finished {
+            Ok(()) => tracing::info!(target: LOG_TARGET, "stopped"),
+            Err(_) => tracing::warn!(
+                target: LOG_TARGET,
+                in_flight = agent.in_flight(),
+                "requests still in flight after --shutdown-timeout ({} s); exiting without them",
+                args.shutdown_timeout
+            ),
+        },
+        () = stop.next() => tracing::warn!(
             target: LOG_TARGET,
             in_flight = agent.in_flight(),
-            "requests still in flight after --shutdown-timeout ({} s); exiting without them",
-            args.shutdown_timeout
-        );
-    } else {
-        tracing::info!(target: LOG_TARGET, "stopped");
+            "a second stop signal: exiting without the requests in flight"
+        ),
     }
     drop(key);
     drop(socket_placed);
@@ -219,18 +230,30 @@ async fn first_token(ctx: &Ctx) -> CliResult {
     }
 }
 
-/// SIGTERM (a service manager stopping the agent) or SIGINT (Ctrl-C): the
-/// handlers are installed at once, the future resolves at the first signal.
-fn stop_signals() -> CliResult<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let signal_error =
-        |e: std::io::Error| Failure::runtime(format!("cannot wait for SIGTERM: {e}"));
-    let mut term = signal(SignalKind::terminate()).map_err(signal_error)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(signal_error)?;
-    Ok(async move {
+/// SIGTERM (a service manager stopping the agent) or SIGINT (Ctrl-C),
+/// heard from the moment the agent starts: the first asks it to stop, a
+/// second one during the drain to stop at once.
+struct Stop {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn install() -> CliResult<Stop> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let signal_error =
+            |e: std::io::Error| Failure::runtime(format!("cannot wait for SIGTERM: {e}"));
+        Ok(Stop {
+            term: signal(SignalKind::terminate()).map_err(signal_error)?,
+            int: signal(SignalKind::interrupt()).map_err(signal_error)?,
+        })
+    }
+
+    /// The next signal of either kind.
+    async fn next(&mut self) {
         tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
         }
-    })
+    }
 }

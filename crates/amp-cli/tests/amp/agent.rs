@@ -794,3 +794,103 @@ async fn refused_credentials_stop_the_agent_at_once() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("AMP_USERNAME"), "{run:?}");
 }
+
+/// Waits for the agent to exit, failing (not hanging) if it does not within
+/// `limit`: the behaviours below are about the agent not waiting for ever.
+async fn exits_within(agent: &mut Agent, limit: std::time::Duration) -> (ExitStatus, String) {
+    let mut child = std::mem::replace(&mut agent.child, Command::new("true").spawn().unwrap());
+    let pid = child.id();
+    let waited = tokio::time::timeout(
+        limit,
+        tokio::task::spawn_blocking(move || child.wait().unwrap()),
+    )
+    .await;
+    let Ok(status) = waited else {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!(
+            "the agent did not exit within {limit:?}: {}",
+            agent.log_text()
+        );
+    };
+    (status.unwrap(), agent.log_text())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sigterm_stops_at_once_and_a_sigterm_while_logging_in_stops_too() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-twice");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let mut agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--shutdown-timeout",
+            "3600",
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    // A call AMP holds for an hour, which the drain would wait for.
+    sandbox.push_fault(
+        "/assets",
+        Fault::Delay(std::time::Duration::from_secs(3600)),
+    );
+    let http = agent.http();
+    let _held = tokio::spawn(async move { http.get("http://amp/api/assets/").send().await });
+    agent
+        .wait_until("the request in flight", |s| s["agent"]["in_flight"] == 1)
+        .await;
+    agent.signal("-TERM");
+    // The first stop removes the socket and waits on the held call: the
+    // log, not the (gone) status endpoint, says it has begun.
+    for _ in 0..6000 {
+        if agent.log_text().contains("stopping") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    agent.signal("-TERM");
+    let (exit, log) = exits_within(&mut agent, std::time::Duration::from_secs(60)).await;
+    assert!(exit.success(), "{exit}: {log}");
+    assert!(log.contains("a second stop signal"), "{log}");
+    assert!(!socket.exists());
+
+    // A stop while the first login waits on AMP: heard, exit 0, nothing left.
+    sandbox.push_fault(
+        "/user/obtain_token",
+        Fault::Delay(std::time::Duration::from_secs(3600)),
+    );
+    let home2 = TempDir::new("agent-starting");
+    let env2 = Env::sandbox(&home2, &sandbox);
+    let socket2 = home2.path().join("agent.sock");
+    let log2 = home2.path().join("agent.log");
+    let mut cmd = env2.command(&["agent", "--socket", socket2.to_str().unwrap()]);
+    cmd.stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log2).unwrap());
+    let child = cmd.spawn().unwrap();
+    let mut starting = Agent {
+        child,
+        socket: Some(socket2.clone()),
+        url: None,
+        key_file: None,
+        log: log2,
+    };
+    // The socket is bound before the first login, which AMP now holds (the
+    // sandbox records a request once it is answered: it cannot tell).
+    for _ in 0..6000 {
+        if socket2.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(socket2.exists(), "{}", starting.log_text());
+    starting.signal("-TERM");
+    let (exit, log) = exits_within(&mut starting, std::time::Duration::from_secs(60)).await;
+    assert!(exit.success(), "{exit}: {log}");
+    assert!(log.contains("stopped while starting"), "{log}");
+    assert!(!socket2.exists(), "nothing left behind");
+}
