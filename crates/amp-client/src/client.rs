@@ -364,7 +364,7 @@ fn call_span(req: &Request<'_>) -> tracing::Span {
     tracing::info_span!(
         "amp.call",
         method = %req.method,
-        path = req.path,
+        path = req.named_path(),
         attempts = Empty,
         replayed = false,
         status = Empty,

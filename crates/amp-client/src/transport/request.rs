@@ -75,7 +75,16 @@ impl<'a> Request<'a> {
 
     /// `GET /assets/`: how the request is named in errors and logs.
     pub fn operation(&self) -> String {
-        format!("{} /{}", self.method, self.path)
+        format!("{} /{}", self.method, self.named_path())
+    }
+
+    /// The path without its query, as errors and logs name it: a query may
+    /// hold what a log should not (an email, a GAID), and errors and logs
+    /// travel further than the call.
+    pub fn named_path(&self) -> &'a str {
+        self.path
+            .split_once('?')
+            .map_or(self.path, |(path, _)| path)
     }
 }
 

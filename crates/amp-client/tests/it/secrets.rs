@@ -200,6 +200,32 @@ async fn each_call_is_one_span_with_its_attempts_and_status() {
     assert_absent(&text, PASSWORD, "the password");
 }
 
+// A query may hold what a log should not (an email, a GAID): the span, the
+// retry events, the warning when the budget is spent and the error name the
+// path alone.
+#[tokio::test]
+async fn a_query_reaches_no_log_and_no_error() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server, 3);
+    let capture = Capture::default();
+    let guard = capture.start("trace");
+    let e = client
+        .get::<serde_json::Value>("assets/?email=investor%40example.com")
+        .await
+        .unwrap_err();
+    drop(guard);
+    let text = format!("{}\n{e}\n{e:?}", capture.text());
+    assert!(text.contains("GET /assets/"), "{text}");
+    assert!(text.contains("path=\"assets/\""), "{text}");
+    assert_absent(&text, "investor", "the query");
+}
+
 // The summary of an error body changes a secret's form (blanks collapsed
 // in HTML, only the first line of text): the body is scrubbed as it came,
 // before it is summarised.
