@@ -16,9 +16,9 @@
 
 mod listen;
 mod proxy;
+mod serve;
 mod status;
 
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,8 +52,15 @@ pub const LOG_TARGET: &str = "amp::agent";
 /// AMP_AGENT_KEY_FILE=/run/user/1000/amp/agent.key
 /// ```
 pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResult {
-    if args.max_in_flight == 0 {
-        return Err(Failure::usage("--max-in-flight: must be at least 1"));
+    for (flag, value) in [
+        ("--max-in-flight", args.max_in_flight as u64),
+        ("--max-connections", args.max_connections as u64),
+        ("--head-timeout", args.head_timeout),
+        ("--body-timeout", args.body_timeout),
+    ] {
+        if value == 0 {
+            return Err(Failure::usage(format!("{flag}: must be at least 1")));
+        }
     }
     // Taken over first: a SIGTERM while the agent starts (logging in) is a
     // stop like any other, and the socket file is removed.
@@ -128,16 +135,17 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_in_flight: args.max_in_flight,
+        body_timeout: Duration::from_secs(args.body_timeout),
     };
     let agent = Arc::new(Agent::new(ctx.client.clone(), limits, listening));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            // Either a stop, or the sender gone: both mean stop.
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
+    // One pool of connection slots for both listeners: what it protects
+    // (file descriptors, memory) is the process's.
+    let slots = Arc::new(tokio::sync::Semaphore::new(args.max_connections));
+    let connections = || serve::Connections {
+        slots: Arc::clone(&slots),
+        head_timeout: Duration::from_secs(args.head_timeout),
     };
     let mut servers = tokio::task::JoinSet::new();
     let (socket_listener, socket_placed) = match socket {
@@ -149,11 +157,12 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
             agent: Arc::clone(&agent),
             key: None,
         });
-        servers.spawn(
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stopped())
-                .into_future(),
-        );
+        servers.spawn(serve::serve(
+            listener,
+            router,
+            connections(),
+            stop_rx.clone(),
+        ));
     }
     if let (Some(listener), Some((key, _))) = (tcp, &key) {
         let router = Router::new().fallback(proxy::handle).with_state(Door {
@@ -164,12 +173,14 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
         let listener = listener.tap_io(|stream| {
             let _ = stream.set_nodelay(true);
         });
-        servers.spawn(
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stopped())
-                .into_future(),
-        );
+        servers.spawn(serve::serve(
+            listener,
+            router,
+            connections(),
+            stop_rx.clone(),
+        ));
     }
+    drop(stop_rx);
     // Where to call, for a script that started the agent; a closed stdout
     // (a service manager's) is no reason to stop serving.
     if output::write_stdout(&ready).is_err() {

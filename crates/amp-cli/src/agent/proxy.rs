@@ -8,14 +8,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use amp_client::{AmpClient, Method};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
+use http_body_util::BodyExt;
 use tokio::sync::Semaphore;
 
 use super::listen::{Key, KEY_HEADER};
@@ -28,6 +30,9 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// How many requests may be in flight at once (503 beyond).
     pub max_in_flight: usize,
+    /// How long a request's body may take to arrive (408 beyond): a caller
+    /// that stops sending half-way would otherwise hold its permit for ever.
+    pub body_timeout: Duration,
 }
 
 /// What every connection of the agent shares: the client, the caps, the counters.
@@ -241,68 +246,173 @@ fn own(counter: &AtomicU64, status: StatusCode, message: &str) -> (Response, Out
     )
 }
 
+/// What to do with a request, decided from its head alone.
+enum Next {
+    /// Send it to AMP as this path (with the query).
+    Forward(String),
+    /// Answer it here.
+    Answer(Response, Outcome),
+}
+
 async fn serve(door: &Door, path: &str, request: Request) -> (Response, Outcome) {
-    let agent = &door.agent;
-    if let Some(key) = &door.key {
-        let given = request
-            .headers()
-            .get(KEY_HEADER)
-            .map_or(&b""[..], HeaderValue::as_bytes);
-        if !key.matches(given) {
-            return own(
-                &agent.counters.refused_key,
-                StatusCode::UNAUTHORIZED,
-                "this agent's TCP port needs its key in the X-AMP-Agent-Key header \
-                 (the key is in the agent's key file)",
-            );
+    let (parts, body) = request.into_parts();
+    match next(door, path, &parts) {
+        Next::Forward(target) => {
+            let declared = parts
+                .headers
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            forward(&door.agent, target, parts.method, declared, body).await
         }
-    }
-    match route(path) {
-        Route::Status if request.method() == Method::GET => {
-            let mut r = Response::new(Body::from(status::render(agent)));
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            (
-                r,
-                Outcome {
-                    status: StatusCode::OK,
-                    attempts: 0,
-                },
-            )
-        }
-        Route::Status => own(
-            &agent.counters.not_found,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "/agent/status answers GET only",
-        ),
-        Route::NotFound => own(
-            &agent.counters.not_found,
-            StatusCode::NOT_FOUND,
-            "the agent serves AMP's API under /api/ and its status at /agent/status",
-        ),
-        Route::BadPath => own(
-            &agent.counters.not_found,
-            StatusCode::NOT_FOUND,
-            "paths with . or .. segments, or escaped slashes, are not forwarded",
-        ),
-        Route::Blocked => own(
-            &agent.counters.blocked,
-            StatusCode::FORBIDDEN,
-            "the login, refresh and password endpoints are not reachable through the agent: \
-             it logs in and refreshes by itself (amp token login, amp token refresh)",
-        ),
-        Route::Api(rest) => {
-            let target = match request.uri().query() {
-                Some(query) => format!("{rest}?{query}"),
-                None => rest.to_owned(),
-            };
-            forward(agent, target, request).await
+        Next::Answer(response, outcome) => {
+            drain(body).await;
+            (response, outcome)
         }
     }
 }
 
+/// The methods forwarded: AMP's, and the harmless ones. TRACE echoes the
+/// request (with the token the client added) and CONNECT or a made-up
+/// method has no business with a REST API.
+fn forwarded(method: &Method) -> bool {
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ]
+    .contains(method)
+}
+
+fn next(door: &Door, path: &str, parts: &Parts) -> Next {
+    let agent = &door.agent;
+    let answer = |(response, outcome)| Next::Answer(response, outcome);
+    if let Some(key) = &door.key {
+        let given = parts
+            .headers
+            .get(KEY_HEADER)
+            .map_or(&b""[..], HeaderValue::as_bytes);
+        if !key.matches(given) {
+            return answer(own(
+                &agent.counters.refused_key,
+                StatusCode::UNAUTHORIZED,
+                "this agent's TCP port needs its key in the X-AMP-Agent-Key header \
+                 (the key is in the agent's key file)",
+            ));
+        }
+    }
+    match route(path) {
+        Route::Status if parts.method == Method::GET => {
+            let mut r = Response::new(Body::from(status::render(agent)));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let outcome = Outcome {
+                status: StatusCode::OK,
+                attempts: 0,
+            };
+            Next::Answer(r, outcome)
+        }
+        Route::Status => answer(own(
+            &agent.counters.not_found,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "/agent/status answers GET only",
+        )),
+        Route::NotFound => answer(own(
+            &agent.counters.not_found,
+            StatusCode::NOT_FOUND,
+            "the agent serves AMP's API under /api/ and its status at /agent/status",
+        )),
+        Route::BadPath => answer(own(
+            &agent.counters.not_found,
+            StatusCode::NOT_FOUND,
+            "paths with . or .. segments, or escaped slashes, are not forwarded",
+        )),
+        Route::Blocked => answer(own(
+            &agent.counters.blocked,
+            StatusCode::FORBIDDEN,
+            "the login, refresh and password endpoints are not reachable through the agent: \
+             it logs in and refreshes by itself (amp token login, amp token refresh)",
+        )),
+        Route::Api(_) if !forwarded(&parts.method) => answer(own(
+            &agent.counters.not_found,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the agent forwards GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS only",
+        )),
+        Route::Api(rest) => Next::Forward(match parts.uri.query() {
+            Some(query) => format!("{rest}?{query}"),
+            None => rest.to_owned(),
+        }),
+    }
+}
+
+/// How much of a refused request's body is read and thrown away, and for
+/// how long: a server that closes a connection with unread data in it makes
+/// the kernel reset it, and a caller still writing its body (Python's
+/// `http.client` sends it whole, without `Expect: 100-continue`) would get
+/// that reset instead of the 413, 503 or 401 that says why.
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads and discards `body`, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+async fn drain(mut body: Body) {
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, Bytes::len);
+            if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Why a request's body was not taken.
+enum Unread {
+    TooLarge,
+    TooSlow,
+    Broken(String),
+}
+
+/// The whole body, if it is at most `max` bytes and arrives within
+/// `within`; past the cap the rest is drained, so the caller reads the 413.
+async fn read_body(mut body: Body, max: usize, within: Duration) -> Result<Bytes, Unread> {
+    let read = async {
+        let mut whole = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Unread::Broken(e.to_string()))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if whole.len() + data.len() > max {
+                drain(body).await;
+                return Err(Unread::TooLarge);
+            }
+            if whole.is_empty() {
+                // The usual case, one frame: no copy.
+                whole = Vec::with_capacity(data.len());
+            }
+            whole.extend_from_slice(&data);
+        }
+        Ok(Bytes::from(whole))
+    };
+    tokio::time::timeout(within, read)
+        .await
+        .unwrap_or(Err(Unread::TooSlow))
+}
+
 /// Sends the request to AMP through the client, under the caps.
-async fn forward(agent: &Agent, target: String, request: Request) -> (Response, Outcome) {
+async fn forward(
+    agent: &Agent,
+    target: String,
+    method: Method,
+    declared: Option<u64>,
+    body: Body,
+) -> (Response, Outcome) {
     // Refused at once rather than queued: a caller told to come back later
     // is better off than one whose request waits behind a backlog it cannot see.
     let Ok(_permit) = Arc::clone(&agent.permits).try_acquire_owned() else {
@@ -316,47 +426,49 @@ async fn forward(agent: &Agent, target: String, request: Request) -> (Response, 
         );
         r.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        drain(body).await;
         return (r, o);
     };
     let max = agent.limits.max_body_bytes;
-    let too_large = format!(
-        "the request body is larger than the agent's limit of {max} bytes (--max-body-bytes)"
-    );
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return own(
-            &agent.counters.too_large,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &too_large,
-        );
-    }
-    let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, max).await {
+    // A length declared over the cap is refused before a byte is kept.
+    let read = if declared.is_some_and(|n| n > max as u64) {
+        drain(body).await;
+        Err(Unread::TooLarge)
+    } else {
+        read_body(body, max, agent.limits.body_timeout).await
+    };
+    let body = match read {
         Ok(body) => body,
-        Err(e) => {
-            let over = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            return if over {
-                own(
-                    &agent.counters.too_large,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &too_large,
-                )
-            } else {
-                own(
-                    &agent.counters.failed,
-                    StatusCode::BAD_REQUEST,
-                    &format!("the request body could not be read: {e}"),
-                )
-            };
+        Err(Unread::TooLarge) => {
+            return own(
+                &agent.counters.too_large,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "the request body is larger than the agent's limit of {max} bytes \
+                     (--max-body-bytes)"
+                ),
+            )
+        }
+        Err(Unread::TooSlow) => {
+            return own(
+                &agent.counters.failed,
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body did not arrive within {} s (--body-timeout)",
+                    agent.limits.body_timeout.as_secs()
+                ),
+            )
+        }
+        Err(Unread::Broken(e)) => {
+            return own(
+                &agent.counters.failed,
+                StatusCode::BAD_REQUEST,
+                &format!("the request body could not be read: {e}"),
+            )
         }
     };
     let body = (!body.is_empty()).then_some(body);
-    match agent.client.send(parts.method, &target, body).await {
+    match agent.client.send(method, &target, body).await {
         Ok(answer) => {
             bump(&agent.counters.forwarded);
             let outcome = Outcome {

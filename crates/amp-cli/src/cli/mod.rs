@@ -238,6 +238,35 @@ pub struct AgentArgs {
     )]
     pub max_in_flight: usize,
 
+    /// How many connections may be open at once (kept-alive ones count);
+    /// beyond, new ones wait in the kernel's queue until one closes
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 512,
+        env = "AMP_AGENT_MAX_CONNECTIONS"
+    )]
+    pub max_connections: usize,
+
+    /// How long a connection may take to send a request's head (its first,
+    /// or its next when kept alive) before it is closed
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        env = "AMP_AGENT_HEAD_TIMEOUT"
+    )]
+    pub head_timeout: u64,
+
+    /// How long a request's body may take to arrive; slower ones are answered 408
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        env = "AMP_AGENT_BODY_TIMEOUT"
+    )]
+    pub body_timeout: u64,
+
     /// On SIGTERM, how long in-flight requests may take to finish before the agent exits anyway
     #[arg(
         long,

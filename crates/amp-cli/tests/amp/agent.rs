@@ -894,3 +894,125 @@ async fn a_second_sigterm_stops_at_once_and_a_sigterm_while_logging_in_stops_too
     assert!(log.contains("stopped while starting"), "{log}");
     assert!(!socket2.exists(), "nothing left behind");
 }
+
+/// Writes `request` whole to the socket (failing the test if the agent
+/// resets the connection first), then reads the answer to its end.
+async fn write_all_then_read(socket: &Path, request: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let socket = socket.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+        stream
+            .write_all(&request)
+            .expect("the agent read the whole request before answering");
+        let mut answer = Vec::new();
+        stream
+            .read_to_end(&mut answer)
+            .expect("an answer, not a reset");
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_slow_and_idle_requests_get_an_answer_not_a_reset_or_a_hang() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-slow");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--max-body-bytes",
+            "1000",
+            "--head-timeout",
+            "1",
+            "--body-timeout",
+            "1",
+            "--max-connections",
+            "2",
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let before = sandbox.stats().total();
+
+    // 8 MiB against a cap of 1000 bytes, declared or chunked, as Python's
+    // http.client sends it (whole, no `Expect: 100-continue`): the caller
+    // reads the 413, its writes are not cut off by a reset.
+    let big = vec![b'x'; 8 * 1024 * 1024];
+    let mut declared = format!(
+        "POST /api/categories/add HTTP/1.1\r\nHost: amp\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        big.len()
+    )
+    .into_bytes();
+    declared.extend_from_slice(&big);
+    let answer = write_all_then_read(agent.socket(), declared).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let mut chunked = b"POST /api/categories/add HTTP/1.1\r\nHost: amp\r\n\
+        Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        .to_vec();
+    for chunk in big.chunks(64 * 1024) {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let answer = write_all_then_read(agent.socket(), chunked).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+    // TRACE would echo the request, token included: not forwarded.
+    let answer = raw(
+        agent.socket(),
+        "TRACE /api/assets/ HTTP/1.1\r\nHost: amp\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+
+    // A body that stops half-way: 408 once --body-timeout has passed; its
+    // in-flight permit is not held for ever.
+    let answer = raw(
+        agent.socket(),
+        "POST /api/categories/add HTTP/1.1\r\nHost: amp\r\nContent-Length: 100\r\n\r\n{\"name\":",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("--body-timeout"), "{answer}");
+
+    // A head that never ends: the connection is closed after --head-timeout,
+    // with no answer (nothing was asked).
+    let answer = raw(agent.socket(), "GET /api/assets/ HTTP/1.1\r\nHost: amp\r\n").await;
+    assert!(!answer.contains("200"), "{answer}");
+    assert_eq!(sandbox.stats().total(), before, "AMP saw none of these");
+
+    // Two connections that send nothing fill --max-connections 2: a call
+    // waits (in the kernel's queue) until the head timeout closes them,
+    // then is served. The idle ones end first.
+    // Connected here, before the call: the kernel's queue is first in,
+    // first accepted.
+    let idle: Vec<_> = (0..2)
+        .map(|_| {
+            let mut stream = std::os::unix::net::UnixStream::connect(agent.socket()).unwrap();
+            tokio::task::spawn_blocking(move || {
+                use std::io::Read;
+                let _ = stream.read_to_end(&mut Vec::new());
+                std::time::Instant::now()
+            })
+        })
+        .collect();
+    let (code, _) = agent.call("GET", "/api/categories/", None).await;
+    let served = std::time::Instant::now();
+    assert_eq!(code, 200);
+    for closed in idle {
+        assert!(
+            closed.await.unwrap() <= served,
+            "the call waited for a slot"
+        );
+    }
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
