@@ -17,11 +17,17 @@
 //!   drift of the machine falls on all alike: throughput at 64 in flight
 //!   (ratio agent / direct per round), and the median latency of single
 //!   calls one after the other (added latency = agent − direct per round).
-//! * The same rounds with AMP answering after 20 ms (the sandbox's delay
-//!   fault on every call), which is nearer a remote API than a sandbox on
-//!   loopback answering in tens of microseconds.
+//! * The rounds are run four times: with the sandbox answering at once (on
+//!   loopback, in tens of microseconds: the agent's whole cost shows), then
+//!   after 1 ms, 5 ms and 20 ms (the sandbox's delay fault on every call;
+//!   tokio's timer rounds a delay up to its next millisecond tick, alike
+//!   for every caller), nearer a remote API; fewer rounds for the longer
+//!   delays, so the whole bench stays within about 4 minutes once built.
 //!
-//! Lines starting with `RESULT` are the summary (BENCHMARKS.md, "The agent").
+//! Lines starting with `RESULT` are the summary (BENCHMARKS.md, "The agent");
+//! the last ones a Markdown table, one row per latency: throughput at 64 in
+//! flight direct, through the socket and TCP, the ratio of each to direct
+//! and the added median latency (median [min – max] over the rounds).
 
 // The agent serves a Unix socket: Unix only, and so is its bench.
 // In a folder of its own, so cargo does not take it for a bench.

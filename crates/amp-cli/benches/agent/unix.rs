@@ -14,7 +14,6 @@ use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use tokio::runtime::Runtime;
 
 const IN_FLIGHT: [usize; 2] = [1, 64];
-const SIMULATED_LATENCY: Duration = Duration::from_millis(20);
 
 /// One way of making the call.
 #[derive(Clone)]
@@ -248,14 +247,76 @@ fn spread(values: &[f64]) -> (f64, f64, f64) {
     (median, v[0], v[v.len() - 1])
 }
 
+/// How long the sandbox holds every call before answering, and how much each
+/// round measures: enough calls that a timed batch lasts a few tenths of a
+/// second at that latency, and the whole bench stays within about 4 min.
+struct Latency {
+    amp: Duration,
+    rounds: usize,
+    /// Calls timed at 64 in flight per caller per round (a quarter as many
+    /// again untimed first).
+    per_round: u64,
+    /// Single calls one after the other, per caller per round.
+    latency_calls: usize,
+}
+
+const LATENCIES: [Latency; 4] = [
+    // The sandbox on loopback, answering in tens of microseconds: the
+    // agent's whole cost shows, the machine's cores the limit.
+    Latency {
+        amp: Duration::ZERO,
+        rounds: 15,
+        per_round: 4_000,
+        latency_calls: 300,
+    },
+    Latency {
+        amp: Duration::from_millis(1),
+        rounds: 10,
+        per_round: 4_000,
+        latency_calls: 200,
+    },
+    Latency {
+        amp: Duration::from_millis(5),
+        rounds: 10,
+        per_round: 2_560,
+        latency_calls: 60,
+    },
+    // Nearer a remote AMP.
+    Latency {
+        amp: Duration::from_millis(20),
+        rounds: 6,
+        per_round: 1_280,
+        latency_calls: 30,
+    },
+];
+
+/// What one latency's rounds found: per caller (in `Setup::callers`'
+/// order) the median throughput at 64 in flight; per agent caller (the
+/// second and third) the ratio to direct and the added median latency,
+/// each as median, minimum and maximum over the rounds.
+struct Found {
+    amp: Duration,
+    rps: [f64; 3],
+    ratio: [(f64, f64, f64); 2],
+    added_us: [(f64, f64, f64); 2],
+}
+
 /// Rounds of the three callers, the order rotating: throughput at 64 in
 /// flight and the median latency of single calls, each round's ratios.
-fn rounds(s: &Setup, label: &str, rounds: usize, per_round: u64, latency_calls: usize) {
+fn rounds(s: &Setup, latency: &Latency) -> Found {
+    let label = format!("amp_{}ms", latency.amp.as_millis());
+    if latency.amp.is_zero() {
+        s.sandbox.clear_faults();
+    } else {
+        s.sandbox
+            .set_fault_rate("/assets", Fault::Delay(latency.amp), 1.0);
+    }
     println!();
     let n = s.callers.len();
+    let per_round = latency.per_round;
     let mut rps: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let mut latency: Vec<Vec<f64>> = vec![Vec::new(); n];
-    for round in 0..rounds {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); n];
+    for round in 0..latency.rounds {
         for k in 0..n {
             let i = (round + k) % n;
             let caller = &s.callers[i];
@@ -264,32 +325,70 @@ fn rounds(s: &Setup, label: &str, rounds: usize, per_round: u64, latency_calls: 
             let (t, failed) = s.rt.block_on(drive(caller, per_round, 64));
             check(failed);
             rps[i].push(per_round as f64 / t.as_secs_f64());
-            let median = s.rt.block_on(median_latency(caller, latency_calls));
-            latency[i].push(median.as_secs_f64() * 1e6);
+            let median = s.rt.block_on(median_latency(caller, latency.latency_calls));
+            times[i].push(median.as_secs_f64() * 1e6);
         }
     }
+    s.sandbox.clear_faults();
     for i in 0..n {
         let (m, lo, hi) = spread(&rps[i]);
-        let (lm, llo, lhi) = spread(&latency[i]);
+        let (lm, llo, lhi) = spread(&times[i]);
         println!(
             "RESULT {label} {}: {m:.0} calls/s at 64 in flight [{lo:.0} – {hi:.0}]; \
              median latency one at a time {lm:.1} µs [{llo:.1} – {lhi:.1}]",
             s.callers[i].name()
         );
     }
+    let mut found = Found {
+        amp: latency.amp,
+        rps: [0.0; 3],
+        ratio: [(0.0, 0.0, 0.0); 2],
+        added_us: [(0.0, 0.0, 0.0); 2],
+    };
+    for (i, figures) in rps.iter().enumerate() {
+        found.rps[i] = spread(figures).0;
+    }
     for i in 1..n {
         let ratios: Vec<f64> = rps[i].iter().zip(&rps[0]).map(|(a, d)| a / d).collect();
-        let added: Vec<f64> = latency[i]
-            .iter()
-            .zip(&latency[0])
-            .map(|(a, d)| a - d)
-            .collect();
+        let added: Vec<f64> = times[i].iter().zip(&times[0]).map(|(a, d)| a - d).collect();
         let (m, lo, hi) = spread(&ratios);
         let (am, alo, ahi) = spread(&added);
         println!(
             "RESULT {label} {} / direct: throughput at 64 in flight {m:.3} [{lo:.3} – {hi:.3}] \
              (target ≥ 0.9); added median latency {am:.1} µs [{alo:.1} – {ahi:.1}]",
             s.callers[i].name()
+        );
+        found.ratio[i - 1] = (m, lo, hi);
+        found.added_us[i - 1] = (am, alo, ahi);
+    }
+    found
+}
+
+/// The summary of every latency, one row each, as a Markdown table (drop
+/// the `RESULT ` in front of each line): throughput at 64 in flight
+/// direct, through the socket and through TCP (medians over the rounds);
+/// the ratio of each to direct and the added median latency, median
+/// [min – max] over the rounds.
+fn summary(found: &[Found]) {
+    println!();
+    println!(
+        "RESULT | AMP answers after | direct, calls/s at 64 in flight | socket | TCP + key \
+         | socket / direct | TCP / direct | added latency, socket | added latency, TCP |"
+    );
+    println!("RESULT |---|---|---|---|---|---|---|---|");
+    let ratio = |(m, lo, hi): (f64, f64, f64)| format!("{m:.3} [{lo:.3}–{hi:.3}]");
+    let added = |(m, lo, hi): (f64, f64, f64)| format!("{m:.0} µs [{lo:.0}–{hi:.0}]");
+    for f in found {
+        println!(
+            "RESULT | {} ms | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} |",
+            f.amp.as_millis(),
+            f.rps[0],
+            f.rps[1],
+            f.rps[2],
+            ratio(f.ratio[0]),
+            ratio(f.ratio[1]),
+            added(f.added_us[0]),
+            added(f.added_us[1]),
         );
     }
 }
@@ -346,11 +445,7 @@ pub fn run() {
     hop_alone(&s);
     let mut c = Criterion::default().configure_from_args();
     criterion_figures(&mut c, &s);
-    rounds(&s, "loopback", 15, 4_000, 300);
-    // AMP answering after 20 ms, every call: closer to a remote API.
-    s.sandbox
-        .set_fault_rate("/assets", Fault::Delay(SIMULATED_LATENCY), 1.0);
-    rounds(&s, "amp_20ms", 6, 1_280, 30);
-    s.sandbox.clear_faults();
+    let found: Vec<Found> = LATENCIES.iter().map(|l| rounds(&s, l)).collect();
     c.final_summary();
+    summary(&found);
 }
