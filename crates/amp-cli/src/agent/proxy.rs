@@ -6,6 +6,7 @@
 //! `Authorization` or `Cookie` a caller sends, or the agent's key, never
 //! leaves this process. The token is the client's, added by the client.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,6 +15,7 @@ use amp_client::{AmpClient, Method};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use tokio::sync::Semaphore;
@@ -212,15 +214,16 @@ struct Outcome {
 pub async fn handle(State(door): State<Door>, request: Request) -> Response {
     let started = Instant::now();
     bump(&door.agent.counters.requests);
-    let method = request.method().clone();
-    // The path only: a query string is the caller's business, and the
-    // headers (a key, a caller's Authorization) are never logged.
-    let path = request.uri().path().to_owned();
-    let (response, outcome) = serve(&door, &path, request).await;
+    // Split once: the head stays here for the log line (no copy of the
+    // path or method per request), the body goes on to be read.
+    let (parts, body) = request.into_parts();
+    let (response, outcome) = serve(&door, &parts, body).await;
     tracing::info!(
         target: LOG_TARGET,
-        method = %method,
-        path = %path,
+        method = %parts.method,
+        // The path only: a query string is the caller's business, and the
+        // headers (a key, a caller's Authorization) are never logged.
+        path = %parts.uri.path(),
         status = outcome.status.as_u16(),
         attempts = outcome.attempts,
         elapsed_ms = started.elapsed().as_micros() as f64 / 1000.0,
@@ -241,11 +244,11 @@ fn own(counter: &AtomicU64, status: StatusCode, message: &str) -> (Response, Out
     )
 }
 
-async fn serve(door: &Door, path: &str, request: Request) -> (Response, Outcome) {
+async fn serve(door: &Door, parts: &Parts, body: Body) -> (Response, Outcome) {
     let agent = &door.agent;
     if let Some(key) = &door.key {
-        let given = request
-            .headers()
+        let given = parts
+            .headers
             .get(KEY_HEADER)
             .map_or(&b""[..], HeaderValue::as_bytes);
         if !key.matches(given) {
@@ -257,8 +260,8 @@ async fn serve(door: &Door, path: &str, request: Request) -> (Response, Outcome)
             );
         }
     }
-    match route(path) {
-        Route::Status if request.method() == Method::GET => {
+    match route(parts.uri.path()) {
+        Route::Status if parts.method == Method::GET => {
             let mut r = Response::new(Body::from(status::render(agent)));
             r.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -292,17 +295,17 @@ async fn serve(door: &Door, path: &str, request: Request) -> (Response, Outcome)
              it logs in and refreshes by itself (amp token login, amp token refresh)",
         ),
         Route::Api(rest) => {
-            let target = match request.uri().query() {
-                Some(query) => format!("{rest}?{query}"),
-                None => rest.to_owned(),
+            let target = match parts.uri.query() {
+                Some(query) => Cow::Owned(format!("{rest}?{query}")),
+                None => Cow::Borrowed(rest),
             };
-            forward(agent, target, request).await
+            forward(agent, &target, parts, body).await
         }
     }
 }
 
 /// Sends the request to AMP through the client, under the caps.
-async fn forward(agent: &Agent, target: String, request: Request) -> (Response, Outcome) {
+async fn forward(agent: &Agent, target: &str, parts: &Parts, body: Body) -> (Response, Outcome) {
     // Refused at once rather than queued: a caller told to come back later
     // is better off than one whose request waits behind a backlog it cannot see.
     let Ok(_permit) = Arc::clone(&agent.permits).try_acquire_owned() else {
@@ -319,33 +322,32 @@ async fn forward(agent: &Agent, target: String, request: Request) -> (Response, 
         return (r, o);
     };
     let max = agent.limits.max_body_bytes;
-    let too_large = format!(
-        "the request body is larger than the agent's limit of {max} bytes (--max-body-bytes)"
-    );
-    let declared = request
-        .headers()
+    // Made only when needed: not an allocation on every request.
+    let too_large = || {
+        own(
+            &agent.counters.too_large,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "the request body is larger than the agent's limit of {max} bytes \
+                 (--max-body-bytes)"
+            ),
+        )
+    };
+    let declared = parts
+        .headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        return own(
-            &agent.counters.too_large,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &too_large,
-        );
+        return too_large();
     }
-    let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, max).await {
         Ok(body) => body,
         Err(e) => {
             let over = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             return if over {
-                own(
-                    &agent.counters.too_large,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &too_large,
-                )
+                too_large()
             } else {
                 own(
                     &agent.counters.failed,
@@ -356,7 +358,8 @@ async fn forward(agent: &Agent, target: String, request: Request) -> (Response, 
         }
     };
     let body = (!body.is_empty()).then_some(body);
-    match agent.client.send(parts.method, &target, body).await {
+    // A standard method is an enum: its clone copies nothing.
+    match agent.client.send(parts.method.clone(), target, body).await {
         Ok(answer) => {
             bump(&agent.counters.forwarded);
             let outcome = Outcome {
@@ -418,8 +421,19 @@ fn relay(agent: &Agent, answer: amp_client::Response) -> Response {
     if let Some(v) = retry_after {
         headers.insert(RETRY_AFTER, v);
     }
-    headers.insert("x-amp-agent-attempts", HeaderValue::from(attempts));
+    headers.insert("x-amp-agent-attempts", attempts_header(attempts));
     response
+}
+
+/// `attempts` as a header value; the usual counts without formatting or
+/// allocating (nearly every answer took one attempt).
+fn attempts_header(attempts: u32) -> HeaderValue {
+    match attempts {
+        1 => HeaderValue::from_static("1"),
+        2 => HeaderValue::from_static("2"),
+        3 => HeaderValue::from_static("3"),
+        n => HeaderValue::from(n),
+    }
 }
 
 /// What replaces a secret in an answer, as in the client's own texts.
@@ -433,7 +447,12 @@ fn scrubbed(agent: &Agent, body: Bytes) -> Bytes {
     let Some(token) = agent.client.token_manager().snapshot() else {
         return body;
     };
-    let secret = token.token().expose_secret().as_bytes();
+    scrub(body, token.token().expose_secret().as_bytes())
+}
+
+/// `body` with every occurrence of `secret` replaced by `[REDACTED]`; the
+/// body itself when it holds none (or `secret` is empty).
+fn scrub(body: Bytes, secret: &[u8]) -> Bytes {
     if secret.is_empty() || !contains(&body, secret) {
         return body;
     }
@@ -452,11 +471,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     find(haystack, needle).is_some()
 }
 
+/// Where `needle` first is in `haystack`: memchr's substring search (SIMD,
+/// a rare-byte prefilter), not a comparison at every offset, since every
+/// answer is scanned whole.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.len() > haystack.len() {
-        return None;
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]
@@ -516,6 +535,40 @@ mod tests {
         assert_eq!(find(b"tok", b"token"), None);
         assert!(contains(b"token", b"token"));
         assert!(!contains(b"", b"token"));
+        assert_eq!(find(b"tokentoken", b"token"), Some(0));
+        let long = [b"x".repeat(10_000), b"0123456789abcdef".to_vec()].concat();
+        assert_eq!(find(&long, b"0123456789abcdef"), Some(10_000));
+    }
+
+    #[test]
+    fn attempts_are_shown_as_counted() {
+        assert_eq!(attempts_header(1), "1");
+        assert_eq!(attempts_header(3), "3");
+        assert_eq!(attempts_header(17), "17");
+    }
+
+    #[test]
+    fn a_body_holding_the_token_is_scrubbed_and_any_other_left_as_it_is() {
+        let token = b"0123456789abcdef0123456789abcdef01234567";
+        let clean = Bytes::from_static(b"[{\"asset_uuid\": \"x\"}]");
+        let same = scrub(clean.clone(), token);
+        // The very buffer, not a copy.
+        assert_eq!(same.as_ptr(), clean.as_ptr());
+        let echoed = [
+            &b"{\"token\": \""[..],
+            token,
+            b"\", \"again\": \"",
+            token,
+            token,
+            b"\"}",
+        ]
+        .concat();
+        assert_eq!(
+            &scrub(Bytes::from(echoed), token)[..],
+            b"{\"token\": \"[REDACTED]\", \"again\": \"[REDACTED][REDACTED]\"}"
+        );
+        assert_eq!(&scrub(Bytes::from_static(token), token)[..], REDACTED);
+        assert_eq!(&scrub(Bytes::from_static(b"x"), b"")[..], b"x");
     }
 
     #[tokio::test]
