@@ -7,6 +7,9 @@
 
 #![forbid(unsafe_code)]
 
+// The agent serves a Unix socket (and the file modes guard it): Unix only;
+// elsewhere `amp agent` says so (commands::run).
+#[cfg(unix)]
 mod agent;
 mod body;
 mod cli;

@@ -91,6 +91,7 @@ pub fn client(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Cl
 /// says, so that no caller ever waits for a renewal that could have been
 /// done before it came. Must be called inside the runtime (the task starts
 /// at once, and logs in).
+#[cfg(unix)]
 pub fn service_client(
     overrides: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,

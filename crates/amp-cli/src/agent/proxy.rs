@@ -6,6 +6,7 @@
 //! `Authorization` or `Cookie` a caller sends, or the agent's key, never
 //! leaves this process. The token is the client's, added by the client.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -217,15 +218,16 @@ struct Outcome {
 pub async fn handle(State(door): State<Door>, request: Request) -> Response {
     let started = Instant::now();
     bump(&door.agent.counters.requests);
-    let method = request.method().clone();
-    // The path only: a query string is the caller's business, and the
-    // headers (a key, a caller's Authorization) are never logged.
-    let path = request.uri().path().to_owned();
-    let (response, outcome) = serve(&door, &path, request).await;
+    // Split once: the head stays here for the log line (no copy of the
+    // path or method per request), the body goes on to be read.
+    let (parts, body) = request.into_parts();
+    let (response, outcome) = serve(&door, &parts, body).await;
     tracing::info!(
         target: LOG_TARGET,
-        method = %method,
-        path = %path,
+        method = %parts.method,
+        // The path only: a query string is the caller's business, and the
+        // headers (a key, a caller's Authorization) are never logged.
+        path = %parts.uri.path(),
         status = outcome.status.as_u16(),
         attempts = outcome.attempts,
         elapsed_ms = started.elapsed().as_micros() as f64 / 1000.0,
@@ -247,24 +249,16 @@ fn own(counter: &AtomicU64, status: StatusCode, message: &str) -> (Response, Out
 }
 
 /// What to do with a request, decided from its head alone.
-enum Next {
+enum Next<'a> {
     /// Send it to AMP as this path (with the query).
-    Forward(String),
+    Forward(Cow<'a, str>),
     /// Answer it here.
     Answer(Response, Outcome),
 }
 
-async fn serve(door: &Door, path: &str, request: Request) -> (Response, Outcome) {
-    let (parts, body) = request.into_parts();
-    match next(door, path, &parts) {
-        Next::Forward(target) => {
-            let declared = parts
-                .headers
-                .get(CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            forward(&door.agent, target, parts.method, declared, body).await
-        }
+async fn serve(door: &Door, parts: &Parts, body: Body) -> (Response, Outcome) {
+    match next(door, parts) {
+        Next::Forward(target) => forward(&door.agent, &target, parts, body).await,
         Next::Answer(response, outcome) => {
             drain(body).await;
             (response, outcome)
@@ -288,7 +282,7 @@ fn forwarded(method: &Method) -> bool {
     .contains(method)
 }
 
-fn next(door: &Door, path: &str, parts: &Parts) -> Next {
+fn next<'a>(door: &Door, parts: &'a Parts) -> Next<'a> {
     let agent = &door.agent;
     let answer = |(response, outcome)| Next::Answer(response, outcome);
     if let Some(key) = &door.key {
@@ -305,7 +299,7 @@ fn next(door: &Door, path: &str, parts: &Parts) -> Next {
             ));
         }
     }
-    match route(path) {
+    match route(parts.uri.path()) {
         Route::Status if parts.method == Method::GET => {
             let mut r = Response::new(Body::from(status::render(agent)));
             r.headers_mut()
@@ -343,8 +337,8 @@ fn next(door: &Door, path: &str, parts: &Parts) -> Next {
             "the agent forwards GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS only",
         )),
         Route::Api(rest) => Next::Forward(match parts.uri.query() {
-            Some(query) => format!("{rest}?{query}"),
-            None => rest.to_owned(),
+            Some(query) => Cow::Owned(format!("{rest}?{query}")),
+            None => Cow::Borrowed(rest),
         }),
     }
 }
@@ -382,23 +376,29 @@ enum Unread {
 /// `within`; past the cap the rest is drained, so the caller reads the 413.
 async fn read_body(mut body: Body, max: usize, within: Duration) -> Result<Bytes, Unread> {
     let read = async {
-        let mut whole = Vec::new();
+        let mut whole: Option<Bytes> = None;
+        let mut joined = Vec::new();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| Unread::Broken(e.to_string()))?;
             let Ok(data) = frame.into_data() else {
                 continue;
             };
-            if whole.len() + data.len() > max {
+            let so_far = whole.as_ref().map_or(joined.len(), Bytes::len);
+            if so_far + data.len() > max {
                 drain(body).await;
                 return Err(Unread::TooLarge);
             }
-            if whole.is_empty() {
-                // The usual case, one frame: no copy.
-                whole = Vec::with_capacity(data.len());
+            // The usual case, one frame, is kept as it came (no copy).
+            match whole.take() {
+                None if joined.is_empty() => whole = Some(data),
+                None => joined.extend_from_slice(&data),
+                Some(first) => {
+                    joined.extend_from_slice(&first);
+                    joined.extend_from_slice(&data);
+                }
             }
-            whole.extend_from_slice(&data);
         }
-        Ok(Bytes::from(whole))
+        Ok(whole.unwrap_or_else(|| Bytes::from(joined)))
     };
     tokio::time::timeout(within, read)
         .await
@@ -406,13 +406,7 @@ async fn read_body(mut body: Body, max: usize, within: Duration) -> Result<Bytes
 }
 
 /// Sends the request to AMP through the client, under the caps.
-async fn forward(
-    agent: &Agent,
-    target: String,
-    method: Method,
-    declared: Option<u64>,
-    body: Body,
-) -> (Response, Outcome) {
+async fn forward(agent: &Agent, target: &str, parts: &Parts, body: Body) -> (Response, Outcome) {
     // Refused at once rather than queued: a caller told to come back later
     // is better off than one whose request waits behind a backlog it cannot see.
     let Ok(_permit) = Arc::clone(&agent.permits).try_acquire_owned() else {
@@ -430,6 +424,11 @@ async fn forward(
         return (r, o);
     };
     let max = agent.limits.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     // A length declared over the cap is refused before a byte is kept.
     let read = if declared.is_some_and(|n| n > max as u64) {
         drain(body).await;
@@ -439,6 +438,7 @@ async fn forward(
     };
     let body = match read {
         Ok(body) => body,
+        // Messages made only when needed: not an allocation on every request.
         Err(Unread::TooLarge) => {
             return own(
                 &agent.counters.too_large,
@@ -468,7 +468,8 @@ async fn forward(
         }
     };
     let body = (!body.is_empty()).then_some(body);
-    match agent.client.send(method, &target, body).await {
+    // A standard method is an enum: its clone copies nothing.
+    match agent.client.send(parts.method.clone(), target, body).await {
         Ok(answer) => {
             bump(&agent.counters.forwarded);
             let outcome = Outcome {
@@ -530,8 +531,19 @@ fn relay(agent: &Agent, answer: amp_client::Response) -> Response {
     if let Some(v) = retry_after {
         headers.insert(RETRY_AFTER, v);
     }
-    headers.insert("x-amp-agent-attempts", HeaderValue::from(attempts));
+    headers.insert("x-amp-agent-attempts", attempts_header(attempts));
     response
+}
+
+/// `attempts` as a header value; the usual counts without formatting or
+/// allocating (nearly every answer took one attempt).
+fn attempts_header(attempts: u32) -> HeaderValue {
+    match attempts {
+        1 => HeaderValue::from_static("1"),
+        2 => HeaderValue::from_static("2"),
+        3 => HeaderValue::from_static("3"),
+        n => HeaderValue::from(n),
+    }
 }
 
 /// What replaces a secret in an answer, as in the client's own texts.
@@ -545,7 +557,12 @@ fn scrubbed(agent: &Agent, body: Bytes) -> Bytes {
     let Some(token) = agent.client.token_manager().snapshot() else {
         return body;
     };
-    let secret = token.token().expose_secret().as_bytes();
+    scrub(body, token.token().expose_secret().as_bytes())
+}
+
+/// `body` with every occurrence of `secret` replaced by `[REDACTED]`; the
+/// body itself when it holds none (or `secret` is empty).
+fn scrub(body: Bytes, secret: &[u8]) -> Bytes {
     if secret.is_empty() || !contains(&body, secret) {
         return body;
     }
@@ -564,11 +581,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     find(haystack, needle).is_some()
 }
 
+/// Where `needle` first is in `haystack`: memchr's substring search (SIMD,
+/// a rare-byte prefilter), not a comparison at every offset, since every
+/// answer is scanned whole.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.len() > haystack.len() {
-        return None;
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]
@@ -628,6 +645,40 @@ mod tests {
         assert_eq!(find(b"tok", b"token"), None);
         assert!(contains(b"token", b"token"));
         assert!(!contains(b"", b"token"));
+        assert_eq!(find(b"tokentoken", b"token"), Some(0));
+        let long = [b"x".repeat(10_000), b"0123456789abcdef".to_vec()].concat();
+        assert_eq!(find(&long, b"0123456789abcdef"), Some(10_000));
+    }
+
+    #[test]
+    fn attempts_are_shown_as_counted() {
+        assert_eq!(attempts_header(1), "1");
+        assert_eq!(attempts_header(3), "3");
+        assert_eq!(attempts_header(17), "17");
+    }
+
+    #[test]
+    fn a_body_holding_the_token_is_scrubbed_and_any_other_left_as_it_is() {
+        let token = b"0123456789abcdef0123456789abcdef01234567";
+        let clean = Bytes::from_static(b"[{\"asset_uuid\": \"x\"}]");
+        let same = scrub(clean.clone(), token);
+        // The very buffer, not a copy.
+        assert_eq!(same.as_ptr(), clean.as_ptr());
+        let echoed = [
+            &b"{\"token\": \""[..],
+            token,
+            b"\", \"again\": \"",
+            token,
+            token,
+            b"\"}",
+        ]
+        .concat();
+        assert_eq!(
+            &scrub(Bytes::from(echoed), token)[..],
+            b"{\"token\": \"[REDACTED]\", \"again\": \"[REDACTED][REDACTED]\"}"
+        );
+        assert_eq!(&scrub(Bytes::from_static(token), token)[..], REDACTED);
+        assert_eq!(&scrub(Bytes::from_static(b"x"), b"")[..], b"x");
     }
 
     #[tokio::test]

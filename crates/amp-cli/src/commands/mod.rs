@@ -62,6 +62,7 @@ impl Ctx {
 
 /// The status of the token as `amp token status --json` shows it (also in
 /// `amp agent`'s `GET /agent/status`).
+#[cfg(unix)]
 pub use token::Status as TokenStatus;
 
 /// Runs the command `cli` names. `overrides` are the flags that were typed,
@@ -100,10 +101,20 @@ pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
         Command::User(command) => managers::user(&authed().await?, command).await,
         Command::Gaids(command) => gaids::run(&authed().await?, command).await,
         Command::Sandbox(args) => sandbox::run(args).await,
+        #[cfg(unix)]
         Command::Agent(args) => {
             settings::check_env_encoding()?;
             crate::agent::run(args, &overrides, json).await
         }
+        // The command stays in the help everywhere (the same documentation
+        // on every platform), and says why it cannot run rather than clap
+        // calling it unknown.
+        #[cfg(not(unix))]
+        Command::Agent(_) => Err(Failure::runtime(
+            "amp agent is not supported on this platform: it serves a Unix socket \
+             (Linux, macOS, the BSDs). Programs here can call AMP through the \
+             library, or with `amp token print` for the token",
+        )),
         Command::Demo { which: None } => crate::demo::run().await,
         Command::Demo {
             which: Some(crate::cli::DemoCommand::Onchain),

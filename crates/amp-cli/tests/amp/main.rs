@@ -10,8 +10,10 @@
 //! The typed commands (every endpoint of the library) are in `issuer_flow.rs` (a
 //! whole issuer flow) and `groups.rs` (each group of commands); a token file
 //! shared between runs (a token bound to its account, a held lock, a token
-//! file open to others) in `token_store.rs`; what the binary lets out in
-//! `secrets.rs`; `amp completions` in `completions.rs`; the helpers all of them share are in
+//! file open to others) in `token_store.rs`; `amp token print` with a
+//! stored token valid, in its refresh window or expired in
+//! `token_print.rs`; what the binary lets out in `secrets.rs`; `amp
+//! completions` in `completions.rs`; the helpers all of them share are in
 //! `support.rs`.
 
 #[cfg(unix)]
@@ -24,6 +26,7 @@ mod issuer_flow;
 mod onchain;
 mod secrets;
 mod support;
+mod token_print;
 mod token_store;
 
 use std::collections::BTreeSet;
