@@ -7,10 +7,10 @@
 //! | file | owns |
 //! |---|---|
 //! | `mod.rs` | the public API, and `token()`'s hot path: read the snapshot, serve a fresh token |
-//! | `wait.rs` | callers that must wait: ask the policy, join or start the one renewal, wait, ask again |
+//! | `wait.rs` | callers that must wait: ask the policy, join or start the one renewal, wait, ask again; keep-fresh, the optional task that renews at the soft point when nobody calls |
 //! | `renew.rs` | one renewal, as a task of its own: the store's lock, the store, the HTTP call, the install |
+//! | `endpoints.rs` | the two HTTP calls of a renewal: obtain and refresh |
 //! | `store_io.rs` | the store: each operation under `store_io` and its timeout, writes, adoption, accounts |
-//! | `keeper.rs` | keep-fresh: the optional task that renews at the soft point when nobody calls |
 //!
 //! # Locks
 //!
@@ -25,7 +25,7 @@
 //! lock: it reads the snapshot, an `arc_swap` value published under the
 //! state's lock.
 
-mod keeper;
+mod endpoints;
 pub(crate) mod renew;
 mod store_io;
 #[cfg(test)]
@@ -178,7 +178,7 @@ impl TokenManager {
             _keeper_stop: keeper_stop,
         });
         if keep_fresh {
-            keeper::spawn(&inner, stop)?;
+            wait::keep_fresh(&inner, stop)?;
         }
         Ok(TokenManager { inner })
     }
