@@ -1,4 +1,5 @@
-//! The two HTTP calls of authentication, and nothing else.
+//! The two HTTP calls of authentication, and nothing else: a renewal's
+//! login and refresh, each counted.
 //!
 //! * obtain: `POST user/obtain_token` with `{"username", "password"}`;
 //! * refresh: `user/refresh-token` with the current token, GET first and POST
@@ -10,11 +11,11 @@
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 
-use crate::auth::clock::Clock;
+use super::Inner;
 use crate::auth::token::TokenData;
 use crate::credentials::{Credentials, PASSWORD_VAR, USERNAME_VAR};
 use crate::error::{Error, Result};
-use crate::transport::{wiped_json, Answer, Auth, Request, Transport};
+use crate::transport::{wiped_json, Answer, Auth, Request};
 use crate::wire::parse_token_answer;
 
 /// The path of the login call.
@@ -33,69 +34,70 @@ fn login_body(credentials: &Credentials) -> Result<bytes::Bytes> {
     wiped_json(&body).map_err(|e| Error::internal(format!("serializing the login body: {e}")))
 }
 
-/// Logs in with the credentials.
-pub(crate) async fn obtain(
-    transport: &Transport,
-    credentials: Option<&Credentials>,
-    clock: &dyn Clock,
-) -> Result<TokenData> {
-    let credentials = credentials.ok_or_else(|| {
-        Error::config(
-            USERNAME_VAR,
-            format!("is not set: {USERNAME_VAR} and {PASSWORD_VAR} are needed to obtain a token"),
-        )
-    })?;
-    let req = Request::new(Method::POST, OBTAIN_PATH)
-        .json_body(login_body(credentials)?)
-        .safe_to_repeat()
-        .sensitive();
-    let answer = transport
-        .send(&req, Auth::Login(credentials))
-        .await
+impl Inner {
+    /// Logs in with the credentials.
+    pub(super) async fn obtain(&self) -> Result<TokenData> {
+        let credentials = self.shared.credentials().ok_or_else(|| {
+            Error::config(
+                USERNAME_VAR,
+                format!(
+                    "is not set: {USERNAME_VAR} and {PASSWORD_VAR} are needed to obtain a token"
+                ),
+            )
+        })?;
+        let auth = |e: Error| if e.is_config() { e } else { Error::auth(e) };
+        let req = Request::new(Method::POST, OBTAIN_PATH)
+            .json_body(login_body(&credentials).map_err(auth)?)
+            .safe_to_repeat()
+            .sensitive();
+        let answer = self.transport.send(&req, Auth::Login(&credentials)).await;
         // DRF's ObtainAuthToken answers wrong credentials with 400.
-        .map_err(Error::refusing_credentials)?;
-    token_from(&answer, &req, transport, clock)
-}
+        let answer = answer.map_err(Error::refusing_credentials).map_err(auth)?;
+        let data = self.token_from(&answer, &req).map_err(auth)?;
+        self.counters.obtains.bump();
+        tracing::debug!(fingerprint = %data.fingerprint(), expires_at = %data.expires_at, "token obtained");
+        Ok(data)
+    }
 
-/// Renews `current` with itself.
-pub(crate) async fn refresh(
-    transport: &Transport,
-    current: &TokenData,
-    clock: &dyn Clock,
-) -> Result<TokenData> {
-    // The attempts are recorded on the current span: this call runs only
-    // in a renewal's task, whose span is `amp.renewal` (a root span, so
-    // never one of the program's own).
-    let get = Request::new(Method::GET, REFRESH_PATH)
-        .safe_to_repeat()
-        .sensitive()
-        .in_span(tracing::Span::current());
-    match transport.send(&get, Auth::Token(current)).await {
-        Err(e) if e.status() == Some(StatusCode::METHOD_NOT_ALLOWED) => {
-            tracing::debug!("refresh: GET answered 405, trying POST");
-            let post = Request::new(Method::POST, REFRESH_PATH)
+    /// Renews `current` with itself. A refresh that hands back a retired
+    /// token fails (and the renewal logs in instead).
+    pub(super) async fn refresh(&self, current: &TokenData) -> Result<TokenData> {
+        // The attempts are recorded on the current span: this call runs only
+        // in a renewal's task, whose span is `amp.renewal` (a root span, so
+        // never one of the program's own).
+        let request = |method| {
+            Request::new(method, REFRESH_PATH)
                 .safe_to_repeat()
                 .sensitive()
-                .in_span(tracing::Span::current());
-            let answer = transport.send(&post, Auth::Token(current)).await?;
-            token_from(&answer, &post, transport, clock)
+                .in_span(tracing::Span::current())
+        };
+        let get = request(Method::GET);
+        let new = match self.transport.send(&get, Auth::Token(current)).await {
+            Err(e) if e.status() == Some(StatusCode::METHOD_NOT_ALLOWED) => {
+                tracing::debug!("refresh: GET answered 405, trying POST");
+                let post = request(Method::POST);
+                let answer = self.transport.send(&post, Auth::Token(current)).await?;
+                self.token_from(&answer, &post)?
+            }
+            answer => self.token_from(&answer?, &get)?,
+        };
+        if self.shared.is_retired(&new) {
+            let why = "the server handed back a token that was cleared or rejected";
+            return Err(Error::decode("refresh", why));
         }
-        answer => token_from(&answer?, &get, transport, clock),
+        self.counters.refreshes.bump();
+        tracing::debug!(fingerprint = %new.fingerprint(), "token refreshed");
+        Ok(new)
     }
-}
 
-/// The token in `answer`. Its life starts when the answer arrived (now),
-/// not when the request left: a token the server gives a short life is not
-/// handed out already expired.
-fn token_from(
-    answer: &Answer,
-    req: &Request<'_>,
-    transport: &Transport,
-    clock: &dyn Clock,
-) -> Result<TokenData> {
-    let lifetime = transport.config().token_policy().lifetime;
-    parse_token_answer(&answer.body, clock.now(), lifetime)
-        .map_err(|reason| Error::decode(req.operation(), reason))
+    /// The token in `answer`. Its life starts when the answer arrived (now),
+    /// not when the request left: a token the server gives a short life is
+    /// not handed out already expired.
+    fn token_from(&self, answer: &Answer, req: &Request<'_>) -> Result<TokenData> {
+        let (now, lifetime) = (self.shared.clock.now(), self.shared.policy.lifetime);
+        parse_token_answer(&answer.body, now, lifetime)
+            .map_err(|reason| Error::decode(req.operation(), reason))
+    }
 }
 
 #[cfg(test)]

@@ -178,7 +178,12 @@ impl TokenManager {
             _keeper_stop: keeper_stop,
         });
         if keep_fresh {
-            wait::keep_fresh(&inner, stop)?;
+            let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+                let why =
+                    "keeping the token fresh needs a tokio runtime: build the client inside one";
+                Error::config(crate::config::vars::KEEP_FRESH, why)
+            })?;
+            handle.spawn(wait::keeper(Arc::downgrade(&inner), stop));
         }
         Ok(TokenManager { inner })
     }
@@ -282,17 +287,17 @@ impl TokenManager {
             .account
             .clone()
             .unwrap_or_else(|| inner.account.clone());
-        let refused = match token.problem(inner.shared.clock.now()) {
-            Some(problem) => Some(problem.to_string()),
-            None if !inner.accepts(Some(&account)) => Some(format!(
-                "it was issued for {account}, and this client is {}",
-                inner.account
-            )),
-            None => None,
-        };
+        let refused = token.problem(inner.shared.clock.now()).map(str::to_string);
+        let refused = refused.or_else(|| {
+            (!inner.accepts(Some(&account))).then(|| {
+                format!(
+                    "it was issued for {account}, and this client is {}",
+                    inner.account
+                )
+            })
+        });
         if let Some(reason) = refused {
-            let what = "token".to_string();
-            return Err(Error::invalid_input(what, reason));
+            return Err(Error::invalid_input("token".to_string(), reason));
         }
         let current = inner.shared.set(token.for_account(account));
         let _ = inner.sync_store(current.generation).await;

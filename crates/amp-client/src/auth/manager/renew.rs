@@ -28,12 +28,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::field::Empty;
 
-use super::endpoints;
 use crate::auth::manager::{Inner, Renewal};
 use crate::auth::policy::{self, Want};
 use crate::auth::state::{Outcome, State};
-use crate::auth::store::RenewalGuard;
-use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 
 /// The renewal in flight: registered in the state under its lock (so no
@@ -93,7 +90,16 @@ impl Task {
         // time, the store read the store timeout, the calls up to the
         // install the renewal's time. A hung store costs its bounds, never
         // the calls' time.
-        let lock = inner.renewal_lock().await;
+        // The store's renewal lock, so that processes sharing the store
+        // renew once between them; renewing goes on without it when it
+        // cannot be had within half the renewal's deadline (a lock won
+        // later is released when the task's result is dropped).
+        let store = Arc::clone(&inner.store);
+        let lock = spawned(inner.renewal_timeout / 2, async move { store.lock().await })
+            .await
+            .and_then(|locked| locked.map_err(|e| format!("unavailable: {e}")))
+            .inspect_err(|why| tracing::warn!(store = %inner.store.describe(), why, "renewal lock not had; renewing without it"))
+            .ok();
         // Another client or process sharing the store may have renewed
         // already. A store that fails is only reported (once).
         let adopted = inner.adopt_from_store(Some(self.generation), false).await;
@@ -239,49 +245,5 @@ pub(super) async fn spawned<T: Send + 'static>(
         Ok(Err(e)) if e.is_panic() => Err("it panicked".to_string()),
         Ok(Err(_)) => Err("it was cancelled".to_string()),
         Err(_) => Err(format!("it timed out after {}", crate::error::human(limit))),
-    }
-}
-
-impl Inner {
-    /// The store's renewal lock, so that processes sharing the store renew
-    /// once between them; `None` (renew without it) when it cannot be had
-    /// within half the renewal's deadline.
-    async fn renewal_lock(&self) -> Option<RenewalGuard> {
-        let store = Arc::clone(&self.store);
-        // A lock won after the limit is released when the task's result is
-        // dropped.
-        let why = match spawned(self.renewal_timeout / 2, async move { store.lock().await }).await {
-            Ok(Ok(guard)) => return Some(guard),
-            Ok(Err(e)) => format!("unavailable: {e}"),
-            Err(why) => why,
-        };
-        tracing::warn!(store = %self.store.describe(), why, "renewal lock not had; renewing without it");
-        None
-    }
-
-    /// Refreshes `current` with itself. A refresh that hands back a retired
-    /// token fails (and the renewal logs in instead).
-    async fn refresh(&self, current: &TokenData) -> Result<TokenData> {
-        let new = endpoints::refresh(&self.transport, current, &*self.shared.clock).await?;
-        if self.shared.is_retired(&new) {
-            return Err(Error::decode(
-                "refresh",
-                "the server handed back a token that was cleared or rejected",
-            ));
-        }
-        self.counters.refreshes.bump();
-        tracing::debug!(fingerprint = %new.fingerprint(), "token refreshed");
-        Ok(new)
-    }
-
-    /// Logs in with the credentials.
-    async fn obtain(&self) -> Result<TokenData> {
-        let credentials = self.shared.credentials();
-        let data = endpoints::obtain(&self.transport, credentials.as_deref(), &*self.shared.clock)
-            .await
-            .map_err(|e| if e.is_config() { e } else { Error::auth(e) })?;
-        self.counters.obtains.bump();
-        tracing::debug!(fingerprint = %data.fingerprint(), expires_at = %data.expires_at, "token obtained");
-        Ok(data)
     }
 }

@@ -119,19 +119,8 @@ impl Inner {
     }
 }
 
-/// Starts the keep-fresh task of `inner` on the current tokio runtime.
-pub(super) fn keep_fresh(inner: &Arc<Inner>, stop: watch::Receiver<()>) -> Result<()> {
-    let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-        Error::config(
-            crate::config::vars::KEEP_FRESH,
-            "keeping the token fresh needs a tokio runtime: build the client inside one",
-        )
-    })?;
-    handle.spawn(keeper(Arc::downgrade(inner), stop));
-    Ok(())
-}
-
-async fn keeper(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
+/// The keep-fresh task of a manager, until its last handle is dropped.
+pub(super) async fn keeper(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
     let mut failures: u32 = 0;
     loop {
         let wait = {
