@@ -90,15 +90,18 @@ impl Task {
         // time, the store read the store timeout, the calls up to the
         // install the renewal's time. A hung store costs its bounds, never
         // the calls' time.
+        //
         // The store's renewal lock, so that processes sharing the store
         // renew once between them; renewing goes on without it when it
-        // cannot be had within half the renewal's deadline (a lock won
-        // later is released when the task's result is dropped).
+        // cannot be had in time (a lock won later is released when the
+        // task's result is dropped).
         let store = Arc::clone(&inner.store);
         let lock = spawned(inner.renewal_timeout / 2, async move { store.lock().await })
             .await
             .and_then(|locked| locked.map_err(|e| format!("unavailable: {e}")))
-            .inspect_err(|why| tracing::warn!(store = %inner.store.describe(), why, "renewal lock not had; renewing without it"))
+            .inspect_err(|why| {
+                tracing::warn!(store = %inner.store.describe(), why, "renewal lock not had; renewing without it");
+            })
             .ok();
         // Another client or process sharing the store may have renewed
         // already. A store that fails is only reported (once).
