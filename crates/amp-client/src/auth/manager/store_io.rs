@@ -73,14 +73,12 @@ impl Inner {
             Box::pin(async move {
                 let token = {
                     let st = shared.lock();
-                    if st.generation != generation {
-                        return Ok(());
-                    }
-                    st.token.clone()
+                    (st.generation == generation).then(|| st.token.clone())
                 };
                 match token {
-                    Some(token) => store.save(&token).await,
-                    None => store.clear().await,
+                    Some(Some(token)) => store.save(&token).await,
+                    Some(None) => store.clear().await,
+                    None => Ok(()),
                 }
             })
         })
