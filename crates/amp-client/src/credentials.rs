@@ -1,7 +1,5 @@
 //! The username and password used to obtain a token.
 
-use std::fmt;
-
 use secrecy::SecretString;
 
 use crate::error::{Error, Result};
@@ -22,7 +20,8 @@ pub const PASSWORD_VAR: &str = "AMP_PASSWORD";
 /// let creds = Credentials::new("issuer", "hunter2");
 /// assert!(!format!("{creds:?}").contains("hunter2"));
 /// ```
-#[derive(Clone)]
+// `Debug` shows `SecretString`'s own redaction for the password.
+#[derive(Clone, Debug)]
 pub struct Credentials {
     username: String,
     password: SecretString,
@@ -73,15 +72,6 @@ impl Credentials {
     /// The password, kept secret.
     pub fn password(&self) -> &SecretString {
         &self.password
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &"[REDACTED]")
-            .finish()
     }
 }
 

@@ -2,7 +2,6 @@
 //! auth calls, the stores, and the one home of the client's secrets.
 
 pub(crate) mod clock;
-mod endpoints;
 pub(crate) mod manager;
 pub(crate) mod policy;
 pub(crate) mod secrets;

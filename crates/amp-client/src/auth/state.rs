@@ -91,7 +91,8 @@ pub(crate) struct State {
     pub flight: Option<(Want, watch::Receiver<Option<Outcome>>)>,
     /// What the last renewals and rejections left behind.
     pub history: History,
-    /// The failure `history.failure` dates.
+    /// The last failure: of the renewal `history.failure` dates, or the
+    /// refusal `history.refused` dates, whichever came last.
     pub failure: Option<Error>,
     /// The last refresh did not move the expiry forward: log in next time.
     pub stalled: bool,
@@ -301,6 +302,17 @@ impl Shared {
         let fresh_login =
             st.login == generation && policy::within(now, Some(obtained_at), cooldown);
         policy::rejected(&mut st.history, now, fresh_login, &self.policy);
+        if st.history.refused == Some(now) {
+            // What callers are told for the rejection cooldown.
+            st.failure = Some(Error::token_rejected(
+                "token renewal",
+                reqwest::StatusCode::UNAUTHORIZED,
+                format!(
+                    "logins succeed but the server refuses their tokens; no login for {}",
+                    crate::error::human(cooldown)
+                ),
+            ));
+        }
         self.empty(st).1
     }
 

@@ -7,10 +7,10 @@
 //! | file | owns |
 //! |---|---|
 //! | `mod.rs` | the public API, and `token()`'s hot path: read the snapshot, serve a fresh token |
-//! | `wait.rs` | callers that must wait: ask the policy, join or start the one renewal, wait, ask again |
+//! | `wait.rs` | callers that must wait: ask the policy, join or start the one renewal, wait, ask again; keep-fresh, the optional task that renews at the soft point when nobody calls |
 //! | `renew.rs` | one renewal, as a task of its own: the store's lock, the store, the HTTP call, the install |
+//! | `endpoints.rs` | the two HTTP calls of a renewal: obtain and refresh |
 //! | `store_io.rs` | the store: each operation under `store_io` and its timeout, writes, adoption, accounts |
-//! | `keeper.rs` | keep-fresh: the optional task that renews at the soft point when nobody calls |
 //!
 //! # Locks
 //!
@@ -25,7 +25,7 @@
 //! lock: it reads the snapshot, an `arc_swap` value published under the
 //! state's lock.
 
-mod keeper;
+mod endpoints;
 pub(crate) mod renew;
 mod store_io;
 #[cfg(test)]
@@ -178,7 +178,12 @@ impl TokenManager {
             _keeper_stop: keeper_stop,
         });
         if keep_fresh {
-            keeper::spawn(&inner, stop)?;
+            let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+                let why =
+                    "keeping the token fresh needs a tokio runtime: build the client inside one";
+                Error::config(crate::config::vars::KEEP_FRESH, why)
+            })?;
+            handle.spawn(wait::keeper(Arc::downgrade(&inner), stop));
         }
         Ok(TokenManager { inner })
     }
@@ -282,17 +287,17 @@ impl TokenManager {
             .account
             .clone()
             .unwrap_or_else(|| inner.account.clone());
-        let refused = match token.problem(inner.shared.clock.now()) {
-            Some(problem) => Some(problem.to_string()),
-            None if !inner.accepts(Some(&account)) => Some(format!(
-                "it was issued for {account}, and this client is {}",
-                inner.account
-            )),
-            None => None,
-        };
+        let refused = token.problem(inner.shared.clock.now()).map(str::to_string);
+        let refused = refused.or_else(|| {
+            (!inner.accepts(Some(&account))).then(|| {
+                format!(
+                    "it was issued for {account}, and this client is {}",
+                    inner.account
+                )
+            })
+        });
         if let Some(reason) = refused {
-            let what = "token".to_string();
-            return Err(Error::invalid_input(what, reason));
+            return Err(Error::invalid_input("token".to_string(), reason));
         }
         let current = inner.shared.set(token.for_account(account));
         let _ = inner.sync_store(current.generation).await;

@@ -20,22 +20,22 @@
 //! `block_on`) leaves the renewal waiting, and callers on other runtimes
 //! time out on it.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
+use tracing::field::Empty;
 
-use crate::auth::endpoints;
 use crate::auth::manager::{Inner, Renewal};
 use crate::auth::policy::{self, Want};
 use crate::auth::state::{Outcome, State};
-use crate::auth::store::RenewalGuard;
-use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 
 /// The renewal in flight: registered in the state under its lock (so no
 /// second one starts), spawned once the lock is released, and ending the
-/// flight when it ends, or when it is dropped without ending (its runtime
+/// flight when it is dropped: at its end, or without ending (its runtime
 /// shutting down: its waiters then see the channel close).
 pub(crate) struct Task {
     inner: Arc<Inner>,
@@ -44,54 +44,45 @@ pub(crate) struct Task {
     /// the one of the token it took from the store.
     generation: u64,
     tx: watch::Sender<Option<Outcome>>,
-    ended: bool,
+    /// How it ended, once it has.
+    outcome: Option<Outcome>,
 }
 
 impl Task {
-    /// The renewal in flight, or a new one for `want` that takes the
-    /// flight: where it reports its end, whether its outcome answers
-    /// `want`, and the task to spawn once the lock is released. `st` is the
-    /// state, locked.
-    pub fn join(
+    /// Joins the renewal in flight, or registers a new one for `want` in
+    /// the state (`st`, locked) and spawns it on the current tokio runtime
+    /// once the lock is released: where it reports its end, and whether
+    /// its outcome answers `want`.
+    pub fn start(
         inner: &Arc<Inner>,
-        st: &mut State,
+        mut st: MutexGuard<'_, State>,
         want: Want,
-    ) -> (watch::Receiver<Option<Outcome>>, bool, Option<Task>) {
+    ) -> Result<(watch::Receiver<Option<Outcome>>, bool)> {
         if let Some((running, done)) = &st.flight {
-            return (done.clone(), want.served_by(*running), None);
+            return Ok((done.clone(), want.served_by(*running)));
         }
-        let (tx, done) = watch::channel(None);
-        st.flight = Some((want, done.clone()));
-        let task = Task {
-            inner: Arc::clone(inner),
-            want,
-            generation: st.generation,
-            tx,
-            ended: false,
-        };
-        (done, true, Some(task))
-    }
-
-    /// Runs the renewal in a task of its own on the current tokio runtime.
-    /// Call it with the state's lock released.
-    pub fn spawn(self) -> Result<()> {
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::internal("the token manager needs a tokio runtime to renew"))?;
-        // Its own span, `amp.renewal` (a root: it serves every caller
-        // waiting, not only the one that started it): what was asked, how
-        // it ended, the attempts of its last call and the time it took.
-        let span = tracing::info_span!(
-            parent: None,
-            "amp.renewal",
-            want = ?self.want,
-            outcome = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            elapsed_ms = tracing::field::Empty,
-        );
-        handle.spawn(tracing::Instrument::instrument(self.run(), span));
-        Ok(())
+        let (tx, done) = watch::channel(None);
+        st.flight = Some((want, done.clone()));
+        let (inner, generation) = (Arc::clone(inner), st.generation);
+        drop(st);
+        let task = Task {
+            inner,
+            want,
+            generation,
+            tx,
+            outcome: None,
+        };
+        handle.spawn(task.run());
+        Ok((done, true))
     }
 
+    // Its own span, a root (it serves every caller waiting, not only the
+    // one that started it): what was asked, how it ended, the attempts of
+    // its last call and the time it took.
+    #[tracing::instrument(name = "amp.renewal", parent = None, skip_all,
+        fields(want = ?self.want, outcome = Empty, attempts = Empty, elapsed_ms = Empty))]
     async fn run(mut self) {
         let started = Instant::now();
         let inner = Arc::clone(&self.inner);
@@ -99,7 +90,19 @@ impl Task {
         // time, the store read the store timeout, the calls up to the
         // install the renewal's time. A hung store costs its bounds, never
         // the calls' time.
-        let lock = inner.renewal_lock().await;
+        //
+        // The store's renewal lock, so that processes sharing the store
+        // renew once between them; renewing goes on without it when it
+        // cannot be had in time (a lock won later is released when the
+        // task's result is dropped).
+        let store = Arc::clone(&inner.store);
+        let lock = spawned(inner.renewal_timeout / 2, async move { store.lock().await })
+            .await
+            .and_then(|locked| locked.map_err(|e| format!("unavailable: {e}")))
+            .inspect_err(|why| {
+                tracing::warn!(store = %inner.store.describe(), why, "renewal lock not had; renewing without it");
+            })
+            .ok();
         // Another client or process sharing the store may have renewed
         // already. A store that fails is only reported (once).
         let adopted = inner.adopt_from_store(Some(self.generation), false).await;
@@ -108,10 +111,7 @@ impl Task {
         let timeout = inner.renewal_timeout;
         let outcome = match tokio::time::timeout(timeout, self.renew(adopted.is_some())).await {
             Ok(outcome) => outcome.unwrap_or_else(Outcome::Failed),
-            Err(_) => {
-                let operation = "token renewal".to_string();
-                Outcome::Failed(Error::timeout(operation, timeout))
-            }
+            Err(_) => Outcome::Failed(Error::timeout("token renewal".to_string(), timeout)),
         };
         let took = started.elapsed();
         let (kind, name) = match &outcome {
@@ -133,42 +133,11 @@ impl Task {
             }
         }
         if let Some(lock) = lock {
-            if tokio::time::timeout(inner.store_timeout, lock.release())
-                .await
-                .is_err()
-            {
-                tracing::warn!(store = %inner.store.describe(), "releasing the renewal lock timed out");
+            if let Err(why) = spawned(inner.store_timeout, lock.release()).await {
+                tracing::warn!(store = %inner.store.describe(), why, "releasing the renewal lock failed");
             }
         }
-        self.end(&outcome);
-        // No receiver left is fine: nobody was waiting.
-        let _ = self.tx.send(Some(outcome));
-    }
-
-    /// Ends the flight, and remembers how it ended, unless the token
-    /// changed since (a `clear()` forgets the last renewals: this one too).
-    fn end(&mut self, outcome: &Outcome) {
-        self.ended = true;
-        let inner = &self.inner;
-        if let Outcome::Failed(e) = outcome {
-            inner.counters.failure(e);
-            tracing::warn!(error = %e, "token renewal failed");
-        }
-        let now = inner.shared.clock.now_micros();
-        let mut st = inner.shared.lock();
-        st.flight = None;
-        if st.generation != self.generation {
-            return;
-        }
-        st.history.end = Some(now);
-        match outcome {
-            Outcome::Failed(e) => {
-                (st.history.failure, st.history.success) = (Some(now), None);
-                st.failure = Some(e.clone());
-            }
-            Outcome::Renewed(..) => (st.history.failure, st.history.success) = (None, Some(now)),
-            Outcome::Superseded => {}
-        }
+        self.outcome.replace(outcome);
     }
 
     /// The calls up to the install, the store's lock held (if it could be
@@ -225,61 +194,59 @@ impl Task {
 }
 
 impl Drop for Task {
+    /// Ends the flight, and remembers how it ended, unless the token
+    /// changed since (a `clear()` forgets the last renewals: this one too),
+    /// then tells the waiters. A task dropped before it ended (its runtime
+    /// shutting down) or that panicked tells nobody, and remembers no
+    /// failure (nothing the server did): the next caller starts afresh.
     fn drop(&mut self) {
-        if !self.ended {
-            // Dropped before it ended (its runtime shutting down, a spawn
-            // that failed) or panicked: the next caller starts afresh.
-            // Nothing the server did, so no failure is remembered.
-            tracing::debug!("the token renewal ended without finishing");
-            self.end(&Outcome::Superseded);
+        let inner = &self.inner;
+        match &self.outcome {
+            Some(Outcome::Failed(e)) => {
+                inner.counters.failure(e);
+                tracing::warn!(error = %e, "token renewal failed");
+            }
+            None => tracing::debug!("the token renewal ended without finishing"),
+            _ => {}
+        }
+        let now = inner.shared.clock.now_micros();
+        let mut st = inner.shared.lock();
+        st.flight = None;
+        if st.generation == self.generation {
+            let h = &mut st.history;
+            match &self.outcome {
+                Some(Outcome::Failed(e)) => {
+                    (h.end, h.failure, h.success) = (Some(now), Some(now), None);
+                    st.failure = Some(e.clone());
+                }
+                Some(Outcome::Renewed(..)) => {
+                    (h.end, h.failure, h.success) = (Some(now), None, Some(now))
+                }
+                _ => h.end = Some(now),
+            }
+        }
+        drop(st);
+        if let Some(outcome) = self.outcome.take() {
+            // No receiver left is fine: nobody was waiting.
+            let _ = self.tx.send(Some(outcome));
         }
     }
 }
 
-impl Inner {
-    /// The store's renewal lock, so that processes sharing the store renew
-    /// once between them; `None` (renew without it) when it cannot be had
-    /// within half the renewal's deadline.
-    async fn renewal_lock(&self) -> Option<RenewalGuard> {
-        let limit = self.renewal_timeout / 2;
-        let store = Arc::clone(&self.store);
-        // In a task of its own, as every store operation: a store that
-        // panics costs its lock, not the renewal. A lock won after the
-        // limit is released when the task's result is dropped.
-        let locking = tokio::spawn(async move { store.lock().await });
-        let why = match tokio::time::timeout(limit, locking).await {
-            Ok(Ok(Ok(guard))) => return Some(guard),
-            Ok(Ok(Err(e))) => format!("unavailable: {e}"),
-            Ok(Err(_)) => "it panicked".to_string(),
-            Err(_) => format!("not won within {}", crate::error::human(limit)),
-        };
-        tracing::warn!(store = %self.store.describe(), why, "renewal lock not had; renewing without it");
-        None
-    }
-
-    /// Refreshes `current` with itself. A refresh that hands back a retired
-    /// token fails (and the renewal logs in instead).
-    async fn refresh(&self, current: &TokenData) -> Result<TokenData> {
-        let new = endpoints::refresh(&self.transport, current, &*self.shared.clock).await?;
-        if self.shared.is_retired(&new) {
-            return Err(Error::decode(
-                "refresh",
-                "the server handed back a token that was cleared or rejected",
-            ));
-        }
-        self.counters.refreshes.bump();
-        tracing::debug!(fingerprint = %new.fingerprint(), "token refreshed");
-        Ok(new)
-    }
-
-    /// Logs in with the credentials.
-    async fn obtain(&self) -> Result<TokenData> {
-        let credentials = self.shared.credentials();
-        let data = endpoints::obtain(&self.transport, credentials.as_deref(), &*self.shared.clock)
-            .await
-            .map_err(|e| if e.is_config() { e } else { Error::auth(e) })?;
-        self.counters.obtains.bump();
-        tracing::debug!(fingerprint = %data.fingerprint(), expires_at = %data.expires_at, "token obtained");
-        Ok(data)
+/// Runs `op` in a task of its own and waits for it at most `limit`: a
+/// caller that gives up or is cancelled does not cancel it, and one that
+/// panics costs only itself. Every store operation runs so. Why it gave
+/// no answer, if it did not.
+pub(super) async fn spawned<T: Send + 'static>(
+    limit: Duration,
+    op: impl Future<Output = T> + Send + 'static,
+) -> std::result::Result<T, String> {
+    let handle = tokio::runtime::Handle::try_current()
+        .map_err(|_| "no tokio runtime to run it on".to_string())?;
+    match tokio::time::timeout(limit, handle.spawn(op)).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) if e.is_panic() => Err("it panicked".to_string()),
+        Ok(Err(_)) => Err("it was cancelled".to_string()),
+        Err(_) => Err(format!("it timed out after {}", crate::error::human(limit))),
     }
 }

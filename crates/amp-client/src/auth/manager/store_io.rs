@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::renew::spawned;
 use super::Inner;
 use crate::auth::store::{BoxFuture, TokenStore};
 use crate::auth::token::TokenData;
@@ -40,37 +41,26 @@ impl Inner {
         op: impl for<'a> FnOnce(&'a dyn TokenStore) -> BoxFuture<'a, Result<T>> + Send + 'static,
     ) -> Result<T> {
         let (store, io) = (Arc::clone(&self.store), Arc::clone(&self.store_io));
+        let describe = || self.store.describe();
         let task = async move {
             let _io = io.lock().await;
             op(&*store).await
         };
-        let describe = || self.store.describe();
-        let failed = |reason: String| Error::store(describe(), reason);
-        let result = match tokio::runtime::Handle::try_current() {
-            Err(_) => Err(failed(format!("{what}: no tokio runtime to run it on"))),
-            Ok(handle) => {
-                match tokio::time::timeout(self.store_timeout, handle.spawn(task)).await {
-                    Ok(Ok(result)) => result,
-                    Ok(Err(e)) if e.is_panic() => Err(failed(format!("{what} panicked"))),
-                    Ok(Err(_)) => Err(failed(format!("{what} was cancelled"))),
-                    Err(_) => {
-                        let took = crate::error::human(self.store_timeout);
-                        Err(failed(format!("{what} timed out after {took}")))
-                    }
-                }
-            }
-        };
-        match &result {
-            Ok(_) if !self.store_up.swap(true, Ordering::AcqRel) => {
-                tracing::info!(store = %describe(), "token store answers again");
-            }
-            Err(e) if self.store_up.swap(false, Ordering::AcqRel) => {
+        let result = spawned(self.store_timeout, task)
+            .await
+            .unwrap_or_else(|why| Err(Error::store(describe(), format!("{what}: {why}"))));
+        match (
+            &result,
+            self.store_up.swap(result.is_ok(), Ordering::AcqRel),
+        ) {
+            (Ok(_), false) => tracing::info!(store = %describe(), "token store answers again"),
+            (Err(e), true) => {
                 tracing::warn!(store = %describe(), error = %e, "token store unavailable; working from memory until it answers");
             }
-            Err(e) => {
+            (Err(e), false) => {
                 tracing::debug!(store = %describe(), error = %e, "token store still unavailable")
             }
-            Ok(_) => {}
+            (Ok(_), true) => {}
         }
         result
     }
@@ -83,14 +73,12 @@ impl Inner {
             Box::pin(async move {
                 let token = {
                     let st = shared.lock();
-                    if st.generation != generation {
-                        return Ok(());
-                    }
-                    st.token.clone()
+                    (st.generation == generation).then(|| st.token.clone())
                 };
                 match token {
-                    Some(token) => store.save(&token).await,
-                    None => store.clear().await,
+                    Some(Some(token)) => store.save(&token).await,
+                    Some(None) => store.clear().await,
+                    None => Ok(()),
                 }
             })
         })

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+
+use crate::Clock;
 use secrecy::ExposeSecret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -46,7 +48,6 @@ fn token_json(t: &str) -> ResponseTemplate {
 
 /// A token obtained `age` ago that lives 24 h.
 fn aged(t: &str, clock: &ManualClock, age: Duration) -> TokenData {
-    use crate::Clock;
     let obtained = clock.now() - chrono::Duration::from_std(age).unwrap();
     TokenData::new(t, obtained, obtained + chrono::Duration::hours(24))
 }
@@ -139,37 +140,32 @@ async fn no_copy_of_the_secret_outlives_clear_invalidate_or_drop() {
 }
 
 // An automatic renewal that finds the token fresh, with no store giving it
-// (here: registered on a fresh token), installs nothing and says so: it is
-// not reported as taken from the store, and a `force_refresh()` that joined
-// it goes on to refresh for real.
+// (here: started in the refresh window, the clock then set back before the
+// soft point), installs nothing and says so: it is not reported as taken
+// from the store, and a `force_refresh()` that joined it goes on to
+// refresh for real.
 #[tokio::test]
 async fn a_renewal_with_nothing_to_do_is_not_taken_for_one_from_the_store() {
-    use crate::auth::policy::Want;
-    use crate::auth::state::Outcome;
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/user/refresh-token"))
         .respond_with(token_json(T2))
+        .expect(1)
         .mount(&server)
         .await;
     let (client, clock) = client(&server);
     let m = client.token_manager().clone();
-    m.set_token(aged(T1, &clock, HOUR)).await.unwrap();
-    let inner = Arc::clone(&m.inner);
-    let (done, _, task) = super::renew::Task::join(&inner, &mut inner.shared.lock(), Want::Auto);
-    // Joins the automatic renewal, registered but not yet running.
-    let refresh = tokio::spawn({
-        let m = m.clone();
-        async move { m.force_refresh().await }
-    });
-    tokio::task::yield_now().await;
-    task.unwrap().spawn().unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    let outcome = super::wait::wait(done, deadline, Duration::from_secs(5))
+    let start = clock.now();
+    m.set_token(aged(T1, &clock, 24 * HOUR - 4 * Duration::from_secs(60)))
         .await
         .unwrap();
-    assert!(matches!(outcome, Outcome::Superseded), "{outcome:?}");
-    let (t, how) = refresh.await.unwrap().unwrap();
+    // Starts the background renewal; on this one runtime thread, it does
+    // not run before this test's next await.
+    m.token().await.unwrap();
+    assert!(m.is_renewing());
+    clock.set(start - chrono::Duration::hours(1));
+    // Joins the automatic renewal, which finds the token fresh.
+    let (t, how) = m.force_refresh().await.unwrap();
     assert_eq!(
         (t.secret().expose_secret(), how),
         (T2, super::Renewal::Refreshed)

@@ -1,8 +1,18 @@
 //! Callers waiting for a token: `token()` past the soft point asks the
 //! policy, joins or starts the one renewal, waits, and asks again;
 //! `login()` and `force_refresh()` wait for a renewal that answers them.
+//!
+//! And keep-fresh (opt-in, `ConfigBuilder::keep_fresh`): a task that renews
+//! the token at its soft point even when no call comes, so a service that
+//! calls once an hour never pays a login or a refresh on its critical path.
+//! It decides with `policy::keeper_wait` (the soft point, and the same
+//! background cooldown callers follow) and renews as a caller would
+//! (joining a renewal in flight, taking a token another process stored). It
+//! holds the manager weakly, and stops when the last handle is dropped (the
+//! manager's `keeper_stop` sender goes with it, which wakes the task at
+//! once).
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -11,39 +21,37 @@ use tokio::time::Instant;
 use super::renew::Task;
 use super::{AccessToken, Inner, Renewal};
 use crate::auth::policy::{self, Action, Want};
-use crate::auth::state::Outcome;
-use crate::auth::state::{Current, State};
+use crate::auth::state::{Current, Outcome};
 use crate::error::{Error, Result};
 
-/// `wait` from now, or the far future if that cannot be represented.
-pub(super) fn deadline_after(wait: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(wait)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
-}
-
-/// Waits for the renewal that reports on `done` to end, until `deadline`;
-/// `limit` is what the caller was allowed in all, named in the timeout error.
-pub(super) async fn wait(
-    mut done: watch::Receiver<Option<Outcome>>,
-    deadline: Instant,
-    limit: Duration,
-) -> Result<Outcome> {
-    match tokio::time::timeout_at(deadline, done.wait_for(Option::is_some)).await {
-        Err(_) => Err(Error::token_wait_timeout(limit)),
-        // The task was dropped (its runtime shutting down) before it ended.
-        Ok(Err(_)) => Err(Error::internal("the token renewal ended without a result")),
-        Ok(Ok(outcome)) => Ok(outcome.clone().unwrap_or(Outcome::Superseded)),
-    }
-}
-
 impl Inner {
+    /// `wait_timeout` from now, or the far future if that cannot be represented.
+    fn deadline(&self) -> Instant {
+        let now = Instant::now();
+        now.checked_add(self.wait_timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    }
+
+    /// Waits for the renewal that reports on `done` to end, until `deadline`.
+    async fn wait(
+        &self,
+        (mut done, answers): (watch::Receiver<Option<Outcome>>, bool),
+        deadline: Instant,
+    ) -> Result<(Outcome, bool)> {
+        match tokio::time::timeout_at(deadline, done.wait_for(Option::is_some)).await {
+            Err(_) => Err(Error::token_wait_timeout(self.wait_timeout)),
+            // The task was dropped (its runtime shutting down) before it ended.
+            Ok(Err(_)) => Err(Error::internal("the token renewal ended without a result")),
+            Ok(Ok(outcome)) => Ok((outcome.clone().unwrap_or(Outcome::Superseded), answers)),
+        }
+    }
+
     /// `token()` past the soft point, or with no token: asks the policy,
     /// and after each wait asks again, so that what a caller gets is always
     /// the current state's answer (a token cleared, revoked or replaced
     /// meanwhile is never handed out).
     pub(super) async fn token_slow(self: &Arc<Self>) -> Result<AccessToken> {
-        let deadline = deadline_after(self.wait_timeout);
+        let deadline = self.deadline();
         // The failure this caller's own wait ended in, if it did.
         let mut gave_up: Option<Error> = None;
         // Served only while valid, so there is a token to serve.
@@ -54,58 +62,39 @@ impl Inner {
         };
         loop {
             let now = self.shared.clock.now_micros();
-            let (action, current, (done, _, task)) = {
-                let mut st = self.shared.lock();
+            let (action, current, joined) = {
+                let st = self.shared.lock();
                 let current = self.shared.current();
-                let (points, renewing) = (current.as_ref().map(|c| &c.points), st.flight.is_some());
-                let (history, policy) = (&st.history, &self.shared.policy);
-                let action =
-                    policy::decide(now, points, renewing, history, gave_up.is_some(), policy);
-                match action {
+                let points = current.as_ref().map(|c| &c.points);
+                let (renewing, history) = (st.flight.is_some(), &st.history);
+                let (failed, policy) = (gave_up.is_some(), &self.shared.policy);
+                match policy::decide(now, points, renewing, history, failed, policy) {
                     Action::Serve => return serve(current),
+                    // Its own failure, or the one remembered (see `policy::failed_lately`).
                     Action::Fail => {
-                        return Err(gave_up.unwrap_or_else(|| self.remembered(&st, now)));
+                        let last = gave_up.or_else(|| st.failure.clone());
+                        return Err(last.unwrap_or_else(|| Error::internal("no failure to report")));
                     }
-                    _ => (action, current, Task::join(self, &mut st, Want::Auto)),
+                    action => (action, current, Task::start(self, st, Want::Auto)),
                 }
             };
-            let spawned = task.map_or(Ok(()), Task::spawn);
             if action == Action::ServeAndRenew {
                 // The token is still good: served even when no renewal could
                 // start (no runtime here); the next caller starts one.
                 tracing::trace!("refresh window reached; renewing in the background");
                 return serve(current);
             }
-            spawned?;
-            match wait(done, deadline, self.wait_timeout).await {
-                Ok(Outcome::Failed(e)) | Err(e) => gave_up = Some(e),
+            match self.wait(joined?, deadline).await {
+                Ok((Outcome::Failed(e), _)) | Err(e) => gave_up = Some(e),
                 Ok(_) => {}
             }
-        }
-    }
-
-    /// The failure remembered for callers that must wait (see
-    /// `policy::failed_lately`).
-    fn remembered(&self, st: &State, now: i64) -> Error {
-        let cooldown = self.shared.policy.rejection_cooldown;
-        match &st.failure {
-            _ if policy::within(now, st.history.refused, cooldown) => Error::token_rejected(
-                "token renewal",
-                reqwest::StatusCode::UNAUTHORIZED,
-                format!(
-                    "logins succeed but the server refuses their tokens; no login for {}",
-                    crate::error::human(cooldown)
-                ),
-            ),
-            Some(failure) => failure.clone(),
-            None => Error::internal("no failure to report"),
         }
     }
 
     /// An explicit renewal (`login()`, `force_refresh()`): joins one that
     /// answers it, waits out one that does not, reports failures.
     pub(super) async fn renew_now(self: &Arc<Self>, want: Want) -> Result<(AccessToken, Renewal)> {
-        let deadline = deadline_after(self.wait_timeout);
+        let deadline = self.deadline();
         loop {
             match self.renewal(want, deadline).await? {
                 // The token it installed, if still the current one.
@@ -124,15 +113,49 @@ impl Inner {
     /// Joins the renewal in flight, or starts one for `want`, and waits
     /// until it ends (or `deadline`): how it ended, and whether that
     /// answers `want`.
-    pub(super) async fn renewal(
-        self: &Arc<Self>,
-        want: Want,
-        deadline: Instant,
-    ) -> Result<(Outcome, bool)> {
-        let (done, answers, task) = Task::join(self, &mut self.shared.lock(), want);
-        if let Some(task) = task {
-            task.spawn()?;
+    async fn renewal(self: &Arc<Self>, want: Want, deadline: Instant) -> Result<(Outcome, bool)> {
+        let joined = Task::start(self, self.shared.lock(), want)?;
+        self.wait(joined, deadline).await
+    }
+}
+
+/// The keep-fresh task of a manager, until its last handle is dropped.
+pub(super) async fn keeper(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
+    let mut failures: u32 = 0;
+    loop {
+        let wait = {
+            let Some(inner) = manager.upgrade() else {
+                return;
+            };
+            let (renewing, history) = {
+                let st = inner.shared.lock();
+                (st.flight.is_some(), st.history)
+            };
+            let now = inner.shared.clock.now_micros();
+            let current = inner.shared.current();
+            let points = current.as_ref().map(|c| &c.points);
+            match policy::keeper_wait(now, points, renewing, &history, &inner.shared.policy) {
+                Some(wait) => wait,
+                // Renew as a caller would: join the renewal in flight, or start one.
+                None => match inner.renewal(Want::Auto, inner.deadline()).await {
+                    Ok((Outcome::Failed(e), _)) | Err(e) => {
+                        failures = failures.saturating_add(1);
+                        let wait = policy::keeper_backoff(failures, &inner.shared.policy);
+                        tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
+                        wait
+                    }
+                    Ok((outcome, _)) => {
+                        failures = 0;
+                        tracing::debug!(?outcome, "keep-fresh renewed the token");
+                        continue;
+                    }
+                },
+            }
+        };
+        // The manager is not held while sleeping: dropping its last handle
+        // drops the sender, and `changed` returns at once.
+        if let Ok(Err(_)) = tokio::time::timeout(wait, stop.changed()).await {
+            return;
         }
-        Ok((wait(done, deadline, self.wait_timeout).await?, answers))
     }
 }
