@@ -376,7 +376,7 @@ async fn a_discard_waits_for_a_renewal_in_another_process() {
 /// process) stores the newer token before the reader sees the end of the
 /// rejected one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a FIFO at the token path is now set aside unread (store_file_hostile.rs: a blocking open of one held the process); the moment is pinned by file::tests::a_file_replaced_between_the_read_and_the_delete_is_put_back"]
+#[ignore = "a FIFO at the token path is now set aside unread (store_file_hostile.rs: a blocking open of one held the process); the moment is pinned by file::tests::removal::a_file_replaced_between_the_read_and_the_delete_is_put_back"]
 async fn a_token_stored_between_the_read_and_the_delete_is_kept() {
     let dir = temp_dir("discard-race");
     let path = dir.join("token.json");
