@@ -91,8 +91,7 @@ pub(crate) struct State {
     pub flight: Option<(Want, watch::Receiver<Option<Outcome>>)>,
     /// What the last renewals and rejections left behind.
     pub history: History,
-    /// The last failure: of the renewal `history.failure` dates, or the
-    /// refusal `history.refused` dates, whichever came last.
+    /// The last failure of a renewal, the one `history.failure` dates.
     pub failure: Option<Error>,
     /// The last refresh did not move the expiry forward: log in next time.
     pub stalled: bool,
@@ -302,18 +301,23 @@ impl Shared {
         let fresh_login =
             st.login == generation && policy::within(now, Some(obtained_at), cooldown);
         policy::rejected(&mut st.history, now, fresh_login, &self.policy);
-        if st.history.refused == Some(now) {
-            // What callers are told for the rejection cooldown.
-            st.failure = Some(Error::token_rejected(
-                "token renewal",
-                reqwest::StatusCode::UNAUTHORIZED,
-                format!(
-                    "logins succeed but the server refuses their tokens; no login for {}",
-                    crate::error::human(cooldown)
-                ),
-            ));
-        }
         self.empty(st).1
+    }
+
+    /// What callers are told while logins are held back because the server
+    /// refused the tokens of fresh logins (`History::refused`). Made when
+    /// asked, not kept in `State::failure`: a later, unrelated failure (a
+    /// 503 of an explicit login) would overwrite it and be reported for the
+    /// whole rejection cooldown in its place.
+    pub fn refusal(&self) -> Error {
+        Error::token_rejected(
+            "token renewal",
+            reqwest::StatusCode::UNAUTHORIZED,
+            format!(
+                "logins succeed but the server refuses their tokens; no login for {}",
+                crate::error::human(self.policy.rejection_cooldown)
+            ),
+        )
     }
 
     /// The credentials, shared (no copy of the password is made).

@@ -787,6 +787,79 @@ async fn when_every_token_is_refused_logins_stay_few() {
     }
 }
 
+// While logins are held back because their tokens were refused, a later,
+// unrelated failure (an explicit login answered 503) is reported for its own
+// cooldown only; after it, callers are told of the refusal again, not of a
+// 503 long past (their retry logic would hammer a server that is up).
+#[tokio::test]
+async fn the_refusal_is_reported_again_once_a_later_failure_is_old() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/assets/"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"detail": "Invalid token."})),
+        )
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server, 1);
+    for _ in 0..4 {
+        let _ = client.assets().list().await;
+    }
+    let m = client.token_manager();
+    assert!(m.token().await.unwrap_err().is_token_rejected());
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(ResponseTemplate::new(503))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let e = m.login().await.unwrap_err();
+    assert_eq!(
+        e.status(),
+        Some(amp_client::StatusCode::SERVICE_UNAVAILABLE),
+        "{e}"
+    );
+    clock.advance(Duration::from_secs(2));
+    let e = m.token().await.unwrap_err();
+    assert!(e.is_token_rejected(), "{e}");
+}
+
+// A caller outside any tokio runtime (another executor's thread) gets an
+// error saying so, also when a renewal is already in flight on a runtime:
+// joining it would wait on tokio's timer, which panics without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_without_a_runtime_gets_an_error_even_with_a_renewal_in_flight() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T1).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server, 1);
+    let m = client.token_manager().clone();
+    let in_flight = tokio::spawn(async move { m.token().await });
+    while !client.token_manager().is_renewing() {
+        tokio::task::yield_now().await;
+    }
+    let m = client.token_manager().clone();
+    let outcome = std::thread::spawn(move || {
+        use std::future::Future;
+        let mut call = std::pin::pin!(m.token());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match call.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(r) => r.map(|_| ()).map_err(|e| e.to_string()),
+            std::task::Poll::Pending => Err("pending".into()),
+        }
+    })
+    .join()
+    .expect("no panic");
+    let e = outcome.unwrap_err();
+    assert!(e.contains("tokio runtime"), "{e}");
+    in_flight.abort();
+}
+
 // The refresh endpoint refuses the token itself (401): the token is
 // dropped (and taken out of the store) as after any 401, not served on
 // when the fallback login fails too.

@@ -165,10 +165,11 @@ impl TokenManager {
             account: crate::account_name(config.base_url().as_str(), user.as_deref().unwrap_or("")),
             shared,
             renewal_timeout: config.token_wait_timeout(),
-            // The lock's half of the renewal's time, its calls, and three
-            // store operations (read, write, release).
+            // The lock's half of the renewal's time, its calls, and four
+            // store operations (read, the discard of a bad token read,
+            // write, release).
             wait_timeout: (config.token_wait_timeout().saturating_mul(3) / 2)
-                .saturating_add(config.request_timeout().saturating_mul(3)),
+                .saturating_add(config.request_timeout().saturating_mul(4)),
             store_timeout: config.request_timeout(),
             store: store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
             store_io: Arc::new(tokio::sync::Mutex::new(())),

@@ -58,11 +58,13 @@ impl Task {
         mut st: MutexGuard<'_, State>,
         want: Want,
     ) -> Result<(watch::Receiver<Option<Outcome>>, bool)> {
+        // Checked before joining too: waiting for a renewal needs a runtime
+        // as much as starting one (tokio's timer panics without one).
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::internal("the token manager needs a tokio runtime to renew"))?;
         if let Some((running, done)) = &st.flight {
             return Ok((done.clone(), want.served_by(*running)));
         }
-        let handle = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::internal("the token manager needs a tokio runtime to renew"))?;
         let (tx, done) = watch::channel(None);
         st.flight = Some((want, done.clone()));
         let (inner, generation) = (Arc::clone(inner), st.generation);

@@ -70,10 +70,15 @@ impl Inner {
                 let (failed, policy) = (gave_up.is_some(), &self.shared.policy);
                 match policy::decide(now, points, renewing, history, failed, policy) {
                     Action::Serve => return serve(current),
-                    // Its own failure, or the one remembered (see `policy::failed_lately`).
+                    // Its own failure, or the one remembered (see
+                    // `policy::failed_lately`): the renewal's in its cooldown,
+                    // else the refused logins'.
                     Action::Fail => {
-                        let last = gave_up.or_else(|| st.failure.clone());
-                        return Err(last.unwrap_or_else(|| Error::internal("no failure to report")));
+                        let recent = policy::within(now, history.failure, policy.failure_cooldown);
+                        return Err(gave_up.unwrap_or_else(|| match &st.failure {
+                            Some(e) if recent => e.clone(),
+                            _ => self.shared.refusal(),
+                        }));
                     }
                     action => (action, current, Task::start(self, st, Want::Auto)),
                 }
