@@ -49,11 +49,17 @@ impl Agent {
     /// Starts `amp agent args…` and waits for the lines that say where it
     /// listens (it prints them once it serves).
     async fn start(env: &Env, args: &[&str], log: PathBuf) -> Agent {
+        let stderr = Stdio::from(std::fs::File::create(&log).unwrap());
+        Agent::start_with_stderr(env, args, log, stderr).await
+    }
+
+    /// [`Agent::start`] with stderr going to `stderr` (`log` is then only
+    /// read if something else writes it).
+    async fn start_with_stderr(env: &Env, args: &[&str], log: PathBuf, stderr: Stdio) -> Agent {
         let mut all = vec!["agent"];
         all.extend_from_slice(args);
         let mut cmd = env.command(&all);
-        cmd.stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
+        cmd.stdout(Stdio::piped()).stderr(stderr);
         let expect_tcp = args.contains(&"--listen");
         let expect_socket = args.contains(&"--socket") || !expect_tcp;
         let log_path = log.clone();
@@ -1015,4 +1021,61 @@ async fn huge_slow_and_idle_requests_get_an_answer_not_a_reset_or_a_hang() {
     }
     let (exit, log) = agent.terminate().await;
     assert!(exit.success(), "{exit}: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stderr_nobody_reads_does_not_freeze_the_agent() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-stderr");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    // A pipe whose reading end the test holds (in the child handle) and
+    // never reads: full after 64 KiB, some 300 request lines.
+    let agent = Agent::start_with_stderr(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("unused.log"),
+        Stdio::piped(),
+    )
+    .await;
+    let http = agent.http();
+    let calls = async {
+        // 8 callers at a time, 2,000 calls: far more lines than the pipe
+        // and the agent's log queue hold.
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..2000 {
+            if set.len() == 8 {
+                assert_eq!(set.join_next().await.unwrap().unwrap(), 200);
+            }
+            let http = http.clone();
+            let path = if i % 2 == 0 { "assets" } else { "categories" };
+            set.spawn(async move {
+                let answer = http
+                    .get(format!("http://amp/api/{path}/"))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = answer.status().as_u16();
+                answer.bytes().await.unwrap();
+                status
+            });
+        }
+        while let Some(status) = set.join_next().await {
+            assert_eq!(status.unwrap(), 200);
+        }
+    };
+    // A frozen agent would hang the calls: fail instead.
+    tokio::time::timeout(std::time::Duration::from_secs(300), calls)
+        .await
+        .expect("every call answered while stderr is full");
+    let status = agent.status().await;
+    assert!(
+        status["agent"]["log_lines_dropped"].as_u64().unwrap() > 0,
+        "{status}"
+    );
+    assert_eq!(status["agent"]["forwarded"], 2000, "{status}");
+    let mut agent = agent;
+    agent.signal("-TERM");
+    let (exit, _) = exits_within(&mut agent, std::time::Duration::from_secs(60)).await;
+    assert!(exit.success(), "{exit}");
 }
