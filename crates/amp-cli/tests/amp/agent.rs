@@ -1079,3 +1079,100 @@ async fn a_stderr_nobody_reads_does_not_freeze_the_agent() {
     let (exit, _) = exits_within(&mut agent, std::time::Duration::from_secs(60)).await;
     assert!(exit.success(), "{exit}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_off_the_api_root_is_a_502_one_under_it_is_followed() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let amp = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "a".repeat(40)})),
+        )
+        .mount(&amp)
+        .await;
+    let redirect = |status: u16, to: String| {
+        ResponseTemplate::new(status)
+            .insert_header("location", to.as_str())
+            .set_body_string("moved")
+    };
+    let landing = serde_json::json!([{"landed": true}]);
+    Mock::given(path("/api/landing/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&landing))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/moved/"))
+        .respond_with(redirect(301, format!("{}/api/landing/", amp.uri())))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/away/"))
+        .respond_with(redirect(302, format!("{}/api/landing/", elsewhere.uri())))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/up/"))
+        .respond_with(redirect(307, format!("{}/admin/", amp.uri())))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/nowhere/"))
+        .respond_with(ResponseTemplate::new(302))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/choices/"))
+        .respond_with(redirect(300, format!("{}/api/landing/", amp.uri())))
+        .mount(&amp)
+        .await;
+
+    let home = TempDir::new("agent-redirect");
+    let env = Env::new(&home)
+        .set("AMP_API_BASE_URL", &format!("{}/api", amp.uri()))
+        .set("AMP_USERNAME", "issuer")
+        .set("AMP_PASSWORD", "pw-redirect")
+        .set("AMP_TOKEN_STORE", "memory");
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+
+    // Under the root: followed by the client; the caller sees where it landed.
+    let (code, body) = agent.call("GET", "/api/moved/", None).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body, landing);
+
+    // Another origin, another path on AMP's host, no Location, a 300: the
+    // client does not follow; the agent says so rather than hand back a
+    // 3xx whose Location would lead the caller off the agent (or nowhere).
+    for (path, status) in [
+        ("/api/away/", "302"),
+        ("/api/up/", "307"),
+        ("/api/nowhere/", "302"),
+        ("/api/choices/", "300"),
+    ] {
+        let answer = agent
+            .http()
+            .get(format!("http://amp{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 502, "{path}");
+        assert!(answer.headers().get("location").is_none(), "{path}");
+        let body: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["source"], "amp agent", "{body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(status), "{path}: {detail}");
+        assert!(detail.contains("redirect"), "{path}: {detail}");
+        assert!(detail.contains(&amp.uri()), "names the API root: {detail}");
+    }
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "nothing followed the redirect off the root"
+    );
+    let status = agent.status().await;
+    assert_eq!(status["agent"]["failed"], 4, "{status}");
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
