@@ -1176,3 +1176,174 @@ async fn a_redirect_off_the_api_root_is_a_502_one_under_it_is_followed() {
     let (exit, log) = agent.terminate().await;
     assert!(exit.success(), "{exit}: {log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_refresh_and_password_endpoints_are_refused_in_every_spelling() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-spellings");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let before = sandbox.stats().total();
+    let body = r#"{"username": "x", "password": "y"}"#;
+    // Written as they are: an HTTP client could normalise some of them.
+    let paths = [
+        "/api/user/Obtain_Token",
+        "/api/user/OBTAIN-TOKEN",
+        "/api/user/obtain-token/",
+        "/api//user/obtain_token",
+        "/api/user/%6Fbtain_token",
+        "/api/user/obtain%5Ftoken",
+        "/api/user%2Fobtain_token",
+        "/api/user%2fobtain_token",
+        "/api/user/obtain_token?next=/api/assets/",
+        "/api/user/Refresh-Token",
+        "/api/user/refresh%2Dtoken/",
+        "/api/user/Change_Password",
+        "/api/managers/1/change%2Dpassword/",
+    ];
+    for path in paths {
+        for method in ["POST", "GET"] {
+            let answer = raw(
+                agent.socket(),
+                &format!(
+                    "{method} {path} HTTP/1.1\r\nHost: amp\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+            .await;
+            assert!(
+                answer.starts_with("HTTP/1.1 403") || answer.starts_with("HTTP/1.1 404"),
+                "{method} {path}: {answer}"
+            );
+            assert!(answer.contains("\"source\":\"amp agent\""), "{answer}");
+        }
+    }
+    assert_eq!(sandbox.stats().total(), before, "AMP saw none of these");
+    let status = agent.status().await;
+    let refused = status["agent"]["blocked"].as_u64().unwrap()
+        + status["agent"]["not_found"].as_u64().unwrap();
+    assert_eq!(refused, 2 * paths.len() as u64, "{status}");
+    assert_eq!(status["agent"]["forwarded"], 0, "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_holds_no_token_key_or_password() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-status-secrets");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let key_file = home.path().join("agent.key");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let (code, _) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 200);
+    // The token as AMP saw it on that call.
+    let tokens = only_the_agents_tokens_reached_amp(&sandbox);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let key = agent.key();
+    let through_socket = agent.status().await.to_string();
+    let through_tcp = amp_client::reqwest::Client::new()
+        .get(format!("{}/agent/status", agent.url()))
+        .header("X-AMP-Agent-Key", key.trim())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for status in [&through_socket, &through_tcp] {
+        let parsed: Value = serde_json::from_str(status).unwrap();
+        assert_eq!(parsed["token"]["state"], "valid", "{status}");
+        assert!(parsed["token"]["fingerprint"].is_string(), "{status}");
+        for (what, secret) in [
+            ("the token", tokens[0].as_str()),
+            ("the key", key.trim()),
+            ("the password", sandbox.password()),
+        ] {
+            assert!(!secret.is_empty());
+            assert!(!status.contains(secret), "{what} in the status: {status}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amp_gone_mid_run_is_a_502_and_amp_too_slow_a_504_from_the_agent() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-gone");
+    let env = Env::sandbox(&home, &sandbox)
+        .set("API_REQUEST_TIMEOUT_SECONDS", "1")
+        .set("API_RETRY_MAX_ATTEMPTS", "2");
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let (code, _) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 200);
+
+    // AMP slower than the client's request timeout, on both attempts.
+    for _ in 0..2 {
+        sandbox.push_fault("/assets", Fault::Delay(std::time::Duration::from_secs(30)));
+    }
+    let (code, body) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 504, "{body}");
+    assert_eq!(body["source"], "amp agent", "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("amp agent: "),
+        "{body}"
+    );
+
+    // AMP gone: nothing listens on its port any more.
+    sandbox.shutdown().await;
+    let (code, body) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 502, "{body}");
+    assert_eq!(body["source"], "amp agent", "{body}");
+    let status = agent.status().await;
+    assert_eq!(status["agent"]["failed"], 2, "{status}");
+    // Still serving, and stops cleanly.
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_cap_or_timeout_is_a_usage_error_naming_the_flag() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-zero");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    for flag in [
+        "--max-in-flight",
+        "--max-connections",
+        "--head-timeout",
+        "--body-timeout",
+    ] {
+        let run = env
+            .run(&["agent", "--socket", socket.to_str().unwrap(), flag, "0"])
+            .await;
+        assert_eq!(run.code, 2, "{flag}: {run:?}");
+        assert!(run.stderr.contains(flag), "{flag}: {run:?}");
+        assert!(run.stdout.is_empty(), "{flag}: {run:?}");
+        assert!(!socket.exists(), "{flag}: nothing left behind");
+    }
+    assert_eq!(sandbox.stats().total(), 0, "no login was tried");
+}
