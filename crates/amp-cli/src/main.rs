@@ -35,11 +35,16 @@ fn main() -> ExitCode {
     let overrides = Overrides::from_cli(&cli);
     // The agent is a daemon: its one line per request is its log (info);
     // a command logs only warnings unless asked.
-    let default_filter = match cli.command {
-        cli::Command::Agent(_) => "warn,amp::agent=info",
-        _ => "warn",
+    let is_agent = matches!(cli.command, cli::Command::Agent(_));
+    let default_filter = if is_agent {
+        "warn,amp::agent=info"
+    } else {
+        "warn"
     };
-    init_logging(default_filter);
+    // The agent's log lines must never block its workers (a stderr piped
+    // and never read): they go through a queue, dropped when it is full.
+    // The guard writes out the last ones at exit.
+    let guard = init_logging(default_filter, is_agent);
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,8 +62,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if !failure.is_quiet() {
-                // Nothing better to do if stderr itself is gone.
-                let _ = writeln!(std::io::stderr(), "error: {}", failure.for_terminal());
+                let message = format!("error: {}", failure.for_terminal());
+                match &guard {
+                    // Behind the log lines, and no more blocking than they are.
+                    Some(guard) => guard.write_line(&message),
+                    // Nothing better to do if stderr itself is gone.
+                    None => {
+                        let _ = writeln!(std::io::stderr(), "{message}");
+                    }
+                }
             }
             failure.exit_code()
         }
@@ -67,14 +79,21 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `default_filter`), so
 /// stdout carries only the answer; control characters in them are escaped
-/// (see `output::log_writer`).
-fn init_logging(default_filter: &str) {
+/// (see `output::log_writer`). With `lossy`, through
+/// `output::lossy_log_writer`, whose guard is returned to be kept to the end.
+fn init_logging(default_filter: &str, lossy: bool) -> Option<output::LogGuard> {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(output::log_writer)
-        .with_ansi(false)
-        .init();
+        .with_ansi(false);
+    if lossy {
+        let (writer, guard) = output::lossy_log_writer();
+        subscriber.with_writer(move || writer.clone()).init();
+        Some(guard)
+    } else {
+        subscriber.with_writer(output::log_writer).init();
+        None
+    }
 }

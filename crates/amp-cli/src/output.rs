@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use amp_client::model::Lenient;
@@ -196,6 +197,150 @@ impl Write for LogWriter {
     }
 }
 
+/// How many log lines [`lossy_log_writer`] holds while stderr is not being
+/// read (about 200 bytes each): a burst of a thousand requests is logged
+/// whole, and a stderr nobody reads costs at most a few hundred KiB.
+pub const LOG_QUEUE_LINES: usize = 1024;
+
+/// Log lines [`lossy_log_writer`] dropped because its queue was full.
+static LOG_LINES_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// How many log lines have been dropped since the process started (the
+/// agent's status shows it).
+pub fn log_lines_dropped() -> u64 {
+    LOG_LINES_DROPPED.load(Ordering::Relaxed)
+}
+
+/// Log lines as [`log_writer`] writes them, but never blocking the thread
+/// that logs: each line is queued (at most [`LOG_QUEUE_LINES`]) for a
+/// thread of its own that writes them to stderr, and a line that finds the
+/// queue full is dropped and counted. For the agent: its workers log every
+/// request, and a parent that pipes stderr and never reads it would
+/// otherwise freeze them all once the pipe's buffer (64 KiB) is full.
+///
+/// The writer is for `tracing_subscriber`'s `with_writer` (one event, one
+/// write); the [`LogGuard`] must be kept until the end, when dropping it
+/// writes out what is still queued (within a second).
+pub fn lossy_log_writer() -> (LossyLogWriter, LogGuard) {
+    lossy_log_writer_to(std::io::stderr, LOG_QUEUE_LINES)
+}
+
+/// [`lossy_log_writer`] writing to what `sink` opens, with room for
+/// `capacity` lines (the tests' way in).
+fn lossy_log_writer_to<W: Write>(
+    sink: impl Fn() -> W + Send + 'static,
+    capacity: usize,
+) -> (LossyLogWriter, LogGuard) {
+    let (lines, queue) = std::sync::mpsc::sync_channel::<LogMsg>(capacity);
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let worker = move || {
+        let mut reported = 0;
+        while let Ok(LogMsg::Line(line)) = queue.recv() {
+            let mut out = sink();
+            // A failed write has nowhere to be reported: stderr is the report.
+            let _ = out.write_all(&line);
+            let dropped = log_lines_dropped();
+            if dropped > reported {
+                let _ = writeln!(
+                    out,
+                    "{} log lines dropped: stderr was not read fast enough",
+                    dropped - reported
+                );
+                reported = dropped;
+            }
+        }
+        let _ = sink().flush();
+        let _ = done_tx.send(());
+    };
+    // Without the thread, logging would only count drops: still never blocking.
+    let started = std::thread::Builder::new()
+        .name("amp-log".into())
+        .spawn(worker)
+        .is_ok();
+    (
+        LossyLogWriter {
+            lines: lines.clone(),
+        },
+        LogGuard {
+            lines,
+            done: started.then_some(done),
+        },
+    )
+}
+
+/// What [`lossy_log_writer`]'s thread receives.
+enum LogMsg {
+    Line(Vec<u8>),
+    Stop,
+}
+
+/// See [`lossy_log_writer`].
+#[derive(Debug, Clone)]
+pub struct LossyLogWriter {
+    lines: std::sync::mpsc::SyncSender<LogMsg>,
+}
+
+impl Write for LossyLogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let line = escape_controls(&text).into_owned().into_bytes();
+        match self.lines.try_send(LogMsg::Line(line)) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(_)) => {
+                LOG_LINES_DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+            // The writing thread has stopped (the process is exiting).
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {}
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Keeps [`lossy_log_writer`]'s lines until the end: dropping it lets the
+/// thread write what is queued, waiting at most a second (a stderr nobody
+/// reads must not hold up the exit either).
+#[derive(Debug)]
+pub struct LogGuard {
+    lines: std::sync::mpsc::SyncSender<LogMsg>,
+    done: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+impl LogGuard {
+    /// Queues `text` (escaped) behind the log lines, dropped like them if
+    /// the queue is full: for the last words of a process whose stderr
+    /// may not be read.
+    pub fn write_line(&self, text: &str) {
+        let mut writer = LossyLogWriter {
+            lines: self.lines.clone(),
+        };
+        let _ = writer.write(format!("{text}\n").as_bytes());
+    }
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        let Some(done) = self.done.take() else {
+            return;
+        };
+        // The stop waits behind the queued lines; sent from a thread of its
+        // own, since a full queue (a stuck stderr) would block this one.
+        let lines = self.lines.clone();
+        let sent = std::thread::Builder::new()
+            .name("amp-log-stop".into())
+            .spawn(move || {
+                let _ = lines.send(LogMsg::Stop);
+            })
+            .is_ok();
+        if sent {
+            let _ = done.recv_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
 /// A table whose columns are padded to their widest cell.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -342,6 +487,55 @@ mod tests {
         assert!(!safe.chars().any(is_terminal_control), "{safe}");
         assert_eq!(serde_json::from_str::<Value>(&safe).unwrap(), value);
         assert!(matches!(json_safe("{\"a\": \"é\"}"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_lossy_log_writer_never_blocks_and_counts_what_it_drops() {
+        use std::sync::{Arc, Mutex};
+        /// A stderr that takes nothing while the test holds `gate`.
+        struct Stuck {
+            gate: Arc<Mutex<()>>,
+            out: Arc<Mutex<Vec<u8>>>,
+        }
+        impl Write for Stuck {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                let _open = self.gate.lock().unwrap();
+                self.out.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let gate = Arc::new(Mutex::new(()));
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let held = gate.lock().unwrap();
+        let sink = {
+            let (gate, out) = (Arc::clone(&gate), Arc::clone(&out));
+            move || Stuck {
+                gate: Arc::clone(&gate),
+                out: Arc::clone(&out),
+            }
+        };
+        let (mut writer, guard) = lossy_log_writer_to(sink, 4);
+        let before = log_lines_dropped();
+        // Returns at once although nothing can be written.
+        for i in 0..20 {
+            writer
+                .write_all(format!("line {i} \u{1b}[2J\n").as_bytes())
+                .unwrap();
+        }
+        // 4 queued, and perhaps 1 taken by the thread, stuck writing it.
+        let dropped = log_lines_dropped() - before;
+        assert!((15..=16).contains(&dropped), "{dropped}");
+        drop(held);
+        // The guard writes out what was queued before it returns.
+        drop(guard);
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        assert!(text.starts_with("line 0 \\u{1b}[2J\n"), "{text}");
+        assert!(text.contains("line 3 "), "{text}");
+        assert!(text.contains(" log lines dropped: "), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text}");
     }
 
     #[test]

@@ -470,6 +470,26 @@ async fn forward(agent: &Agent, target: &str, parts: &Parts, body: Body) -> (Res
     let body = (!body.is_empty()).then_some(body);
     // A standard method is an enum: its clone copies nothing.
     match agent.client.send(parts.method.clone(), target, body).await {
+        Ok(answer) if unfollowed_redirect(answer.status()) => {
+            let status = answer.status();
+            tracing::warn!(
+                target: LOG_TARGET,
+                status = status.as_u16(),
+                "AMP answered a redirect the client does not follow; answered 502"
+            );
+            let (response, mut outcome) = own(
+                &agent.counters.failed,
+                StatusCode::BAD_GATEWAY,
+                &format!(
+                    "AMP answered {status}, a redirect the client does not follow: it leads \
+                     outside the API root {} (where the token must not go), or has no usable \
+                     Location",
+                    agent.client.config().base_url()
+                ),
+            );
+            outcome.attempts = answer.attempts();
+            (response, outcome)
+        }
         Ok(answer) => {
             bump(&agent.counters.forwarded);
             let outcome = Outcome {
@@ -494,6 +514,19 @@ async fn forward(agent: &Agent, target: &str, parts: &Parts, body: Body) -> (Res
     }
 }
 
+/// Whether `status` is a redirect that came back unfollowed. The client
+/// follows every redirect that stays under the API root (up to 5, then an
+/// error), so one that reaches the agent leads elsewhere (another origin,
+/// another path on AMP's host, https to http), or names no usable
+/// `Location`, or is a 300 (which no client follows). Handed back as it
+/// came, its `Location` would point the caller off the agent, where the
+/// caller has no credentials, or would be dropped and leave a 3xx that
+/// leads nowhere: the agent answers 502 instead. A 304 is no redirect (and
+/// the agent forwards no `If-None-Match` that could bring one): handed back.
+fn unfollowed_redirect(status: StatusCode) -> bool {
+    status.is_redirection() && status != StatusCode::NOT_MODIFIED
+}
+
 /// The status the agent answers when AMP gave no answer to hand back.
 fn status_of(e: &amp_client::Error) -> (StatusCode, Option<u64>) {
     if e.is_rate_limited() {
@@ -511,7 +544,8 @@ fn status_of(e: &amp_client::Error) -> (StatusCode, Option<u64>) {
     }
 }
 
-/// AMP's answer as the caller gets it: the status and body as they came,
+/// AMP's answer as the caller gets it (any but an unfollowed redirect,
+/// [`unfollowed_redirect`]): the status and body as they came,
 /// with the headers that describe them (`Content-Type`, and `Retry-After` on
 /// a 429 or 503 the client ended on), and the attempts it took. The body is
 /// only touched if it holds the current token (a server that echoes the

@@ -44,6 +44,8 @@ struct AgentFigures<'a> {
     not_found: u64,
     too_large: u64,
     busy: u64,
+    /// Log lines dropped because stderr was not read fast enough.
+    log_lines_dropped: u64,
 }
 
 /// The status of `agent` as JSON text.
@@ -72,6 +74,7 @@ pub fn render(agent: &Agent) -> String {
             not_found: read(&c.not_found),
             too_large: read(&c.too_large),
             busy: read(&c.busy),
+            log_lines_dropped: crate::output::log_lines_dropped(),
         },
     };
     // Plain data: serializing it cannot fail; an empty object if it ever did.

@@ -49,11 +49,17 @@ impl Agent {
     /// Starts `amp agent args…` and waits for the lines that say where it
     /// listens (it prints them once it serves).
     async fn start(env: &Env, args: &[&str], log: PathBuf) -> Agent {
+        let stderr = Stdio::from(std::fs::File::create(&log).unwrap());
+        Agent::start_with_stderr(env, args, log, stderr).await
+    }
+
+    /// [`Agent::start`] with stderr going to `stderr` (`log` is then only
+    /// read if something else writes it).
+    async fn start_with_stderr(env: &Env, args: &[&str], log: PathBuf, stderr: Stdio) -> Agent {
         let mut all = vec!["agent"];
         all.extend_from_slice(args);
         let mut cmd = env.command(&all);
-        cmd.stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
+        cmd.stdout(Stdio::piped()).stderr(stderr);
         let expect_tcp = args.contains(&"--listen");
         let expect_socket = args.contains(&"--socket") || !expect_tcp;
         let log_path = log.clone();
@@ -1015,4 +1021,329 @@ async fn huge_slow_and_idle_requests_get_an_answer_not_a_reset_or_a_hang() {
     }
     let (exit, log) = agent.terminate().await;
     assert!(exit.success(), "{exit}: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stderr_nobody_reads_does_not_freeze_the_agent() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-stderr");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    // A pipe whose reading end the test holds (in the child handle) and
+    // never reads: full after 64 KiB, some 300 request lines.
+    let agent = Agent::start_with_stderr(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("unused.log"),
+        Stdio::piped(),
+    )
+    .await;
+    let http = agent.http();
+    let calls = async {
+        // 8 callers at a time, 2,000 calls: far more lines than the pipe
+        // and the agent's log queue hold.
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..2000 {
+            if set.len() == 8 {
+                assert_eq!(set.join_next().await.unwrap().unwrap(), 200);
+            }
+            let http = http.clone();
+            let path = if i % 2 == 0 { "assets" } else { "categories" };
+            set.spawn(async move {
+                let answer = http
+                    .get(format!("http://amp/api/{path}/"))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = answer.status().as_u16();
+                answer.bytes().await.unwrap();
+                status
+            });
+        }
+        while let Some(status) = set.join_next().await {
+            assert_eq!(status.unwrap(), 200);
+        }
+    };
+    // A frozen agent would hang the calls: fail instead.
+    tokio::time::timeout(std::time::Duration::from_secs(300), calls)
+        .await
+        .expect("every call answered while stderr is full");
+    let status = agent.status().await;
+    assert!(
+        status["agent"]["log_lines_dropped"].as_u64().unwrap() > 0,
+        "{status}"
+    );
+    assert_eq!(status["agent"]["forwarded"], 2000, "{status}");
+    let mut agent = agent;
+    agent.signal("-TERM");
+    let (exit, _) = exits_within(&mut agent, std::time::Duration::from_secs(60)).await;
+    assert!(exit.success(), "{exit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_off_the_api_root_is_a_502_one_under_it_is_followed() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let amp = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "a".repeat(40)})),
+        )
+        .mount(&amp)
+        .await;
+    let redirect = |status: u16, to: String| {
+        ResponseTemplate::new(status)
+            .insert_header("location", to.as_str())
+            .set_body_string("moved")
+    };
+    let landing = serde_json::json!([{"landed": true}]);
+    Mock::given(path("/api/landing/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&landing))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/moved/"))
+        .respond_with(redirect(301, format!("{}/api/landing/", amp.uri())))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/away/"))
+        .respond_with(redirect(302, format!("{}/api/landing/", elsewhere.uri())))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/up/"))
+        .respond_with(redirect(307, format!("{}/admin/", amp.uri())))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/nowhere/"))
+        .respond_with(ResponseTemplate::new(302))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/choices/"))
+        .respond_with(redirect(300, format!("{}/api/landing/", amp.uri())))
+        .mount(&amp)
+        .await;
+
+    let home = TempDir::new("agent-redirect");
+    let env = Env::new(&home)
+        .set("AMP_API_BASE_URL", &format!("{}/api", amp.uri()))
+        .set("AMP_USERNAME", "issuer")
+        .set("AMP_PASSWORD", "pw-redirect")
+        .set("AMP_TOKEN_STORE", "memory");
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+
+    // Under the root: followed by the client; the caller sees where it landed.
+    let (code, body) = agent.call("GET", "/api/moved/", None).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body, landing);
+
+    // Another origin, another path on AMP's host, no Location, a 300: the
+    // client does not follow; the agent says so rather than hand back a
+    // 3xx whose Location would lead the caller off the agent (or nowhere).
+    for (path, status) in [
+        ("/api/away/", "302"),
+        ("/api/up/", "307"),
+        ("/api/nowhere/", "302"),
+        ("/api/choices/", "300"),
+    ] {
+        let answer = agent
+            .http()
+            .get(format!("http://amp{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 502, "{path}");
+        assert!(answer.headers().get("location").is_none(), "{path}");
+        let body: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["source"], "amp agent", "{body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(status), "{path}: {detail}");
+        assert!(detail.contains("redirect"), "{path}: {detail}");
+        assert!(detail.contains(&amp.uri()), "names the API root: {detail}");
+    }
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "nothing followed the redirect off the root"
+    );
+    let status = agent.status().await;
+    assert_eq!(status["agent"]["failed"], 4, "{status}");
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_refresh_and_password_endpoints_are_refused_in_every_spelling() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-spellings");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let before = sandbox.stats().total();
+    let body = r#"{"username": "x", "password": "y"}"#;
+    // Written as they are: an HTTP client could normalise some of them.
+    let paths = [
+        "/api/user/Obtain_Token",
+        "/api/user/OBTAIN-TOKEN",
+        "/api/user/obtain-token/",
+        "/api//user/obtain_token",
+        "/api/user/%6Fbtain_token",
+        "/api/user/obtain%5Ftoken",
+        "/api/user%2Fobtain_token",
+        "/api/user%2fobtain_token",
+        "/api/user/obtain_token?next=/api/assets/",
+        "/api/user/Refresh-Token",
+        "/api/user/refresh%2Dtoken/",
+        "/api/user/Change_Password",
+        "/api/managers/1/change%2Dpassword/",
+    ];
+    for path in paths {
+        for method in ["POST", "GET"] {
+            let answer = raw(
+                agent.socket(),
+                &format!(
+                    "{method} {path} HTTP/1.1\r\nHost: amp\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+            .await;
+            assert!(
+                answer.starts_with("HTTP/1.1 403") || answer.starts_with("HTTP/1.1 404"),
+                "{method} {path}: {answer}"
+            );
+            assert!(answer.contains("\"source\":\"amp agent\""), "{answer}");
+        }
+    }
+    assert_eq!(sandbox.stats().total(), before, "AMP saw none of these");
+    let status = agent.status().await;
+    let refused = status["agent"]["blocked"].as_u64().unwrap()
+        + status["agent"]["not_found"].as_u64().unwrap();
+    assert_eq!(refused, 2 * paths.len() as u64, "{status}");
+    assert_eq!(status["agent"]["forwarded"], 0, "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_holds_no_token_key_or_password() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-status-secrets");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let key_file = home.path().join("agent.key");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let (code, _) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 200);
+    // The token as AMP saw it on that call.
+    let tokens = only_the_agents_tokens_reached_amp(&sandbox);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    let key = agent.key();
+    let through_socket = agent.status().await.to_string();
+    let through_tcp = amp_client::reqwest::Client::new()
+        .get(format!("{}/agent/status", agent.url()))
+        .header("X-AMP-Agent-Key", key.trim())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for status in [&through_socket, &through_tcp] {
+        let parsed: Value = serde_json::from_str(status).unwrap();
+        assert_eq!(parsed["token"]["state"], "valid", "{status}");
+        assert!(parsed["token"]["fingerprint"].is_string(), "{status}");
+        for (what, secret) in [
+            ("the token", tokens[0].as_str()),
+            ("the key", key.trim()),
+            ("the password", sandbox.password()),
+        ] {
+            assert!(!secret.is_empty());
+            assert!(!status.contains(secret), "{what} in the status: {status}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amp_gone_mid_run_is_a_502_and_amp_too_slow_a_504_from_the_agent() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-gone");
+    let env = Env::sandbox(&home, &sandbox)
+        .set("API_REQUEST_TIMEOUT_SECONDS", "1")
+        .set("API_RETRY_MAX_ATTEMPTS", "2");
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let (code, _) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 200);
+
+    // AMP slower than the client's request timeout, on both attempts.
+    for _ in 0..2 {
+        sandbox.push_fault("/assets", Fault::Delay(std::time::Duration::from_secs(30)));
+    }
+    let (code, body) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 504, "{body}");
+    assert_eq!(body["source"], "amp agent", "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("amp agent: "),
+        "{body}"
+    );
+
+    // AMP gone: nothing listens on its port any more.
+    sandbox.shutdown().await;
+    let (code, body) = agent.call("GET", "/api/assets/", None).await;
+    assert_eq!(code, 502, "{body}");
+    assert_eq!(body["source"], "amp agent", "{body}");
+    let status = agent.status().await;
+    assert_eq!(status["agent"]["failed"], 2, "{status}");
+    // Still serving, and stops cleanly.
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_cap_or_timeout_is_a_usage_error_naming_the_flag() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-zero");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    for flag in [
+        "--max-in-flight",
+        "--max-connections",
+        "--head-timeout",
+        "--body-timeout",
+    ] {
+        let run = env
+            .run(&["agent", "--socket", socket.to_str().unwrap(), flag, "0"])
+            .await;
+        assert_eq!(run.code, 2, "{flag}: {run:?}");
+        assert!(run.stderr.contains(flag), "{flag}: {run:?}");
+        assert!(run.stdout.is_empty(), "{flag}: {run:?}");
+        assert!(!socket.exists(), "{flag}: nothing left behind");
+    }
+    assert_eq!(sandbox.stats().total(), 0, "no login was tried");
 }
