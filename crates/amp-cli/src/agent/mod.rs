@@ -12,11 +12,16 @@
 //! on several hosts can share one login through Redis.
 //!
 //! * `listen`: the socket and TCP listeners, the key;
+//! * `serve`: the connections, under a cap and a head timeout;
+//! * `route`: where a path goes (AMP's API, the status, refused);
+//! * `body`: a request's body read under its caps, or drained;
 //! * `proxy`: one request, from the caller to AMP and back;
 //! * `status`: `GET /agent/status`.
 
+mod body;
 mod listen;
 mod proxy;
+mod route;
 mod serve;
 mod status;
 

@@ -18,10 +18,11 @@ use axum::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER}
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
-use http_body_util::BodyExt;
 use tokio::sync::Semaphore;
 
+use super::body::{drain, read_body, Unread};
 use super::listen::{Key, KEY_HEADER};
+use super::route::{route, Route};
 use super::{status, LOG_TARGET};
 
 /// The caps of [`Agent`].
@@ -108,91 +109,6 @@ pub struct Door {
     pub agent: Arc<Agent>,
     /// The key callers through this door must show, if any.
     pub key: Option<Arc<Key>>,
-}
-
-/// Where a request goes.
-#[derive(Debug, PartialEq, Eq)]
-enum Route<'a> {
-    /// `GET /agent/status`.
-    Status,
-    /// `/api/<rest>`: forwarded as `rest`.
-    Api(&'a str),
-    /// The login, refresh or a password change: the agent's own business.
-    Blocked,
-    /// A path segment that is `.` or `..` (plain or escaped), or an escaped
-    /// slash: refused rather than let the URL parser resolve it somewhere.
-    BadPath,
-    /// Anything else.
-    NotFound,
-}
-
-/// The endpoints that are never forwarded, as path segments (lowercase,
-/// `-` read as `_`): the agent's client logs in and refreshes by itself,
-/// and a password change through the proxy would change the password the
-/// agent logs in with behind its back.
-const BLOCKED_SEGMENTS: [&str; 3] = ["obtain_token", "refresh_token", "change_password"];
-
-fn route(path: &str) -> Route<'_> {
-    if path == "/agent/status" {
-        return Route::Status;
-    }
-    let Some(rest) = path.strip_prefix("/api/") else {
-        return Route::NotFound;
-    };
-    let mut blocked = false;
-    for segment in rest.split('/') {
-        let Some(decoded) = percent_decoded(segment) else {
-            return Route::BadPath;
-        };
-        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
-            return Route::BadPath;
-        }
-        blocked |= BLOCKED_SEGMENTS.iter().any(|b| same_name(&decoded, b));
-    }
-    if blocked {
-        Route::Blocked
-    } else {
-        Route::Api(rest)
-    }
-}
-
-/// Whether `segment` is `name` read loosely: any case, `-` for `_`. Without
-/// a copy: every forwarded request passes here for each segment.
-fn same_name(segment: &str, name: &str) -> bool {
-    let loose = |b: u8| match b.to_ascii_lowercase() {
-        b'-' => b'_',
-        other => other,
-    };
-    segment.len() == name.len()
-        && segment
-            .bytes()
-            .zip(name.bytes())
-            .all(|(a, b)| loose(a) == b)
-}
-
-/// `segment` with its `%XX` escapes decoded (lossy for non-UTF-8 bytes,
-/// which are no dot or slash either way); `None` for a broken escape.
-fn percent_decoded(segment: &str) -> Option<std::borrow::Cow<'_, str>> {
-    if !segment.contains('%') {
-        return Some(std::borrow::Cow::Borrowed(segment));
-    }
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(std::borrow::Cow::Owned(
-        String::from_utf8_lossy(&out).into_owned(),
-    ))
 }
 
 /// The agent's own answer (not AMP's): JSON in DRF's shape, `{"detail": …}`,
@@ -341,68 +257,6 @@ fn next<'a>(door: &Door, parts: &'a Parts) -> Next<'a> {
             None => Cow::Borrowed(rest),
         }),
     }
-}
-
-/// How much of a refused request's body is read and thrown away, and for
-/// how long: a server that closes a connection with unread data in it makes
-/// the kernel reset it, and a caller still writing its body (Python's
-/// `http.client` sends it whole, without `Expect: 100-continue`) would get
-/// that reset instead of the 413, 503 or 401 that says why.
-const DRAIN_BYTES: usize = 16 * 1024 * 1024;
-const DRAIN_TIME: Duration = Duration::from_secs(5);
-
-/// Reads and discards `body`, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
-async fn drain(mut body: Body) {
-    let _ = tokio::time::timeout(DRAIN_TIME, async {
-        let mut seen = 0usize;
-        while let Some(Ok(frame)) = body.frame().await {
-            seen += frame.data_ref().map_or(0, Bytes::len);
-            if seen > DRAIN_BYTES {
-                break;
-            }
-        }
-    })
-    .await;
-}
-
-/// Why a request's body was not taken.
-enum Unread {
-    TooLarge,
-    TooSlow,
-    Broken(String),
-}
-
-/// The whole body, if it is at most `max` bytes and arrives within
-/// `within`; past the cap the rest is drained, so the caller reads the 413.
-async fn read_body(mut body: Body, max: usize, within: Duration) -> Result<Bytes, Unread> {
-    let read = async {
-        let mut whole: Option<Bytes> = None;
-        let mut joined = Vec::new();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Unread::Broken(e.to_string()))?;
-            let Ok(data) = frame.into_data() else {
-                continue;
-            };
-            let so_far = whole.as_ref().map_or(joined.len(), Bytes::len);
-            if so_far + data.len() > max {
-                drain(body).await;
-                return Err(Unread::TooLarge);
-            }
-            // The usual case, one frame, is kept as it came (no copy).
-            match whole.take() {
-                None if joined.is_empty() => whole = Some(data),
-                None => joined.extend_from_slice(&data),
-                Some(first) => {
-                    joined.extend_from_slice(&first);
-                    joined.extend_from_slice(&data);
-                }
-            }
-        }
-        Ok(whole.unwrap_or_else(|| Bytes::from(joined)))
-    };
-    tokio::time::timeout(within, read)
-        .await
-        .unwrap_or(Err(Unread::TooSlow))
 }
 
 /// Sends the request to AMP through the client, under the caps.
@@ -625,53 +479,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_api_paths_are_forwarded_and_never_the_auth_endpoints() {
-        assert_eq!(route("/api/assets/"), Route::Api("assets/"));
-        assert_eq!(route("/api/"), Route::Api(""));
-        assert_eq!(
-            route("/api/registered_users/12"),
-            Route::Api("registered_users/12")
-        );
-        assert_eq!(route("/agent/status"), Route::Status);
-        for outside in [
-            "/",
-            "/api",
-            "/apix/assets",
-            "/agent",
-            "/agent/status/",
-            "/_sandbox/stats",
-        ] {
-            assert_eq!(route(outside), Route::NotFound, "{outside}");
-        }
-        for blocked in [
-            "/api/user/obtain_token",
-            "/api/user/obtain_token/",
-            "/api/user/OBTAIN_TOKEN",
-            "/api/user/obtain-token",
-            "/api/user/%6Fbtain_token",
-            "/api/user/refresh-token",
-            "/api/user/refresh_token/",
-            "/api/user/change-password",
-            "/api/user/change_password",
-            "/api/managers/4/change-password",
-        ] {
-            assert_eq!(route(blocked), Route::Blocked, "{blocked}");
-        }
-        for bad in [
-            "/api/assets/../user/obtain_token",
-            "/api/assets/%2e%2e/user/obtain_token",
-            "/api/assets/%2E./x",
-            "/api/./assets",
-            "/api/user%2fobtain_token",
-            "/api/a%5cb",
-            "/api/a%zz",
-            "/api/a%4",
-        ] {
-            assert_eq!(route(bad), Route::BadPath, "{bad}");
-        }
-    }
 
     #[test]
     fn the_token_is_found_wherever_it_is() {
