@@ -282,6 +282,14 @@ impl AmpClient {
     /// read into plain memory: the calls whose answers hold a secret (the
     /// password changes) have typed methods that wipe them.
     ///
+    /// The body is AMP's, with one exception: a body holding the token the
+    /// request carried (a server that echoes the request) comes back with
+    /// it replaced by `[REDACTED]`, even when the token changed while the
+    /// request was in flight; so does one holding the current token. The
+    /// token is the manager's to give: [`token_manager`](Self::token_manager).
+    /// A body without a token (every answer AMP gives) is returned as it
+    /// came, not copied.
+    ///
     /// ```no_run
     /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
     /// use amp_client::Method;
@@ -302,7 +310,16 @@ impl AmpClient {
         }
         req.any_status = true;
         req.span = call_span(&req);
-        let send = async { Ok(self.send_with_token(&req).await?.0) };
+        let send = async {
+            let (mut answer, token) = self.send_with_token(&req).await?;
+            // The token this answer's request carried, whatever the current
+            // one is by now, and the current one: neither leaves in a body.
+            answer.body = self
+                .inner
+                .transport
+                .scrub_body(answer.body, Auth::Token(token.data()));
+            Ok(answer)
+        };
         if req.span.is_disabled() {
             return send.await;
         }

@@ -7,7 +7,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 
 /// The final answer to a request sent with [`AmpClient::send`](crate::AmpClient::send):
-/// status, headers and body as the server sent them, whatever the status.
+/// status, headers and body as the server sent them, whatever the status
+/// (the body without the token, see [`body`](Self::body)).
 ///
 /// ```no_run
 /// # async fn demo(client: amp_client::AmpClient) -> amp_client::Result<()> {
@@ -50,7 +51,11 @@ impl Response {
         &self.headers
     }
 
-    /// The body, as it came (at most the configured maximum body size).
+    /// The body, as it came (at most the configured maximum body size),
+    /// but for the token: a body holding the token the request carried
+    /// (or the current one) comes back with it replaced by `[REDACTED]`;
+    /// the token is the manager's to give:
+    /// [`token_manager`](crate::AmpClient::token_manager).
     pub fn body(&self) -> &bytes::Bytes {
         &self.body
     }
@@ -63,7 +68,7 @@ impl Response {
         self.attempts
     }
 
-    /// The body, taken out of the answer.
+    /// The body, taken out of the answer (scrubbed as for [`body`](Self::body)).
     pub fn into_body(self) -> bytes::Bytes {
         self.body
     }

@@ -7,7 +7,8 @@
 //! and the client's whole behaviour: retries within the budget, a 429
 //! pausing every caller, a refused token replaced and the call replayed,
 //! the timeouts. AMP's status and body come back as they came (but for a
-//! redirect the client would not follow: 502, see `proxy`). The token
+//! redirect the client would not follow: 502, see `proxy`; and a token the
+//! body echoes, which the client replaces by `[REDACTED]`). The token
 //! is kept fresh in the background, and any token store works, so agents
 //! on several hosts can share one login through Redis.
 //!

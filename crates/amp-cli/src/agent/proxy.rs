@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use amp_client::{AmpClient, Method};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
@@ -350,7 +350,7 @@ async fn forward(agent: &Agent, target: &str, parts: &Parts, body: Body) -> (Res
                 status: answer.status(),
                 attempts: answer.attempts(),
             };
-            (relay(agent, answer), outcome)
+            (relay(answer), outcome)
         }
         Err(e) => {
             bump(&agent.counters.failed);
@@ -401,16 +401,16 @@ fn status_of(e: &amp_client::Error) -> (StatusCode, Option<u64>) {
 /// AMP's answer as the caller gets it (any but an unfollowed redirect,
 /// [`unfollowed_redirect`]): the status and body as they came,
 /// with the headers that describe them (`Content-Type`, and `Retry-After` on
-/// a 429 or 503 the client ended on), and the attempts it took. The body is
-/// only touched if it holds the current token (a server that echoes the
-/// request back): that is replaced, as in every text the client shows.
-fn relay(agent: &Agent, answer: amp_client::Response) -> Response {
+/// a 429 or 503 the client ended on), and the attempts it took. The body
+/// comes from the client already scrubbed of the token the request carried
+/// and of the current one (a server that echoes the request back): no
+/// token reaches a caller, even one renewed while the request was in flight.
+fn relay(answer: amp_client::Response) -> Response {
     let status = answer.status();
     let content_type = answer.headers().get(CONTENT_TYPE).cloned();
     let retry_after = answer.headers().get(RETRY_AFTER).cloned();
     let attempts = answer.attempts();
-    let body = scrubbed(agent, answer.into_body());
-    let mut response = Response::new(Body::from(body));
+    let mut response = Response::new(Body::from(answer.into_body()));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     if let Some(v) = content_type {
@@ -434,92 +434,15 @@ fn attempts_header(attempts: u32) -> HeaderValue {
     }
 }
 
-/// What replaces a secret in an answer, as in the client's own texts.
-const REDACTED: &[u8] = b"[REDACTED]";
-
-/// `body` with every occurrence of the current token replaced by
-/// `[REDACTED]`; the body itself (no copy) when it holds none, which is
-/// every answer AMP gives.
-fn scrubbed(agent: &Agent, body: Bytes) -> Bytes {
-    use secrecy::ExposeSecret;
-    let Some(token) = agent.client.token_manager().snapshot() else {
-        return body;
-    };
-    scrub(body, token.token().expose_secret().as_bytes())
-}
-
-/// `body` with every occurrence of `secret` replaced by `[REDACTED]`; the
-/// body itself when it holds none (or `secret` is empty).
-fn scrub(body: Bytes, secret: &[u8]) -> Bytes {
-    if secret.is_empty() || !contains(&body, secret) {
-        return body;
-    }
-    let mut out = Vec::with_capacity(body.len());
-    let mut rest = &body[..];
-    while let Some(at) = find(rest, secret) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(REDACTED);
-        rest = &rest[at + secret.len()..];
-    }
-    out.extend_from_slice(rest);
-    Bytes::from(out)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    find(haystack, needle).is_some()
-}
-
-/// Where `needle` first is in `haystack`: memchr's substring search (SIMD,
-/// a rare-byte prefilter), not a comparison at every offset, since every
-/// answer is scanned whole.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(haystack, needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_token_is_found_wherever_it_is() {
-        assert_eq!(find(b"abc token xyz", b"token"), Some(4));
-        assert_eq!(find(b"tok", b"token"), None);
-        assert!(contains(b"token", b"token"));
-        assert!(!contains(b"", b"token"));
-        assert_eq!(find(b"tokentoken", b"token"), Some(0));
-        let long = [b"x".repeat(10_000), b"0123456789abcdef".to_vec()].concat();
-        assert_eq!(find(&long, b"0123456789abcdef"), Some(10_000));
-    }
 
     #[test]
     fn attempts_are_shown_as_counted() {
         assert_eq!(attempts_header(1), "1");
         assert_eq!(attempts_header(3), "3");
         assert_eq!(attempts_header(17), "17");
-    }
-
-    #[test]
-    fn a_body_holding_the_token_is_scrubbed_and_any_other_left_as_it_is() {
-        let token = b"0123456789abcdef0123456789abcdef01234567";
-        let clean = Bytes::from_static(b"[{\"asset_uuid\": \"x\"}]");
-        let same = scrub(clean.clone(), token);
-        // The very buffer, not a copy.
-        assert_eq!(same.as_ptr(), clean.as_ptr());
-        let echoed = [
-            &b"{\"token\": \""[..],
-            token,
-            b"\", \"again\": \"",
-            token,
-            token,
-            b"\"}",
-        ]
-        .concat();
-        assert_eq!(
-            &scrub(Bytes::from(echoed), token)[..],
-            b"{\"token\": \"[REDACTED]\", \"again\": \"[REDACTED][REDACTED]\"}"
-        );
-        assert_eq!(&scrub(Bytes::from_static(token), token)[..], REDACTED);
-        assert_eq!(&scrub(Bytes::from_static(b"x"), b"")[..], b"x");
     }
 
     #[tokio::test]

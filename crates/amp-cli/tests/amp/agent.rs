@@ -1177,6 +1177,234 @@ async fn a_redirect_off_the_api_root_is_a_502_one_under_it_is_followed() {
     assert!(exit.success(), "{exit}: {log}");
 }
 
+/// The agent's environment against a stand-in AMP at `base` (the API root),
+/// with its token in memory, and its socket.
+fn agent_env(home: &TempDir, base: &str) -> (Env, PathBuf) {
+    let env = Env::new(home)
+        .set("AMP_API_BASE_URL", base)
+        .set("AMP_USERNAME", "issuer")
+        .set("AMP_PASSWORD", "pw-echo")
+        .set("AMP_TOKEN_STORE", "memory");
+    (env, home.path().join("agent.sock"))
+}
+
+// A server that echoes the request (a debugging endpoint, a proxy in front
+// of AMP): the token the agent's client added reaches no caller, whatever
+// the status; the rest of the body comes back as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echo_of_the_token_reaches_the_caller_scrubbed() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+    const TOKEN: &str = "ec40ec40ec40ec40ec40ec40ec40ec40ec40ec40";
+    let amp = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": TOKEN})))
+        .mount(&amp)
+        .await;
+    let echo = |status: u16| {
+        move |r: &Request| {
+            let authorization = r.headers["authorization"].to_str().unwrap().to_string();
+            ResponseTemplate::new(status).set_body_json(serde_json::json!({
+                "authorization": authorization,
+                "body": String::from_utf8_lossy(&r.body),
+            }))
+        }
+    };
+    Mock::given(path("/api/echo/"))
+        .and(method("GET"))
+        .respond_with(echo(200))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/echo/"))
+        .and(method("POST"))
+        .respond_with(echo(201))
+        .mount(&amp)
+        .await;
+    Mock::given(path("/api/echo/missing/"))
+        .respond_with(echo(404))
+        .mount(&amp)
+        .await;
+
+    let home = TempDir::new("agent-echo");
+    let (env, socket) = agent_env(&home, &format!("{}/api", amp.uri()));
+    let agent = Agent::start(
+        &env,
+        &["--socket", socket.to_str().unwrap()],
+        home.path().join("agent.log"),
+    )
+    .await;
+    for (verb, path, body, status) in [
+        ("GET", "/api/echo/", None, 200),
+        (
+            "POST",
+            "/api/echo/",
+            Some(r#"{"name": "x"}"#.to_string()),
+            201,
+        ),
+        ("GET", "/api/echo/missing/", None, 404),
+    ] {
+        let (code, answer) = agent.call(verb, path, body).await;
+        assert_eq!(code, status, "{verb} {path}: {answer}");
+        assert!(!answer.to_string().contains(TOKEN), "{answer}");
+        assert_eq!(answer["authorization"], "token [REDACTED]", "{answer}");
+    }
+    let (code, answer) = agent
+        .call("POST", "/api/echo/", Some(r#"{"name": "x"}"#.into()))
+        .await;
+    assert_eq!(
+        (code, &answer["body"]),
+        (201, &Value::from(r#"{"name": "x"}"#))
+    );
+    // AMP did get the token: the answers were cleaned on the way back.
+    let sent = amp.received_requests().await.unwrap();
+    assert!(sent
+        .iter()
+        .filter(|r| r.url.path().starts_with("/api/echo/"))
+        .all(|r| r.headers["authorization"] == format!("token {TOKEN}").as_str()));
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+    assert!(!log.contains(TOKEN), "{log}");
+}
+
+/// A stand-in AMP on loopback, for what wiremock cannot do: hold an answer
+/// until the test says so. Logins answer `T1`, then `T2`; `GET
+/// /api/refuse/` answers 401 to `T1` and `[]` to any other; `GET
+/// /api/held/` tells the test the `Authorization` it carried (`seen`),
+/// waits for `go`, then echoes it in a JSON body. Every answer closes its
+/// connection (the client opens another).
+struct HeldAmp {
+    base: String,
+    seen: tokio::sync::mpsc::UnboundedReceiver<String>,
+    go: std::sync::Arc<tokio::sync::Notify>,
+}
+
+const HELD_T1: &str = "1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d";
+const HELD_T2: &str = "2e2d2e2d2e2d2e2d2e2d2e2d2e2d2e2d2e2d2e2d";
+
+async fn held_amp() -> HeldAmp {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api", listener.local_addr().unwrap());
+    let (seen_tx, seen) = tokio::sync::mpsc::unbounded_channel();
+    let go = Arc::new(tokio::sync::Notify::new());
+    let logins = Arc::new(AtomicUsize::new(0));
+    let held_go = Arc::clone(&go);
+    tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let (seen_tx, go, logins) =
+                (seen_tx.clone(), Arc::clone(&held_go), Arc::clone(&logins));
+            tokio::spawn(async move {
+                // The head, then as much body as it declares (left unread,
+                // it would turn the close into a reset).
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                let end = loop {
+                    if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                    let n = conn.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                };
+                let head = String::from_utf8_lossy(&data[..end]).into_owned();
+                let field = |wanted: &str| {
+                    head.lines().find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case(wanted)
+                            .then(|| value.trim().to_string())
+                    })
+                };
+                let length: usize = field("content-length").map_or(0, |v| v.parse().unwrap());
+                while data.len() < end + length {
+                    let n = conn.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "the body ended early");
+                    data.extend_from_slice(&buf[..n]);
+                }
+                let authorization = field("authorization").unwrap_or_default();
+                let request_line = head.lines().next().unwrap_or_default().to_string();
+                let (status, body) = if request_line.starts_with("POST /api/user/obtain_token") {
+                    let token = match logins.fetch_add(1, Ordering::SeqCst) {
+                        0 => HELD_T1,
+                        _ => HELD_T2,
+                    };
+                    ("200 OK", serde_json::json!({ "token": token }))
+                } else if request_line.starts_with("GET /api/refuse/") {
+                    if authorization == format!("token {HELD_T1}") {
+                        (
+                            "401 Unauthorized",
+                            serde_json::json!({"detail": "Invalid token."}),
+                        )
+                    } else {
+                        ("200 OK", serde_json::json!([]))
+                    }
+                } else if request_line.starts_with("GET /api/held/") {
+                    let notified = go.notified();
+                    seen_tx.send(authorization.clone()).unwrap();
+                    notified.await;
+                    (
+                        "200 OK",
+                        serde_json::json!({ "authorization": authorization }),
+                    )
+                } else {
+                    ("404 Not Found", serde_json::json!({"detail": "Not found."}))
+                };
+                let body = body.to_string();
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                conn.write_all(answer.as_bytes()).await.unwrap();
+                let _ = conn.shutdown().await;
+            });
+        }
+    });
+    HeldAmp { base, seen, go }
+}
+
+// The race the agent must not lose: a caller's request goes out with the
+// token T1 and its answer is held; meanwhile another caller's request is
+// refused, the agent logs in again (T2) and replays it. The held answer
+// then echoes T1, no longer the current token: it reaches its caller
+// scrubbed all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echo_of_a_token_replaced_while_in_flight_reaches_the_caller_scrubbed() {
+    let mut amp = held_amp().await;
+    let home = TempDir::new("agent-echo-race");
+    let (env, socket) = agent_env(&home, &amp.base);
+    let agent = std::sync::Arc::new(
+        Agent::start(
+            &env,
+            &["--socket", socket.to_str().unwrap()],
+            home.path().join("agent.log"),
+        )
+        .await,
+    );
+    let held = tokio::spawn({
+        let agent = std::sync::Arc::clone(&agent);
+        async move { agent.call("GET", "/api/held/", None).await }
+    });
+    assert_eq!(amp.seen.recv().await.unwrap(), format!("token {HELD_T1}"));
+    // Another caller's request is refused: one login (T2), one replay.
+    let (code, answer) = agent.call("GET", "/api/refuse/", None).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(agent.status().await["agent"]["forwarded"], 1);
+    amp.go.notify_one();
+    let (code, answer) = held.await.unwrap();
+    assert_eq!(code, 200, "{answer}");
+    assert!(!answer.to_string().contains(HELD_T1), "{answer}");
+    assert_eq!(answer["authorization"], "token [REDACTED]", "{answer}");
+    let agent = std::sync::Arc::into_inner(agent).unwrap();
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_login_refresh_and_password_endpoints_are_refused_in_every_spelling() {
     let sandbox = Sandbox::start().await.unwrap();

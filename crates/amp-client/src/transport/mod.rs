@@ -15,6 +15,9 @@
 //!   becomes an [`Error`], the server's text summarised and scrubbed of
 //!   every secret the client holds ([`Shared::scrub`]) before any log or
 //!   error sees it;
+//! - `scrub.rs`: the body of an answer handed back as it came
+//!   ([`AmpClient::send`](crate::AmpClient::send)) cleaned of the token the
+//!   request carried and of the current one ([`Transport::scrub_body`]);
 //! - `url.rs`: the URL of a path, the redirect rule and the HTTP layer's
 //!   errors; `request.rs`: what a request carries; `wiped.rs`: the buffer
 //!   a sensitive answer is read into.
@@ -37,6 +40,7 @@ mod body;
 mod driver;
 mod pause;
 mod request;
+mod scrub;
 mod status_error;
 mod url;
 mod wiped;
@@ -129,5 +133,29 @@ impl Transport {
     /// and of `auth`'s.
     pub fn clean(&self, text: &str, auth: Auth<'_>) -> String {
         self.secrets.scrub(text, auth.secret())
+    }
+
+    /// `body` (an answer handed back as it came) with the secret `auth`
+    /// carried (the request's token, which may no longer be the current
+    /// one: a renewal, a 401 healed by another call or a `set_token` while
+    /// the request was in flight) and the current token replaced by
+    /// `[REDACTED]`. The body itself, not a copy, when it holds neither:
+    /// every answer AMP gives.
+    pub fn scrub_body(&self, body: bytes::Bytes, auth: Auth<'_>) -> bytes::Bytes {
+        use secrecy::ExposeSecret;
+        let sent = auth.secret();
+        let body = match sent {
+            Some(secret) => scrub::scrub(body, secret),
+            None => body,
+        };
+        // Read after the answer came: the newest token there is. A lock-free
+        // read of the snapshot, and no second scan when the request carried
+        // the current token (nearly always).
+        match self.secrets.current() {
+            Some(current) if Some(current.token.token().expose_secret()) != sent => {
+                scrub::scrub(body, current.token.token().expose_secret())
+            }
+            _ => body,
+        }
     }
 }
