@@ -285,7 +285,8 @@ impl AmpClient {
     /// The body is AMP's, with one exception: a body holding the token the
     /// request carried (a server that echoes the request) comes back with
     /// it replaced by `[REDACTED]`, even when the token changed while the
-    /// request was in flight; so does one holding the current token. The
+    /// request was in flight; so does one holding the current token, and a
+    /// header value holding either is replaced whole. The
     /// token is the manager's to give: [`token_manager`](Self::token_manager).
     /// A body without a token (every answer AMP gives) is returned as it
     /// came, not copied.
@@ -314,10 +315,11 @@ impl AmpClient {
             let (mut answer, token) = self.send_with_token(&req).await?;
             // The token this answer's request carried, whatever the current
             // one is by now, and the current one: neither leaves in a body.
-            answer.body = self
-                .inner
-                .transport
-                .scrub_body(answer.body, Auth::Token(token.data()));
+            answer.body = self.inner.transport.scrub_answer(
+                answer.body,
+                &mut answer.headers,
+                Auth::Token(token.data()),
+            );
             Ok(answer)
         };
         if req.span.is_disabled() {

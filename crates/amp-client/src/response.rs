@@ -46,7 +46,8 @@ impl Response {
         self.status
     }
 
-    /// The headers the server sent.
+    /// The headers the server sent; a value holding the token the request
+    /// carried (or the current one) is replaced whole by `[REDACTED]`.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }

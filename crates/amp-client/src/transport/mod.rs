@@ -17,7 +17,7 @@
 //!   error sees it;
 //! - `scrub.rs`: the body of an answer handed back as it came
 //!   ([`AmpClient::send`](crate::AmpClient::send)) cleaned of the token the
-//!   request carried and of the current one ([`Transport::scrub_body`]);
+//!   request carried and of the current one ([`Transport::scrub_answer`]; a header value holding one is replaced whole);
 //! - `url.rs`: the URL of a path, the redirect rule and the HTTP layer's
 //!   errors; `request.rs`: what a request carries; `wiped.rs`: the buffer
 //!   a sensitive answer is read into.
@@ -135,27 +135,34 @@ impl Transport {
         self.secrets.scrub(text, auth.secret())
     }
 
-    /// `body` (an answer handed back as it came) with the secret `auth`
-    /// carried (the request's token, which may no longer be the current
-    /// one: a renewal, a 401 healed by another call or a `set_token` while
-    /// the request was in flight) and the current token replaced by
-    /// `[REDACTED]`. The body itself, not a copy, when it holds neither:
-    /// every answer AMP gives.
-    pub fn scrub_body(&self, body: bytes::Bytes, auth: Auth<'_>) -> bytes::Bytes {
+    /// The body and headers of an answer handed back as it came, cleaned
+    /// of the secret `auth` carried (the request's token, which may no
+    /// longer be the current one: a renewal, a 401 healed by another call
+    /// or a `set_token` while the request was in flight) and of the current
+    /// token: in the body each is replaced by `[REDACTED]`, a header value
+    /// holding one is replaced whole. The body itself, not a copy, when it
+    /// holds neither: every answer AMP gives.
+    pub fn scrub_answer(
+        &self,
+        body: bytes::Bytes,
+        headers: &mut reqwest::header::HeaderMap,
+        auth: Auth<'_>,
+    ) -> bytes::Bytes {
         use secrecy::ExposeSecret;
         let sent = auth.secret();
-        let body = match sent {
-            Some(secret) => scrub::scrub(body, secret),
-            None => body,
-        };
         // Read after the answer came: the newest token there is. A lock-free
         // read of the snapshot, and no second scan when the request carried
         // the current token (nearly always).
-        match self.secrets.current() {
-            Some(current) if Some(current.token.token().expose_secret()) != sent => {
-                scrub::scrub(body, current.token.token().expose_secret())
-            }
-            _ => body,
+        let current = self.secrets.current();
+        let current = current.as_ref().map(|c| c.token.token().expose_secret());
+        let mut body = body;
+        for secret in [sent, current.filter(|c| Some(*c) != sent)]
+            .into_iter()
+            .flatten()
+        {
+            body = scrub::scrub(body, secret);
+            scrub::scrub_headers(headers, secret);
         }
+        body
     }
 }

@@ -27,6 +27,20 @@ pub(crate) fn scrub(body: Bytes, secret: &str) -> Bytes {
     body
 }
 
+/// Replaces whole every value in `headers` that holds `secret` (a server
+/// echoing the request in a header): a header value is not text to cut
+/// pieces out of, and a secret in it is the whole of what matters.
+pub(crate) fn scrub_headers(headers: &mut reqwest::header::HeaderMap, secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    for value in headers.values_mut() {
+        if find(value.as_bytes(), secret.as_bytes()).is_some() {
+            *value = reqwest::header::HeaderValue::from_static(REDACTED);
+        }
+    }
+}
+
 /// `body` with every occurrence of `secret` replaced by `[REDACTED]`; the
 /// body itself when it holds none (or `secret` is empty).
 fn replace(body: Bytes, secret: &[u8]) -> Bytes {
@@ -111,5 +125,21 @@ mod tests {
         );
         let clean = Bytes::from_static(b"nothing");
         assert_eq!(scrub(clean.clone(), token).as_ptr(), clean.as_ptr());
+    }
+
+    #[test]
+    fn a_header_holding_the_token_is_replaced_whole() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let token = "0123456789abcdef";
+        let mut headers = HeaderMap::new();
+        headers.insert("x-echo", HeaderValue::from_static("token 0123456789abcdef"));
+        headers.append("x-echo", HeaderValue::from_static("none here"));
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        scrub_headers(&mut headers, token);
+        let echoes: Vec<_> = headers.get_all("x-echo").iter().collect();
+        assert_eq!(echoes, ["[REDACTED]", "none here"]);
+        assert_eq!(headers["content-type"], "application/json");
+        scrub_headers(&mut headers, "");
+        assert_eq!(headers.len(), 3);
     }
 }

@@ -183,10 +183,13 @@ impl wiremock::Respond for EchoAuthorization {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        ResponseTemplate::new(self.0).set_body_json(serde_json::json!({
-            "authorization": authorization,
-            "detail": format!("you sent {authorization}"),
-        }))
+        ResponseTemplate::new(self.0)
+            .insert_header("x-echo", authorization)
+            .insert_header("x-other", "kept")
+            .set_body_json(serde_json::json!({
+                "authorization": authorization,
+                "detail": format!("you sent {authorization}"),
+            }))
     }
 }
 
@@ -228,6 +231,9 @@ async fn an_echoed_token_never_comes_back_in_the_body() {
         );
         let body = answer.clone().into_body();
         assert_hidden(&String::from_utf8_lossy(&body), T1, "the token");
+        // An echo in a header is replaced whole; other headers are kept.
+        assert_eq!(answer.headers()["x-echo"], "[REDACTED]", "{path}");
+        assert_eq!(answer.headers()["x-other"], "kept", "{path}");
     }
     // The server did get the token: it is the body that was cleaned.
     let sent = server.received_requests().await.unwrap();
