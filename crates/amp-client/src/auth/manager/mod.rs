@@ -124,6 +124,8 @@ pub(crate) struct Inner {
     /// How long one caller waits for a token: a whole renewal (its store
     /// lock, the store read, its calls, the store write and the lock's
     /// release), so that a caller is told how the renewal it joined ended.
+    /// A few days at most (the configuration's limits bound its parts), so
+    /// an `Instant` that far ahead cannot overflow.
     wait_timeout: Duration,
     /// The bound on each store operation.
     store_timeout: Duration,

@@ -111,25 +111,24 @@ impl Task {
         let adopted = adopted.ok().flatten();
         self.generation = adopted.unwrap_or(self.generation);
         let timeout = inner.renewal_timeout;
-        let outcome = match tokio::time::timeout(timeout, self.renew(adopted.is_some())).await {
-            Ok(outcome) => outcome.unwrap_or_else(Outcome::Failed),
-            Err(_) => Outcome::Failed(Error::timeout("token renewal".to_string(), timeout)),
-        };
+        let outcome = tokio::time::timeout(timeout, self.renew(adopted.is_some()))
+            .await
+            .unwrap_or_else(|_| Err(Error::timeout("token renewal".to_string(), timeout)));
         let took = started.elapsed();
         let (kind, name) = match &outcome {
-            Outcome::Renewed(_, how) => ("renewed", how.to_string()),
-            Outcome::Superseded => ("superseded", "superseded".to_string()),
-            Outcome::Failed(_) => ("failed", "failed".to_string()),
+            Ok(Some((_, how))) => ("renewed", how.to_string()),
+            Ok(None) => ("superseded", "superseded".to_string()),
+            Err(_) => ("failed", "failed".to_string()),
         };
-        let span = tracing::Span::current();
-        span.record("outcome", tracing::field::display(name));
-        span.record("elapsed_ms", took.as_millis() as u64);
+        tracing::Span::current()
+            .record("outcome", tracing::field::display(name))
+            .record("elapsed_ms", took.as_millis() as u64);
         crate::stats::renewal_took(took.as_secs_f64(), kind);
         // The token is stored and the store's lock released before anyone
         // is told: a process that exits right after its call (the `amp`
         // command) leaves the token for the next one. A token taken from
         // the store is there already.
-        if let Outcome::Renewed(generation, how) = &outcome {
+        if let Ok(Some((generation, how))) = &outcome {
             if *how != Renewal::FromStore {
                 let _ = inner.sync_store(*generation).await;
             }
@@ -144,14 +143,14 @@ impl Task {
 
     /// The calls up to the install, the store's lock held (if it could be
     /// had); `adopted`: the token in place was just taken from the store.
-    async fn renew(&mut self, adopted: bool) -> Result<Outcome> {
+    async fn renew(&mut self, adopted: bool) -> Outcome {
         let inner = Arc::clone(&self.inner);
         let (current, stalled) = {
             let st = inner.shared.lock();
             if st.generation != self.generation {
                 // The token changed before the call was made: its result
                 // would be dropped anyway.
-                return Ok(Outcome::Superseded);
+                return Ok(None);
             }
             (inner.shared.current(), st.stalled)
         };
@@ -160,10 +159,8 @@ impl Task {
         let (token, how) = match (call, current) {
             // Fresh already: taken from the store just now, or renewed by
             // the renewal that ended as this one began.
-            (None, _) if adopted => {
-                return Ok(Outcome::Renewed(self.generation, Renewal::FromStore))
-            }
-            (None, _) => return Ok(Outcome::Superseded),
+            (None, _) if adopted => return Ok(Some((self.generation, Renewal::FromStore))),
+            (None, _) => return Ok(None),
             (Some(Renewal::Refreshed), Some(current)) => {
                 match inner.refresh(&current.token).await {
                     Ok(new) => (new, Renewal::Refreshed),
@@ -177,7 +174,7 @@ impl Task {
                         }
                         if inner.shared.lock().generation != self.generation {
                             // Cleared or replaced meanwhile: no login for nothing.
-                            return Ok(Outcome::Superseded);
+                            return Ok(None);
                         }
                         (inner.obtain().await?, Renewal::ObtainedAfterFailedRefresh)
                     }
@@ -188,10 +185,10 @@ impl Task {
         let login = how != Renewal::Refreshed;
         let bound = token.for_account(inner.account.clone());
         let Some(current) = inner.shared.install(bound, self.generation, login) else {
-            return Ok(Outcome::Superseded);
+            return Ok(None);
         };
         self.generation = current.generation;
-        Ok(Outcome::Renewed(self.generation, how))
+        Ok(Some((self.generation, how)))
     }
 }
 
@@ -204,7 +201,7 @@ impl Drop for Task {
     fn drop(&mut self) {
         let inner = &self.inner;
         match &self.outcome {
-            Some(Outcome::Failed(e)) => {
+            Some(Err(e)) => {
                 inner.counters.failure(e);
                 tracing::warn!(error = %e, "token renewal failed");
             }
@@ -212,22 +209,21 @@ impl Drop for Task {
             _ => {}
         }
         let now = inner.shared.clock.now_micros();
-        let mut st = inner.shared.lock();
+        let mut guard = inner.shared.lock();
+        let st = &mut *guard;
         st.flight = None;
         if st.generation == self.generation {
             let h = &mut st.history;
+            h.end = Some(now);
             match &self.outcome {
-                Some(Outcome::Failed(e)) => {
-                    (h.end, h.failure, h.success) = (Some(now), Some(now), None);
-                    st.failure = Some(e.clone());
+                Some(Err(e)) => {
+                    (h.failure, h.success, st.failure) = (Some(now), None, Some(e.clone()))
                 }
-                Some(Outcome::Renewed(..)) => {
-                    (h.end, h.failure, h.success) = (Some(now), None, Some(now))
-                }
-                _ => h.end = Some(now),
+                Some(Ok(Some(_))) => (h.failure, h.success) = (None, Some(now)),
+                _ => {}
             }
         }
-        drop(st);
+        drop(guard);
         if let Some(outcome) = self.outcome.take() {
             // No receiver left is fine: nobody was waiting.
             let _ = self.tx.send(Some(outcome));
