@@ -67,15 +67,14 @@ impl Task {
         }
         let (tx, done) = watch::channel(None);
         st.flight = Some((want, done.clone()));
-        let (inner, generation) = (Arc::clone(inner), st.generation);
-        drop(st);
         let task = Task {
-            inner,
+            inner: Arc::clone(inner),
             want,
-            generation,
+            generation: st.generation,
             tx,
             outcome: None,
         };
+        drop(st);
         handle.spawn(task.run());
         Ok((done, true))
     }

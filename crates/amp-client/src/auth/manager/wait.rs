@@ -119,40 +119,36 @@ impl Inner {
 pub(super) async fn keeper(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
     let mut failures: u32 = 0;
     loop {
-        let wait = {
-            let Some(inner) = manager.upgrade() else {
-                return;
-            };
-            let (renewing, history) = {
-                let st = inner.shared.lock();
-                (st.flight.is_some(), st.history)
-            };
-            let now = inner.shared.clock.now_micros();
-            let current = inner.shared.current();
-            let points = current.as_ref().map(|c| &c.points);
-            match policy::keeper_wait(now, points, renewing, &history, &inner.shared.policy) {
-                Some(wait) => wait,
-                // Renew as a caller would: join the renewal in flight, or start one.
-                None => match inner
-                    .renewal(Want::Auto, Instant::now() + inner.wait_timeout)
-                    .await
-                {
-                    Ok((Err(e), _)) | Err(e) => {
-                        failures = failures.saturating_add(1);
-                        let wait = policy::keeper_backoff(failures, &inner.shared.policy);
-                        tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
-                        wait
-                    }
-                    Ok((outcome, _)) => {
-                        failures = 0;
-                        tracing::debug!(?outcome, "keep-fresh renewed the token");
-                        continue;
-                    }
-                },
-            }
+        let Some(inner) = manager.upgrade() else {
+            return;
         };
-        // The manager is not held while sleeping: dropping its last handle
-        // drops the sender, and `changed` returns at once.
+        let (now, current) = (inner.shared.clock.now_micros(), inner.shared.current());
+        let deadline = Instant::now() + inner.wait_timeout;
+        let (points, policy) = (current.as_ref().map(|c| &c.points), &inner.shared.policy);
+        let due = {
+            let st = inner.shared.lock();
+            policy::keeper_wait(now, points, st.flight.is_some(), &st.history, policy)
+        };
+        let wait = match due {
+            Some(wait) => wait,
+            // Renew as a caller would: join the renewal in flight, or start one.
+            None => match inner.renewal(Want::Auto, deadline).await {
+                Ok((Err(e), _)) | Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let wait = policy::keeper_backoff(failures, policy);
+                    tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
+                    wait
+                }
+                Ok((outcome, _)) => {
+                    failures = 0;
+                    tracing::debug!(?outcome, "keep-fresh renewed the token");
+                    continue;
+                }
+            },
+        };
+        // The manager (and the token) is not held while sleeping: dropping
+        // its last handle drops the sender, and `changed` returns at once.
+        drop((inner, current));
         if let Ok(Err(_)) = tokio::time::timeout(wait, stop.changed()).await {
             return;
         }
