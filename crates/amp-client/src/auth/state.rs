@@ -156,9 +156,8 @@ impl Shared {
         let now = self.clock.now_micros();
         let left = current.points.expires_at.saturating_sub(now);
         crate::stats::token_expires_in(Some(left as f64 / 1e6));
-        let fingerprint = current.token.fingerprint();
-        let (expires_at, generation) = (current.token.expires_at, current.generation);
-        tracing::debug!(%fingerprint, %expires_at, generation, how, "token in place");
+        let (token, generation) = (&current.token, current.generation);
+        tracing::debug!(fingerprint = %token.fingerprint(), expires_at = %token.expires_at, generation, how, "token in place");
         current
     }
 

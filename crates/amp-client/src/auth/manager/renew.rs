@@ -4,15 +4,15 @@
 //!
 //! A renewal runs in a task, so a caller that gives up (or is cancelled)
 //! does not cancel it for the others, and every waiter learns the same
-//! [`Outcome`]. Each of its steps is bounded: the store's lock by half the
-//! renewal's time (renewing goes on without it: processes may then log in
-//! twice, never wedge), the store read by the store timeout, the calls up
-//! to the install by the renewal's time (a hung server ends it with a
-//! failure, the cooldown applies, and the next caller starts afresh), and
-//! after the install the store write and the lock's release by the store
-//! timeout each. Callers wait for a whole renewal, its store steps
-//! included, so a slow store cannot turn a renewal that worked into a
-//! failure for them.
+//! [`Outcome`]. Each of its steps has its own bound (a hung store costs its
+//! bounds, never the calls' time): the store's lock half the renewal's
+//! time (renewing goes on without it: processes may then log in twice,
+//! never wedge), the store read the store timeout, the calls up to the
+//! install the renewal's time (a hung server ends it with a failure, the
+//! cooldown applies, and the next caller starts afresh), and after the
+//! install the store write and the lock's release the store timeout each.
+//! Callers wait for a whole renewal, its store steps included, so a slow
+//! store cannot turn a renewal that worked into a failure for them.
 //!
 //! The task runs on the tokio runtime of the caller that started it. A
 //! runtime that stops (dropped, shut down) drops the task, which ends the
@@ -87,11 +87,6 @@ impl Task {
     async fn run(mut self) {
         let started = Instant::now();
         let inner = Arc::clone(&self.inner);
-        // Each step has its own bound: the store's lock half the renewal's
-        // time, the store read the store timeout, the calls up to the
-        // install the renewal's time. A hung store costs its bounds, never
-        // the calls' time.
-        //
         // The store's renewal lock, so that processes sharing the store
         // renew once between them; renewing goes on without it when it
         // cannot be had in time (a lock won later is released when the
