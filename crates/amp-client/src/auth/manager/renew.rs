@@ -155,25 +155,23 @@ impl Task {
             // the renewal that ended as this one began.
             (None, _) if adopted => return Ok(Some((self.generation, Renewal::FromStore))),
             (None, _) => return Ok(None),
-            (Some(Renewal::Refreshed), Some(current)) => {
-                match inner.refresh(&current.token).await {
-                    Ok(new) => (new, Renewal::Refreshed),
-                    Err(e) => {
-                        inner.counters.fallbacks.bump();
-                        tracing::debug!(error = %e, "refresh failed; logging in instead");
-                        // The server refused the token itself: dropped,
-                        // and taken out of the store, as after a 401.
-                        if e.is_token_rejected() && inner.invalidate(self.generation).await {
-                            self.generation += 1;
-                        }
-                        if inner.shared.lock().generation != self.generation {
-                            // Cleared or replaced meanwhile: no login for nothing.
-                            return Ok(None);
-                        }
-                        (inner.obtain().await?, Renewal::ObtainedAfterFailedRefresh)
+            (Some(Renewal::Refreshed), Some(old)) => match inner.refresh(&old.token).await {
+                Ok(new) => (new, Renewal::Refreshed),
+                Err(e) => {
+                    inner.counters.fallbacks.bump();
+                    tracing::debug!(error = %e, "refresh failed; logging in instead");
+                    // The server refused the token itself: dropped, and
+                    // taken out of the store, as after a 401.
+                    if e.is_token_rejected() && inner.invalidate(self.generation).await {
+                        self.generation += 1;
                     }
+                    if inner.shared.lock().generation != self.generation {
+                        // Cleared or replaced meanwhile: no login for nothing.
+                        return Ok(None);
+                    }
+                    (inner.obtain().await?, Renewal::ObtainedAfterFailedRefresh)
                 }
-            }
+            },
             _ => (inner.obtain().await?, Renewal::Obtained),
         };
         let login = how != Renewal::Refreshed;
