@@ -214,11 +214,8 @@ impl Shared {
             );
             return None;
         }
-        let stalled = !login
-            && st
-                .token
-                .as_ref()
-                .is_some_and(|t| token.expires_at <= t.expires_at);
+        let old = st.token.as_ref();
+        let stalled = !login && old.is_some_and(|old| token.expires_at <= old.expires_at);
         st.stalled = stalled;
         if login {
             Self::unretire(&mut st, &token);
