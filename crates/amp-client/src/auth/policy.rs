@@ -164,15 +164,11 @@ pub(crate) fn decide(
 ) -> Action {
     let failed = gave_up || (!renewing && failed_lately(now, history, policy));
     let just_renewed = !renewing && within(now, history.success, policy.background_cooldown);
+    // A renewal in flight, or one that ended within the background cooldown.
+    let busy = renewing || within(now, history.end, policy.background_cooldown);
     match token {
-        Some(p) if p.fresh(now) => Action::Serve,
-        Some(p) if now < p.hard_at => {
-            if renewing || within(now, history.end, policy.background_cooldown) {
-                Action::Serve
-            } else {
-                Action::ServeAndRenew
-            }
-        }
+        Some(p) if p.fresh(now) || (now < p.hard_at && busy) => Action::Serve,
+        Some(p) if now < p.hard_at => Action::ServeAndRenew,
         Some(p) if now < p.expires_at && (failed || just_renewed) => Action::Serve,
         _ if failed => Action::Fail,
         _ => Action::Wait,

@@ -53,19 +53,14 @@ pub(crate) struct Current {
     pub points: Points,
 }
 
-/// How a renewal ended. It carries no token: a waiter takes the token from
-/// the snapshot, and only if it is still the one this renewal installed, so
-/// the channel never holds a copy of a secret.
-#[derive(Debug, Clone)]
-pub(crate) enum Outcome {
-    /// A token of this generation is in place, renewed so.
-    Renewed(u64, Renewal),
-    /// Nothing was installed: the token changed meanwhile (a `clear()`,
-    /// `set_token()` or `invalidate()`), or it was fresh already. Look again.
-    Superseded,
-    /// It failed; every waiter gets the same error.
-    Failed(Error),
-}
+/// How a renewal ended: `Some((generation, how))`, a token of this
+/// generation is in place, renewed so; `None`, nothing was installed (the
+/// token changed meanwhile, by a `clear()`, `set_token()` or `invalidate()`,
+/// or it was fresh already): look again; an error, every waiter gets the
+/// same. It carries no token: a waiter takes the token from the snapshot,
+/// and only if it is still the one this renewal installed, so the channel
+/// never holds a copy of a secret.
+pub(crate) type Outcome = Result<Option<(u64, Renewal)>, Error>;
 
 /// Everything about the token that changes, under one lock.
 #[derive(Debug, Default)]
@@ -161,9 +156,8 @@ impl Shared {
         let now = self.clock.now_micros();
         let left = current.points.expires_at.saturating_sub(now);
         crate::stats::token_expires_in(Some(left as f64 / 1e6));
-        let fingerprint = current.token.fingerprint();
-        let (expires_at, generation) = (current.token.expires_at, current.generation);
-        tracing::debug!(%fingerprint, %expires_at, generation, how, "token in place");
+        let (token, generation) = (&current.token, current.generation);
+        tracing::debug!(fingerprint = %token.fingerprint(), expires_at = %token.expires_at, generation, how, "token in place");
         current
     }
 
@@ -173,10 +167,7 @@ impl Shared {
     /// token dropped.
     fn empty(&self, mut st: MutexGuard<'_, State>) -> (u64, Option<TokenData>) {
         st.generation += 1;
-        let old = st.token.take();
-        if let Some(old) = &old {
-            self.retire(&mut st, old);
-        }
+        let old = self.retire(&mut st);
         self.current.store(None);
         let generation = st.generation;
         drop(st);
@@ -184,15 +175,18 @@ impl Shared {
         (generation, old)
     }
 
-    /// Remembers `token` as retired until it expires; `st` is the state, locked.
-    fn retire(&self, st: &mut State, token: &TokenData) {
+    /// Takes the token out of the state (`st`, locked) and remembers it as
+    /// retired until it expires. Returns it.
+    fn retire(&self, st: &mut State) -> Option<TokenData> {
         let now = self.clock.now_micros();
+        let token = st.token.take()?;
         st.retired.retain(|(_, expires_at)| *expires_at > now);
         st.retired
             .push_back((token.digest(), token.expires_at.timestamp_micros()));
         while st.retired.len() > RETIRED_KEPT {
             st.retired.pop_front();
         }
+        Some(token)
     }
 
     /// Takes `token` out of retirement (the server, or the user, vouched
@@ -241,9 +235,7 @@ impl Shared {
     /// still holds it, and must not hand it back.
     pub fn set(&self, token: TokenData) -> Arc<Current> {
         let mut st = self.lock();
-        if let Some(old) = st.token.take() {
-            self.retire(&mut st, &old);
-        }
+        self.retire(&mut st);
         Self::unretire(&mut st, &token);
         st.stalled = false;
         self.place(st, token, "set")

@@ -17,7 +17,7 @@ use amp_client::{
     AmpClient, BoxFuture, Error, FileStore, MemoryStore, Renewal, RenewalGuard, StatusCode,
     TokenData, TokenState, TokenStore, TokioClock,
 };
-use amp_sandbox::Sandbox;
+use amp_sandbox::{Fault, Sandbox};
 use common::*;
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
@@ -1290,4 +1290,100 @@ async fn a_renewal_dropped_with_its_runtime_does_not_block_the_next() {
     assert!(!m.is_renewing(), "the dropped renewal is still in flight");
     let (t, _) = m.force_refresh().await.unwrap();
     assert_eq!(t.secret().expose_secret(), T2);
+}
+
+/// A store whose every operation (its lock and the lock's release too)
+/// takes `each`, and whose token is one that cannot be used (so a renewal
+/// reads it, then discards it).
+#[derive(Debug)]
+struct SlowStore {
+    each: Duration,
+    unusable: TokenData,
+}
+
+impl SlowStore {
+    fn op<'a, T: Send + 'a>(&self, value: T) -> BoxFuture<'a, amp_client::Result<T>> {
+        let each = self.each;
+        Box::pin(async move {
+            tokio::time::sleep(each).await;
+            Ok(value)
+        })
+    }
+}
+
+impl TokenStore for SlowStore {
+    fn describe(&self) -> String {
+        "slow".to_string()
+    }
+    fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        self.op(Some(self.unusable.clone()))
+    }
+    fn save<'a>(&'a self, _token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        self.op(())
+    }
+    fn clear(&self) -> BoxFuture<'_, amp_client::Result<()>> {
+        self.op(())
+    }
+    fn discard<'a>(&'a self, _token: &'a TokenData) -> BoxFuture<'a, amp_client::Result<()>> {
+        self.op(())
+    }
+    fn lock(&self) -> BoxFuture<'_, amp_client::Result<RenewalGuard>> {
+        let each = self.each;
+        self.op(RenewalGuard::new(move || {
+            Box::pin(tokio::time::sleep(each))
+        }))
+    }
+}
+
+// Callers wait for a whole renewal, its four store operations included
+// (the read, the discard of the unusable token read, the write, the
+// lock's release), each just under the store timeout, with its calls (a
+// refresh timing out, then a login answering just before the renewal's
+// time is up): they are told how it ended, not that their wait timed out.
+// The bound: 1.5 × renewal time + 4 × store timeout; with three store
+// operations counted it ends 0.64 s too early (`token()` is then served
+// the token installed meanwhile; `force_refresh()` fails).
+#[tokio::test(start_paused = true)]
+async fn a_caller_waits_for_a_renewal_with_four_slow_store_operations() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let (store_timeout, margin) = (Duration::from_secs(1), Duration::from_millis(50));
+    let config = amp_client::Config::builder()
+        .base_url(sandbox.base_url())
+        .credentials(sandbox.username(), sandbox.password())
+        .retry(fast_retry(1))
+        .request_timeout(store_timeout)
+        .build()
+        .unwrap();
+    // The renewal's time: 2 × (1 s + 20 ms); each store operation 0.95 s.
+    assert_eq!(config.token_wait_timeout(), Duration::from_millis(2040));
+    let now = chrono::Utc::now();
+    let unusable = TokenData::new(T3, now, now - chrono::Duration::hours(1));
+    let store = SlowStore {
+        each: store_timeout - margin,
+        unusable,
+    };
+    let client = AmpClient::builder(config)
+        .clock(Arc::new(TokioClock::new()))
+        .store(Arc::new(store))
+        .build()
+        .unwrap();
+    let m = client.token_manager();
+    // Past its hard point (30 s before the expiry), still valid: refreshed.
+    let old = TokenData::new(
+        T1,
+        now - chrono::Duration::hours(24),
+        now + chrono::Duration::seconds(20),
+    );
+    m.set_token(old).await.unwrap();
+    sandbox.push_fault("/user/refresh-token", Fault::Delay(2 * store_timeout));
+    sandbox.push_fault("/user/obtain_token", Fault::Delay(store_timeout - margin));
+    let started = tokio::time::Instant::now();
+    let (t, forced) = tokio::join!(m.token(), m.force_refresh());
+    let (t, (forced, how)) = (t.unwrap(), forced.expect("the wait timed out"));
+    // Lock, read, discard, refresh (timed out), login, write, release.
+    assert_eq!(started.elapsed(), 7 * store_timeout - 6 * margin);
+    assert_ne!(secret(&t), T1);
+    assert_eq!(secret(&forced), secret(&t));
+    assert_eq!(how, Renewal::ObtainedAfterFailedRefresh);
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1);
 }

@@ -124,6 +124,8 @@ pub(crate) struct Inner {
     /// How long one caller waits for a token: a whole renewal (its store
     /// lock, the store read, its calls, the store write and the lock's
     /// release), so that a caller is told how the renewal it joined ended.
+    /// A few days at most (the configuration's limits bound its parts), so
+    /// an `Instant` that far ahead cannot overflow.
     wait_timeout: Duration,
     /// The bound on each store operation.
     store_timeout: Duration,
@@ -284,19 +286,15 @@ impl TokenManager {
     /// renewals) and the token is in place all the same: it works from memory.
     pub async fn set_token(&self, token: TokenData) -> Result<AccessToken> {
         let inner = &self.inner;
-        let account = token
-            .account
-            .clone()
-            .unwrap_or_else(|| inner.account.clone());
-        let refused = token.problem(inner.shared.clock.now()).map(str::to_string);
-        let refused = refused.or_else(|| {
-            (!inner.accepts(Some(&account))).then(|| {
-                format!(
-                    "it was issued for {account}, and this client is {}",
-                    inner.account
-                )
-            })
-        });
+        let account = token.account.clone().unwrap_or(inner.account.clone());
+        let refused = match token.problem(inner.shared.clock.now()) {
+            Some(problem) => Some(problem.to_string()),
+            None if inner.accepts(Some(&account)) => None,
+            None => Some(format!(
+                "it was issued for {account}, and this client is {}",
+                inner.account
+            )),
+        };
         if let Some(reason) = refused {
             return Err(Error::invalid_input("token".to_string(), reason));
         }

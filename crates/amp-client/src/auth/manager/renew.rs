@@ -4,15 +4,15 @@
 //!
 //! A renewal runs in a task, so a caller that gives up (or is cancelled)
 //! does not cancel it for the others, and every waiter learns the same
-//! [`Outcome`]. Each of its steps is bounded: the store's lock by half the
-//! renewal's time (renewing goes on without it: processes may then log in
-//! twice, never wedge), the store read by the store timeout, the calls up
-//! to the install by the renewal's time (a hung server ends it with a
-//! failure, the cooldown applies, and the next caller starts afresh), and
-//! after the install the store write and the lock's release by the store
-//! timeout each. Callers wait for a whole renewal, its store steps
-//! included, so a slow store cannot turn a renewal that worked into a
-//! failure for them.
+//! [`Outcome`]. Each of its steps has its own bound (a hung store costs its
+//! bounds, never the calls' time): the store's lock half the renewal's
+//! time (renewing goes on without it: processes may then log in twice,
+//! never wedge), the store read the store timeout, the calls up to the
+//! install the renewal's time (a hung server ends it with a failure, the
+//! cooldown applies, and the next caller starts afresh), and after the
+//! install the store write and the lock's release the store timeout each.
+//! Callers wait for a whole renewal, its store steps included, so a slow
+//! store cannot turn a renewal that worked into a failure for them.
 //!
 //! The task runs on the tokio runtime of the caller that started it. A
 //! runtime that stops (dropped, shut down) drops the task, which ends the
@@ -67,15 +67,14 @@ impl Task {
         }
         let (tx, done) = watch::channel(None);
         st.flight = Some((want, done.clone()));
-        let (inner, generation) = (Arc::clone(inner), st.generation);
-        drop(st);
         let task = Task {
-            inner,
+            inner: Arc::clone(inner),
             want,
-            generation,
+            generation: st.generation,
             tx,
             outcome: None,
         };
+        drop(st);
         handle.spawn(task.run());
         Ok((done, true))
     }
@@ -88,11 +87,6 @@ impl Task {
     async fn run(mut self) {
         let started = Instant::now();
         let inner = Arc::clone(&self.inner);
-        // Each step has its own bound: the store's lock half the renewal's
-        // time, the store read the store timeout, the calls up to the
-        // install the renewal's time. A hung store costs its bounds, never
-        // the calls' time.
-        //
         // The store's renewal lock, so that processes sharing the store
         // renew once between them; renewing goes on without it when it
         // cannot be had in time (a lock won later is released when the
@@ -111,25 +105,24 @@ impl Task {
         let adopted = adopted.ok().flatten();
         self.generation = adopted.unwrap_or(self.generation);
         let timeout = inner.renewal_timeout;
-        let outcome = match tokio::time::timeout(timeout, self.renew(adopted.is_some())).await {
-            Ok(outcome) => outcome.unwrap_or_else(Outcome::Failed),
-            Err(_) => Outcome::Failed(Error::timeout("token renewal".to_string(), timeout)),
-        };
+        let outcome = tokio::time::timeout(timeout, self.renew(adopted.is_some()))
+            .await
+            .unwrap_or_else(|_| Err(Error::timeout("token renewal".to_string(), timeout)));
         let took = started.elapsed();
         let (kind, name) = match &outcome {
-            Outcome::Renewed(_, how) => ("renewed", how.to_string()),
-            Outcome::Superseded => ("superseded", "superseded".to_string()),
-            Outcome::Failed(_) => ("failed", "failed".to_string()),
+            Ok(Some((_, how))) => ("renewed", how.to_string()),
+            Ok(None) => ("superseded", "superseded".to_string()),
+            Err(_) => ("failed", "failed".to_string()),
         };
-        let span = tracing::Span::current();
-        span.record("outcome", tracing::field::display(name));
-        span.record("elapsed_ms", took.as_millis() as u64);
+        tracing::Span::current()
+            .record("outcome", tracing::field::display(name))
+            .record("elapsed_ms", took.as_millis() as u64);
         crate::stats::renewal_took(took.as_secs_f64(), kind);
         // The token is stored and the store's lock released before anyone
         // is told: a process that exits right after its call (the `amp`
         // command) leaves the token for the next one. A token taken from
         // the store is there already.
-        if let Outcome::Renewed(generation, how) = &outcome {
+        if let Ok(Some((generation, how))) = &outcome {
             if *how != Renewal::FromStore {
                 let _ = inner.sync_store(*generation).await;
             }
@@ -144,14 +137,14 @@ impl Task {
 
     /// The calls up to the install, the store's lock held (if it could be
     /// had); `adopted`: the token in place was just taken from the store.
-    async fn renew(&mut self, adopted: bool) -> Result<Outcome> {
+    async fn renew(&mut self, adopted: bool) -> Outcome {
         let inner = Arc::clone(&self.inner);
         let (current, stalled) = {
             let st = inner.shared.lock();
             if st.generation != self.generation {
                 // The token changed before the call was made: its result
                 // would be dropped anyway.
-                return Ok(Outcome::Superseded);
+                return Ok(None);
             }
             (inner.shared.current(), st.stalled)
         };
@@ -160,38 +153,34 @@ impl Task {
         let (token, how) = match (call, current) {
             // Fresh already: taken from the store just now, or renewed by
             // the renewal that ended as this one began.
-            (None, _) if adopted => {
-                return Ok(Outcome::Renewed(self.generation, Renewal::FromStore))
-            }
-            (None, _) => return Ok(Outcome::Superseded),
-            (Some(Renewal::Refreshed), Some(current)) => {
-                match inner.refresh(&current.token).await {
-                    Ok(new) => (new, Renewal::Refreshed),
-                    Err(e) => {
-                        inner.counters.fallbacks.bump();
-                        tracing::debug!(error = %e, "refresh failed; logging in instead");
-                        // The server refused the token itself: dropped,
-                        // and taken out of the store, as after a 401.
-                        if e.is_token_rejected() && inner.invalidate(self.generation).await {
-                            self.generation += 1;
-                        }
-                        if inner.shared.lock().generation != self.generation {
-                            // Cleared or replaced meanwhile: no login for nothing.
-                            return Ok(Outcome::Superseded);
-                        }
-                        (inner.obtain().await?, Renewal::ObtainedAfterFailedRefresh)
+            (None, _) if adopted => return Ok(Some((self.generation, Renewal::FromStore))),
+            (None, _) => return Ok(None),
+            (Some(Renewal::Refreshed), Some(old)) => match inner.refresh(&old.token).await {
+                Ok(new) => (new, Renewal::Refreshed),
+                Err(e) => {
+                    inner.counters.fallbacks.bump();
+                    tracing::debug!(error = %e, "refresh failed; logging in instead");
+                    // The server refused the token itself: dropped, and
+                    // taken out of the store, as after a 401.
+                    if e.is_token_rejected() && inner.invalidate(self.generation).await {
+                        self.generation += 1;
                     }
+                    if inner.shared.lock().generation != self.generation {
+                        // Cleared or replaced meanwhile: no login for nothing.
+                        return Ok(None);
+                    }
+                    (inner.obtain().await?, Renewal::ObtainedAfterFailedRefresh)
                 }
-            }
+            },
             _ => (inner.obtain().await?, Renewal::Obtained),
         };
         let login = how != Renewal::Refreshed;
         let bound = token.for_account(inner.account.clone());
         let Some(current) = inner.shared.install(bound, self.generation, login) else {
-            return Ok(Outcome::Superseded);
+            return Ok(None);
         };
         self.generation = current.generation;
-        Ok(Outcome::Renewed(self.generation, how))
+        Ok(Some((self.generation, how)))
     }
 }
 
@@ -204,7 +193,7 @@ impl Drop for Task {
     fn drop(&mut self) {
         let inner = &self.inner;
         match &self.outcome {
-            Some(Outcome::Failed(e)) => {
+            Some(Err(e)) => {
                 inner.counters.failure(e);
                 tracing::warn!(error = %e, "token renewal failed");
             }
@@ -212,22 +201,21 @@ impl Drop for Task {
             _ => {}
         }
         let now = inner.shared.clock.now_micros();
-        let mut st = inner.shared.lock();
+        let mut guard = inner.shared.lock();
+        let st = &mut *guard;
         st.flight = None;
         if st.generation == self.generation {
             let h = &mut st.history;
+            h.end = Some(now);
             match &self.outcome {
-                Some(Outcome::Failed(e)) => {
-                    (h.end, h.failure, h.success) = (Some(now), Some(now), None);
-                    st.failure = Some(e.clone());
+                Some(Err(e)) => {
+                    (h.failure, h.success, st.failure) = (Some(now), None, Some(e.clone()))
                 }
-                Some(Outcome::Renewed(..)) => {
-                    (h.end, h.failure, h.success) = (Some(now), None, Some(now))
-                }
-                _ => h.end = Some(now),
+                Some(Ok(Some(_))) => (h.failure, h.success) = (None, Some(now)),
+                _ => {}
             }
         }
-        drop(st);
+        drop(guard);
         if let Some(outcome) = self.outcome.take() {
             // No receiver left is fine: nobody was waiting.
             let _ = self.tx.send(Some(outcome));

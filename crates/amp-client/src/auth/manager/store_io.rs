@@ -49,18 +49,16 @@ impl Inner {
         let result = spawned(self.store_timeout, task)
             .await
             .unwrap_or_else(|why| Err(Error::store(describe(), format!("{what}: {why}"))));
-        match (
-            &result,
-            self.store_up.swap(result.is_ok(), Ordering::AcqRel),
-        ) {
-            (Ok(_), false) => tracing::info!(store = %describe(), "token store answers again"),
-            (Err(e), true) => {
-                tracing::warn!(store = %describe(), error = %e, "token store unavailable; working from memory until it answers");
+        let was_up = self.store_up.swap(result.is_ok(), Ordering::AcqRel);
+        match &result {
+            Ok(_) if !was_up => tracing::info!(store = %describe(), "token store answers again"),
+            Ok(_) => {}
+            Err(e) if was_up => {
+                tracing::warn!(store = %describe(), error = %e, "token store unavailable; working from memory until it answers")
             }
-            (Err(e), false) => {
+            Err(e) => {
                 tracing::debug!(store = %describe(), error = %e, "token store still unavailable")
             }
-            (Ok(_), true) => {}
         }
         result
     }

@@ -13,7 +13,6 @@
 //! once).
 
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -25,13 +24,6 @@ use crate::auth::state::{Current, Outcome};
 use crate::error::{Error, Result};
 
 impl Inner {
-    /// `wait_timeout` from now, or the far future if that cannot be represented.
-    fn deadline(&self) -> Instant {
-        let now = Instant::now();
-        now.checked_add(self.wait_timeout)
-            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
-    }
-
     /// Waits for the renewal that reports on `done` to end, until `deadline`.
     async fn wait(
         &self,
@@ -42,7 +34,7 @@ impl Inner {
             Err(_) => Err(Error::token_wait_timeout(self.wait_timeout)),
             // The task was dropped (its runtime shutting down) before it ended.
             Ok(Err(_)) => Err(Error::internal("the token renewal ended without a result")),
-            Ok(Ok(outcome)) => Ok((outcome.clone().unwrap_or(Outcome::Superseded), answers)),
+            Ok(Ok(outcome)) => Ok((outcome.clone().unwrap_or(Ok(None)), answers)),
         }
     }
 
@@ -51,7 +43,7 @@ impl Inner {
     /// the current state's answer (a token cleared, revoked or replaced
     /// meanwhile is never handed out).
     pub(super) async fn token_slow(self: &Arc<Self>) -> Result<AccessToken> {
-        let deadline = self.deadline();
+        let deadline = Instant::now() + self.wait_timeout;
         // The failure this caller's own wait ended in, if it did.
         let mut gave_up: Option<Error> = None;
         // Served only while valid, so there is a token to serve.
@@ -89,9 +81,8 @@ impl Inner {
                 tracing::trace!("refresh window reached; renewing in the background");
                 return serve(current);
             }
-            match self.wait(joined?, deadline).await {
-                Ok((Outcome::Failed(e), _)) | Err(e) => gave_up = Some(e),
-                Ok(_) => {}
+            if let Ok((Err(e), _)) | Err(e) = self.wait(joined?, deadline).await {
+                gave_up = Some(e);
             }
         }
     }
@@ -99,17 +90,17 @@ impl Inner {
     /// An explicit renewal (`login()`, `force_refresh()`): joins one that
     /// answers it, waits out one that does not, reports failures.
     pub(super) async fn renew_now(self: &Arc<Self>, want: Want) -> Result<(AccessToken, Renewal)> {
-        let deadline = self.deadline();
+        let deadline = Instant::now() + self.wait_timeout;
         loop {
             match self.renewal(want, deadline).await? {
                 // The token it installed, if still the current one.
-                (Outcome::Renewed(generation, how), true) => {
+                (Ok(Some((generation, how))), true) => {
                     let current = self.shared.current().filter(|c| c.generation == generation);
                     if let Some(current) = current {
                         return Ok((AccessToken(current), how));
                     }
                 }
-                (Outcome::Failed(e), true) => return Err(e),
+                (Err(e), true) => return Err(e),
                 _ => {}
             }
         }
@@ -128,37 +119,36 @@ impl Inner {
 pub(super) async fn keeper(manager: Weak<Inner>, mut stop: watch::Receiver<()>) {
     let mut failures: u32 = 0;
     loop {
-        let wait = {
-            let Some(inner) = manager.upgrade() else {
-                return;
-            };
-            let (renewing, history) = {
-                let st = inner.shared.lock();
-                (st.flight.is_some(), st.history)
-            };
-            let now = inner.shared.clock.now_micros();
-            let current = inner.shared.current();
-            let points = current.as_ref().map(|c| &c.points);
-            match policy::keeper_wait(now, points, renewing, &history, &inner.shared.policy) {
-                Some(wait) => wait,
-                // Renew as a caller would: join the renewal in flight, or start one.
-                None => match inner.renewal(Want::Auto, inner.deadline()).await {
-                    Ok((Outcome::Failed(e), _)) | Err(e) => {
-                        failures = failures.saturating_add(1);
-                        let wait = policy::keeper_backoff(failures, &inner.shared.policy);
-                        tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
-                        wait
-                    }
-                    Ok((outcome, _)) => {
-                        failures = 0;
-                        tracing::debug!(?outcome, "keep-fresh renewed the token");
-                        continue;
-                    }
-                },
-            }
+        let Some(inner) = manager.upgrade() else {
+            return;
         };
-        // The manager is not held while sleeping: dropping its last handle
-        // drops the sender, and `changed` returns at once.
+        let (now, current) = (inner.shared.clock.now_micros(), inner.shared.current());
+        let deadline = Instant::now() + inner.wait_timeout;
+        let (points, policy) = (current.as_ref().map(|c| &c.points), &inner.shared.policy);
+        let due = {
+            let st = inner.shared.lock();
+            policy::keeper_wait(now, points, st.flight.is_some(), &st.history, policy)
+        };
+        let wait = match due {
+            Some(wait) => wait,
+            // Renew as a caller would: join the renewal in flight, or start one.
+            None => match inner.renewal(Want::Auto, deadline).await {
+                Ok((Err(e), _)) | Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let wait = policy::keeper_backoff(failures, policy);
+                    tracing::debug!(error = %e, failures, retry_in = ?wait, "keep-fresh could not renew the token");
+                    wait
+                }
+                Ok((outcome, _)) => {
+                    failures = 0;
+                    tracing::debug!(?outcome, "keep-fresh renewed the token");
+                    continue;
+                }
+            },
+        };
+        // The manager (and the token) is not held while sleeping: dropping
+        // its last handle drops the sender, and `changed` returns at once.
+        drop((inner, current));
         if let Ok(Err(_)) = tokio::time::timeout(wait, stop.changed()).await {
             return;
         }
