@@ -29,7 +29,7 @@ struct Faulty {
     open: Notify,
     /// `save()`, `clear()` and `discard()` fail (a read-only store).
     fail_writes: AtomicBool,
-    /// `load()` fails too (a store that is down).
+    /// `load()` and `lock()` fail too (a store that is down).
     fail_loads: AtomicBool,
 }
 
@@ -82,7 +82,12 @@ impl TokenStore for Faulty {
     }
 
     fn lock(&self) -> BoxFuture<'_, amp_client::Result<RenewalGuard>> {
-        Box::pin(async { Ok(RenewalGuard::none()) })
+        Box::pin(async move {
+            if self.fail_loads.load(Ordering::SeqCst) {
+                return Err(Faulty::down());
+            }
+            Ok(RenewalGuard::none())
+        })
     }
 }
 
@@ -595,8 +600,9 @@ async fn a_store_that_reads_but_cannot_write_is_reported_once() {
         m.login().await.unwrap();
     }
     store.fail_loads.store(true, Ordering::SeqCst);
-    m.login().await.unwrap();
-    m.login().await.unwrap();
+    for _ in 0..3 {
+        m.login().await.unwrap();
+    }
     store.fail_loads.store(false, Ordering::SeqCst);
     store.fail_writes.store(false, Ordering::SeqCst);
     m.login().await.unwrap();
@@ -605,4 +611,6 @@ async fn a_store_that_reads_but_cannot_write_is_reported_once() {
     let said = |what: &str| logs.lines().filter(|l| l.contains(what)).count();
     assert_eq!(said("token store unavailable"), 1, "{logs}");
     assert_eq!(said("token store answers again"), 1, "{logs}");
+    // The renewal lock of a store known to be down is not news either.
+    assert_eq!(said("WARN"), 1, "{logs}");
 }
