@@ -29,6 +29,8 @@ struct Faulty {
     open: Notify,
     /// `save()`, `clear()` and `discard()` fail (a read-only store).
     fail_writes: AtomicBool,
+    /// `load()` and `lock()` fail too (a store that is down).
+    fail_loads: AtomicBool,
 }
 
 impl Faulty {
@@ -43,6 +45,9 @@ impl TokenStore for Faulty {
     }
 
     fn load(&self) -> BoxFuture<'_, amp_client::Result<Option<TokenData>>> {
+        if self.fail_loads.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(Faulty::down()) });
+        }
         self.inner.load()
     }
 
@@ -77,7 +82,12 @@ impl TokenStore for Faulty {
     }
 
     fn lock(&self) -> BoxFuture<'_, amp_client::Result<RenewalGuard>> {
-        Box::pin(async { Ok(RenewalGuard::none()) })
+        Box::pin(async move {
+            if self.fail_loads.load(Ordering::SeqCst) {
+                return Err(Faulty::down());
+            }
+            Ok(RenewalGuard::none())
+        })
     }
 }
 
@@ -568,4 +578,39 @@ async fn a_panicking_store_costs_the_store_not_the_renewal() {
         "{loads} renewals within the failure cooldown ({failed} calls failed)"
     );
     assert_eq!(failed, 0, "no call got a token");
+}
+
+// A store that reads but cannot write (a read-only file system, a full
+// disk, a Redis replica refusing writes) is one outage: reported once, and
+// its end once, however many renewals read it and fail to write it (each
+// renewal's read that worked had reported its end, and its write a new
+// outage). So is one that then stops answering reads too.
+#[tokio::test]
+async fn a_store_that_reads_but_cannot_write_is_reported_once() {
+    let server = MockServer::start().await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(Faulty::default());
+    let (client, _clock) = client_on(&server, store.clone());
+    let m = client.token_manager();
+    let capture = common::capture::Capture::default();
+    let _guard = capture.start("amp_client=info");
+    store.fail_writes.store(true, Ordering::SeqCst);
+    for _ in 0..3 {
+        // A renewal reads the store (it answers) and writes it (it fails).
+        m.login().await.unwrap();
+    }
+    store.fail_loads.store(true, Ordering::SeqCst);
+    for _ in 0..3 {
+        m.login().await.unwrap();
+    }
+    store.fail_loads.store(false, Ordering::SeqCst);
+    store.fail_writes.store(false, Ordering::SeqCst);
+    m.login().await.unwrap();
+    m.login().await.unwrap();
+    let logs = capture.text();
+    let said = |what: &str| logs.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(said("token store unavailable"), 1, "{logs}");
+    assert_eq!(said("token store answers again"), 1, "{logs}");
+    // The renewal lock of a store known to be down is not news either.
+    assert_eq!(said("WARN"), 1, "{logs}");
 }

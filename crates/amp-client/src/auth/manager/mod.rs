@@ -32,7 +32,7 @@ mod store_io;
 mod tests;
 mod wait;
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU8;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,8 +133,10 @@ pub(crate) struct Inner {
     /// Serializes this manager's store operations (see the lock order);
     /// shared with the tasks that run them.
     store_io: Arc<tokio::sync::Mutex<()>>,
-    /// Whether the store answered last time, so an outage is reported once.
-    store_up: AtomicBool,
+    /// Which of the store's reads (1) and writes (2) failed last time, so
+    /// an outage is reported once: a store that reads but cannot write is
+    /// one outage, not one per renewal.
+    store_down: AtomicU8,
     transport: Arc<Transport>,
     counters: Arc<Counters>,
     /// Dropped with the manager: stops its keep-fresh task, if it has one.
@@ -175,7 +177,7 @@ impl TokenManager {
             store_timeout: config.request_timeout(),
             store: store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
             store_io: Arc::new(tokio::sync::Mutex::new(())),
-            store_up: AtomicBool::new(true),
+            store_down: AtomicU8::new(0),
             transport,
             counters,
             _keeper_stop: keeper_stop,

@@ -21,6 +21,7 @@
 //! time out on it.
 
 use std::future::Future;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
@@ -95,8 +96,10 @@ impl Task {
         let lock = spawned(inner.renewal_timeout / 2, async move { store.lock().await })
             .await
             .and_then(|locked| locked.map_err(|e| format!("unavailable: {e}")))
-            .inspect_err(|why| {
-                tracing::warn!(store = %inner.store.describe(), why, "renewal lock not had; renewing without it");
+            .inspect_err(|why| match inner.store_down.load(Ordering::Acquire) {
+                // Said once already: the store is down.
+                0 => tracing::warn!(store = %inner.store.describe(), why, "renewal lock not had; renewing without it"),
+                _ => tracing::debug!(store = %inner.store.describe(), why, "renewal lock not had; renewing without it"),
             })
             .ok();
         // Another client or process sharing the store may have renewed

@@ -49,11 +49,17 @@ impl Inner {
         let result = spawned(self.store_timeout, task)
             .await
             .unwrap_or_else(|why| Err(Error::store(describe(), format!("{what}: {why}"))));
-        let was_up = self.store_up.swap(result.is_ok(), Ordering::AcqRel);
+        let kind = if what == "load" { 1 } else { 2 };
+        let down = match &result {
+            Ok(_) => self.store_down.fetch_and(!kind, Ordering::AcqRel),
+            Err(_) => self.store_down.fetch_or(kind, Ordering::AcqRel),
+        };
         match &result {
-            Ok(_) if !was_up => tracing::info!(store = %describe(), "token store answers again"),
+            Ok(_) if down == kind => {
+                tracing::info!(store = %describe(), "token store answers again")
+            }
             Ok(_) => {}
-            Err(e) if was_up => {
+            Err(e) if down == 0 => {
                 tracing::warn!(store = %describe(), error = %e, "token store unavailable; working from memory until it answers")
             }
             Err(e) => {
