@@ -21,13 +21,29 @@
 //!   loopback, in tens of microseconds: the agent's whole cost shows), then
 //!   after 1 ms, 5 ms and 20 ms (the sandbox's delay fault on every call;
 //!   tokio's timer rounds a delay up to its next millisecond tick, alike
-//!   for every caller), nearer a remote API; fewer rounds for the longer
+//!   for every caller: the sandbox holds a call as long whichever way it
+//!   came, measured), nearer a remote API; fewer rounds for the longer
 //!   delays, so the whole bench stays within about 4 minutes once built.
+//!   `AGENT_BENCH_ONLY=1,20` runs those latencies' rounds alone.
+//! * A fourth caller is the control: a byte relay, this executable started
+//!   again as a child process, copying each connection on a Unix socket to
+//!   the sandbox and back with blocking threads (the caller sends its own
+//!   token). It is the least a second process in the path can cost. Its
+//!   added latency stays near 50–100 µs at every delay, while the agent's
+//!   grows with the delay: while the sandbox holds a call the machine's
+//!   CPUs sit idle, and on a virtual machine the work done after a long
+//!   idle runs slower (lost caches, a halted virtual CPU to resume), the
+//!   more so the more work there is after AMP's answer (parse it, answer
+//!   the caller, log the line) and the longer the idle. With the CPUs kept
+//!   busy (`chrt -i 0 yes > /dev/null`, one per core, which yields to any
+//!   other task at once) the agent's added latency stays about 100–250 µs
+//!   at 0, 1 and 20 ms.
 //!
 //! Lines starting with `RESULT` are the summary (BENCHMARKS.md, "The agent");
 //! the last ones a Markdown table, one row per latency: throughput at 64 in
 //! flight direct, through the socket and TCP, the ratio of each to direct
-//! and the added median latency (median [min – max] over the rounds).
+//! and the added median latency of the agent and of the byte relay (median
+//! [min – max] over the rounds).
 
 // The agent serves a Unix socket: Unix only, and so is its bench.
 // In a folder of its own, so cargo does not take it for a bench.

@@ -1,7 +1,9 @@
 //! The agent bench, Unix only as the agent is; what it measures and how is
 //! told in `agent.rs`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -86,10 +88,10 @@ async fn median_latency(caller: &Caller, n: usize) -> Duration {
     times[n / 2]
 }
 
-/// The `amp agent` child: killed (SIGTERM first) when dropped.
-struct AgentProcess(Child);
+/// A child process (the agent, the relay): killed (SIGTERM) when dropped.
+struct ChildProcess(Child);
 
-impl Drop for AgentProcess {
+impl Drop for ChildProcess {
     fn drop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.0.id().to_string()])
@@ -101,8 +103,9 @@ impl Drop for AgentProcess {
 struct Setup {
     rt: Runtime,
     sandbox: Sandbox,
-    callers: [Caller; 3],
-    _agent: AgentProcess,
+    callers: [Caller; 4],
+    _agent: ChildProcess,
+    _relay: ChildProcess,
     _dir: TempDir,
 }
 
@@ -160,7 +163,7 @@ fn setup() -> Setup {
             url = Some(u.to_string());
         }
     }
-    let agent = AgentProcess(child);
+    let agent = ChildProcess(child);
     let key = std::fs::read_to_string(&key_file).unwrap();
 
     let config = Config::builder()
@@ -194,7 +197,29 @@ fn setup() -> Setup {
             .unwrap(),
         url: format!("{}/api/assets/", url.expect("the agent serves TCP")),
     };
-    let callers = [Caller::Direct(direct), socket_caller, tcp_caller];
+    let relay_socket = dir.0.join("relay.sock");
+    let relay = start_relay(&relay_socket, sandbox.addr());
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut value =
+        reqwest::header::HeaderValue::from_str(&format!("token {}", sandbox.issue_token()))
+            .unwrap();
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    let relay_caller = Caller::Agent {
+        name: "relay_socket",
+        http: reqwest::Client::builder()
+            .unix_socket(relay_socket.as_path())
+            .default_headers(headers)
+            .build()
+            .unwrap(),
+        url: "http://amp/api/assets/".to_string(),
+    };
+    let callers = [
+        Caller::Direct(direct),
+        socket_caller,
+        tcp_caller,
+        relay_caller,
+    ];
     for c in &callers {
         assert!(
             rt.block_on(c.call()),
@@ -207,6 +232,7 @@ fn setup() -> Setup {
         sandbox,
         callers,
         _agent: agent,
+        _relay: relay,
         _dir: dir,
     }
 }
@@ -291,14 +317,14 @@ const LATENCIES: [Latency; 4] = [
 ];
 
 /// What one latency's rounds found: per caller (in `Setup::callers`'
-/// order) the median throughput at 64 in flight; per agent caller (the
-/// second and third) the ratio to direct and the added median latency,
-/// each as median, minimum and maximum over the rounds.
+/// order) the median throughput at 64 in flight; per other caller (the
+/// agent's two, the relay) the ratio to direct and the added median
+/// latency, each as median, minimum and maximum over the rounds.
 struct Found {
     amp: Duration,
-    rps: [f64; 3],
-    ratio: [(f64, f64, f64); 2],
-    added_us: [(f64, f64, f64); 2],
+    rps: [f64; 4],
+    ratio: [(f64, f64, f64); 3],
+    added_us: [(f64, f64, f64); 3],
 }
 
 /// Rounds of the three callers, the order rotating: throughput at 64 in
@@ -341,9 +367,9 @@ fn rounds(s: &Setup, latency: &Latency) -> Found {
     }
     let mut found = Found {
         amp: latency.amp,
-        rps: [0.0; 3],
-        ratio: [(0.0, 0.0, 0.0); 2],
-        added_us: [(0.0, 0.0, 0.0); 2],
+        rps: [0.0; 4],
+        ratio: [(0.0, 0.0, 0.0); 3],
+        added_us: [(0.0, 0.0, 0.0); 3],
     };
     for (i, figures) in rps.iter().enumerate() {
         found.rps[i] = spread(figures).0;
@@ -354,9 +380,10 @@ fn rounds(s: &Setup, latency: &Latency) -> Found {
         let (m, lo, hi) = spread(&ratios);
         let (am, alo, ahi) = spread(&added);
         println!(
-            "RESULT {label} {} / direct: throughput at 64 in flight {m:.3} [{lo:.3} – {hi:.3}] \
-             (target ≥ 0.9); added median latency {am:.1} µs [{alo:.1} – {ahi:.1}]",
-            s.callers[i].name()
+            "RESULT {label} {} / direct: throughput at 64 in flight {m:.3} [{lo:.3} – {hi:.3}]{}; \
+             added median latency {am:.1} µs [{alo:.1} – {ahi:.1}]",
+            s.callers[i].name(),
+            if i < 3 { " (target ≥ 0.9)" } else { "" }
         );
         found.ratio[i - 1] = (m, lo, hi);
         found.added_us[i - 1] = (am, alo, ahi);
@@ -373,14 +400,15 @@ fn summary(found: &[Found]) {
     println!();
     println!(
         "RESULT | AMP answers after | direct, calls/s at 64 in flight | socket | TCP + key \
-         | socket / direct | TCP / direct | added latency, socket | added latency, TCP |"
+         | socket / direct | TCP / direct | added latency, socket | added latency, TCP \
+         | added latency, byte relay |"
     );
-    println!("RESULT |---|---|---|---|---|---|---|---|");
+    println!("RESULT |---|---|---|---|---|---|---|---|---|");
     let ratio = |(m, lo, hi): (f64, f64, f64)| format!("{m:.3} [{lo:.3}–{hi:.3}]");
     let added = |(m, lo, hi): (f64, f64, f64)| format!("{m:.0} µs [{lo:.0}–{hi:.0}]");
     for f in found {
         println!(
-            "RESULT | {} ms | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} |",
+            "RESULT | {} ms | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} |",
             f.amp.as_millis(),
             f.rps[0],
             f.rps[1],
@@ -389,6 +417,7 @@ fn summary(found: &[Found]) {
             ratio(f.ratio[1]),
             added(f.added_us[0]),
             added(f.added_us[1]),
+            added(f.added_us[2]),
         );
     }
 }
@@ -433,6 +462,9 @@ fn hop_alone(s: &Setup) {
 
 /// The whole bench (see the crate's documentation in `agent.rs`).
 pub fn run() {
+    if let Some(args) = std::env::var_os(RELAY_ENV) {
+        relay(args.to_str().expect("the relay's arguments"));
+    }
     let bench_run = std::env::args().any(|a| a == "--bench");
     let s = setup();
     if !bench_run {
@@ -442,10 +474,85 @@ pub fn run() {
         }
         return;
     }
-    hop_alone(&s);
+    // `AGENT_BENCH_ONLY=1,20`: those latencies' rounds only, without the
+    // hop alone and criterion's figures (a minute instead of four).
+    let only: Option<Vec<u128>> = std::env::var("AGENT_BENCH_ONLY").ok().map(|v| {
+        v.split(',')
+            .map(|ms| {
+                ms.trim()
+                    .parse()
+                    .expect("AGENT_BENCH_ONLY: milliseconds, comma-separated")
+            })
+            .collect()
+    });
     let mut c = Criterion::default().configure_from_args();
-    criterion_figures(&mut c, &s);
-    let found: Vec<Found> = LATENCIES.iter().map(|l| rounds(&s, l)).collect();
+    if only.is_none() {
+        hop_alone(&s);
+        criterion_figures(&mut c, &s);
+    }
+    let found: Vec<Found> = LATENCIES
+        .iter()
+        .filter(|l| only.as_ref().is_none_or(|o| o.contains(&l.amp.as_millis())))
+        .map(|l| rounds(&s, l))
+        .collect();
     c.final_summary();
     summary(&found);
+}
+
+/// Set in the relay child (this same executable started again): the socket
+/// it serves and the sandbox's address, separated by a space.
+const RELAY_ENV: &str = "AMP_AGENT_BENCH_RELAY";
+
+/// Starts the byte relay: this executable again, as a child process serving
+/// `socket`, each connection copied to and from `upstream`.
+fn start_relay(socket: &std::path::Path, upstream: SocketAddr) -> ChildProcess {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env(RELAY_ENV, format!("{} {upstream}", socket.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // One line once it listens.
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready", "the relay did not start");
+    ChildProcess(child)
+}
+
+/// The relay child: the least a second process in the path can do, to
+/// tell the agent's own cost from what any hop through another process
+/// costs on this machine. Bytes only (no HTTP parsing, no token: the caller
+/// sends its own), blocking threads woken straight by the kernel, two per
+/// connection. Never returns; ends when killed.
+fn relay(args: &str) -> ! {
+    let (socket, upstream) = args.split_once(' ').expect("socket and upstream");
+    let upstream: SocketAddr = upstream.parse().expect("the upstream address");
+    let listener = UnixListener::bind(socket).unwrap();
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "ready").unwrap();
+    stdout.flush().unwrap();
+    for caller in listener.incoming() {
+        let Ok(caller) = caller else { continue };
+        let Ok(amp) = TcpStream::connect(upstream) else {
+            continue;
+        };
+        amp.set_nodelay(true).unwrap();
+        let (caller2, amp2) = (caller.try_clone().unwrap(), amp.try_clone().unwrap());
+        std::thread::spawn(move || copy_to_amp(caller, amp));
+        std::thread::spawn(move || copy_to_caller(amp2, caller2));
+    }
+    std::process::exit(0)
+}
+
+fn copy_to_amp(mut from: UnixStream, mut to: TcpStream) {
+    let _ = std::io::copy(&mut from, &mut to);
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+fn copy_to_caller(mut from: TcpStream, mut to: UnixStream) {
+    let _ = std::io::copy(&mut from, &mut to);
+    let _ = to.shutdown(Shutdown::Write);
 }
