@@ -58,17 +58,7 @@ async fn the_last_answer_of_exhausted_retries_is_the_answer() {
 #[tokio::test]
 async fn a_refused_token_heals_once_then_the_answer_is_returned() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/user/obtain_token"))
-        .respond_with(token_json(T1))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/user/obtain_token"))
-        .respond_with(token_json(T2))
-        .mount(&server)
-        .await;
+    mount_obtain_twice(&server, T1, T2).await;
     Mock::given(method("POST"))
         .and(path("/api/registered_users/add"))
         .and(header("authorization", format!("token {T1}").as_str()))
@@ -248,17 +238,7 @@ async fn an_echoed_token_never_comes_back_in_the_body() {
 #[tokio::test]
 async fn an_echo_of_the_replay_token_is_scrubbed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/user/obtain_token"))
-        .respond_with(token_json(T1))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/user/obtain_token"))
-        .respond_with(token_json(T2))
-        .mount(&server)
-        .await;
+    mount_obtain_twice(&server, T1, T2).await;
     Mock::given(method("GET"))
         .and(path("/api/echo"))
         .and(header("authorization", format!("token {T1}").as_str()))

@@ -67,6 +67,18 @@ pub async fn mount_obtain(server: &MockServer, t: &str) {
         .await;
 }
 
+/// Logins answering `first` once, then `then` for ever (a token refused,
+/// then a new login).
+pub async fn mount_obtain_twice(server: &MockServer, first: &str, then: &str) {
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(first))
+        .up_to_n_times(1)
+        .mount(server)
+        .await;
+    mount_obtain(server, then).await;
+}
+
 /// `GET /api/assets/` answering `[]` to a request carrying `token t`.
 pub async fn mount_assets_for(server: &MockServer, t: &str) {
     Mock::given(method("GET"))
