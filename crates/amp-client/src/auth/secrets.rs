@@ -11,11 +11,7 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 /// with control characters escaped as the error summaries write them
 /// (`wire::escape_controls_line`). Copies of the secret: wiped when dropped.
 fn forms(secret: &str) -> Vec<Zeroizing<String>> {
-    let mut forms = vec![Zeroizing::new(secret.to_string())];
-    let json = Zeroizing::new(serde_json::to_string(secret).unwrap_or_default());
-    if let Some(inner) = json.get(1..json.len().saturating_sub(1)) {
-        forms.push(Zeroizing::new(inner.to_string()));
-    }
+    let mut forms = vec![Zeroizing::new(secret.to_string()), json_form(secret)];
     forms.push(Zeroizing::new(
         crate::wire::escape_controls_line(secret).into_owned(),
     ));
@@ -24,6 +20,16 @@ fn forms(secret: &str) -> Vec<Zeroizing<String>> {
     // `redact` merges.
     forms.retain(|f| !f.is_empty());
     forms
+}
+
+/// `secret` as a JSON string holds it: escaped, without the quotes (empty
+/// if it cannot be written). A copy of the secret: wiped when dropped.
+pub(crate) fn json_form(secret: &str) -> Zeroizing<String> {
+    let json = Zeroizing::new(serde_json::to_string(secret).unwrap_or_default());
+    let inner = json
+        .get(1..json.len().saturating_sub(1))
+        .unwrap_or_default();
+    Zeroizing::new(inner.to_string())
 }
 
 /// `text` with every occurrence of every form of every secret replaced by

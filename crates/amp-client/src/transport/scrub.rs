@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 
-use crate::auth::secrets::REDACTED;
+use crate::auth::secrets::{json_form, REDACTED};
 
 /// `body` with every occurrence of `secret`, as it is and as a JSON string
 /// holds it (when the two differ), replaced by `[REDACTED]`; the body itself
@@ -19,10 +19,7 @@ pub(crate) fn scrub(body: Bytes, secret: &str) -> Bytes {
     // quote, a backslash or a control character in it. The escaped form
     // is made only for such a token (never for AMP's hex tokens).
     if secret.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        let json = zeroize::Zeroizing::new(serde_json::to_string(secret).unwrap_or_default());
-        if let Some(inner) = json.get(1..json.len().saturating_sub(1)) {
-            return replace(body, inner.as_bytes());
-        }
+        return replace(body, json_form(secret).as_bytes());
     }
     body
 }
