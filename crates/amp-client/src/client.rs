@@ -224,7 +224,7 @@ impl AmpClient {
         let manager = &self.inner.manager;
         // Held across the request: a reference of its own, not the hot
         // path's guard (arc-swap's guards are meant to be short-lived).
-        let mut token = manager.token().await?;
+        let mut token = manager.token().await?.clone();
         #[cfg(feature = "metrics")]
         crate::stats::token_expires_in(Some(
             token.expires_in_seconds(manager.clock().now_micros()),
@@ -248,7 +248,7 @@ impl AmpClient {
                 manager.invalidate(token.generation()).await;
                 tracing::debug!(operation = %Op::new(req), ?status, "token rejected; logging in again and replaying once");
                 req.span.record("replayed", true);
-                token = manager.token().await?;
+                token = manager.token().await?.clone();
                 let mut answer = self
                     .inner
                     .transport

@@ -133,6 +133,12 @@ impl Shared {
         self.current.load_full()
     }
 
+    /// The snapshot, as the hot path reads it: a guard, which writes no
+    /// count shared between threads (see `AccessToken`).
+    pub fn snapshot(&self) -> arc_swap::Guard<Option<Arc<Current>>> {
+        self.current.load()
+    }
+
     /// The state itself, for the crate's test that the token lives where R1.1 says.
     #[cfg(test)]
     pub fn state(&self) -> &Arc<Mutex<State>> {

@@ -139,6 +139,41 @@ async fn no_copy_of_the_secret_outlives_clear_invalidate_or_drop() {
     assert!(!alive(), "a copy survived the drop of the last client");
 }
 
+// Tokens from the hot path are arc_swap guards, not counted references:
+// many held at once on one thread (more than arc_swap's slots per thread,
+// so some are counted after all), and clones of them, each keep their token
+// readable after the snapshot they came from is cleared and replaced, and
+// the secret dies with the last of them.
+#[tokio::test]
+async fn hot_path_tokens_outlive_their_snapshot_and_then_die() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/user/obtain_token"))
+        .respond_with(token_json(T2))
+        .mount(&server)
+        .await;
+    let (client, clock) = client(&server);
+    let m = client.token_manager().clone();
+    m.set_token(aged(T1, &clock, HOUR)).await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..50 {
+        held.push(m.token().await.unwrap());
+    }
+    let clones: Vec<_> = held.iter().map(Clone::clone).collect();
+    let alive = held[0].data().liveness();
+    m.clear().await.unwrap();
+    let renewed = m.token().await.unwrap();
+    assert_eq!(renewed.secret().expose_secret(), T2);
+    for t in held.iter().chain(&clones) {
+        assert_eq!(t.secret().expose_secret(), T1);
+        assert_eq!(t.generation(), held[0].generation());
+    }
+    drop(held);
+    assert!(alive(), "the clones still hold the token");
+    drop(clones);
+    assert!(!alive(), "a copy outlived every holder");
+}
+
 // An automatic renewal that finds the token fresh, with no store giving it
 // (here: started in the refresh window, the clock then set back before the
 // soft point), installs nothing and says so: it is not reported as taken

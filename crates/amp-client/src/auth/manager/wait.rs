@@ -49,7 +49,7 @@ impl Inner {
         // Served only while valid, so there is a token to serve.
         let serve = |current: Option<Arc<Current>>| {
             current
-                .map(AccessToken)
+                .map(AccessToken::owned)
                 .ok_or_else(|| Error::internal("no token to serve"))
         };
         loop {
@@ -97,7 +97,7 @@ impl Inner {
                 (Ok(Some((generation, how))), true) => {
                     let current = self.shared.current().filter(|c| c.generation == generation);
                     if let Some(current) = current {
-                        return Ok((AccessToken(current), how));
+                        return Ok((AccessToken::owned(current), how));
                     }
                 }
                 (Err(e), true) => return Err(e),
