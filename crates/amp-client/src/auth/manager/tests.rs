@@ -143,8 +143,9 @@ async fn no_copy_of_the_secret_outlives_clear_invalidate_or_drop() {
 // many held at once on one thread (more than arc_swap's slots per thread,
 // so some are counted after all), and clones of them, each keep their token
 // readable after the snapshot they came from is cleared and replaced, and
-// the secret dies with the last of them.
-#[tokio::test]
+// the secret dies with the last of them, wherever they are dropped (half
+// are moved to another task, which may run on the other thread).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hot_path_tokens_outlive_their_snapshot_and_then_die() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -168,6 +169,15 @@ async fn hot_path_tokens_outlive_their_snapshot_and_then_die() {
         assert_eq!(t.secret().expose_secret(), T1);
         assert_eq!(t.generation(), held[0].generation());
     }
+    let moved = held.split_off(25);
+    let elsewhere = tokio::spawn(async move {
+        tokio::task::yield_now().await;
+        moved.iter().all(|t| t.secret().expose_secret() == T1)
+    });
+    assert!(
+        elsewhere.await.unwrap(),
+        "a token moved to another task changed"
+    );
     drop(held);
     assert!(alive(), "the clones still hold the token");
     drop(clones);
