@@ -68,12 +68,9 @@ impl Points {
     pub fn new(obtained_at: i64, expires_at: i64, policy: &TokenPolicy, jitter: f64) -> Points {
         let expires_at = expires_at.max(obtained_at);
         let life = expires_at.saturating_sub(obtained_at);
-        // `jitter` is clamped so any f64 (NaN included) gives a point in range.
-        let jitter = if jitter.is_finite() {
-            jitter.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        // `jitter` is clamped so any f64 (NaN included) gives a point in range:
+        // a NaN stays NaN, and its product's cast to i64 is 0.
+        let jitter = jitter.clamp(0.0, 1.0);
         // Within i64: the product is at most `refresh_jitter` in micros.
         let spread = (micros(policy.refresh_jitter) as f64 * jitter) as i64;
         let soft_lead = micros(policy.refresh_before)
@@ -419,6 +416,17 @@ mod tests {
         assert_eq!(p.soft_at, MIN);
         assert_eq!(p.hard_at, 2 * MIN - 30 * S);
         assert!(p.fresh(0));
+    }
+
+    // Any jitter gives points in range: NaN counts as none, infinity as all.
+    #[test]
+    fn an_odd_jitter_is_clamped() {
+        let (pol, day) = (policy(), 24 * HOUR);
+        let points = |jitter| Points::new(0, day, &pol, jitter);
+        assert_eq!(points(f64::NAN), points(0.0));
+        assert_eq!(points(f64::INFINITY), points(1.0));
+        assert_eq!(points(f64::NEG_INFINITY), points(0.0));
+        assert_ne!(points(1.0), points(0.0));
     }
 
     #[test]
