@@ -77,10 +77,10 @@ pub(crate) fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> 
         if end <= at {
             continue;
         }
-        if start > at {
+        // A range that starts inside the one before extends it: its
+        // [REDACTED] is out already.
+        if start >= at {
             out.push_str(&text[at..start]);
-        }
-        if start >= at || out.is_empty() || !out.ends_with(REDACTED) {
             out.push_str(REDACTED);
         }
         at = end;
