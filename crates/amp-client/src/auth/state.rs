@@ -139,12 +139,6 @@ impl Shared {
         self.current.load()
     }
 
-    /// The state itself, for the crate's test that the token lives where R1.1 says.
-    #[cfg(test)]
-    pub fn state(&self) -> &Arc<Mutex<State>> {
-        &self.state
-    }
-
     /// Makes `token` the current one: moves the generation on and publishes
     /// the snapshot under the lock (`st`), then releases it, logs the token
     /// and sets the gauge of its time left (outside the lock: a subscriber
@@ -355,5 +349,19 @@ impl Shared {
         ];
         let pending = pending.iter().map(|p| p.expose_secret());
         crate::auth::secrets::redact(text, held.into_iter().flatten().chain(pending))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // R1.1: the source of truth is the seed's type.
+    #[test]
+    fn the_token_lives_in_an_arc_mutex_option() {
+        let clock = Arc::new(crate::auth::clock::SystemClock);
+        let shared = Shared::new(None, TokenPolicy::default(), clock);
+        let state: &Arc<Mutex<State>> = &shared.state;
+        let _: &Option<TokenData> = &state.lock().unwrap().token;
     }
 }

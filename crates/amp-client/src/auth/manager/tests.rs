@@ -1,7 +1,7 @@
 //! Tests that need the manager's insides: its locks, and where copies of
 //! the secret live.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -53,18 +53,6 @@ fn aged(t: &str, clock: &ManualClock, age: Duration) -> TokenData {
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
-
-// R1.1: the source of truth is the seed's type.
-#[test]
-fn the_token_lives_in_an_arc_mutex_option() {
-    let config = Config::builder()
-        .base_url("http://127.0.0.1:9/api")
-        .build()
-        .unwrap();
-    let client = AmpClient::new(config).unwrap();
-    let state: &Arc<Mutex<crate::auth::state::State>> = client.token_manager().inner.shared.state();
-    let _: &Option<TokenData> = &state.lock().unwrap().token;
-}
 
 // While a renewal is in flight and the hard point is ahead, callers are
 // served the current token at once: they never wait for a renewal they
