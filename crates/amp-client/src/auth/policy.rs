@@ -173,14 +173,15 @@ pub(crate) fn decide(
 }
 
 /// `history` after the server refused a token at `now`: a token a login
-/// installed within the rejection cooldown (`fresh_login`) is a strike, and
+/// installed within the rejection cooldown (`login`: when that login was,
+/// if one installed it) is a strike, and
 /// a second strike within the cooldown means logins succeed but their
 /// tokens are refused (a misrouting proxy, a disabled account): callers then
 /// fail at once for the cooldown instead of logging in on every call.
-pub(crate) fn rejected(history: &mut History, now: i64, fresh_login: bool, policy: &TokenPolicy) {
+pub(crate) fn rejected(history: &mut History, now: i64, login: Option<i64>, policy: &TokenPolicy) {
     // A failure remembered from before must not block the new login.
     history.failure = None;
-    if fresh_login {
+    if within(now, login, policy.rejection_cooldown) {
         if within(now, history.strike, policy.rejection_cooldown) {
             history.refused = Some(now);
         }
@@ -496,24 +497,30 @@ mod tests {
             failure: Some(0),
             ..History::default()
         };
-        rejected(&mut h, 0, false, &pol);
+        rejected(&mut h, 0, None, &pol);
         assert_eq!(
             h,
             History::default(),
             "not a fresh login's: no strike; the failure forgotten"
         );
-        rejected(&mut h, 0, true, &pol);
+        rejected(&mut h, 61 * S, Some(0), &pol);
+        assert_eq!(
+            h,
+            History::default(),
+            "a login older than the cooldown's: no strike"
+        );
+        rejected(&mut h, 0, Some(0), &pol);
         assert_eq!((h.strike, h.refused), (Some(0), None));
         assert_eq!(decide_at(S, Stage::Gone, false, &h), Action::Wait);
-        rejected(&mut h, 10 * S, true, &pol);
+        rejected(&mut h, 10 * S, Some(10 * S), &pol);
         assert_eq!(h.refused, Some(10 * S));
         assert_eq!(decide_at(11 * S, Stage::Gone, false, &h), Action::Fail);
         assert_eq!(decide_at(69 * S, Stage::Gone, false, &h), Action::Fail);
         assert_eq!(decide_at(70 * S, Stage::Gone, false, &h), Action::Wait);
         // Strikes further apart than the cooldown are two flukes.
         let mut h = History::default();
-        rejected(&mut h, 0, true, &pol);
-        rejected(&mut h, 61 * S, true, &pol);
+        rejected(&mut h, 0, Some(0), &pol);
+        rejected(&mut h, 61 * S, Some(61 * S), &pol);
         assert_eq!(h.refused, None);
     }
 

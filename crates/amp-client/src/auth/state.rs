@@ -285,14 +285,9 @@ impl Shared {
     pub fn invalidate(&self, generation: u64) -> Option<TokenData> {
         let now = self.clock.now_micros();
         let mut st = self.lock();
-        let obtained_at = match &st.token {
-            Some(token) if st.generation == generation => token.obtained_at.timestamp_micros(),
-            _ => return None,
-        };
-        let cooldown = self.policy.rejection_cooldown;
-        let fresh_login =
-            st.login == generation && policy::within(now, Some(obtained_at), cooldown);
-        policy::rejected(&mut st.history, now, fresh_login, &self.policy);
+        let token = st.token.as_ref().filter(|_| st.generation == generation)?;
+        let login = (st.login == generation).then_some(token.obtained_at.timestamp_micros());
+        policy::rejected(&mut st.history, now, login, &self.policy);
         self.empty(st).1
     }
 
