@@ -159,7 +159,7 @@ impl ClientBuilder {
             shared,
             Arc::clone(&transport),
             counters,
-            Some(store),
+            store,
             keep_fresh,
         )?;
         Ok(AmpClient {

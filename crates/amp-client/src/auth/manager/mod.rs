@@ -42,7 +42,7 @@ use tokio::sync::watch;
 pub use crate::auth::policy::Renewal;
 use crate::auth::policy::Want;
 use crate::auth::state::{Current, Shared};
-use crate::auth::store::{MemoryStore, TokenStore};
+use crate::auth::store::TokenStore;
 use crate::auth::token::{TokenData, TokenInfo};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -188,7 +188,7 @@ impl TokenManager {
         shared: Arc<Shared>,
         transport: Arc<Transport>,
         counters: Arc<Counters>,
-        store: Option<Arc<dyn TokenStore>>,
+        store: Arc<dyn TokenStore>,
         keep_fresh: bool,
     ) -> Result<TokenManager> {
         let (keeper_stop, stop) = watch::channel(());
@@ -203,7 +203,7 @@ impl TokenManager {
             wait_timeout: (config.token_wait_timeout().saturating_mul(3) / 2)
                 .saturating_add(config.request_timeout().saturating_mul(4)),
             store_timeout: config.request_timeout(),
-            store: store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+            store,
             store_io: Arc::new(tokio::sync::Mutex::new(())),
             store_down: AtomicU8::new(0),
             transport,
