@@ -280,15 +280,16 @@ impl Shared {
     }
 
     /// Drops the token of `generation`, if it is still the current one, and
-    /// retires it: the server refused it. Returns it (for the log and the
-    /// store).
-    pub fn invalidate(&self, generation: u64) -> Option<TokenData> {
+    /// retires it: the server refused it. Returns the new generation, and
+    /// the token (for the log and the store).
+    pub fn invalidate(&self, generation: u64) -> Option<(u64, TokenData)> {
         let now = self.clock.now_micros();
         let mut st = self.lock();
         let token = st.token.as_ref().filter(|_| st.generation == generation)?;
         let login = (st.login == generation).then_some(token.obtained_at.timestamp_micros());
         policy::rejected(&mut st.history, now, login, &self.policy);
-        self.empty(st).1
+        let (generation, dropped) = self.empty(st);
+        dropped.map(|token| (generation, token))
     }
 
     /// What callers are told while logins are held back because the server

@@ -897,6 +897,39 @@ async fn a_token_the_refresh_refuses_is_dropped_even_if_the_login_fails() {
     assert!(m.token().await.is_err(), "the refused token was served");
 }
 
+// The refresh endpoint refuses the token (401) and the fallback login works:
+// the login's token is installed over the generation the refusal moved to
+// (one login, no second renewal), answered as what it was, and stored.
+#[tokio::test]
+async fn a_login_after_a_refused_refresh_is_installed_at_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/user/refresh-token"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    mount_obtain(&server, T2).await;
+    let store = Arc::new(MemoryStore::new());
+    let (client, clock) = client_with_store(&server, store.clone());
+    let m = client.token_manager();
+    let set = m
+        .set_token(aged_token(T1, &clock, 24 * HOUR - 4 * MIN))
+        .await
+        .unwrap();
+    let (token, how) = m.force_refresh().await.unwrap();
+    assert_eq!(how, Renewal::ObtainedAfterFailedRefresh);
+    assert_eq!(secret(&token), T2);
+    // set, invalidated, installed: three generations, and no other.
+    assert_eq!(token.generation(), set.generation() + 2);
+    assert_eq!(count(&server, "POST", "/api/user/obtain_token").await, 1);
+    let stored = store
+        .load()
+        .await
+        .unwrap()
+        .expect("the login's token is stored");
+    assert_eq!(stored.token().expose_secret(), T2);
+}
+
 // Events are emitted, and metrics set, with the state's lock released: a
 // subscriber that asks the manager about its token as it records an event
 // does not deadlock.

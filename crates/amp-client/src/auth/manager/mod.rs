@@ -342,7 +342,7 @@ impl TokenManager {
     /// new one, and never takes it back from the store. Returns true if it
     /// did. Many requests failing with the same token cause one login.
     pub async fn invalidate(&self, generation: u64) -> bool {
-        self.inner.invalidate(generation).await
+        self.inner.invalidate(generation).await.is_some()
     }
 
     /// True when the manager has credentials to log in with

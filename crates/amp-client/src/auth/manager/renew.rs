@@ -165,8 +165,9 @@ impl Task {
                     tracing::debug!(error = %e, "refresh failed; logging in instead");
                     // The server refused the token itself: dropped, and
                     // taken out of the store, as after a 401.
-                    if e.is_token_rejected() && inner.invalidate(self.generation).await {
-                        self.generation += 1;
+                    if e.is_token_rejected() {
+                        let dropped = inner.invalidate(self.generation).await;
+                        self.generation = dropped.unwrap_or(self.generation);
                     }
                     if inner.shared.lock().generation != self.generation {
                         // Cleared or replaced meanwhile: no login for nothing.

@@ -99,18 +99,17 @@ impl Inner {
     }
 
     /// Drops the token of `generation`, refused by the server, if it is
-    /// still the current one, and takes it out of the store. True if it did.
-    pub(super) async fn invalidate(&self, generation: u64) -> bool {
-        let Some(dropped) = self.shared.invalidate(generation) else {
-            return false;
-        };
+    /// still the current one, and takes it out of the store. The new
+    /// generation if it did.
+    pub(super) async fn invalidate(&self, generation: u64) -> Option<u64> {
+        let (next, dropped) = self.shared.invalidate(generation)?;
         self.counters.reauths.bump();
         tracing::debug!(fingerprint = %dropped.fingerprint(), generation, "token rejected by the server; dropping it");
         // Discarded from the store in a task of its own (see `store_op`): a
         // caller cancelled while the store is slow does not leave the
         // rejected token there for other processes to adopt.
         let _ = self.discard(dropped).await;
-        true
+        Some(next)
     }
 
     /// Reads the store and takes its token if the policy says so (see
