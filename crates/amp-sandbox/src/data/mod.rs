@@ -167,6 +167,25 @@ pub(crate) fn address_for(gaid: &str) -> String {
     format!("vjT{}", Mix::from_text(gaid).pick(BASE58, 77))
 }
 
+/// The unconfidential form of `address`: what Elements writes as the address
+/// of an output in `gettransaction`, `listtransactions` and `listsinceblock`
+/// (the output script's address, without the blinding key, which the script
+/// does not carry), and `getaddressinfo`'s `unconfidential`. In the sandbox
+/// a stand-in of the same network, stable per address: Liquid testnet's
+/// confidential bech32 (`tlq1…`) and base58 (`vjT…`) forms become `tex1q…`
+/// and `8…`; any other address is taken as unconfidential already.
+pub(crate) fn unconfidential(address: &str) -> String {
+    const BECH32: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let mut mix = Mix::from_text(&format!("unconfidential {address}"));
+    if address.starts_with("tlq1") {
+        format!("tex1q{}", mix.pick(BECH32, 38))
+    } else if address.starts_with("vjT") {
+        format!("8{}", mix.pick(BASE58, 33))
+    } else {
+        address.to_owned()
+    }
+}
+
 /// Adds `item` once, or removes it; adding twice or removing an absent item is a no-op.
 fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T, add: bool) {
     if add {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::ledger::UNKNOWN_BLINDER;
 use super::model::{AssetState, TxIo};
-use super::{rule, Store, StoreError};
+use super::{rule, unconfidential, Store, StoreError};
 use crate::node::amount::parse_fixed_point;
 use crate::node::chain::{ChainTx, OutKind, Output};
 use crate::REQUIRED_CONFIRMATIONS;
@@ -148,7 +148,9 @@ pub(crate) fn check_details(tx: &ChainTx, details: &[Detail]) -> Result<(), Stor
         let ok = output(tx, d.vout).is_some_and(|out| {
             out.asset == d.asset
                 && i128::from(d.units).unsigned_abs() == u128::from(out.amount)
-                && (d.address.is_none() || d.address == out.address)
+                && (d.address.is_none()
+                    || d.address == out.address
+                    || d.address == out.address.as_deref().map(unconfidential))
                 && blinder_matches(d.asset_blinder.as_ref(), &out.asset_blinder)
                 && blinder_matches(d.amount_blinder.as_ref(), &out.amount_blinder)
         });
@@ -378,7 +380,7 @@ impl Store {
             } else if !change {
                 report.details.push(Detail {
                     vout,
-                    address: out.address.clone(),
+                    address: out.address.as_deref().map(unconfidential),
                     units: -i64::try_from(out.amount).unwrap_or(i64::MAX),
                     asset: out.asset.clone(),
                     asset_blinder: Some(out.asset_blinder.clone()),

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::amount::{amount, amount_u};
 use super::chain::{Chain, ChainTx, OutKind, Output, POLICY_ASSET, POLICY_LABEL};
-use crate::data::hex64;
+use crate::data::{hex64, unconfidential};
 
 /// The key of an asset in an amount map: its label, or its hex id.
 pub(crate) fn asset_key(asset: &str) -> String {
@@ -148,7 +148,8 @@ pub(crate) fn entries(chain: &Chain, tx: &ChainTx, long: bool) -> Vec<Value> {
         for (vout, out) in outs {
             let mut entry = Map::new();
             if let Some(address) = &out.address {
-                entry.insert("address".into(), json!(address));
+                // The output script's address, as Elements writes it.
+                entry.insert("address".into(), json!(unconfidential(address)));
             }
             entry.insert("category".into(), json!(category));
             let units = i128::from(out.amount);

@@ -10,7 +10,7 @@ use super::chain::{Chain, Issuance, Minting, Payment, SendError, POLICY_ASSET};
 use super::params::{hash, Params};
 use super::rpc::RpcError;
 use super::{lists, views};
-use crate::data::hex64;
+use crate::data::{hex64, unconfidential};
 
 /// Whether `text` is shaped like a Liquid address: base58 or bech32
 /// characters, 26 to 110 of them. The sandbox checks no checksum.
@@ -67,6 +67,7 @@ pub(crate) fn call(chain: &mut Chain, method: &str, p: &Params) -> Result<Value,
             };
             Ok(json!({
                 "address": address,
+                "unconfidential": unconfidential(address),
                 "ismine": mine,
                 "solvable": mine,
                 "iswatchonly": false,

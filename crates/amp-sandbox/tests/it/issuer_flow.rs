@@ -155,23 +155,29 @@ async fn issue_assign_distribute_confirm_reissue_burn() {
     assert_eq!(transaction["txid"], sent.as_str());
     assert_eq!(transaction["transaction_status"], "CONFIRMED");
     // The node shuffles its outputs, as Elements does: the vouts are the chain's.
-    let details = rpc(&sb, "gettransaction", json!([sent])).await["details"].clone();
-    let vout_to = |address: &str| -> u64 {
-        details
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["address"] == address)
-            .unwrap()["vout"]
-            .as_u64()
-            .unwrap()
-    };
     let bob_address = get(&sb, &format!("/gaids/{}/address", gaid(2)), t)
         .await
         .json()["address"]
         .as_str()
         .unwrap()
         .to_owned();
+    // (The node names an output by its unconfidential address, as Elements.)
+    let details = rpc(&sb, "gettransaction", json!([sent])).await["details"].clone();
+    let mut unconfidential = std::collections::BTreeMap::new();
+    for address in [alice_address.to_owned(), bob_address.clone()] {
+        let info = rpc(&sb, "getaddressinfo", json!([address])).await;
+        unconfidential.insert(address, info["unconfidential"].clone());
+    }
+    let vout_to = |address: &str| -> u64 {
+        details
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["address"] == unconfidential[address])
+            .unwrap()["vout"]
+            .as_u64()
+            .unwrap()
+    };
     assert_eq!(
         transaction["assignments"],
         json!([

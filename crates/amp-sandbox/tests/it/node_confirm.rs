@@ -56,10 +56,15 @@ async fn sendmany_to_amp_addresses_then_confirm_with_what_the_script_sends() {
     let (sb, token, uuid, plan) = planned().await;
     let t = Some(token.as_str());
     let asset_id = plan["asset_id"].as_str().unwrap().to_owned();
-    // The plan's addresses are the users' GAIDs', not the wallet's.
+    // The plan's addresses are the users' GAIDs', not the wallet's. The
+    // node names an output by its unconfidential address, as Elements does.
+    let mut named_as = std::collections::BTreeMap::new();
     for address in plan["map_address_amount"].as_object().unwrap().keys() {
         let info = rpc(&sb, "getaddressinfo", json!([address])).await;
         assert_eq!(info["ismine"], false, "{address}");
+        let unconfidential = info["unconfidential"].as_str().unwrap().to_owned();
+        assert_ne!(&unconfidential, address);
+        named_as.insert(unconfidential, address.clone());
     }
     let txid = rpc(
         &sb,
@@ -84,7 +89,7 @@ async fn sendmany_to_amp_addresses_then_confirm_with_what_the_script_sends() {
     for d in details {
         assert_eq!(d["category"], "send");
         assert_eq!(d["asset"], asset_id.as_str());
-        let address = d["address"].as_str().unwrap();
+        let address = &named_as[d["address"].as_str().unwrap()];
         assert_eq!(
             d["amount"].as_f64(),
             Some(-plan["map_address_amount"][address].as_f64().unwrap())
