@@ -1,13 +1,13 @@
 //! Distribute: `sendmany` the distribution's outputs, then
 //! `distributions/{d}/confirm` with the transaction's details and change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use amp_client::model::{DistributionResponse, TxConfirmation};
 use serde_json::{Number, Value};
 
-use super::{checks, Outcome, Treasury};
+use super::{checks, search, Outcome, Treasury};
 use crate::error::{Error, Result};
 use crate::journal::{JobKind, Journal, PlannedOutput, Record};
 
@@ -61,8 +61,13 @@ impl Treasury {
                 }
             }
             None => {
+                let given = distribution_uuid.is_some() || request.is_some();
                 let plan = self.plan(asset_uuid, distribution_uuid, request).await?;
-                journal.write(self.record(asset_uuid, plan).await?)?;
+                let record = self.record(asset_uuid, plan).await?;
+                if given {
+                    self.not_sent_elsewhere(&record).await?;
+                }
+                journal.write(record)?;
             }
         }
         self.drive(journal).await
@@ -158,6 +163,52 @@ impl Treasury {
             plan.map_address_amount.insert(address, coins);
         }
         Ok(plan)
+    }
+
+    /// Refuses a distribution that the wallet may have paid already. One
+    /// this journal did not create (named by its uuid or its request) may
+    /// have been sent by the official script, or by a run whose journal is
+    /// gone, and not confirmed: AMP cannot tell (it marks the assignments
+    /// distributed only on the confirm). So the whole wallet is searched
+    /// for a transaction paying every output of it that AMP has not
+    /// recorded for a distribution of the asset (an earlier distribution of
+    /// the same amounts to the same addresses is not this one).
+    async fn not_sent_elsewhere(&self, record: &Record) -> Result<()> {
+        let found = search::find(&self.node, record, None).await?;
+        if found.is_empty() {
+            return Ok(());
+        }
+        let asset_uuid = &record.asset_uuid;
+        let known: BTreeSet<String> = (self.client.distributions(asset_uuid).list().await?)
+            .into_iter()
+            .flat_map(|d| d.transactions)
+            .filter_map(|t| t.txid.map(|t| t.to_ascii_lowercase()))
+            .collect();
+        let unknown: Vec<String> = found
+            .into_iter()
+            .map(|f| f.txid)
+            .filter(|t| !known.contains(t))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let d = record.distribution_uuid.as_deref().unwrap_or_default();
+        Err(Error::Ambiguous {
+            reason: format!(
+                "the wallet holds {} paying every output of distribution {d} that AMP has not \
+                 recorded: {}. It may be this distribution, sent by another tool or by a run \
+                 whose journal is gone, and not confirmed. If it is, confirm it to AMP (amp \
+                 distributions confirm {asset_uuid} {d} --txid TXID --details with the node's \
+                 gettransaction details); if not, cancel the distribution (amp distributions \
+                 cancel {asset_uuid} {d}) and make a new one",
+                if unknown.len() == 1 {
+                    "a transaction"
+                } else {
+                    "transactions"
+                },
+                unknown.join(", ")
+            ),
+        })
     }
 
     /// The journal's first record of a distribution.

@@ -232,7 +232,7 @@ impl Treasury {
         let Some(intent) = record.intent.clone() else {
             return Ok(());
         };
-        let mut found = search::find(&self.node, &record, &intent.tip_hash).await?;
+        let mut found = search::find(&self.node, &record, Some(&intent.tip_hash)).await?;
         if found.is_empty() {
             // A send the node was still carrying out when the run died may
             // land a little later: look again once the intent is old enough.
@@ -241,7 +241,7 @@ impl Treasury {
                 let wait = self.options.resend_grace - age;
                 self.say(Event::WaitingForLateSend { wait });
                 tokio::time::sleep(wait).await;
-                found = search::find(&self.node, &record, &intent.tip_hash).await?;
+                found = search::find(&self.node, &record, Some(&intent.tip_hash)).await?;
             }
         }
         match found.as_slice() {
@@ -251,21 +251,7 @@ impl Treasury {
                 cleared.intent = None;
                 journal.write(cleared)
             }
-            [one] => {
-                let mut with = record;
-                with.sent = Some(Sent {
-                    txid: one.txid.clone(),
-                    vin: one.vin,
-                    at: Utc::now(),
-                    from: "wallet".to_string(),
-                });
-                journal.write(with)?;
-                self.say(Event::Sent {
-                    txid: one.txid.clone(),
-                    found: true,
-                });
-                Ok(())
-            }
+            [one] => self.record_sent(journal, record, one, true),
             many => Err(Error::Ambiguous {
                 reason: format!(
                     "the journal {} holds the intent of this {} but no txid, and the wallet has {} \
@@ -306,40 +292,26 @@ impl Treasury {
         self.say(Event::Sending);
         match self.send_transaction(&with_intent).await {
             Ok((txid, vin)) => {
-                let mut sent = with_intent;
-                sent.sent = Some(Sent {
-                    txid: txid.clone(),
-                    vin,
-                    at: Utc::now(),
-                    from: "node".to_string(),
-                });
-                journal.write(sent)?;
-                self.say(Event::Sent { txid, found: false });
-                Ok(())
+                let sent = search::Found { txid, vin };
+                self.record_sent(journal, with_intent, &sent, false)
             }
             Err(e) if e.may_have_reached_node() => {
-                // The node may have sent it: the grace applies from now.
-                let record = current(journal)?.clone();
-                let tip_hash = record.intent.as_ref().map(|i| i.tip_hash.clone());
-                let found = match tip_hash {
-                    Some(hash) => search::find(&self.node, &record, &hash).await?,
-                    None => Vec::new(),
-                };
+                // The node may have sent it.
+                let tip_hash = with_intent.intent.as_ref().map(|i| i.tip_hash.as_str());
+                let found = search::find(&self.node, &with_intent, tip_hash).await?;
                 if let [one] = found.as_slice() {
-                    let mut sent = record;
-                    sent.sent = Some(Sent {
-                        txid: one.txid.clone(),
-                        vin: one.vin,
-                        at: Utc::now(),
-                        from: "wallet".to_string(),
-                    });
-                    journal.write(sent)?;
-                    self.say(Event::Sent {
-                        txid: one.txid.clone(),
-                        found: true,
-                    });
-                    return Ok(());
+                    return self.record_sent(journal, with_intent, one, true);
                 }
+                // Not in the wallet (yet): the node may still be carrying
+                // the send out. The grace before sending again runs from
+                // now, when its answer was given up on, not from the intent
+                // (a node slower than the call's timeout would have used
+                // it up already).
+                let mut later = with_intent;
+                if let Some(intent) = later.intent.as_mut() {
+                    intent.at = Utc::now();
+                }
+                journal.write(later)?;
                 Err(Error::Ambiguous {
                     reason: format!(
                         "{e}. The transaction is not in the wallet (yet); the journal {} keeps \
@@ -354,6 +326,38 @@ impl Treasury {
                 Err(e)
             }
         }
+    }
+
+    /// Writes the txid of the job's transaction, answered by the node or
+    /// `found` in the wallet, and says so. A journal that cannot be written
+    /// names the txid in its error: the transaction exists, and the next
+    /// run finds it in the wallet by the intent.
+    fn record_sent(
+        &self,
+        journal: &mut Journal,
+        mut record: Record,
+        sent: &search::Found,
+        found: bool,
+    ) -> Result<()> {
+        let txid = sent.txid.clone();
+        record.sent = Some(Sent {
+            txid: txid.clone(),
+            vin: sent.vin,
+            at: Utc::now(),
+            from: if found { "wallet" } else { "node" }.to_string(),
+        });
+        journal.write(record).map_err(|e| match e {
+            Error::Journal { path, reason } => Error::Journal {
+                path,
+                reason: format!(
+                    "{reason}; transaction {txid} was sent, and the next run finds it in the \
+                     wallet"
+                ),
+            },
+            e => e,
+        })?;
+        self.say(Event::Sent { txid, found });
+        Ok(())
     }
 
     /// Waits for the confirmations, reporting each change.

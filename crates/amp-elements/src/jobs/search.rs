@@ -9,7 +9,10 @@
 //! say) is never taken for this one. Within that window:
 //! - a distribution is recognised by its own outputs: a transaction whose
 //!   sent outputs include every address of the plan, each with the plan's
-//!   asset and amount;
+//!   asset and amount. The node names a sent output's address without its
+//!   blinding key (the unconfidential form, which is all the output script
+//!   holds), and AMP's addresses are confidential: each is matched in both
+//!   forms, the node telling the unconfidential one (`getaddressinfo`);
 //! - a reissuance by `listissuances`: a reissuance of the asset, of the
 //!   amount, in a transaction of the window;
 //! - a burn by an output of the window that sends the amount of the asset
@@ -30,16 +33,23 @@ pub(super) struct Found {
     pub vin: Option<u32>,
 }
 
-/// Every transaction of the wallet since `tip_hash` that is this job's.
+/// Every transaction of the wallet since `tip_hash` (`None`: ever) that
+/// is this job's.
 pub(super) async fn find(
     node: &ElementsRpc,
     record: &Record,
-    tip_hash: &str,
+    tip_hash: Option<&str>,
 ) -> Result<Vec<Found>> {
     let since = node.since_block(tip_hash).await?;
     let entries = since.transactions;
     let found = match record.job {
-        JobKind::Distribute => distribution(record, &entries),
+        JobKind::Distribute => {
+            let mut forms = BTreeMap::new();
+            for o in &record.outputs {
+                forms.insert(o.address.clone(), node.unconfidential(&o.address).await?);
+            }
+            distribution(record, &entries, &forms)
+        }
         JobKind::Burn => burn(record, &entries),
         JobKind::Reissue => {
             let window: BTreeSet<String> = entries.iter().filter_map(txid).collect();
@@ -83,13 +93,20 @@ fn sends(entries: &[Value]) -> BTreeMap<String, Vec<(Option<String>, String, i64
     by_tx
 }
 
-fn distribution(record: &Record, entries: &[Value]) -> Vec<Found> {
-    let mut planned: Vec<(String, String, i64)> = Vec::new();
+/// `forms`: each planned address's unconfidential form.
+fn distribution(
+    record: &Record,
+    entries: &[Value],
+    forms: &BTreeMap<String, String>,
+) -> Vec<Found> {
+    let mut planned: Vec<([&str; 2], String, i64)> = Vec::new();
     for o in &record.outputs {
         let Some(amount) = units(&Value::Number(o.amount.clone())) else {
             return Vec::new();
         };
-        planned.push((o.address.clone(), o.asset.to_ascii_lowercase(), amount));
+        let unconfidential = forms.get(&o.address).unwrap_or(&o.address);
+        let names = [o.address.as_str(), unconfidential.as_str()];
+        planned.push((names, o.asset.to_ascii_lowercase(), amount));
     }
     if planned.is_empty() {
         return Vec::new();
@@ -97,9 +114,9 @@ fn distribution(record: &Record, entries: &[Value]) -> Vec<Found> {
     sends(entries)
         .into_iter()
         .filter(|(_, outs)| {
-            planned.iter().all(|(address, asset, amount)| {
+            planned.iter().all(|(names, asset, amount)| {
                 outs.iter().any(|(a, s, u)| {
-                    a.as_deref() == Some(address.as_str()) && s == asset && u == amount
+                    a.as_deref().is_some_and(|a| names.contains(&a)) && s == asset && u == amount
                 })
             })
         })
@@ -189,13 +206,38 @@ mod tests {
             send("t4", Some("B"), "bb", 0.2),
             json!({"category": "receive", "txid": "t5", "address": "A", "asset": "aa", "amount": 0.3}),
         ];
+        let forms = BTreeMap::new();
         assert_eq!(
-            distribution(&r, &entries),
+            distribution(&r, &entries, &forms),
             vec![Found {
                 txid: "t1".into(),
                 vin: None
             }]
         );
+    }
+
+    // A real node writes the unconfidential form of each address: matched
+    // through the forms the node gave, and only through them.
+    #[test]
+    fn a_distribution_is_found_under_the_addresses_the_node_writes() {
+        let r = record(JobKind::Distribute);
+        let entries = vec![
+            send("t1", Some("uA"), "aa", 0.3),
+            send("t1", Some("uB"), "aa", 0.2),
+            send("t2", Some("uA"), "aa", 0.3),
+            send("t2", Some("xB"), "aa", 0.2),
+        ];
+        let forms: BTreeMap<String, String> = [("A", "uA"), ("B", "uB")]
+            .map(|(a, u)| (a.to_string(), u.to_string()))
+            .into();
+        assert_eq!(
+            distribution(&r, &entries, &forms),
+            vec![Found {
+                txid: "t1".into(),
+                vin: None
+            }]
+        );
+        assert!(distribution(&r, &entries, &BTreeMap::new()).is_empty());
     }
 
     #[test]

@@ -84,6 +84,12 @@ pub struct SinceBlock {
     pub lastblock: String,
 }
 
+/// `getaddressinfo`, the field the wallet search reads.
+#[derive(Debug, Deserialize)]
+struct AddressInfo {
+    unconfidential: String,
+}
+
 /// An amount the node wrote in whole coins, in base units (10^-8); `None`
 /// when it is not a number. Negative for what a wallet sent.
 ///
@@ -189,9 +195,19 @@ impl ElementsRpc {
             .collect())
     }
 
+    /// The address without its blinding key (`getaddressinfo`'s
+    /// `unconfidential`): the form in which the node names the address of
+    /// an output in `gettransaction`, `listtransactions` and
+    /// `listsinceblock` (the output script's address; the blinding key is
+    /// not in the script). An address that is not confidential is its own.
+    pub async fn unconfidential(&self, address: &str) -> Result<String> {
+        let info: AddressInfo = self.call("getaddressinfo", json!([address])).await?;
+        Ok(info.unconfidential)
+    }
+
     /// `listsinceblock blockhash 1 false true`: what the wallet sent and
-    /// received since that block, the mempool included.
-    pub async fn since_block(&self, blockhash: &str) -> Result<SinceBlock> {
+    /// received since that block (`None`: ever), the mempool included.
+    pub async fn since_block(&self, blockhash: Option<&str>) -> Result<SinceBlock> {
         self.call("listsinceblock", json!([blockhash, 1, false, true]))
             .await
     }

@@ -80,6 +80,114 @@ async fn a_send_whose_answer_was_lost_is_found_in_the_wallet_and_not_sent_again(
     }));
     let summary = w.client.assets().summary(&w.asset_uuid).await.unwrap();
     assert_eq!(summary.distributed, 500);
+    // As a real node, the wallet names each output by its unconfidential
+    // address, not by the confidential one AMP gave: the search matched it
+    // all the same.
+    let journal = done.journal.unwrap();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal).unwrap()).unwrap();
+    let planned: Vec<&str> = record["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["address"].as_str().unwrap())
+        .collect();
+    let details = w.node().transaction(&done.txid).await.unwrap().details;
+    let named: Vec<&str> = details
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["address"].as_str())
+        .collect();
+    assert_eq!(planned.len(), 2);
+    assert!(
+        named.iter().all(|a| !planned.contains(a)),
+        "{named:?} {planned:?}"
+    );
+}
+
+/// Records when the job said it was sending (its intent written).
+#[derive(Default)]
+struct SendingAt(std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>);
+
+impl amp_elements::Progress for SendingAt {
+    fn event(&self, event: &Event) {
+        if *event == Event::Sending {
+            *self.0.lock().unwrap() = Some(chrono::Utc::now());
+        }
+    }
+}
+
+// The node takes longer than the call's timeout: the job gives up on the
+// answer with the send perhaps still under way. The grace before a resend
+// runs from then, not from the intent, or a node slower than the timeout
+// would find it used up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grace_before_a_resend_runs_from_the_lost_answer() {
+    let w = World::new("slow-node").await;
+    let timeout = Duration::from_millis(300);
+    w.sandbox
+        .push_node_fault("sendmany", NodeFault::DelayBefore(Duration::from_secs(30)));
+    let node = amp_elements::ElementsRpc::builder(&w.sandbox.node_url_with_credentials())
+        .connect_retries(1, Duration::from_millis(1), Duration::from_millis(1))
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let sending = std::sync::Arc::new(SendingAt::default());
+    let treasury = amp_elements::Treasury::new(w.client.clone(), node)
+        .options(common::quick())
+        .progress(sending.clone());
+    let journal = w.journal("d.json");
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    let sent_at = sending.0.lock().unwrap().expect("no Sending event");
+    let kept = Journal::open(&journal).unwrap();
+    let intent = kept.record().unwrap().intent.clone().unwrap();
+    assert!(
+        intent.at >= sent_at + chrono::Duration::from_std(timeout).unwrap(),
+        "the grace runs from {}, the send began at {sent_at}",
+        intent.at
+    );
+}
+
+/// Puts a folder where the journal is the moment the job sends, so that
+/// writing the txid fails.
+struct BreaksJournal(std::path::PathBuf);
+
+impl amp_elements::Progress for BreaksJournal {
+    fn event(&self, event: &Event) {
+        if *event == Event::Sending {
+            std::fs::remove_file(&self.0).unwrap();
+            std::fs::create_dir(&self.0).unwrap();
+        }
+    }
+}
+
+// The node sent the transaction and the journal cannot take its txid: the
+// error names the txid, so it is not lost with the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_txid_the_journal_cannot_take_is_in_the_error() {
+    let w = World::new("full-disk").await;
+    let journal = w.journal("d.json");
+    let treasury = amp_elements::Treasury::new(w.client.clone(), w.node())
+        .options(common::quick())
+        .progress(std::sync::Arc::new(BreaksJournal(journal.clone())));
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Journal { .. }), "{e}");
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    let txid = e
+        .to_string()
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|word| word.len() == 64)
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no txid in: {e}"));
+    w.node().transaction(&txid).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,6 +427,78 @@ async fn an_unknown_waiting_distribution_is_named_instead_of_creating_another() 
         .unwrap();
     assert_eq!(done.distribution_uuid, Some(plan.distribution_uuid));
     assert_eq!(w.sandbox.node_count("sendmany"), 1);
+}
+
+// A distribution the journal did not create, already paid by the wallet and
+// not confirmed (the official script died before its confirm, or a run's
+// journal is gone): named with its transaction, and not paid twice, whether
+// it is given by its uuid or by its request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_distribution_paid_elsewhere_is_not_paid_again() {
+    let w = World::new("elsewhere").await;
+    let (treasury, _) = w.treasury();
+    let plan = w
+        .client
+        .distributions(&w.asset_uuid)
+        .create()
+        .await
+        .unwrap();
+    let d = plan.distribution_uuid.clone();
+    let paid = w
+        .node()
+        .send_many(&plan.map_address_amount, &plan.map_address_asset)
+        .await
+        .unwrap();
+    for (uuid, request) in [(Some(d.as_str()), None), (None, Some(plan.clone()))] {
+        let e = treasury
+            .distribute(&w.asset_uuid, uuid, request, &w.journal("d.json"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+        assert!(e.to_string().contains(&paid), "{e}");
+        assert!(!w.journal("d.json").exists());
+    }
+    assert_eq!(w.sandbox.node_count("sendmany"), 1, "paid once");
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 0);
+}
+
+// An earlier distribution of the same amounts to the same addresses, which
+// AMP recorded, is not taken for the next one: that one is paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_distribution_of_the_same_outputs_does_not_stop_the_next() {
+    let w = World::new("same-again").await;
+    let (treasury, _) = w.treasury();
+    let first = treasury
+        .distribute(&w.asset_uuid, None, None, &w.journal("d.json"))
+        .await
+        .unwrap();
+    let users = w.client.registered_users().list().await.unwrap();
+    assert_eq!(users.len(), 2);
+    for (user, amount) in users.iter().zip([300, 200]) {
+        let assignment =
+            amp_client::model::NewAssignment::new(user.id, amount).ready_for_distribution(true);
+        let assignments = w.client.assignments(&w.asset_uuid);
+        assignments.create(&assignment).await.unwrap();
+    }
+    let again = w
+        .client
+        .distributions(&w.asset_uuid)
+        .create()
+        .await
+        .unwrap();
+    let second = treasury
+        .distribute(
+            &w.asset_uuid,
+            Some(&again.distribution_uuid),
+            None,
+            &w.journal("d.json"),
+        )
+        .await
+        .unwrap();
+    assert!(second.sent_now);
+    assert_ne!(second.txid, first.txid);
+    assert_eq!(w.sandbox.node_count("sendmany"), 2);
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
