@@ -128,6 +128,7 @@ impl Error {
 
     /// A store's failure as a configuration error naming `name` (what the
     /// store cannot use was set there); any other error is kept.
+    #[cfg(feature = "redis")]
     pub(crate) fn store_as_config(self, name: &str) -> Error {
         match self.inner.kind {
             Kind::Store { reason, .. } => Error::config(name, reason),

@@ -39,6 +39,7 @@ impl Capture {
     }
 
     /// Forgets what was captured so far.
+    #[cfg(feature = "redis")]
     pub fn clear(&self) {
         self.0.lock().unwrap().clear();
     }
