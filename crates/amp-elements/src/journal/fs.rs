@@ -22,6 +22,69 @@ pub(super) fn create_private_dirs(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
+/// Why the folder `dir` may not hold a journal, if it may not: a user
+/// other than this one or root owns it, or anyone may write in it (o+w
+/// without the sticky bit). Either could replace the journal between two
+/// steps of a job: change the outputs a distribution pays, or take the
+/// intent away so that the job sends again. A folder that does not exist
+/// yet passes (it is created 0700); a group-writable one passes (under the
+/// usual umask 002 of per-user groups, every folder a user makes is).
+#[cfg(unix)]
+pub(super) fn distrust_folder(dir: &Path) -> io::Result<Option<String>> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (me, mode) = (rustix::process::geteuid().as_raw(), meta.mode() & 0o7777);
+    Ok(if meta.uid() != me && meta.uid() != 0 {
+        Some(format!(
+            "it is owned by uid {}, not by this user (uid {me})",
+            meta.uid()
+        ))
+    } else if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+        Some(format!(
+            "its mode {mode:04o} lets anyone replace the files in it"
+        ))
+    } else {
+        None
+    })
+}
+
+/// Why a journal file or its lock (`meta`) may not be trusted, if it may
+/// not: another user's (root's is trusted), or writable by others than its
+/// owner (the journal is written 0600).
+#[cfg(unix)]
+pub(super) fn distrust_file(meta: &fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let (me, mode) = (rustix::process::geteuid().as_raw(), meta.mode() & 0o7777);
+    if meta.uid() != me && meta.uid() != 0 {
+        Some(format!(
+            "it is owned by uid {}, not by this user (uid {me})",
+            meta.uid()
+        ))
+    } else if mode & 0o022 != 0 {
+        Some(format!(
+            "its mode {mode:04o} lets others than its owner write it"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Without unix owners and modes, nothing to check.
+#[cfg(not(unix))]
+pub(super) fn distrust_folder(_dir: &Path) -> io::Result<Option<String>> {
+    Ok(None)
+}
+
+/// Without unix owners and modes, nothing to check.
+#[cfg(not(unix))]
+pub(super) fn distrust_file(_meta: &fs::Metadata) -> Option<String> {
+    None
+}
+
 /// Opens (creating it 0600) a file for locking.
 pub(super) fn open_private(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();

@@ -185,7 +185,9 @@ impl Journal {
     /// # Errors
     ///
     /// [`Error::Busy`] if another process holds it; [`Error::Journal`] if
-    /// it cannot be read or written, if it is corrupt (it is then set aside
+    /// it cannot be read or written, if it or its folder or lock file could
+    /// be changed by another user (owned by one other than this one or
+    /// root, or open to others' writes), if it is corrupt (it is then set aside
     /// as `<path>.corrupt`), or if a corrupt journal of this job was set
     /// aside before and is still there.
     pub fn open(path: &Path) -> Result<Journal> {
@@ -193,9 +195,27 @@ impl Journal {
             path: path.to_path_buf(),
             reason: format!("cannot {what}: {e}"),
         };
-        fs::create_private_dirs(&fs::parent(path)).map_err(|e| io("create its folder", e))?;
+        let folder = fs::parent(path);
+        let distrusted = |what: &str, why: String| Error::Journal {
+            path: path.to_path_buf(),
+            reason: format!(
+                "refusing {what}: {why}; nothing was read or sent. Keep journals in a folder \
+                 only you (or root) can write"
+            ),
+        };
+        if let Some(why) = fs::distrust_folder(&folder).map_err(|e| io("check its folder", e))? {
+            return Err(distrusted(&format!("the folder {}", folder.display()), why));
+        }
+        fs::create_private_dirs(&folder).map_err(|e| io("create its folder", e))?;
         let lock_path = sidecar(path, "lock");
         let lock = fs::open_private(&lock_path).map_err(|e| io("open its lock file", e))?;
+        let meta = lock.metadata().map_err(|e| io("check its lock file", e))?;
+        if let Some(why) = fs::distrust_file(&meta) {
+            return Err(distrusted(
+                &format!("the lock file {}", lock_path.display()),
+                why,
+            ));
+        }
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -227,6 +247,11 @@ impl Journal {
                              nothing was read or sent. Move it away and run the job again"
                         .to_string(),
                 });
+            }
+            Ok(meta) => {
+                if let Some(why) = fs::distrust_file(&meta) {
+                    return Err(distrusted("the journal", why));
+                }
             }
             _ => {}
         }

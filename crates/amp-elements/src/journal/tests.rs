@@ -154,3 +154,76 @@ fn what_is_not_a_regular_file_is_refused_without_reading() {
         assert!(e.contains("is not a regular file"), "{e}");
     }
 }
+
+// Whoever may write the journal's folder or file could change the outputs a
+// distribution pays, or take the intent away so that the job sends again:
+// a folder anyone may write in (without the sticky bit), and a journal or
+// lock file others may write, are refused before anything is read. The
+// same folder with the sticky bit (as /tmp) is served.
+#[cfg(unix)]
+#[test]
+fn a_journal_others_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let dir = Dir::new("open");
+    let folder = dir.0.join("jobs");
+    let path = folder.join("job.json");
+    let written = record();
+    Journal::open(&path)
+        .unwrap()
+        .write(written.clone())
+        .unwrap();
+
+    set(&folder, 0o777);
+    let e = Journal::open(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("refusing the folder") && e.contains("0777"),
+        "{e}"
+    );
+    set(&folder, 0o1777);
+    assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));
+    set(&folder, 0o700);
+
+    set(&path, 0o622);
+    let e = Journal::open(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("refusing the journal") && e.contains("0622"),
+        "{e}"
+    );
+    set(&path, 0o600);
+    let lock = sidecar(&path, "lock");
+    set(&lock, 0o666);
+    let e = Journal::open(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("refusing the lock file") && e.contains("0666"),
+        "{e}"
+    );
+    set(&lock, 0o600);
+    assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));
+}
+
+// Another user's journal, or a folder of theirs, is theirs to change: refused.
+#[cfg(unix)]
+#[test]
+#[ignore = "needs root (chowns a file and a folder to another user): run as root with --ignored, as .ci/run does"]
+fn a_journal_of_another_user_is_refused() {
+    let dir = Dir::new("theirs");
+    let folder = dir.0.join("jobs");
+    let path = folder.join("job.json");
+    Journal::open(&path).unwrap().write(record()).unwrap();
+    std::os::unix::fs::chown(&path, Some(65534), Some(65534)).expect("chown needs root");
+    let e = Journal::open(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("refusing the journal") && e.contains("uid 65534"),
+        "{e}"
+    );
+    std::os::unix::fs::chown(&path, Some(0), Some(0)).unwrap();
+    std::os::unix::fs::chown(&folder, Some(65534), Some(65534)).unwrap();
+    let e = Journal::open(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("refusing the folder") && e.contains("uid 65534"),
+        "{e}"
+    );
+}
