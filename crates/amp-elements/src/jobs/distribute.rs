@@ -268,8 +268,11 @@ impl Treasury {
             .collect();
         if ours.is_empty() {
             return Err(Error::check(
-                "assignments",
-                format!("AMP lists no assignment of distribution {d} (was it cancelled?)"),
+                CANCELLED,
+                format!(
+                    "AMP lists no assignment of distribution {d}: it was cancelled. The job \
+                     forgets it; run again for a new distribution"
+                ),
             ));
         }
         if let Some(a) = ours.iter().find(|a| a.is_distributed) {
@@ -303,7 +306,13 @@ impl Treasury {
         ours: Option<&str>,
     ) -> Result<Option<String>> {
         let d = record.distribution_uuid.as_deref().unwrap_or_default();
-        let distribution = self.client.distributions(&record.asset_uuid).get(d).await?;
+        let distribution = match self.client.distributions(&record.asset_uuid).get(d).await {
+            Ok(distribution) => distribution,
+            // Gone (cancelled): not confirmed. The checks before a send say
+            // so, and forget a plan that sent nothing.
+            Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
         if distribution.distribution_status.as_deref() != Some("CONFIRMED") {
             return Ok(None);
         }
@@ -356,6 +365,10 @@ impl Treasury {
             .collect())
     }
 }
+
+/// The check that finds a distribution gone from AMP (cancelled): its
+/// plan, never sent, is forgotten.
+pub(super) const CANCELLED: &str = "distribution still at AMP";
 
 /// Refuses a journal of another job or asset.
 pub(super) fn same_job(record: &Record, kind: JobKind, asset_uuid: &str) -> Result<()> {

@@ -275,8 +275,11 @@ impl Treasury {
         let record = current(journal)?.clone();
         if let Err(e) = self.checks_before_send(&record).await {
             // Nothing was sent. A reissue or burn starts afresh next time
-            // (a new AMP request); a distribution keeps its plan.
-            if record.job != JobKind::Distribute && record.sent.is_none() {
+            // (a new AMP request); a distribution keeps its plan, unless
+            // AMP no longer has it (cancelled: the journal would otherwise
+            // hold it, and refuse every other distribution, for ever).
+            let gone = matches!(&e, Error::Check { check, .. } if *check == distribute::CANCELLED);
+            if (record.job != JobKind::Distribute || gone) && record.sent.is_none() {
                 journal.clear()?;
             }
             return Err(e);

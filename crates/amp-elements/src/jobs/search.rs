@@ -72,10 +72,16 @@ fn str_of<'a>(entry: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// The sent outputs of each transaction: (address, asset, units > 0).
+/// A transaction that conflicts with the chain (negative confirmations) or
+/// that the wallet abandoned pays nothing, and is no job's: left out, so
+/// that an issuer who abandoned a send that will not confirm can send anew.
 fn sends(entries: &[Value]) -> BTreeMap<String, Vec<(Option<String>, String, i64)>> {
     let mut by_tx: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for entry in entries {
-        if str_of(entry, "category") != Some("send") {
+        let conflicted = entry.get("confirmations").and_then(Value::as_i64);
+        let dead = conflicted.is_some_and(|c| c < 0)
+            || entry.get("abandoned").and_then(Value::as_bool) == Some(true);
+        if str_of(entry, "category") != Some("send") || dead {
             continue;
         }
         let (Some(txid), Some(amount)) = (txid(entry), entry.get("amount").and_then(units)) else {
@@ -238,6 +244,30 @@ mod tests {
             }]
         );
         assert!(distribution(&r, &entries, &BTreeMap::new()).is_empty());
+    }
+
+    #[test]
+    fn a_conflicted_or_abandoned_transaction_is_not_found() {
+        let r = record(JobKind::Distribute);
+        let mut entries = Vec::new();
+        for (txid, field, value) in [
+            ("t1", "confirmations", json!(-2)),
+            ("t2", "abandoned", json!(true)),
+            ("t3", "confirmations", json!(0)),
+        ] {
+            for (address, amount) in [("A", 0.3), ("B", 0.2)] {
+                let mut entry = send(txid, Some(address), "aa", amount);
+                entry[field] = value.clone();
+                entries.push(entry);
+            }
+        }
+        assert_eq!(
+            distribution(&r, &entries, &BTreeMap::new()),
+            vec![Found {
+                txid: "t3".into(),
+                vin: None
+            }]
+        );
     }
 
     #[test]

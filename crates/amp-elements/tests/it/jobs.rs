@@ -399,6 +399,43 @@ async fn failed_checks_send_nothing_and_say_which() {
     assert_eq!(summary.distributed, 500);
 }
 
+// A distribution planned, never sent, then cancelled at AMP: the job
+// forgets it (its journal would otherwise hold it, and refuse every other
+// distribution, for ever), and the next run carries out a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_distribution_is_forgotten() {
+    let w = World::new("cancelled").await;
+    let (treasury, _) = w.treasury();
+    let journal = w.journal("d.json");
+    w.sandbox
+        .push_node_fault("sendmany", NodeFault::insufficient_funds());
+    treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    let kept = Journal::open(&journal).unwrap();
+    let d = kept.record().unwrap().distribution_uuid.clone().unwrap();
+    drop(kept);
+    w.client
+        .distributions(&w.asset_uuid)
+        .cancel(&d)
+        .await
+        .unwrap();
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Check { .. }), "{e}");
+    assert!(e.to_string().contains("cancelled"), "{e}");
+    assert!(!journal.exists(), "the cancelled plan is still kept");
+    let done = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap();
+    assert_ne!(done.distribution_uuid.as_deref(), Some(d.as_str()));
+    assert!(done.sent_now);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_waiting_distribution_is_named_instead_of_creating_another() {
     let w = World::new("waiting").await;
