@@ -138,7 +138,7 @@ pub enum Error {
 
     /// The transaction is in conflict with another (double-spent, replaced
     /// or abandoned): it will not confirm.
-    #[error("transaction {txid} conflicts with another (confirmations {confirmations}); it will not confirm, and pays nothing: check the wallet. If another transaction paid the job, confirm that one to AMP; if none did, move the journal away and run the job again (a distribution with its uuid): a conflicted or abandoned transaction is not taken for the job's")]
+    #[error("transaction {txid} conflicts with another (confirmations {confirmations}); it will not confirm, and pays nothing: check the wallet. If another transaction paid the job, confirm that one to AMP; if none did, move the journal away and run the job again (a distribution with its uuid): a conflicted transaction is not taken for the job's")]
     Conflicted {
         /// The transaction.
         txid: String,

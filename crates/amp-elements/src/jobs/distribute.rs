@@ -306,11 +306,19 @@ impl Treasury {
         ours: Option<&str>,
     ) -> Result<Option<String>> {
         let d = record.distribution_uuid.as_deref().unwrap_or_default();
-        let distribution = match self.client.distributions(&record.asset_uuid).get(d).await {
+        let distributions = self.client.distributions(&record.asset_uuid);
+        let distribution = match distributions.get(d).await {
             Ok(distribution) => distribution,
-            // Gone (cancelled): not confirmed. The checks before a send say
-            // so, and forget a plan that sent nothing.
-            Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => return Ok(None),
+            Err(e) if e.status().map(|s| s.as_u16()) == Some(404) => {
+                // Gone from the list too: cancelled, so not confirmed (the
+                // checks before a send say so, and forget a plan that sent
+                // nothing). Listed: the read itself failed, said as it is.
+                let listed = distributions.list().await?.into_iter();
+                if listed.filter_map(|x| x.distribution_uuid).any(|x| x == d) {
+                    return Err(e.into());
+                }
+                return Ok(None);
+            }
             Err(e) => return Err(e.into()),
         };
         if distribution.distribution_status.as_deref() != Some("CONFIRMED") {

@@ -299,22 +299,22 @@ impl Treasury {
                 self.record_sent(journal, with_intent, &sent, false)
             }
             Err(e) if e.may_have_reached_node() => {
-                // The node may have sent it.
-                let tip_hash = with_intent.intent.as_ref().map(|i| i.tip_hash.as_str());
-                let found = search::find(&self.node, &with_intent, tip_hash).await?;
-                if let [one] = found.as_slice() {
-                    return self.record_sent(journal, with_intent, one, true);
-                }
-                // Not in the wallet (yet): the node may still be carrying
-                // the send out. The grace before sending again runs from
-                // now, when its answer was given up on, not from the intent
-                // (a node slower than the call's timeout would have used
-                // it up already).
+                // The node may have sent it, and may still be carrying the
+                // send out: the grace before sending again runs from now,
+                // when its answer was given up on, not from the intent (a
+                // node slower than the call's timeout would have used it up
+                // already). Written first, so that it holds even when the
+                // search below fails.
                 let mut later = with_intent;
                 if let Some(intent) = later.intent.as_mut() {
                     intent.at = Utc::now();
                 }
-                journal.write(later)?;
+                journal.write(later.clone())?;
+                let tip_hash = later.intent.as_ref().map(|i| i.tip_hash.as_str());
+                let found = search::find(&self.node, &later, tip_hash).await?;
+                if let [one] = found.as_slice() {
+                    return self.record_sent(journal, later, one, true);
+                }
                 Err(Error::Ambiguous {
                     reason: format!(
                         "{e}. The transaction is not in the wallet (yet); the journal {} keeps \

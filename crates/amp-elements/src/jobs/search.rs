@@ -52,7 +52,11 @@ pub(super) async fn find(
         }
         JobKind::Burn => burn(record, &entries),
         JobKind::Reissue => {
-            let window: BTreeSet<String> = entries.iter().filter_map(txid).collect();
+            let window: BTreeSet<String> = entries
+                .iter()
+                .filter(|e| !conflicted(e))
+                .filter_map(txid)
+                .collect();
             let issuances = node.list_issuances(Some(&record.asset_id)).await?;
             reissuance(record, &issuances, &window)
         }
@@ -71,17 +75,24 @@ fn str_of<'a>(entry: &'a Value, key: &str) -> Option<&'a str> {
     entry.get(key).and_then(Value::as_str)
 }
 
-/// The sent outputs of each transaction: (address, asset, units > 0).
-/// A transaction that conflicts with the chain (negative confirmations) or
-/// that the wallet abandoned pays nothing, and is no job's: left out, so
-/// that an issuer who abandoned a send that will not confirm can send anew.
+/// True for a transaction that conflicts with the chain (negative
+/// confirmations): it pays nothing, and is taken for no job's, so that a
+/// send that lost to another can be made anew. An abandoned one is still
+/// taken: abandoning only forgets it here, and peers that had it may still
+/// mine it.
+fn conflicted(entry: &Value) -> bool {
+    entry
+        .get("confirmations")
+        .and_then(Value::as_i64)
+        .is_some_and(|c| c < 0)
+}
+
+/// The sent outputs of each transaction: (address, asset, units > 0), of
+/// transactions that do not conflict with the chain.
 fn sends(entries: &[Value]) -> BTreeMap<String, Vec<(Option<String>, String, i64)>> {
     let mut by_tx: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for entry in entries {
-        let conflicted = entry.get("confirmations").and_then(Value::as_i64);
-        let dead = conflicted.is_some_and(|c| c < 0)
-            || entry.get("abandoned").and_then(Value::as_bool) == Some(true);
-        if str_of(entry, "category") != Some("send") || dead {
+        if str_of(entry, "category") != Some("send") || conflicted(entry) {
             continue;
         }
         let (Some(txid), Some(amount)) = (txid(entry), entry.get("amount").and_then(units)) else {
@@ -247,13 +258,12 @@ mod tests {
     }
 
     #[test]
-    fn a_conflicted_or_abandoned_transaction_is_not_found() {
+    fn a_conflicted_transaction_is_not_found_an_abandoned_one_is() {
         let r = record(JobKind::Distribute);
         let mut entries = Vec::new();
         for (txid, field, value) in [
             ("t1", "confirmations", json!(-2)),
-            ("t2", "abandoned", json!(true)),
-            ("t3", "confirmations", json!(0)),
+            ("t3", "abandoned", json!(true)),
         ] {
             for (address, amount) in [("A", 0.3), ("B", 0.2)] {
                 let mut entry = send(txid, Some(address), "aa", amount);

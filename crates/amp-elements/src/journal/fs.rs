@@ -22,51 +22,48 @@ pub(super) fn create_private_dirs(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-/// Why the folder `dir` may not hold a journal, if it may not: a user
-/// other than this one or root owns it, or anyone may write in it (o+w
-/// without the sticky bit). Either could replace the journal between two
-/// steps of a job: change the outputs a distribution pays, or take the
-/// intent away so that the job sends again. A folder that does not exist
-/// yet passes (it is created 0700); a group-writable one passes (under the
-/// usual umask 002 of per-user groups, every folder a user makes is).
+/// Why the folder `dir` may not hold a journal, if it may not: it, or a
+/// folder above it, is owned by a user other than this one or root, or
+/// anyone may write in it (o+w without the sticky bit). Whoever can could
+/// replace the journal (or a folder on its path) between two steps of a
+/// job: change the outputs a distribution pays, or take the intent away so
+/// that the job sends again. Group-writable folders pass: under the usual
+/// umask 002 of per-user groups, every folder a user makes is.
 #[cfg(unix)]
 pub(super) fn distrust_folder(dir: &Path) -> io::Result<Option<String>> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = match fs::metadata(dir) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let (me, mode) = (rustix::process::geteuid().as_raw(), meta.mode() & 0o7777);
-    Ok(if meta.uid() != me && meta.uid() != 0 {
-        Some(format!(
-            "it is owned by uid {}, not by this user (uid {me})",
-            meta.uid()
-        ))
-    } else if mode & 0o002 != 0 && mode & 0o1000 == 0 {
-        Some(format!(
-            "its mode {mode:04o} lets anyone replace the files in it"
-        ))
-    } else {
-        None
-    })
+    let dir = std::path::absolute(dir)?;
+    for folder in dir.ancestors() {
+        if let Some(why) = distrust(&fs::metadata(folder)?, 0o002) {
+            return Ok(Some(format!("{}: {why}", folder.display())));
+        }
+    }
+    Ok(None)
 }
 
 /// Why a journal file or its lock (`meta`) may not be trusted, if it may
-/// not: another user's (root's is trusted), or writable by others than its
-/// owner (the journal is written 0600).
+/// not: another user's (root's is trusted), or writable by anyone (the
+/// journal is written 0600; the same rule as for its folder).
 #[cfg(unix)]
 pub(super) fn distrust_file(meta: &fs::Metadata) -> Option<String> {
+    distrust(meta, 0o002)
+}
+
+/// Another owner than this user or root, or one of the `writers` mode bits
+/// set (for a folder, unless the sticky bit is: then nobody may replace
+/// what is another's).
+#[cfg(unix)]
+fn distrust(meta: &fs::Metadata, writers: u32) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let (me, mode) = (rustix::process::geteuid().as_raw(), meta.mode() & 0o7777);
+    let sticky = meta.is_dir() && mode & 0o1000 != 0;
     if meta.uid() != me && meta.uid() != 0 {
         Some(format!(
             "it is owned by uid {}, not by this user (uid {me})",
             meta.uid()
         ))
-    } else if mode & 0o022 != 0 {
+    } else if mode & writers != 0 && !sticky {
         Some(format!(
-            "its mode {mode:04o} lets others than its owner write it"
+            "its mode {mode:04o} lets anyone replace it or what it holds"
         ))
     } else {
         None

@@ -185,9 +185,9 @@ impl Journal {
     /// # Errors
     ///
     /// [`Error::Busy`] if another process holds it; [`Error::Journal`] if
-    /// it cannot be read or written, if it or its folder or lock file could
-    /// be changed by another user (owned by one other than this one or
-    /// root, or open to others' writes), if it is corrupt (it is then set aside
+    /// it cannot be read or written, if it, its lock file or a folder on
+    /// its path could be changed by another user (owned by one other than
+    /// this one or root, or writable by anyone), if it is corrupt (it is then set aside
     /// as `<path>.corrupt`), or if a corrupt journal of this job was set
     /// aside before and is still there.
     pub fn open(path: &Path) -> Result<Journal> {
@@ -203,10 +203,12 @@ impl Journal {
                  only you (or root) can write"
             ),
         };
-        if let Some(why) = fs::distrust_folder(&folder).map_err(|e| io("check its folder", e))? {
-            return Err(distrusted(&format!("the folder {}", folder.display()), why));
-        }
+        // Checked once it exists: a folder made by another user between a
+        // check and our creation is refused all the same.
         fs::create_private_dirs(&folder).map_err(|e| io("create its folder", e))?;
+        if let Some(why) = fs::distrust_folder(&folder).map_err(|e| io("check its folder", e))? {
+            return Err(distrusted("the folder", why));
+        }
         let lock_path = sidecar(path, "lock");
         let lock = fs::open_private(&lock_path).map_err(|e| io("open its lock file", e))?;
         let meta = lock.metadata().map_err(|e| io("check its lock file", e))?;

@@ -186,12 +186,15 @@ fn a_journal_others_may_write_is_refused() {
     assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));
     set(&folder, 0o700);
 
-    set(&path, 0o622);
+    set(&path, 0o606);
     let e = Journal::open(&path).unwrap_err().to_string();
     assert!(
-        e.contains("refusing the journal") && e.contains("0622"),
+        e.contains("refusing the journal") && e.contains("0606"),
         "{e}"
     );
+    // Group-writable passes, as for folders (per-user groups).
+    set(&path, 0o660);
+    assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));
     set(&path, 0o600);
     let lock = sidecar(&path, "lock");
     set(&lock, 0o666);
@@ -201,6 +204,18 @@ fn a_journal_others_may_write_is_refused() {
         "{e}"
     );
     set(&lock, 0o600);
+    assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));
+    // A folder above it that anyone may write: refused too (it could be
+    // renamed away, the journal with it), even before the job's folder exists.
+    set(&dir.0, 0o777);
+    let e = Journal::open(&dir.0.join("new/job.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("refusing the folder") && e.contains("0777"),
+        "{e}"
+    );
+    set(&dir.0, 0o700);
     assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));
 }
 

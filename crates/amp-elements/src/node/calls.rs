@@ -87,7 +87,8 @@ pub struct SinceBlock {
 /// `getaddressinfo`, the field the wallet search reads.
 #[derive(Debug, Deserialize)]
 struct AddressInfo {
-    unconfidential: String,
+    /// Left out by Elements for a witness version it does not know.
+    unconfidential: Option<String>,
 }
 
 /// An amount the node wrote in whole coins, in base units (10^-8); `None`
@@ -199,10 +200,11 @@ impl ElementsRpc {
     /// `unconfidential`): the form in which the node names the address of
     /// an output in `gettransaction`, `listtransactions` and
     /// `listsinceblock` (the output script's address; the blinding key is
-    /// not in the script). An address that is not confidential is its own.
+    /// not in the script). An address that is not confidential, or that the
+    /// node gives no such form of, is its own.
     pub async fn unconfidential(&self, address: &str) -> Result<String> {
         let info: AddressInfo = self.call("getaddressinfo", json!([address])).await?;
-        Ok(info.unconfidential)
+        Ok(info.unconfidential.unwrap_or_else(|| address.to_string()))
     }
 
     /// `listsinceblock blockhash 1 false true`: what the wallet sent and

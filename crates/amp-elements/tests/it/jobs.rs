@@ -121,13 +121,16 @@ impl amp_elements::Progress for SendingAt {
 // The node takes longer than the call's timeout: the job gives up on the
 // answer with the send perhaps still under way. The grace before a resend
 // runs from then, not from the intent, or a node slower than the timeout
-// would find it used up.
+// would find it used up; so even when the wallet search that follows fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_grace_before_a_resend_runs_from_the_lost_answer() {
     let w = World::new("slow-node").await;
     let timeout = Duration::from_millis(300);
     w.sandbox
         .push_node_fault("sendmany", NodeFault::DelayBefore(Duration::from_secs(30)));
+    let busy = amp_sandbox::RpcError::new(-1, "busy");
+    w.sandbox
+        .push_node_fault("listsinceblock", NodeFault::RpcError(busy));
     let node = amp_elements::ElementsRpc::builder(&w.sandbox.node_url_with_credentials())
         .connect_retries(1, Duration::from_millis(1), Duration::from_millis(1))
         .timeout(timeout)
@@ -142,7 +145,7 @@ async fn the_grace_before_a_resend_runs_from_the_lost_answer() {
         .distribute(&w.asset_uuid, None, None, &journal)
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    assert!(matches!(e, Error::Rpc { .. }), "the search failed: {e}");
     let sent_at = sending.0.lock().unwrap().expect("no Sending event");
     let kept = Journal::open(&journal).unwrap();
     let intent = kept.record().unwrap().intent.clone().unwrap();
@@ -416,6 +419,18 @@ async fn a_cancelled_distribution_is_forgotten() {
     let kept = Journal::open(&journal).unwrap();
     let d = kept.record().unwrap().distribution_uuid.clone().unwrap();
     drop(kept);
+    // A 404 of a distribution that AMP still lists is the read failing,
+    // not a cancel: said, and the plan kept.
+    w.sandbox.push_fault(
+        "/assets/{assetUuid}/distributions/{distributionUuid}",
+        amp_sandbox::Fault::Status(404),
+    );
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Amp(_)), "{e}");
+    assert!(journal.exists());
     w.client
         .distributions(&w.asset_uuid)
         .cancel(&d)
