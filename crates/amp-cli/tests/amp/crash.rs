@@ -10,6 +10,11 @@
 //! the confirmations and before AMP's confirm (the change listing held),
 //! after AMP's confirm (AMP's read-back held). The test awaits the held call
 //! (`Sandbox::node_called`, `Sandbox::faults_taken`), never sleeps for it.
+//!
+//! And two cases around a distribution being sent: a second process of the
+//! same job started meanwhile (refused, sends nothing), and a run killed
+//! there whose journal is then lost (the next run, given the distribution's
+//! uuid, finds the payment in the wallet and stops).
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
@@ -350,4 +355,85 @@ async fn a_reissue_killed_at_any_point_finishes_with_one_reissueasset_and_one_co
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burn_killed_at_any_point_finishes_with_one_destroyamount_and_one_confirm() {
     every_point(Job::Burn).await;
+}
+
+/// Starts `argv` and awaits the moment `hold` is reached; the child is the
+/// caller's to kill.
+async fn started_and_held(w: &World, argv: &[&str], hold: Hold) -> std::process::Child {
+    w.hold(hold);
+    let child = w
+        .env()
+        .command(argv)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let held = tokio::time::timeout(Duration::from_secs(60), w.held(hold)).await;
+    assert!(held.is_ok(), "the held call never came");
+    child
+}
+
+/// Kills `child` and awaits its end.
+async fn killed(mut child: std::process::Child) {
+    child.kill().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait()).await;
+    assert_eq!(status.unwrap().unwrap().signal(), Some(9));
+}
+
+// A second process of the same job, started while the first is sending: told
+// that another process runs it, and sends nothing. Once the first is killed,
+// the next run finishes the job with the first's transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_of_the_same_job_sends_nothing() {
+    let w = World::new("crash-busy").await;
+    let args = w.args(Job::Distribute);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let first = started_and_held(&w, &argv, Hold::Node("sendmany", 0)).await;
+    let second = w.env().run(&argv).await;
+    assert_ne!(second.code, 0, "{second:?}");
+    assert!(
+        second
+            .stderr
+            .contains("another process is running this job"),
+        "{second:?}"
+    );
+    assert_eq!(w.sandbox.node_count("sendmany"), 1);
+    killed(first).await;
+    let third = w.env().run(&argv).await;
+    assert_eq!(third.code, 0, "{third:?}");
+    assert_eq!(w.sandbox.node_count("sendmany"), 1, "{third:?}");
+    let confirm = Job::Distribute.confirm_route();
+    assert_eq!(w.sandbox.count("POST", confirm), 1);
+}
+
+// The run dies after the node sent the distribution, and its journal is lost
+// (deleted, or the next run given another folder). Run again with the
+// distribution's uuid: the wallet already pays every output of it and AMP
+// has no record of that payment, so the job stops, naming it, and sends
+// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_distribution_whose_journal_is_lost_after_the_send_is_not_paid_again() {
+    let w = World::new("crash-lost-journal").await;
+    let args = w.args(Job::Distribute);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let first = started_and_held(&w, &argv, Hold::Node("sendmany", 0)).await;
+    killed(first).await;
+    let record: Record = serde_json::from_slice(&std::fs::read(w.journal()).unwrap()).unwrap();
+    let d = record.distribution_uuid.unwrap();
+    std::fs::remove_file(w.journal()).unwrap();
+
+    let mut args = args.clone();
+    args.insert(3, d.clone());
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let again = w.env().run(&argv).await;
+    assert_ne!(again.code, 0, "{again:?}");
+    assert!(
+        again
+            .stderr
+            .contains(&format!("paying every output of distribution {d}")),
+        "{again:?}"
+    );
+    assert_eq!(w.sandbox.node_count("sendmany"), 1, "paid once: {again:?}");
+    let confirm = Job::Distribute.confirm_route();
+    assert_eq!(w.sandbox.count("POST", confirm), 0);
 }
