@@ -116,7 +116,7 @@ pub enum Error {
     /// What the journal, the wallet and AMP say does not let the job decide
     /// safely whether its transaction was sent; nothing more is sent until a
     /// person has looked.
-    #[error("stopped without sending: {reason}")]
+    #[error("stopped, sending nothing more: {reason}")]
     Ambiguous {
         /// What was found and what to check.
         reason: String,
