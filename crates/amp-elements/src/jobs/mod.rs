@@ -166,13 +166,20 @@ impl Treasury {
         })?;
         // 3. Confirmations.
         self.wait(&sent.txid).await?;
-        // 4. AMP's confirm, then read it back.
-        if self
-            .amp_confirmed(&record, Some(&sent.txid))
-            .await?
-            .is_none()
+        // 4. AMP's confirm, then read it back. AMP's acceptance is written
+        // the moment it answers, and a confirm AMP accepted once is never
+        // posted again: a read-back that lags (now, or in a later run) is
+        // left to a person, not answered with a second confirm.
+        let mut record = record;
+        if record.amp_confirmed_at.is_none()
+            && self
+                .amp_confirmed(&record, Some(&sent.txid))
+                .await?
+                .is_none()
         {
             self.confirm(&record, &sent).await?;
+            record.amp_confirmed_at = Some(Utc::now());
+            journal.write(record.clone())?;
         }
         if self
             .amp_confirmed(&record, Some(&sent.txid))
@@ -181,13 +188,15 @@ impl Treasury {
         {
             return Err(Error::Ambiguous {
                 reason: format!(
-                    "AMP accepted the confirmation of {} but does not list it; check with AMP",
-                    sent.txid
+                    "AMP accepted the confirmation of {} but does not list it; check with AMP \
+                     (the journal {} records the acceptance: the confirm is not posted again)",
+                    sent.txid,
+                    journal.path().display()
                 ),
             });
         }
         let mut done = record;
-        done.amp_confirmed_at = Some(Utc::now());
+        done.amp_confirmed_at.get_or_insert_with(Utc::now);
         journal.write(done)?;
         self.say(Event::AmpConfirmed {
             txid: sent.txid.clone(),

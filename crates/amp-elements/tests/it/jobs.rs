@@ -584,6 +584,41 @@ async fn not_confirmed_in_time_keeps_the_txid_and_the_next_run_goes_on_waiting()
     assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
 }
 
+// AMP accepts a confirm, but its read-back lags (the reissuance is not
+// listed yet): the run stops, and the next one, still not seeing it, does
+// not post the confirm a second time. Once AMP lists it, the job closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirm_amp_accepted_is_never_posted_twice() {
+    const LIST: &str = "/assets/{assetUuid}/reissuances";
+    const POSTED: &str = "/assets/{assetUuid}/reissue-confirm";
+    let w = World::new("lagging").await;
+    let (treasury, _) = w.treasury();
+    let journal = journal_path(&w.dir.0, JobKind::Reissue, &w.asset_uuid);
+    // The read before the confirm passes; the next three list nothing.
+    w.sandbox
+        .push_fault(LIST, amp_sandbox::Fault::Delay(Duration::ZERO));
+    for _ in 0..3 {
+        w.sandbox
+            .push_fault(LIST, amp_sandbox::Fault::Body(200, "[]".into()));
+    }
+    for run in ["the first", "the second"] {
+        let e = treasury
+            .reissue(&w.asset_uuid, 5_000, &journal)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Ambiguous { .. }), "{run}: {e}");
+        assert!(e.to_string().contains("not posted again"), "{run}: {e}");
+        assert_eq!(w.sandbox.count("POST", POSTED), 1, "{run}");
+    }
+    let done = treasury
+        .reissue(&w.asset_uuid, 5_000, &journal)
+        .await
+        .unwrap();
+    assert!(done.already_confirmed);
+    assert_eq!(w.sandbox.count("POST", POSTED), 1);
+    assert_eq!(w.sandbox.node_count("reissueasset"), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reissuance_and_a_burn_each_send_once_and_move_the_supply() {
     let w = World::new("supply").await;
