@@ -14,7 +14,9 @@
 //! And two cases around a distribution being sent: a second process of the
 //! same job started meanwhile (refused, sends nothing), and a run killed
 //! there whose journal is then lost (the next run, given the distribution's
-//! uuid, finds the payment in the wallet and stops).
+//! uuid, finds the payment in the wallet and stops); and a reissuance or burn
+//! killed after its send whose journal is lost (the next run's checks refuse
+//! AMP's new request: the outputs it names were spent).
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
@@ -436,4 +438,31 @@ async fn a_distribution_whose_journal_is_lost_after_the_send_is_not_paid_again()
     assert_eq!(w.sandbox.node_count("sendmany"), 1, "paid once: {again:?}");
     let confirm = Job::Distribute.confirm_route();
     assert_eq!(w.sandbox.count("POST", confirm), 0);
+}
+
+// A reissuance or burn killed after its send, its journal then lost: the
+// next run asks AMP afresh, and AMP's request names the outputs it knows of,
+// which the sent transaction spent (or AMP reports them lost): the checks
+// before the send refuse, and nothing is reissued or burned twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supply_job_whose_journal_is_lost_after_the_send_is_not_sent_again() {
+    for job in [Job::Reissue, Job::Burn] {
+        let w = World::new(&format!("crash-lost-{}", job.command())).await;
+        let args = w.args(job);
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let first = started_and_held(&w, &argv, Hold::Node(job.send_method(), 0)).await;
+        killed(first).await;
+        std::fs::remove_file(w.journal()).unwrap();
+        let again = w.env().run(&argv).await;
+        assert_ne!(again.code, 0, "{job:?}: {again:?}");
+        assert!(
+            again.stderr.contains("nothing was sent"),
+            "{job:?}: {again:?}"
+        );
+        assert_eq!(
+            w.sandbox.node_count(job.send_method()),
+            1,
+            "{job:?}: sent once: {again:?}"
+        );
+    }
 }
