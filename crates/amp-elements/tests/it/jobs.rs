@@ -619,6 +619,67 @@ async fn a_confirm_amp_accepted_is_never_posted_twice() {
     assert_eq!(w.sandbox.node_count("reissueasset"), 1);
 }
 
+// AMP has the distribution confirmed with one transaction, and the journal
+// holds another (two tools paid it, say): the job stops, names both, and
+// confirms and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_distribution_confirmed_with_another_transaction_stops_the_job() {
+    let w = World::new("two-payments").await;
+    let (treasury, _) = w.treasury();
+    let node = w.node();
+    let plan = w
+        .client
+        .distributions(&w.asset_uuid)
+        .create()
+        .await
+        .unwrap();
+    let d = plan.distribution_uuid.clone();
+    let (amounts, assets) = (&plan.map_address_amount, &plan.map_address_asset);
+    let theirs = node.send_many(amounts, assets).await.unwrap();
+    w.sandbox.mine(2);
+    let details = node.transaction(&theirs).await.unwrap().details;
+    let asset_id = plan.asset_id.clone().unwrap();
+    let change: Vec<serde_json::Value> = node
+        .list_unspent()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u["txid"] == theirs.as_str() && u["asset"] == asset_id.as_str())
+        .collect();
+    let confirmation = amp_client::model::TxConfirmation::new(&theirs)
+        .details(details)
+        .change(change);
+    let distributions = w.client.distributions(&w.asset_uuid);
+    distributions.confirm(&d, &confirmation).await.unwrap();
+    let ours = node.send_many(amounts, assets).await.unwrap();
+
+    let journal = w.journal("d.json");
+    let mut record = amp_elements::journal::Record::new(
+        JobKind::Distribute,
+        &w.asset_uuid,
+        &asset_id,
+        serde_json::to_value(&plan).unwrap(),
+    );
+    record.distribution_uuid = Some(d.clone());
+    record.sent = Some(amp_elements::journal::Sent {
+        txid: ours.clone(),
+        vin: None,
+        at: chrono::Utc::now(),
+        from: "node".to_string(),
+    });
+    Journal::open(&journal).unwrap().write(record).unwrap();
+    let e = treasury
+        .distribute(&w.asset_uuid, None, None, &journal)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Ambiguous { .. }), "{e}");
+    let said = e.to_string();
+    assert!(said.contains(&theirs) && said.contains(&ours), "{e}");
+    assert_eq!(w.sandbox.node_count("sendmany"), 2);
+    assert_eq!(w.sandbox.count("POST", CONFIRM), 1);
+    assert!(journal.exists(), "the journal is kept for a person");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reissuance_and_a_burn_each_send_once_and_move_the_supply() {
     let w = World::new("supply").await;
