@@ -33,26 +33,20 @@ pub(super) fn create_private_dirs(dir: &Path) -> io::Result<()> {
 pub(super) fn distrust_folder(dir: &Path) -> io::Result<Option<String>> {
     let dir = std::path::absolute(dir)?;
     for folder in dir.ancestors() {
-        if let Some(why) = distrust(&fs::metadata(folder)?, 0o002) {
+        if let Some(why) = distrust(&fs::metadata(folder)?) {
             return Ok(Some(format!("{}: {why}", folder.display())));
         }
     }
     Ok(None)
 }
 
-/// Why a journal file or its lock (`meta`) may not be trusted, if it may
-/// not: another user's (root's is trusted), or writable by anyone (the
-/// journal is written 0600; the same rule as for its folder).
+/// Why a journal file, its lock or a folder on its path (`meta`) may not be
+/// trusted, if it may not: another user's (root's is trusted), or writable
+/// by anyone (the journal is written 0600), unless it is a folder with the
+/// sticky bit (then nobody may replace what is another's). Group-writable
+/// passes, as for folders.
 #[cfg(unix)]
-pub(super) fn distrust_file(meta: &fs::Metadata) -> Option<String> {
-    distrust(meta, 0o002)
-}
-
-/// Another owner than this user or root, or one of the `writers` mode bits
-/// set (for a folder, unless the sticky bit is: then nobody may replace
-/// what is another's).
-#[cfg(unix)]
-fn distrust(meta: &fs::Metadata, writers: u32) -> Option<String> {
+pub(super) fn distrust(meta: &fs::Metadata) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let (me, mode) = (rustix::process::geteuid().as_raw(), meta.mode() & 0o7777);
     let sticky = meta.is_dir() && mode & 0o1000 != 0;
@@ -61,7 +55,7 @@ fn distrust(meta: &fs::Metadata, writers: u32) -> Option<String> {
             "it is owned by uid {}, not by this user (uid {me})",
             meta.uid()
         ))
-    } else if mode & writers != 0 && !sticky {
+    } else if mode & 0o002 != 0 && !sticky {
         Some(format!(
             "its mode {mode:04o} lets anyone replace it or what it holds"
         ))
@@ -78,7 +72,7 @@ pub(super) fn distrust_folder(_dir: &Path) -> io::Result<Option<String>> {
 
 /// Without unix owners and modes, nothing to check.
 #[cfg(not(unix))]
-pub(super) fn distrust_file(_meta: &fs::Metadata) -> Option<String> {
+pub(super) fn distrust(_meta: &fs::Metadata) -> Option<String> {
     None
 }
 

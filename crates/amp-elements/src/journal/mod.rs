@@ -187,9 +187,9 @@ impl Journal {
     /// [`Error::Busy`] if another process holds it; [`Error::Journal`] if
     /// it cannot be read or written, if it, its lock file or a folder on
     /// its path could be changed by another user (owned by one other than
-    /// this one or root, or writable by anyone), if it is corrupt (it is then set aside
-    /// as `<path>.corrupt`), or if a corrupt journal of this job was set
-    /// aside before and is still there.
+    /// this one or root, or writable by anyone), if it is corrupt (it is
+    /// then set aside as `<path>.corrupt`), or if a corrupt journal of this
+    /// job was set aside before and is still there.
     pub fn open(path: &Path) -> Result<Journal> {
         let io = |what: &str, e: std::io::Error| Error::Journal {
             path: path.to_path_buf(),
@@ -212,7 +212,7 @@ impl Journal {
         let lock_path = sidecar(path, "lock");
         let lock = fs::open_private(&lock_path).map_err(|e| io("open its lock file", e))?;
         let meta = lock.metadata().map_err(|e| io("check its lock file", e))?;
-        if let Some(why) = fs::distrust_file(&meta) {
+        if let Some(why) = fs::distrust(&meta) {
             return Err(distrusted(
                 &format!("the lock file {}", lock_path.display()),
                 why,
@@ -251,7 +251,7 @@ impl Journal {
                 });
             }
             Ok(meta) => {
-                if let Some(why) = fs::distrust_file(&meta) {
+                if let Some(why) = fs::distrust(&meta) {
                     return Err(distrusted("the journal", why));
                 }
             }
