@@ -96,6 +96,8 @@ pub(crate) struct Store {
 }
 
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+/// bech32's alphabet, for the stand-in addresses.
+pub(crate) const BECH32: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
 /// Checks the shape of a GAID: `GA` then 20 to 40 base58 characters. The real
 /// service also checks it against Green's backend; the sandbox cannot.
@@ -175,7 +177,6 @@ pub(crate) fn address_for(gaid: &str) -> String {
 /// confidential bech32 (`tlq1…`) and base58 (`vjT…`) forms become `tex1q…`
 /// and `8…`; any other address is taken as unconfidential already.
 pub(crate) fn unconfidential(address: &str) -> String {
-    const BECH32: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
     let mut mix = Mix::from_text(&format!("unconfidential {address}"));
     if address.starts_with("tlq1") {
         format!("tex1q{}", mix.pick(BECH32, 38))

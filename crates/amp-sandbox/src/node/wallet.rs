@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::data::hex64;
+use crate::data::{hex64, BECH32};
 
 /// The wallet: its addresses and its lock. Outputs are the chain's; an output
 /// is the wallet's when its address is.
@@ -44,7 +44,6 @@ impl Wallet {
         self.next_key += 1;
         let body = hex64(&format!("wallet key {}", self.next_key));
         // bech32's alphabet, drawn from the hex: stable per key.
-        const BECH32: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
         let tail: String = body
             .bytes()
             .chain(hex64(&format!("wallet key tail {}", self.next_key)).bytes())
