@@ -85,6 +85,7 @@ pub mod config;
 mod credentials;
 mod error;
 pub mod model;
+pub mod private_fs;
 mod proxy;
 mod response;
 mod retry;

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use amp_client::private_fs::distrust_folder;
+
 use crate::failure::{CliResult, Failure};
 
 /// The name of the header TCP callers put the key in.
@@ -92,35 +94,23 @@ fn check_printable(path: &Path) -> CliResult {
     Ok(())
 }
 
-/// Refuses a folder (or its parent) that another user than `me` or root
-/// owns, or that anyone may write in without the sticky bit: whoever can
-/// rename files there can swap the socket or the key file for their own
-/// between two of the agent's steps, or later, and read what callers send.
-/// Group-write passes (umask 002 gives it to every folder of a per-user
-/// group), as for the file token store.
-fn check_trusted(folder: &Path, me: u32) -> CliResult {
-    let folder = std::fs::canonicalize(folder)
-        .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", folder.display())))?;
-    for dir in std::iter::once(folder.as_path()).chain(folder.parent()) {
-        let meta = std::fs::metadata(dir)
-            .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", dir.display())))?;
-        let mode = meta.mode() & 0o7777;
-        let why = if meta.uid() != me && meta.uid() != 0 {
-            format!(
-                "it is owned by uid {}, not by this user (uid {me})",
-                meta.uid()
-            )
-        } else if mode & 0o002 != 0 && mode & 0o1000 == 0 {
-            format!("its mode {mode:04o} lets anyone rename and replace the files in it")
-        } else {
-            continue;
-        };
-        return Err(Failure::runtime(format!(
+/// Refuses a folder that another user than this one or root owns, or that
+/// anyone may write in without the sticky bit, and one below such a folder
+/// ([`distrust_folder`]): whoever can rename files there can swap the
+/// socket or the key file for their own between two of the agent's steps,
+/// or later, and read what callers send. Group-write passes (umask 002
+/// gives it to every folder of a per-user group), as for the file token
+/// store.
+fn check_trusted(folder: &Path) -> CliResult {
+    let why = distrust_folder(folder)
+        .map_err(|e| Failure::runtime(format!("cannot check {}: {e}", folder.display())))?;
+    match why {
+        None => Ok(()),
+        Some((dir, why)) => Err(Failure::runtime(format!(
             "refusing to serve from {}: {why}; give a path in a folder only you (or root) can write",
             dir.display()
-        )));
+        ))),
     }
-    Ok(())
 }
 
 /// Holds `<path>.lock` (created 0600, in a folder [`check_trusted`] passed,
@@ -189,14 +179,6 @@ impl Scratch {
             .create(&dir)
             .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", dir.display())))?;
         Ok(Scratch(dir))
-    }
-
-    /// Who this process is, as the file system sees it: the owner of the
-    /// folder it just made (std has no `geteuid`, and libc's is `unsafe`).
-    fn owner(&self) -> CliResult<u32> {
-        std::fs::metadata(&self.0)
-            .map(|m| m.uid())
-            .map_err(|e| Failure::runtime(format!("cannot read {}: {e}", self.0.display())))
     }
 }
 
@@ -281,8 +263,8 @@ impl Drop for Placed {
 pub fn bind_socket(path: &Path, default: bool) -> CliResult<(tokio::net::UnixListener, Placed)> {
     check_printable(path)?;
     prepare_folder(parent_of(path), default)?;
+    check_trusted(parent_of(path))?;
     let scratch = Scratch::beside(path)?;
-    check_trusted(parent_of(path), scratch.owner()?)?;
     let lock = hold_lock(path)?;
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => match answers(path) {
@@ -391,8 +373,8 @@ impl Key {
     pub fn write(&self, path: &Path) -> CliResult<Placed> {
         check_printable(path)?;
         prepare_folder(parent_of(path), false)?;
+        check_trusted(parent_of(path))?;
         let scratch = Scratch::beside(path)?;
-        check_trusted(parent_of(path), scratch.owner()?)?;
         let lock = hold_lock(path)?;
         if let Ok(meta) = std::fs::symlink_metadata(path) {
             if !meta.is_file() {
@@ -575,6 +557,16 @@ mod tests {
             0,
             "nothing made there"
         );
+        // A private folder below the open one: the open one could rename
+        // it away, socket and all. Refused, the open folder named.
+        let below = open.join("mine");
+        std::fs::create_dir(&below).unwrap();
+        std::fs::set_permissions(&below, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let e = bind_socket(&below.join("agent.sock"), false).unwrap_err();
+        let named = format!("refusing to serve from {}: its mode 0777", open.display());
+        assert!(e.to_string().contains(&named), "{e}");
+        assert_eq!(std::fs::read_dir(&below).unwrap().count(), 0);
+        std::fs::remove_dir(&below).unwrap();
         // With the sticky bit (as /tmp), nobody may rename what is ours: served.
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
         let (_listener, placed) = bind_socket(&open.join("agent.sock"), false).unwrap();

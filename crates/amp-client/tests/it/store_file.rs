@@ -668,6 +668,27 @@ async fn a_token_folder_anyone_may_write_is_refused() {
         assert_eq!(stored(&path).await, Some(used), "{mode:o}: stored");
         fs::remove_file(&path).unwrap();
     }
+
+    // A private folder below the open one is no better: the open folder
+    // lets anyone rename it away, token and all. Refused, the open folder
+    // named, whether the private one exists yet or not.
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let below = open.join("mine").join("token.json");
+    for made in [false, true] {
+        if made {
+            fs::create_dir(open.join("mine")).unwrap();
+        }
+        let e = FileStore::new(&below)
+            .save(&token)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("folder {}: its mode 0777", open.display())),
+            "{e}"
+        );
+        assert!(!below.exists(), "nothing written below the open folder");
+    }
     fs::remove_dir_all(&dir).unwrap();
 }
 

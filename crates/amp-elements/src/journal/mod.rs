@@ -203,12 +203,17 @@ impl Journal {
                  only you (or root) can write"
             ),
         };
-        // Checked once it exists: a folder made by another user between a
-        // check and our creation is refused all the same.
+        // Checked before anything is made in it, and again once it exists:
+        // a folder made by another user between the check and our creation
+        // is refused all the same.
+        let check_folder = || match fs::distrust_folder(&folder) {
+            Ok(None) => Ok(()),
+            Ok(Some((f, why))) => Err(distrusted(&format!("the folder {}", f.display()), why)),
+            Err(e) => Err(io("check its folder", e)),
+        };
+        check_folder()?;
         fs::create_private_dirs(&folder).map_err(|e| io("create its folder", e))?;
-        if let Some(why) = fs::distrust_folder(&folder).map_err(|e| io("check its folder", e))? {
-            return Err(distrusted("the folder", why));
-        }
+        check_folder()?;
         let lock_path = sidecar(path, "lock");
         let lock = fs::open_private(&lock_path).map_err(|e| io("open its lock file", e))?;
         let meta = lock.metadata().map_err(|e| io("check its lock file", e))?;

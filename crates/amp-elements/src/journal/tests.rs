@@ -206,14 +206,22 @@ fn a_journal_others_may_write_is_refused() {
     set(&lock, 0o600);
     assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));
     // A folder above it that anyone may write: refused too (it could be
-    // renamed away, the journal with it), even before the job's folder exists.
+    // renamed away, the journal with it), even before the job's folder
+    // exists, and nothing is made in it.
     set(&dir.0, 0o777);
     let e = Journal::open(&dir.0.join("new/job.json"))
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("refusing the folder") && e.contains("0777"),
+        e.contains(&format!(
+            "refusing the folder {}: its mode 0777",
+            dir.0.display()
+        )),
         "{e}"
+    );
+    assert!(
+        !dir.0.join("new").exists(),
+        "nothing made in the open folder"
     );
     set(&dir.0, 0o700);
     assert_eq!(Journal::open(&path).unwrap().record(), Some(&written));

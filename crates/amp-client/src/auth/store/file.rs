@@ -28,10 +28,8 @@ mod private_fs;
 
 pub(crate) use form::{decode, encode};
 
-use private_fs::{
-    create_private_dirs, remove_stale_temps, restrict_to_owner, same_file, sync_dir, write_synced,
-    Distrust,
-};
+use crate::private_fs::{create_private_dirs, distrust_folder, sync_dir, write_synced};
+use private_fs::{remove_stale_temps, restrict_to_owner, same_file, Distrust};
 
 /// A stored form larger than this is not ours: it is set aside unread.
 const MAX_FORM_BYTES: u64 = 64 * 1024;
@@ -87,8 +85,10 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// * **A folder of another user, or open to all** (on unix): a folder owned
 ///   by a user other than this one or root, or one anyone may write in
 ///   without the sticky bit (mode `o+w`, not `/tmp`'s `1777`), is refused the
-///   same way, before any file in it is read, written or locked: whoever can
-///   rename files in it can swap ours between two of our steps. Group-write
+///   same way, and so is every folder below one, before any file in it is
+///   read, written or locked: whoever can rename files in it can swap ours
+///   (or the folder holding them) between two of our steps. Where a link on
+///   the path leads elsewhere, the folders there are checked too. Group-write
 ///   is allowed (umask 002 gives it to every folder of a per-user group).
 /// * **Leftovers**: files set aside and temporary files of dead writers hold
 ///   tokens too: they get mode 0600, and [`clear`](TokenStore::clear)
@@ -442,11 +442,27 @@ impl FileStore {
         }
     }
 
-    /// Refuses a folder another user owns, or anyone may write in
-    /// (`private_fs::check_folder` says why): the token is not read from it,
-    /// written to it, or locked in it.
+    /// Refuses a folder that another user than this one or root owns, or
+    /// that anyone may write in without the sticky bit, and one below such
+    /// a folder ([`distrust_folder`]): whoever can rename files there can
+    /// swap ours between two of our steps. A planted token or lock file of
+    /// theirs is refused by `check_trusted`, but one of ours moved back and
+    /// forth is not, and two processes could lock two different lock
+    /// files. The token is not read from such a folder, written to it, or
+    /// locked in it. Folders that do not exist yet pass (they are created
+    /// 0700).
     pub(super) fn check_folder(&self) -> Result<()> {
-        private_fs::check_folder(&self.dir()).map_err(|why| self.error(why))
+        let dir = self.dir();
+        let why = distrust_folder(&dir)
+            .map_err(|e| self.error(format!("checking the folder {}: {e}", dir.display())))?;
+        match why {
+            None => Ok(()),
+            Some((folder, why)) => Err(self.error(format!(
+                "refusing to keep the token in the folder {}: {why}; keep it in a folder only \
+                 you (or root) can write, such as ~/.cache/amp",
+                folder.display()
+            ))),
+        }
     }
 
     /// The token file's name, which names the files next to it.

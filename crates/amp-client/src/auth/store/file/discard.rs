@@ -15,10 +15,11 @@ use std::io;
 use std::time::Duration;
 
 use super::lock::Held;
-use super::private_fs::{same_file, sync_dir};
+use super::private_fs::same_file;
 use super::FileStore;
 use crate::auth::token::TokenData;
 use crate::error::Result;
+use crate::private_fs::sync_dir;
 
 /// The longest a discard waits for the renewal lock when another process
 /// holds it. Past it the discard runs without the lock (still deleting only

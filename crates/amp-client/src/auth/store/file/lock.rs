@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::private_fs::{check_trusted, create_private_dirs, Distrust};
+use super::private_fs::{check_trusted, Distrust};
 use super::FileStore;
 use crate::error::Result;
+use crate::private_fs::create_private_dirs;
 
 /// The first pause between two tries, doubled after each up to [`MAX_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(5);
