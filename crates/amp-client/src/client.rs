@@ -226,9 +226,7 @@ impl AmpClient {
         // path's guard (arc-swap's guards are meant to be short-lived).
         let mut token = manager.token().await?.clone();
         #[cfg(feature = "metrics")]
-        crate::stats::token_expires_in(Some(
-            token.expires_in_seconds(manager.clock().now_micros()),
-        ));
+        crate::stats::token_expires_in(Some(manager.expires_in_seconds(&token)));
         let first = self
             .inner
             .transport

@@ -51,9 +51,7 @@ impl Credentials {
             Some(v) if v.is_empty() => Err(Error::config(name, "is empty")),
             Some(v) => Ok(v),
         };
-        let username = get(USERNAME_VAR)?;
-        let password = get(PASSWORD_VAR)?;
-        Ok(Credentials::new(username, password))
+        Ok(Credentials::new(get(USERNAME_VAR)?, get(PASSWORD_VAR)?))
     }
 
     /// The same username with another password.

@@ -142,6 +142,6 @@ pub mod __private {
         now: chrono::DateTime<chrono::Utc>,
         policy: &crate::TokenPolicy,
     ) -> crate::TokenInfo {
-        token.info_at(now, policy)
+        token.info_with(now, &token.points(policy, 0.0))
     }
 }

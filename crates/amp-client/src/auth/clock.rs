@@ -35,22 +35,14 @@ impl Clock for SystemClock {
     // The token hot path reads this. On Linux, the coarse clock (the time
     // of the kernel's last tick, a few ms old) costs a fifth of the precise
     // one, which was half the hot path's time (BENCHMARKS.md); a few ms are
-    // nothing against refresh points minutes apart.
+    // nothing against refresh points minutes apart. Elsewhere the trait's
+    // default reads `now()` (its figures are not measured there).
     #[cfg(target_os = "linux")]
     fn now_micros(&self) -> i64 {
         let t = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
         t.tv_sec
             .saturating_mul(1_000_000)
             .saturating_add(t.tv_nsec / 1_000)
-    }
-
-    // Elsewhere: the precise clock, without chrono's calendar conversion.
-    #[cfg(not(target_os = "linux"))]
-    fn now_micros(&self) -> i64 {
-        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
-            Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
-        }
     }
 }
 

@@ -44,8 +44,6 @@ pub(crate) fn micros(d: Duration) -> i64 {
 /// inputs (see [`Points::new`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Points {
-    /// When the token was obtained.
-    pub obtained_at: i64,
     /// From here on a background renewal is due.
     pub soft_at: i64,
     /// From here on the token is no longer handed out: callers wait.
@@ -78,7 +76,6 @@ impl Points {
             .min(life / 2);
         let hard_lead = micros(policy.hard_before).min(life / 4).min(soft_lead);
         Points {
-            obtained_at,
             soft_at: expires_at - soft_lead,
             hard_at: expires_at - hard_lead,
             expires_at,
@@ -647,7 +644,7 @@ mod tests {
             jitter in any::<f64>(),
         ) {
             let p = Points::new(obtained, expires, &pol, jitter);
-            prop_assert!(p.obtained_at <= p.soft_at);
+            prop_assert!(obtained <= p.soft_at);
             prop_assert!(p.soft_at <= p.hard_at);
             prop_assert!(p.hard_at <= p.expires_at);
         }

@@ -77,17 +77,13 @@ mod secret_token {
 /// `token <T>`, marked sensitive so reqwest's and hyper's debug output leave
 /// it out; `None` when the token holds bytes a header cannot carry.
 fn authorization_header(token: &SecretString) -> Option<HeaderValue> {
-    let token = token.expose_secret();
-    let mut raw = Vec::with_capacity("token ".len() + token.len());
-    raw.extend_from_slice(b"token ");
-    raw.extend_from_slice(token.as_bytes());
     // The header shares this buffer (reqwest and hyper hold
     // reference-counted views of it), which is wiped when the last request
     // holding the header is done. hyper still copies the header's bytes
     // into its connection's write buffer when it writes the request head
     // (and rustls into a TLS record, encrypted in place): a copy reused or
     // freed unwiped, out of our reach (see `transport/wiped.rs`).
-    let raw = zeroize::Zeroizing::new(raw);
+    let raw = zeroize::Zeroizing::new([b"token ", token.expose_secret().as_bytes()].concat());
     let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(raw)).ok()?;
     value.set_sensitive(true);
     Some(value)
@@ -127,14 +123,6 @@ impl TokenData {
     pub(crate) fn with_expiry(mut self, expires_at: DateTime<Utc>) -> TokenData {
         self.expires_at = expires_at;
         self
-    }
-
-    /// A probe that tells whether this token's secret is still in memory
-    /// (held by anything), for the tests that no copy outlives its holders.
-    #[cfg(test)]
-    pub(crate) fn liveness(&self) -> impl Fn() -> bool {
-        let weak = Arc::downgrade(&self.token);
-        move || weak.strong_count() > 0
     }
 
     /// The token itself. Expose it only to put it on the wire.
@@ -196,14 +184,9 @@ impl TokenData {
         )
     }
 
-    /// What may be shown of this token at `now` under `policy` (without the
-    /// soft point's jitter; the manager's [`info`](crate::TokenManager::info)
-    /// shows the state with it).
-    pub(crate) fn info_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenInfo {
-        self.info_with(now, &self.points(policy, 0.0))
-    }
-
-    /// What may be shown of this token at `now`, its state from `points`.
+    /// What may be shown of this token at `now`, its state from `points`
+    /// (the manager's [`info`](crate::TokenManager::info) passes its jittered
+    /// points; without a manager, `points(policy, 0.0)`).
     pub(crate) fn info_with(&self, now: DateTime<Utc>, points: &Points) -> TokenInfo {
         TokenInfo {
             state: policy::state(now.timestamp_micros(), Some(points)),
@@ -282,8 +265,21 @@ pub struct TokenInfo {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A probe that tells whether this token's secret is still in memory
+    /// (held by anything), for the tests that no copy outlives its holders.
+    pub(crate) fn liveness(token: &TokenData) -> impl Fn() -> bool {
+        let weak = Arc::downgrade(&token.token);
+        move || weak.strong_count() > 0
+    }
+
+    impl TokenData {
+        fn info_at(&self, now: DateTime<Utc>, policy: &TokenPolicy) -> TokenInfo {
+            self.info_with(now, &self.points(policy, 0.0))
+        }
+    }
 
     const T: &str = "66b9c0ffee0123456789abcdef0123456789af51";
 

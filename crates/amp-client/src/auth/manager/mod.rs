@@ -101,12 +101,6 @@ impl AccessToken {
     pub fn generation(&self) -> u64 {
         self.current().generation
     }
-
-    /// Seconds left at `now` (clock microseconds), negative once expired.
-    #[cfg(feature = "metrics")]
-    pub(crate) fn expires_in_seconds(&self, now: i64) -> f64 {
-        self.current().points.expires_at.saturating_sub(now) as f64 / 1e6
-    }
 }
 
 /// Owns the token: obtains, refreshes, shares and stores it.
@@ -351,10 +345,11 @@ impl TokenManager {
         self.inner.shared.credentials().is_some()
     }
 
-    /// The clock this manager reads.
+    /// Seconds `token` has left by this manager's clock, negative once expired.
     #[cfg(feature = "metrics")]
-    pub(crate) fn clock(&self) -> &Arc<dyn crate::auth::clock::Clock> {
-        &self.inner.shared.clock
+    pub(crate) fn expires_in_seconds(&self, token: &AccessToken) -> f64 {
+        let now = self.inner.shared.clock.now_micros();
+        token.current().points.expires_at.saturating_sub(now) as f64 / 1e6
     }
 
     /// The token store, as it names itself in messages and `amp token
@@ -383,10 +378,8 @@ impl TokenManager {
         token: Option<SecretString>,
     ) -> Result<()> {
         let shared = &self.inner.shared;
-        {
-            let mut st = shared.lock();
-            let old = st.credentials.take();
-            st.credentials = old.map(|old| Arc::new(old.with_password(password)));
+        if let Some(c) = shared.lock().credentials.as_mut() {
+            *c = Arc::new(c.with_password(password));
         }
         tracing::debug!("password changed; later logins use the new one");
         if let Some(token) = token {
