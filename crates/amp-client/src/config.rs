@@ -13,7 +13,7 @@
 //! | `AMP_REDIS_CA_FILE` | — | a PEM bundle of CA certificates trusted for `rediss://`, besides Mozilla's roots |
 //! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http, and the token over plain `redis://`, to hosts other than loopback |
 //! | `AMP_TOKEN_KEEP_FRESH` | `0` | `1` renews the token in the background at its soft point even when no call comes |
-//! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted |
+//! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted (1 – 1073741824) |
 //! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` | — | proxies, read when the client is built: https may use one; plain http only one on loopback |
 //!
 //! Values outside the bounds are errors naming the variable, from the
@@ -53,6 +53,9 @@ pub const MAX_DELAY_LIMIT: Duration = Duration::from_secs(3600);
 
 /// The longest per-attempt timeout [`ConfigBuilder::build`] accepts: 10 min.
 pub const REQUEST_TIMEOUT_LIMIT: Duration = Duration::from_secs(600);
+
+/// The largest answer body limit [`ConfigBuilder::build`] accepts: 1 GiB.
+pub const MAX_BODY_BYTES_LIMIT: usize = 1 << 30;
 
 /// Names of the environment variables read by [`Config::from_env`].
 pub mod vars {
@@ -386,7 +389,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// The largest answer body accepted.
+    /// The largest answer body accepted: more than 0, at most
+    /// [`MAX_BODY_BYTES_LIMIT`].
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
         self
@@ -432,6 +436,14 @@ impl ConfigBuilder {
         }
         if self.max_body_bytes == 0 {
             return Err(Error::config(vars::MAX_BODY_BYTES, "must be more than 0"));
+        }
+        // An answer is held whole in memory: a cap beyond a gigabyte is no
+        // cap (AMP's largest lists are megabytes).
+        if self.max_body_bytes > MAX_BODY_BYTES_LIMIT {
+            return Err(Error::config(
+                vars::MAX_BODY_BYTES,
+                format!("must be at most {MAX_BODY_BYTES_LIMIT} (1 GiB)"),
+            ));
         }
         let t = &self.token;
         // Beyond this, date arithmetic on the token's expiry would overflow.
@@ -590,6 +602,7 @@ mod tests {
             ),
             ("AMP_ALLOW_INSECURE_HTTP", "maybe", "1 or 0"),
             ("AMP_MAX_BODY_BYTES", "0", "more than 0"),
+            ("AMP_MAX_BODY_BYTES", "1073741825", "at most 1073741824"),
         ];
         for (name, value, why) in cases {
             let e = Config::from_lookup(&env(&[(name, value)])).unwrap_err();

@@ -21,6 +21,14 @@ use zeroize::Zeroizing;
 /// Where a body of unknown length starts (without `Content-Length`).
 const FIRST_CAPACITY: usize = 1024;
 
+/// The most a declared length reserves at once. A sensitive answer is a
+/// token or an error of a few hundred bytes; a server that declares
+/// megabytes must send them before they are reserved: the whole capacity
+/// is written over when the buffer is wiped, so a reservation taken on its
+/// word alone costs that much work per login (and a length beyond memory,
+/// with a large `AMP_MAX_BODY_BYTES`, would abort the process).
+const DECLARED_CAPACITY: usize = 64 * 1024;
+
 /// A growing body whose every allocation is wiped when dropped.
 pub(super) struct WipedBody {
     bytes: Zeroizing<Vec<u8>>,
@@ -33,11 +41,11 @@ pub(super) struct TooLarge;
 
 impl WipedBody {
     /// A buffer for a body of `declared` bytes if the answer says so (its
-    /// `Content-Length`, sized once, never grown), or of unknown length,
-    /// never to hold more than `limit`.
+    /// `Content-Length`: sized once, never grown, up to 64 KiB), or of
+    /// unknown length, never to hold more than `limit`.
     pub(super) fn new(declared: Option<u64>, limit: usize) -> WipedBody {
         let capacity = match declared {
-            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            Some(n) => usize::try_from(n).map_or(DECLARED_CAPACITY, |n| n.min(DECLARED_CAPACITY)),
             None => FIRST_CAPACITY,
         };
         WipedBody {
@@ -94,6 +102,25 @@ mod tests {
     /// only ever grows by moving to a new one (`Vec` never reallocates in
     /// place: the pointer changes exactly when this type grows it, and the
     /// capacity is then what it chose).
+    // A declared length reserves what it says up to 64 KiB; beyond, the
+    // bytes must arrive first (the limit still holds them all).
+    #[test]
+    fn a_declared_length_reserves_at_most_64_kib() {
+        assert_eq!(WipedBody::new(Some(120), 1 << 24).capacity(), 120);
+        assert_eq!(
+            WipedBody::new(Some(16 << 20), 16 << 20).capacity(),
+            64 * 1024
+        );
+        assert_eq!(
+            WipedBody::new(Some(u64::MAX), usize::MAX).capacity(),
+            64 * 1024
+        );
+        assert_eq!(WipedBody::new(Some(16 << 20), 100).capacity(), 100);
+        let mut body = WipedBody::new(Some(100_000), 1 << 20);
+        body.push(&[7; 100_000]).unwrap();
+        assert_eq!(body.into_bytes().len(), 100_000);
+    }
+
     #[test]
     fn chunks_land_in_order_and_growth_is_ours() {
         for sizes in [
