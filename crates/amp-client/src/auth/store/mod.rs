@@ -291,6 +291,29 @@ mod tests {
             );
             assert!(!msg.contains("hunter2"), "{msg}");
         }
+        // A FIFO in its place (nobody writes it) or a file too large to be
+        // a CA bundle: refused at once, the client is not held.
+        #[cfg(unix)]
+        {
+            let fifo =
+                std::env::temp_dir().join(format!("amp-open-test-{}.fifo", std::process::id()));
+            let _ = std::fs::remove_file(&fifo);
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+            let big =
+                std::env::temp_dir().join(format!("amp-open-test-{}-big.pem", std::process::id()));
+            std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+            for (ca, why) in [(&fifo, "not a regular file"), (&big, "larger than 1 MiB")] {
+                let c = with_ca("rediss://:hunter2@127.0.0.1:6379/0", ca);
+                let msg = open(c.token_store(), &c).unwrap_err().to_string();
+                assert!(
+                    msg.contains(vars::REDIS_CA_FILE) && msg.contains(why),
+                    "{msg}"
+                );
+            }
+            let _ = std::fs::remove_file(fifo);
+            let _ = std::fs::remove_file(big);
+        }
         // Without a Redis store, the CA file is not read.
         let c = with_ca("memory", &missing);
         assert_eq!(open(c.token_store(), &c).unwrap().describe(), "memory");

@@ -383,7 +383,7 @@ fn add_ca_file(roots: &mut rustls::RootCertStore, path: &Path) -> Result<(), Str
     use rustls::pki_types::CertificateDer;
 
     let shown = path.display();
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
+    let pem = read_ca_file(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
     let certificates = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
@@ -402,6 +402,34 @@ fn add_ca_file(roots: &mut rustls::RootCertStore, path: &Path) -> Result<(), Str
         })?;
     }
     Ok(())
+}
+
+/// The largest CA file read: a bundle of every public root is about 200 KiB.
+const CA_FILE_MAX: u64 = 1024 * 1024;
+
+/// The bytes of the CA file at `path`: a regular file of at most 1 MiB. It
+/// is read while the client is built, where no timeout runs: opened
+/// without blocking, so a FIFO (or a device) in its place is refused at
+/// once instead of holding the process in `open` or `read` for ever.
+fn read_ca_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut options = std::fs::File::options();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut pem = Vec::new();
+    file.take(CA_FILE_MAX + 1).read_to_end(&mut pem)?;
+    if pem.len() as u64 > CA_FILE_MAX {
+        return Err(std::io::Error::other("larger than 1 MiB"));
+    }
+    Ok(pem)
 }
 
 /// Removes the URL and the password from a message from redis-rs.
