@@ -95,12 +95,12 @@ fn check_printable(path: &Path) -> CliResult {
 }
 
 /// Refuses a folder that another user than this one or root owns, or that
-/// anyone may write in without the sticky bit, and one below such a folder
-/// ([`distrust_folder`]): whoever can rename files there can swap the
-/// socket or the key file for their own between two of the agent's steps,
-/// or later, and read what callers send. Group-write passes (umask 002
-/// gives it to every folder of a per-user group), as for the file token
-/// store.
+/// anyone (or a group other than this user's own) may write in without the
+/// sticky bit, and one below such a folder ([`distrust_folder`]): whoever
+/// can rename files there can swap the socket or the key file for their
+/// own between two of the agent's steps, or later, and read what callers
+/// send. Group-write by the user's own group passes (umask 002 gives it to
+/// every folder of a per-user group), as for the file token store.
 fn check_trusted(folder: &Path) -> CliResult {
     let why = distrust_folder(folder)
         .map_err(|e| Failure::runtime(format!("cannot check {}: {e}", folder.display())))?;

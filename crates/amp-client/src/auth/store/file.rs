@@ -89,7 +89,9 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 ///   read, written or locked: whoever can rename files in it can swap ours
 ///   (or the folder holding them) between two of our steps. Where a link on
 ///   the path leads elsewhere, the folders there are checked too. Group-write
-///   is allowed (umask 002 gives it to every folder of a per-user group).
+///   by the user's own group is allowed (umask 002 gives it to every folder
+///   of a per-user group); by another group, whose members could rename the
+///   files, it is refused as well.
 /// * **Leftovers**: files set aside and temporary files of dead writers hold
 ///   tokens too: they get mode 0600, and [`clear`](TokenStore::clear)
 ///   removes them with the token file (the lock file stays).
