@@ -46,6 +46,48 @@ impl Overrides {
     }
 }
 
+/// The flags whose value may be a URL with a password, and where that
+/// password belongs instead.
+const SECRET_URL_FLAGS: [(&str, &str); 2] = [
+    ("--store", "give the store in AMP_TOKEN_STORE"),
+    (
+        "--node",
+        "give the node's URL in AMP_NODE_URL, or log in with --node-cookie",
+    ),
+];
+
+/// Refuses a password in a URL on the command line (`--store
+/// redis://:PASSWORD@…`, `--node http://USER:PASSWORD@…`): every user of
+/// the machine reads a process's arguments (`ps`, `/proc/PID/cmdline`) for
+/// as long as it runs, an agent for days. The error names the flag and the
+/// variable to use, never the password. `args` are the program's
+/// arguments, without its name; `--` ends the flags.
+pub fn refuse_passwords_in_args(args: &[std::ffi::OsString]) -> CliResult {
+    let mut args = args.iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        for (flag, instead) in SECRET_URL_FLAGS {
+            let value = match arg.strip_prefix(flag) {
+                Some("") => args.next(),
+                Some(rest) => rest.strip_prefix('=').map(|v| v.to_string().into()),
+                None => None,
+            };
+            let has_password = value
+                .and_then(|v| amp_client::reqwest::Url::parse(&v).ok())
+                .is_some_and(|url| url.password().is_some());
+            if has_password {
+                return Err(Failure::usage(format!(
+                    "{flag}: a password on the command line is visible to every user of this \
+                     machine (ps, /proc) while the command runs; {instead}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Every variable the command reads, for [`check_env_encoding`].
 const VARIABLES: &[&str] = &[
     amp_client::USERNAME_VAR,
@@ -188,6 +230,47 @@ pub fn default_store_path(cache: &Path, base_url: &str, username: &str) -> PathB
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_in_url_flags_are_refused_and_never_repeated() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        for refused in [
+            &["--store", "redis://:pw-1@h:6379/0", "info"][..],
+            &["info", "--store=rediss://u:pw-1@h/0"],
+            &[
+                "assets",
+                "burn",
+                "x",
+                "--node",
+                "http://u:pw-1@127.0.0.1:1/",
+            ],
+            &["assets", "burn", "x", "--node=http://u:pw-1@127.0.0.1:1/"],
+        ] {
+            let e = refuse_passwords_in_args(&args(refused))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("visible to every user"), "{e}");
+            assert!(!e.contains("pw-1"), "{e}");
+        }
+        for allowed in [
+            &["--store", "file:/tmp/t.json", "info"][..],
+            &["--store", "redis://u@h:6379/0", "info"],
+            &["assets", "burn", "x", "--node", "http://127.0.0.1:1/"],
+            &["--store", "memory", "info"],
+            // After `--`, or as the value of another flag: not ours.
+            &["x", "--", "--store", "redis://:pw-1@h/0"],
+            &["--data", "--store-x=redis://:pw-1@h/0"],
+        ] {
+            assert!(
+                refuse_passwords_in_args(&args(allowed)).is_ok(),
+                "{allowed:?}"
+            );
+        }
+    }
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

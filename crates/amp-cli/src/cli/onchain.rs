@@ -14,8 +14,9 @@ const JOB: &str = "Job";
 /// Where the issuer's Elements node is and how to log in to it.
 #[derive(Debug, Clone, Args)]
 pub struct NodeArgs {
-    /// The node's JSON-RPC URL, http://USER:PASSWORD@HOST:PORT/ (append
-    /// /wallet/NAME for a node with several wallets)
+    /// The node's JSON-RPC URL, http://HOST:PORT/ (append /wallet/NAME for a
+    /// node with several wallets); a USER:PASSWORD in it only through
+    /// AMP_NODE_URL (the command line is visible to every user)
     #[arg(long, value_name = "URL", env = "AMP_NODE_URL", hide_env_values = true, help_heading = NODE)]
     pub node: Option<String>,
 

@@ -68,6 +68,8 @@ pub use token::Status as TokenStatus;
 /// Runs the command `cli` names. `overrides` are the flags that were typed,
 /// laid over the environment.
 pub async fn run(cli: Cli, overrides: Overrides) -> CliResult {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    settings::refuse_passwords_in_args(&args)?;
     let json = cli.json;
     // Configuration is read, and every error in it reported, before anything is sent.
     let ctx = || -> CliResult<Ctx> {

@@ -86,7 +86,7 @@ fn node_client(args: &NodeArgs) -> CliResult<ElementsRpc> {
     let url = args.node.as_deref().ok_or_else(|| {
         Failure::usage(
             "configuration error: --node (AMP_NODE_URL): the Elements node's URL is needed, \
-             e.g. http://USER:PASSWORD@127.0.0.1:7041/",
+             e.g. AMP_NODE_URL=http://USER:PASSWORD@127.0.0.1:7041/",
         )
     })?;
     let mut builder = ElementsRpc::builder(url)

@@ -182,8 +182,11 @@ impl World {
         }
     }
 
+    /// The node's URL, with its password, in the environment: never on a
+    /// command line (`ps` shows it to everyone).
     fn env(&self) -> Env {
         Env::sandbox(&self.home, &self.sandbox)
+            .set("AMP_NODE_URL", &self.sandbox.node_url_with_credentials())
     }
 
     fn journal(&self) -> std::path::PathBuf {
@@ -200,8 +203,6 @@ impl World {
             args.extend(["--amount".to_string(), "700".to_string()]);
         }
         args.extend([
-            "--node".to_string(),
-            self.sandbox.node_url_with_credentials(),
             "--journal".to_string(),
             self.journal().display().to_string(),
             "--poll-interval-ms".to_string(),

@@ -647,6 +647,23 @@ async fn a_bad_flag_value_names_the_flag() {
     let run = env.run(&["assets", "list", "--store", "sqlite:x"]).await;
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("--store"), "{run:?}");
+    // A password on the command line, where `ps` shows it to every user of
+    // the machine: refused before anything runs, pointing at the variable,
+    // the password not repeated.
+    for args in [
+        &[
+            "--store",
+            "rediss://amp:hunter2@127.0.0.1:1/0",
+            "token",
+            "status",
+        ][..],
+        &["token", "status", "--store=redis://:hunter2@127.0.0.1:1/0"],
+    ] {
+        let run = env.run(args).await;
+        let run = run.fails(2, &["--store", "AMP_TOKEN_STORE", "ps"]);
+        assert!(!run.stderr.contains("hunter2"), "{run:?}");
+    }
+    assert_eq!(sandbox.stats().total(), 0, "nothing was sent");
     // The flag wins over its variable.
     let run = env
         .clone()

@@ -112,20 +112,12 @@ async fn distribute_prints_the_outcome_and_progress_and_a_second_run_sends_nothi
 async fn a_failed_check_sends_nothing_and_names_the_check() {
     let (sandbox, asset) = world().await;
     let home = TempDir::new("check");
-    let env = Env::sandbox(&home, &sandbox);
+    let node = sandbox.node_url_with_credentials();
+    let env = Env::sandbox(&home, &sandbox).set("AMP_NODE_URL", &node);
     let journal = home.path().join("j.json");
     let journal = journal.display().to_string();
     sandbox.set_wallet_locked(true);
-    let node = sandbox.node_url_with_credentials();
-    let args = [
-        "assets",
-        "distribute",
-        &asset,
-        "--node",
-        &node,
-        "--journal",
-        &journal,
-    ];
+    let args = ["assets", "distribute", &asset, "--journal", &journal];
     env.run(&args).await.fails(
         1,
         &[
@@ -136,21 +128,26 @@ async fn a_failed_check_sends_nothing_and_names_the_check() {
     );
     assert_eq!(sandbox.node_count("sendmany"), 0);
     // Without a node: a usage error naming the flag and its variable.
-    env.run(&["assets", "burn", &asset, "--amount", "5"])
+    let no_node = env.clone().unset("AMP_NODE_URL");
+    no_node
+        .run(&["assets", "burn", &asset, "--amount", "5"])
         .await
         .fails(2, &["--node", "AMP_NODE_URL"]);
     // Plain http to another machine: refused before anything is sent.
-    env.run(&[
-        "assets",
-        "burn",
-        &asset,
-        "--amount",
-        "5",
-        "--node",
-        "http://u:pw@10.9.8.7:1/",
-    ])
-    .await
-    .fails(2, &["plain http"]);
+    no_node
+        .clone()
+        .set("AMP_NODE_URL", "http://u:pw@10.9.8.7:1/")
+        .run(&["assets", "burn", &asset, "--amount", "5"])
+        .await
+        .fails(2, &["plain http"]);
+    // A password on the command line, where `ps` shows it to every user of
+    // the machine: refused, pointing at the variable, the password not
+    // repeated.
+    let run = no_node
+        .run(&["assets", "burn", &asset, "--amount", "5", "--node", &node])
+        .await;
+    let run = run.fails(2, &["--node", "AMP_NODE_URL", "--node-cookie"]);
+    assert!(!run.stderr.contains(sandbox.node_password()), "{run:?}");
     assert_eq!(sandbox.count("POST", "/assets/{assetUuid}/burn-request"), 0);
 }
 
@@ -166,16 +163,8 @@ async fn a_corrupt_journal_is_set_aside_and_nothing_is_sent_until_it_is_removed(
     )
     .unwrap();
     let path = journal.display().to_string();
-    let node = sandbox.node_url_with_credentials();
-    let args = [
-        "assets",
-        "distribute",
-        &asset,
-        "--node",
-        &node,
-        "--journal",
-        &path,
-    ];
+    let env = env.set("AMP_NODE_URL", &sandbox.node_url_with_credentials());
+    let args = ["assets", "distribute", &asset, "--journal", &path];
     env.run(&args)
         .await
         .fails(1, &["is corrupt", "may have been sent", "j.json.corrupt"]);
