@@ -51,7 +51,8 @@ pub const LOG_TARGET: &str = "amp::agent";
 /// fresh, and the first token is awaited: credentials AMP refuses stop the
 /// agent at once, while AMP being unreachable only delays the token (the
 /// agent serves, and callers wait for the token or get the failure).
-/// When ready, it prints where it listens on stdout, as shell assignments:
+/// When ready, it prints where it listens on stdout, as shell assignments
+/// (a path quoted when a shell would read it otherwise):
 ///
 /// ```text
 /// AMP_AGENT_SOCKET=/run/user/1000/amp/agent.sock
@@ -59,14 +60,28 @@ pub const LOG_TARGET: &str = "amp::agent";
 /// AMP_AGENT_KEY_FILE=/run/user/1000/amp/agent.key
 /// ```
 pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResult {
-    for (flag, value) in [
-        ("--max-in-flight", args.max_in_flight as u64),
-        ("--max-connections", args.max_connections as u64),
-        ("--head-timeout", args.head_timeout),
-        ("--body-timeout", args.body_timeout),
+    // Bounded above too: a timeout is added to an `Instant` (one beyond
+    // its range panics in every connection's task), and tokio's semaphore
+    // panics past `usize::MAX >> 3` permits.
+    const DAY: u64 = 24 * 3600;
+    for (flag, value, least, most) in [
+        ("--max-in-flight", args.max_in_flight as u64, 1, 1_000_000),
+        (
+            "--max-connections",
+            args.max_connections as u64,
+            1,
+            1_000_000,
+        ),
+        ("--head-timeout", args.head_timeout, 1, DAY),
+        ("--body-timeout", args.body_timeout, 1, DAY),
+        ("--shutdown-timeout", args.shutdown_timeout, 0, DAY),
+        ("--max-body-bytes", args.max_body_bytes as u64, 0, 1 << 30),
     ] {
-        if value == 0 {
-            return Err(Failure::usage(format!("{flag}: must be at least 1")));
+        if value < least {
+            return Err(Failure::usage(format!("{flag}: must be at least {least}")));
+        }
+        if value > most {
+            return Err(Failure::usage(format!("{flag}: must be at most {most}")));
         }
     }
     // Taken over first: a SIGTERM while the agent starts (logging in) is a
@@ -123,7 +138,8 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
     let mut ready = String::new();
     if let Some((_, placed)) = &socket {
         listening.push(format!("unix:{}", placed.path().display()));
-        ready.push_str(&format!("AMP_AGENT_SOCKET={}\n", placed.path().display()));
+        let path = shell_word(&placed.path().display().to_string());
+        ready.push_str(&format!("AMP_AGENT_SOCKET={path}\n"));
     }
     let tcp_addr = match &tcp {
         Some(l) => Some(
@@ -134,9 +150,9 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
     };
     if let (Some(addr), Some((_, placed))) = (tcp_addr, &key) {
         listening.push(format!("tcp:{addr}"));
+        let path = shell_word(&placed.path().display().to_string());
         ready.push_str(&format!(
-            "AMP_AGENT_URL=http://{addr}\nAMP_AGENT_KEY_FILE={}\n",
-            placed.path().display()
+            "AMP_AGENT_URL=http://{addr}\nAMP_AGENT_KEY_FILE={path}\n"
         ));
     }
     let limits = Limits {
@@ -147,11 +163,12 @@ pub async fn run(args: AgentArgs, overrides: &Overrides, json: bool) -> CliResul
     let agent = Arc::new(Agent::new(ctx.client.clone(), limits, listening));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // One pool of connection slots for both listeners: what it protects
-    // (file descriptors, memory) is the process's.
-    let slots = Arc::new(tokio::sync::Semaphore::new(args.max_connections));
+    // A pool of connection slots per listener: any local user can connect
+    // to the TCP port (the key is checked per request, once connected), and
+    // must not be able to take the slots of the socket, which only this
+    // user can reach.
     let connections = || serve::Connections {
-        slots: Arc::clone(&slots),
+        slots: Arc::new(tokio::sync::Semaphore::new(args.max_connections)),
         head_timeout: Duration::from_secs(args.head_timeout),
     };
     let mut servers = tokio::task::JoinSet::new();
@@ -273,5 +290,34 @@ impl Stop {
             _ = self.term.recv() => {}
             _ = self.int.recv() => {}
         }
+    }
+}
+
+/// `text` as one word of a shell command: as it is when it holds only
+/// characters no shell reads specially, else single-quoted (a quote in it
+/// written `'\''`). The ready lines are made for `eval "$(amp agent …)"`: a
+/// path with a space, `$(…)` or a backtick must stay a path, not run.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@+,%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_words_are_quoted_only_when_a_shell_would_read_them() {
+        assert_eq!(
+            shell_word("/run/user/1000/amp/agent.sock"),
+            "/run/user/1000/amp/agent.sock"
+        );
+        assert_eq!(shell_word("/tmp/a b/agent.sock"), "'/tmp/a b/agent.sock'");
+        assert_eq!(shell_word("/tmp/$(x)`y`"), "'/tmp/$(x)`y`'");
+        assert_eq!(shell_word("/tmp/it's"), r"'/tmp/it'\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use amp_client::{AmpClient, Method};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -207,12 +207,21 @@ fn next<'a>(door: &Door, parts: &'a Parts) -> Next<'a> {
             .get(KEY_HEADER)
             .map_or(&b""[..], HeaderValue::as_bytes);
         if !key.matches(given) {
-            return answer(own(
+            let (mut response, outcome) = own(
                 &agent.counters.refused_key,
                 StatusCode::UNAUTHORIZED,
                 "this agent's TCP port needs its key in the X-AMP-Agent-Key header \
                  (the key is in the agent's key file)",
-            ));
+            );
+            // One answer per connection for a caller without the key: hyper
+            // closes the connection after it. Otherwise any local user could
+            // pipeline requests and never read the answers, and hyper, its
+            // writes stalled, would hold the connection (and its slot) for
+            // ever: no timer runs while an answer waits to be written.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return answer((response, outcome));
         }
     }
     match route(parts.uri.path()) {
@@ -239,7 +248,8 @@ fn next<'a>(door: &Door, parts: &'a Parts) -> Next<'a> {
         Route::BadPath => answer(own(
             &agent.counters.not_found,
             StatusCode::NOT_FOUND,
-            "paths with . or .. segments, or escaped slashes, are not forwarded",
+            "paths with . or .. segments, escaped slashes, control characters or spaces \
+             are not forwarded",
         )),
         Route::Blocked => answer(own(
             &agent.counters.blocked,

@@ -11,8 +11,9 @@ pub(super) enum Route<'a> {
     Api(&'a str),
     /// The login, refresh or a password change: the agent's own business.
     Blocked,
-    /// A path segment that is `.` or `..` (plain or escaped), or an escaped
-    /// slash: refused rather than let the URL parser resolve it somewhere.
+    /// A path segment that is `.` or `..` (plain or escaped), an escaped
+    /// slash, or one holding a control character or a space (escaped):
+    /// refused rather than let the URL parser, or AMP, resolve it somewhere.
     BadPath,
     /// Anything else.
     NotFound,
@@ -36,10 +37,18 @@ pub(super) fn route(path: &str) -> Route<'_> {
         let Some(decoded) = percent_decoded(segment) else {
             return Route::BadPath;
         };
-        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
+        // No AMP path holds a control character or a space: refused, as a
+        // server may read `refresh-token%0A` as `refresh-token` (a regex
+        // `$` matches before a trailing newline).
+        let odd = |c: char| c.is_control() || c.is_whitespace();
+        if decoded == "."
+            || decoded == ".."
+            || decoded.contains(['/', '\\'])
+            || decoded.contains(odd)
+        {
             return Route::BadPath;
         }
-        blocked |= BLOCKED_SEGMENTS.iter().any(|b| same_name(&decoded, b));
+        blocked |= BLOCKED_SEGMENTS.iter().any(|b| names(&decoded, b));
     }
     if blocked {
         Route::Blocked
@@ -48,18 +57,22 @@ pub(super) fn route(path: &str) -> Route<'_> {
     }
 }
 
-/// Whether `segment` is `name` read loosely: any case, `-` for `_`. Without
-/// a copy: every forwarded request passes here for each segment.
-fn same_name(segment: &str, name: &str) -> bool {
+/// Whether `segment` names `name`, read loosely: any case, `-` for `_`,
+/// and anything after it that is not a letter or a digit (a server may
+/// take `refresh-token.json` or `refresh-token;x` for the endpoint: DRF's
+/// format suffixes, path parameters). Without a copy: every forwarded
+/// request passes here for each segment.
+fn names(segment: &str, name: &str) -> bool {
     let loose = |b: u8| match b.to_ascii_lowercase() {
         b'-' => b'_',
         other => other,
     };
-    segment.len() == name.len()
+    let (segment, name) = (segment.as_bytes(), name.as_bytes());
+    segment.len() >= name.len()
+        && segment.iter().zip(name).all(|(a, b)| loose(*a) == *b)
         && segment
-            .bytes()
-            .zip(name.bytes())
-            .all(|(a, b)| loose(a) == b)
+            .get(name.len())
+            .is_none_or(|next| !next.is_ascii_alphanumeric())
 }
 
 /// `segment` with its `%XX` escapes decoded (lossy for non-UTF-8 bytes,
@@ -100,6 +113,11 @@ mod tests {
             Route::Api("registered_users/12")
         );
         assert_eq!(route("/agent/status"), Route::Status);
+        // Names that merely begin like a blocked one go through.
+        assert_eq!(
+            route("/api/user/refresh_tokens2"),
+            Route::Api("user/refresh_tokens2")
+        );
         for outside in [
             "/",
             "/api",
@@ -121,6 +139,10 @@ mod tests {
             "/api/user/change-password",
             "/api/user/change_password",
             "/api/managers/4/change-password",
+            "/api/user/refresh-token.json",
+            "/api/user/refresh-token;x",
+            "/api/user/Obtain-Token.api/",
+            "/api/managers/4/change_password_",
         ] {
             assert_eq!(route(blocked), Route::Blocked, "{blocked}");
         }
@@ -133,6 +155,10 @@ mod tests {
             "/api/a%5cb",
             "/api/a%zz",
             "/api/a%4",
+            "/api/user/refresh-token%0A",
+            "/api/managers/4/change-password%0a",
+            "/api/user/obtain_token%20",
+            "/api/assets/a%09b",
         ] {
             assert_eq!(route(bad), Route::BadPath, "{bad}");
         }

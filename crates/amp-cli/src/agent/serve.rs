@@ -21,7 +21,7 @@ use tokio::sync::{watch, Semaphore};
 
 /// How the connections of one listener are served.
 pub struct Connections {
-    /// Slots for open connections, shared by every listener of the agent.
+    /// Slots for the listener's open connections (each listener has its own).
     pub slots: Arc<Semaphore>,
     /// How long a connection may take to send a request's head (first, or
     /// next on a kept-alive connection) before it is closed.

@@ -52,8 +52,9 @@ pub struct Cli {
     )]
     pub base_url: Option<String>,
 
-    /// Where the token is kept: memory, file:PATH, redis://… or rediss://… (TLS) [env: AMP_TOKEN_STORE]
-    /// [default: a file in the user's cache folder, one per base URL and user]
+    /// Where the token is kept: memory, file:PATH, redis://… or rediss://… (TLS; a password in
+    /// the URL only through AMP_TOKEN_STORE) [env: AMP_TOKEN_STORE] [default: a file in the
+    /// user's cache folder, one per base URL and user]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "SPEC")]
     pub store: Option<String>,
 
@@ -238,12 +239,13 @@ pub struct AgentArgs {
     )]
     pub max_in_flight: usize,
 
-    /// How many connections may be open at once (kept-alive ones count);
-    /// beyond, new ones wait in the kernel's queue until one closes
+    /// How many connections each listener (the socket, the TCP port) may
+    /// have open at once (kept-alive ones count); beyond, new ones wait in
+    /// the kernel's queue until one closes
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 512,
+        default_value_t = 256,
         env = "AMP_AGENT_MAX_CONNECTIONS"
     )]
     pub max_connections: usize,

@@ -39,6 +39,8 @@ fn have(tool: &str) -> bool {
 /// A running `amp agent`: where it listens, its log, its process.
 struct Agent {
     child: Child,
+    /// The lines it printed when ready, as printed (for `eval`).
+    ready: String,
     socket: Option<PathBuf>,
     url: Option<String>,
     key_file: Option<PathBuf>,
@@ -68,6 +70,7 @@ impl Agent {
             let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
             let mut agent = Agent {
                 child,
+                ready: String::new(),
                 socket: None,
                 url: None,
                 key_file: None,
@@ -79,7 +82,15 @@ impl Agent {
                     let status = agent.child.wait().unwrap();
                     panic!("the agent stopped ({status}): {}", agent.log_text());
                 };
+                agent.ready.push_str(&line);
+                agent.ready.push('\n');
                 let (name, value) = line.split_once('=').unwrap();
+                // A value a shell would read otherwise comes single-quoted.
+                let unquoted = value
+                    .strip_prefix('\'')
+                    .and_then(|v| v.strip_suffix('\''))
+                    .map(|v| v.replace(r"'\''", "'"));
+                let value = unquoted.as_deref().unwrap_or(value);
                 match name {
                     "AMP_AGENT_SOCKET" => agent.socket = Some(value.into()),
                     "AMP_AGENT_URL" => agent.url = Some(value.into()),
@@ -880,6 +891,7 @@ async fn a_second_sigterm_stops_at_once_and_a_sigterm_while_logging_in_stops_too
     let child = cmd.spawn().unwrap();
     let mut starting = Agent {
         child,
+        ready: String::new(),
         socket: Some(socket2.clone()),
         url: None,
         key_file: None,
@@ -1019,6 +1031,163 @@ async fn huge_slow_and_idle_requests_get_an_answer_not_a_reset_or_a_hang() {
             "the call waited for a slot"
         );
     }
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
+
+/// The ready lines are made for `eval "$(amp agent …)"`: a path with a
+/// space, a quote, `$(…)` or a backtick comes out quoted, so the shell sets
+/// the variable to the path and runs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ready_lines_survive_eval_whatever_the_path() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-eval");
+    let env = Env::sandbox(&home, &sandbox);
+    // Short: a socket's path has room for 107 bytes, its scratch name too.
+    let odd = home.path().join("q'$(touch p)`x` s");
+    let socket = odd.join("agent.sock");
+    let key_file = odd.join("agent.key");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    assert_eq!(agent.socket(), socket);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"eval "$1"; printf '%s\n%s' "$AMP_AGENT_SOCKET" "$AMP_AGENT_KEY_FILE""#)
+        .arg("sh")
+        .arg(&agent.ready)
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let expected = format!("{}\n{}", socket.display(), key_file.display());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        expected,
+        "{}",
+        agent.ready
+    );
+    assert!(!home.path().join("p").exists(), "nothing ran");
+    assert_eq!(agent.call("GET", "/api/categories/", None).await.0, 200);
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
+
+/// Any local user can connect to the TCP port; without the key they must
+/// not be able to hold the agent's connections. A caller without the key
+/// gets one answer per connection (pipelined requests it never reads
+/// cannot stall the agent's writes and keep the connection for ever), and
+/// the TCP port's connections, however many are held, leave the socket's
+/// slots free (only this user can reach the socket).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_caller_without_the_key_cannot_hold_the_agents_connections() {
+    use std::io::{Read, Write};
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-slots");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            home.path().join("agent.key").to_str().unwrap(),
+            "--max-connections",
+            "1",
+            // Long: no timer frees a slot during the test.
+            "--head-timeout",
+            "3600",
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let addr = agent.url().trim_start_matches("http://").to_string();
+    let connect = {
+        let addr = addr.clone();
+        move || {
+            let stream = std::net::TcpStream::connect(&addr).unwrap();
+            // A guard against a hang, not a wait: the agent answers at once.
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+                .unwrap();
+            stream
+        }
+    };
+
+    // A request without the key: one 401 that says `close`, and the agent
+    // closes the connection (the read ends, it does not time out).
+    let keyless = connect.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = keyless();
+        let head = "GET /api/assets/ HTTP/1.1\r\nHost: amp\r\n\r\n";
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).map(|_| answer)
+    })
+    .await
+    .unwrap()
+    .expect("the agent closed the connection");
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    // A thousand of them in one write, never read: the connection ends all
+    // the same (closed, or reset for the requests left unread), it is not
+    // held.
+    let keyless = connect.clone();
+    let ended = tokio::task::spawn_blocking(move || {
+        let mut stream = keyless();
+        let heads = "GET /api/assets/ HTTP/1.1\r\nHost: amp\r\n\r\n".repeat(1000);
+        let _ = stream.write_all(heads.as_bytes());
+        stream.read_to_end(&mut Vec::new())
+    })
+    .await
+    .unwrap();
+    if let Err(e) = ended {
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+    }
+
+    // The one TCP slot held by a connection that sends nothing: the socket
+    // is served all the same.
+    let mut idle = tokio::task::spawn_blocking(connect).await.unwrap();
+    let served = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        agent.call("GET", "/api/categories/", None),
+    )
+    .await
+    .expect("the socket has slots of its own");
+    assert_eq!(served.0, 200);
+    // And the idle connection was not closed to make room: it still serves
+    // a request with the key.
+    let key = agent.key();
+    let answer = tokio::task::spawn_blocking(move || {
+        let request = format!(
+            "GET /api/categories/ HTTP/1.1\r\nHost: amp\r\nX-AMP-Agent-Key: {key}\r\n\
+             Connection: close\r\n\r\n"
+        );
+        idle.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        idle.read_to_string(&mut answer).map(|_| answer)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let (exit, log) = agent.terminate().await;
     assert!(exit.success(), "{exit}: {log}");
 }
@@ -1434,6 +1603,12 @@ async fn the_login_refresh_and_password_endpoints_are_refused_in_every_spelling(
         "/api/user/refresh%2Dtoken/",
         "/api/user/Change_Password",
         "/api/managers/1/change%2Dpassword/",
+        // A server may read these as the endpoint itself (a regex `$`
+        // before a trailing newline, DRF's format suffixes).
+        "/api/user/refresh-token%0A",
+        "/api/managers/1/change-password%0a/",
+        "/api/user/refresh-token.json",
+        "/api/user/obtain_token;x",
     ];
     for path in paths {
         for method in ["POST", "GET"] {
@@ -1554,24 +1729,34 @@ async fn amp_gone_mid_run_is_a_502_and_amp_too_slow_a_504_from_the_agent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_zero_cap_or_timeout_is_a_usage_error_naming_the_flag() {
+async fn a_zero_or_huge_cap_or_timeout_is_a_usage_error_naming_the_flag() {
     let sandbox = Sandbox::start().await.unwrap();
     let home = TempDir::new("agent-zero");
     let env = Env::sandbox(&home, &sandbox);
     let socket = home.path().join("agent.sock");
-    for flag in [
-        "--max-in-flight",
-        "--max-connections",
-        "--head-timeout",
-        "--body-timeout",
+    // Too large is refused as well: a timeout beyond an `Instant`'s range
+    // panicked in every connection's task, a cap beyond tokio's semaphore
+    // at start.
+    let huge = u64::MAX.to_string();
+    for (flag, value) in [
+        ("--max-in-flight", "0"),
+        ("--max-connections", "0"),
+        ("--head-timeout", "0"),
+        ("--body-timeout", "0"),
+        ("--max-in-flight", huge.as_str()),
+        ("--max-connections", huge.as_str()),
+        ("--head-timeout", huge.as_str()),
+        ("--body-timeout", huge.as_str()),
+        ("--shutdown-timeout", huge.as_str()),
+        ("--max-body-bytes", huge.as_str()),
     ] {
         let run = env
-            .run(&["agent", "--socket", socket.to_str().unwrap(), flag, "0"])
+            .run(&["agent", "--socket", socket.to_str().unwrap(), flag, value])
             .await;
-        assert_eq!(run.code, 2, "{flag}: {run:?}");
-        assert!(run.stderr.contains(flag), "{flag}: {run:?}");
-        assert!(run.stdout.is_empty(), "{flag}: {run:?}");
-        assert!(!socket.exists(), "{flag}: nothing left behind");
+        assert_eq!(run.code, 2, "{flag} {value}: {run:?}");
+        assert!(run.stderr.contains(flag), "{flag} {value}: {run:?}");
+        assert!(run.stdout.is_empty(), "{flag} {value}: {run:?}");
+        assert!(!socket.exists(), "{flag} {value}: nothing left behind");
     }
     assert_eq!(sandbox.stats().total(), 0, "no login was tried");
 }
