@@ -707,6 +707,89 @@ async fn raw(socket: &Path, request: &str) -> String {
     .unwrap()
 }
 
+/// The clients for other languages (`clients/`, standard library only):
+/// each finds the agent from the variables it prints, over the socket or
+/// over TCP with the key, lists, creates, and is refused the login; the
+/// agent's one login serves them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_and_node_clients_call_amp_through_the_agent() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let home = TempDir::new("agent-clients");
+    let env = Env::sandbox(&home, &sandbox);
+    let socket = home.path().join("agent.sock");
+    let key_file = home.path().join("agent.key");
+    let agent = Agent::start(
+        &env,
+        &[
+            "--socket",
+            socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ],
+        home.path().join("agent.log"),
+    )
+    .await;
+    let (_, listed) = agent.call("GET", "/api/assets/", None).await;
+    let clients = concat!(env!("CARGO_MANIFEST_DIR"), "/../../clients");
+    let doors = [
+        vec![("AMP_AGENT_SOCKET", socket.display().to_string())],
+        vec![
+            ("AMP_AGENT_URL", agent.url().to_string()),
+            ("AMP_AGENT_KEY_FILE", key_file.display().to_string()),
+        ],
+    ];
+    let mut ran = 0;
+    for (tool, client) in [("python3", "amp_agent.py"), ("node", "amp_agent.mjs")] {
+        if !have(tool) {
+            continue;
+        }
+        for (n, door) in doors.iter().enumerate() {
+            let run = |args: Vec<String>| {
+                let mut cmd = Command::new(tool);
+                cmd.arg(format!("{clients}/{client}"))
+                    .args(args)
+                    .env_clear()
+                    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                    .envs(door.iter().map(|(k, v)| (k, v)));
+                async move {
+                    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                        .await
+                        .unwrap()
+                }
+            };
+            let what = format!("{tool} through door {n}");
+            let out = run(vec![s("GET"), s("/api/assets/")]).await;
+            assert!(out.status.success(), "{what}: {out:?}");
+            let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(body, listed, "{what}");
+            let name = format!("From {tool} {n}");
+            let out = run(vec![
+                s("POST"),
+                s("/api/categories/add"),
+                serde_json::json!({"name": name, "description": "through the agent"}).to_string(),
+            ])
+            .await;
+            assert!(out.status.success(), "{what}: {out:?}");
+            let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(body["name"], name.as_str(), "{what}");
+            // The agent's own business: refused, and the client says so.
+            let out = run(vec![s("POST"), s("/api/user/obtain_token"), s("{}")]).await;
+            assert_eq!(out.status.code(), Some(1), "{what}: {out:?}");
+            let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(body["source"], "amp agent", "{what}");
+            ran += 1;
+        }
+    }
+    if ran == 0 {
+        eprintln!("SKIPPED: neither python3 nor node is installed");
+    }
+    assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1, "one login");
+    let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_what_is_in_flight_and_exits_0() {
     let sandbox = Sandbox::start().await.unwrap();
