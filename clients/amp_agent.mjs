@@ -13,9 +13,9 @@
 // As a program: node amp_agent.mjs GET /api/assets/ ['{"json": "body"}']
 //               prints the answer's JSON; exits 1 on a status of 400 or more.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import http from "node:http";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
 /** `{ status, body }` (the body parsed, or null) of `method path` through the agent. */
 export function call(method, path, body = null) {
@@ -25,7 +25,8 @@ export function call(method, path, body = null) {
     options.socketPath = socketPath;
   } else {
     const url = new URL(process.env.AMP_AGENT_URL);
-    options.host = url.hostname;
+    // An IPv6 address comes bracketed (`http://[::1]:8700`); a host has none.
+    options.host = url.hostname.replace(/^\[(.*)\]$/, "$1");
     options.port = url.port;
     options.headers["X-AMP-Agent-Key"] = readFileSync(process.env.AMP_AGENT_KEY_FILE, "utf8").trim();
   }
@@ -53,7 +54,10 @@ export function call(method, path, body = null) {
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a program, not imported: the script Node was given is this file
+// (Node names the module by its real path, the script as it was typed).
+const script = process.argv[1];
+if (script && realpathSync(script) === fileURLToPath(import.meta.url)) {
   const [method, path, body] = process.argv.slice(2);
   const { status, body: answer } = await call(method, path, body ? JSON.parse(body) : null);
   console.log(JSON.stringify(answer, null, 2));

@@ -18,6 +18,7 @@ import json
 import os
 import socket
 import sys
+import urllib.parse
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -40,9 +41,9 @@ def call(method, path, body=None, timeout=120):
     if socket_path:
         conn = _UnixConnection(socket_path, timeout)
     else:
-        url = os.environ["AMP_AGENT_URL"]
-        host, port = url.removeprefix("http://").rsplit(":", 1)
-        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        # hostname drops an IPv6 address's brackets (`http://[::1]:8700`).
+        url = urllib.parse.urlsplit(os.environ["AMP_AGENT_URL"])
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
         with open(os.environ["AMP_AGENT_KEY_FILE"]) as f:
             headers["X-AMP-Agent-Key"] = f.read().strip()
     if body is not None:

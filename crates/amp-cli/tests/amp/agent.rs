@@ -733,6 +733,11 @@ async fn the_python_and_node_clients_call_amp_through_the_agent() {
     .await;
     let (_, listed) = agent.call("GET", "/api/assets/", None).await;
     let clients = concat!(env!("CARGO_MANIFEST_DIR"), "/../../clients");
+    // Through the TCP door the clients are run by a link to their folder
+    // (a checkout reached through a link, macOS's /tmp): still programs.
+    let linked = home.path().join("clients");
+    std::os::unix::fs::symlink(clients, &linked).unwrap();
+    let folders = [clients.to_string(), linked.display().to_string()];
     let doors = [
         vec![("AMP_AGENT_SOCKET", socket.display().to_string())],
         vec![
@@ -748,7 +753,7 @@ async fn the_python_and_node_clients_call_amp_through_the_agent() {
         for (n, door) in doors.iter().enumerate() {
             let run = |args: Vec<String>| {
                 let mut cmd = Command::new(tool);
-                cmd.arg(format!("{clients}/{client}"))
+                cmd.arg(format!("{}/{client}", folders[n]))
                     .args(args)
                     .env_clear()
                     .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -787,6 +792,45 @@ async fn the_python_and_node_clients_call_amp_through_the_agent() {
     }
     assert_eq!(sandbox.count("POST", "/user/obtain_token"), 1, "one login");
     let (exit, log) = agent.terminate().await;
+    assert!(exit.success(), "{exit}: {log}");
+
+    // An agent on IPv6 loopback prints `http://[::1]:PORT`: the brackets
+    // are the URL's, not the host's.
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("SKIPPED: this machine has no IPv6 loopback");
+        return;
+    }
+    let key6 = home.path().join("agent6.key");
+    let agent6 = Agent::start(
+        &env,
+        &["--listen", "[::1]:0", "--key-file", key6.to_str().unwrap()],
+        home.path().join("agent6.log"),
+    )
+    .await;
+    assert!(
+        agent6.url().starts_with("http://[::1]:"),
+        "{}",
+        agent6.url()
+    );
+    for (tool, client) in [("python3", "amp_agent.py"), ("node", "amp_agent.mjs")] {
+        if !have(tool) {
+            continue;
+        }
+        let mut cmd = Command::new(tool);
+        cmd.arg(format!("{clients}/{client}"))
+            .args(["GET", "/api/assets/"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AMP_AGENT_URL", agent6.url())
+            .env("AMP_AGENT_KEY_FILE", &key6);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{tool} over IPv6: {out:?}");
+        let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(body, listed, "{tool} over IPv6");
+    }
+    let (exit, log) = agent6.terminate().await;
     assert!(exit.success(), "{exit}: {log}");
 }
 
@@ -1118,15 +1162,16 @@ async fn huge_slow_and_idle_requests_get_an_answer_not_a_reset_or_a_hang() {
     assert!(exit.success(), "{exit}: {log}");
 }
 
-/// The ready lines are made for `eval "$(amp agent …)"`: a path with a
-/// space, a quote, `$(…)` or a backtick comes out quoted, so the shell sets
-/// the variable to the path and runs nothing.
+/// The ready lines are shell assignments, for a script to source: a path
+/// with a space, a quote, `$(…)` or a backtick comes out quoted, so the
+/// shell sets the variable to the path and runs nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ready_lines_survive_eval_whatever_the_path() {
     let sandbox = Sandbox::start().await.unwrap();
-    let home = TempDir::new("agent-eval");
+    // A short name: a socket's path has room for 107 bytes, and the agent
+    // binds it first at a longer scratch name beside it.
+    let home = TempDir::new("ev");
     let env = Env::sandbox(&home, &sandbox);
-    // Short: a socket's path has room for 107 bytes, its scratch name too.
     let odd = home.path().join("q'$(touch p)`x` s");
     let socket = odd.join("agent.sock");
     let key_file = odd.join("agent.key");
