@@ -261,7 +261,8 @@ mod tests {
             &["--store", "redis://u@h:6379/0", "info"],
             &["assets", "burn", "x", "--node", "http://127.0.0.1:1/"],
             &["--store", "memory", "info"],
-            // After `--`, or as the value of another flag: not ours.
+            // After `--`, or a flag that only begins like ours: not ours.
+            // (As the value of another flag, clap refuses `--store` itself.)
             &["x", "--", "--store", "redis://:pw-1@h/0"],
             &["--data", "--store-x=redis://:pw-1@h/0"],
         ] {

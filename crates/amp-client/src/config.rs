@@ -10,7 +10,7 @@
 //! | `API_REQUEST_TIMEOUT_SECONDS` | 10 | per-attempt timeout (1 s – 10 min) |
 //! | `AMP_ENV` | — | `test` selects the test profile; any other value is an error |
 //! | `AMP_TOKEN_STORE` | `memory` | `memory`, `file:<path>`, `redis://…`, `rediss://…` (TLS) |
-//! | `AMP_REDIS_CA_FILE` | — | a PEM bundle of CA certificates trusted for `rediss://`, besides Mozilla's roots |
+//! | `AMP_REDIS_CA_FILE` | — | a PEM bundle of CA certificates trusted for `rediss://`, besides Mozilla's roots (a regular file of at most 1 MiB) |
 //! | `AMP_ALLOW_INSECURE_HTTP` | `0` | `1` allows credentials over plain http, and the token over plain `redis://`, to hosts other than loopback |
 //! | `AMP_TOKEN_KEEP_FRESH` | `0` | `1` renews the token in the background at its soft point even when no call comes |
 //! | `AMP_MAX_BODY_BYTES` | 16777216 | the largest answer body accepted (1 – 1073741824) |

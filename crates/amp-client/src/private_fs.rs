@@ -85,42 +85,35 @@ pub fn sync_dir(_dir: &Path) -> io::Result<()> {
 
 /// Why a file or folder (`meta`) cannot be trusted with a secret, if it
 /// cannot: it is owned by another user than this process's effective one
-/// and root, or anyone may write it, or a group other than this user's
-/// own (the process's effective group) may (a folder with the sticky bit,
-/// as `/tmp`, aside: there nobody may rename what is another's).
-/// Group-write by the user's own group passes: under the usual umask 002
-/// of per-user groups, every folder a user makes has it. (A primary group
-/// shared with other users, where a system has one, is taken as the
-/// user's own.) Always `None` where there are no unix owners.
+/// and root, or anyone may write it, or a group this process is not in may
+/// (a folder with the sticky bit, as `/tmp`, aside: there nobody may
+/// rename what is another's). Group-write by a group of this process's own
+/// (its effective group, or one of its supplementary groups) passes: under
+/// the usual umask 002 of per-user groups every folder a user makes has
+/// it, and a shared volume is given to a group its users are put in (a
+/// Kubernetes `fsGroup`, a setgid team folder): whom the process shares a
+/// group with is the administrator's choice. Always `None` where there are
+/// no unix owners.
 pub fn distrust(meta: &fs::Metadata) -> Option<String> {
     #[cfg(unix)]
     {
+        use rustix::process::{getegid, geteuid, getgroups};
         use std::os::unix::fs::MetadataExt;
-        let me = rustix::process::geteuid().as_raw();
-        let my_group = rustix::process::getegid().as_raw();
-        let mode = meta.mode() & 0o7777;
-        let sticky = meta.is_dir() && mode & 0o1000 != 0;
-        let what = if meta.is_dir() {
-            "rename and replace the files in it"
-        } else {
-            "write it"
-        };
-        if meta.uid() != me && meta.uid() != 0 {
-            let owner = meta.uid();
-            return Some(format!(
-                "it is owned by uid {owner}, not by this user (uid {me})"
-            ));
-        }
-        if mode & 0o002 != 0 && !sticky {
-            return Some(format!("its mode {mode:04o} lets anyone {what}"));
-        }
-        if mode & 0o020 != 0 && meta.gid() != my_group && !sticky {
-            let group = meta.gid();
-            return Some(format!(
-                "its mode {mode:04o} lets group {group}, not this user's own (gid {my_group}), {what}"
-            ));
-        }
-        None
+        let mut groups: Vec<u32> = getgroups()
+            .unwrap_or_default()
+            .iter()
+            .map(|g| g.as_raw())
+            .collect();
+        groups.push(getegid().as_raw());
+        let (owner, group) = (meta.uid(), meta.gid());
+        why_not(
+            owner,
+            group,
+            meta.mode(),
+            meta.is_dir(),
+            geteuid().as_raw(),
+            &groups,
+        )
     }
     #[cfg(not(unix))]
     {
@@ -129,33 +122,82 @@ pub fn distrust(meta: &fs::Metadata) -> Option<String> {
     }
 }
 
+/// The rule of [`distrust`], on its facts: a file or folder of `owner` and
+/// `group` with `mode`, for the user `me` in the groups `mine`.
+#[cfg(unix)]
+fn why_not(
+    owner: u32,
+    group: u32,
+    mode: u32,
+    is_dir: bool,
+    me: u32,
+    mine: &[u32],
+) -> Option<String> {
+    let mode = mode & 0o7777;
+    let sticky = is_dir && mode & 0o1000 != 0;
+    let what = if is_dir {
+        "rename and replace the files in it"
+    } else {
+        "write it"
+    };
+    if owner != me && owner != 0 {
+        Some(format!(
+            "it is owned by uid {owner}, not by this user (uid {me})"
+        ))
+    } else if mode & 0o002 != 0 && !sticky {
+        Some(format!("its mode {mode:04o} lets anyone {what}"))
+    } else if mode & 0o020 != 0 && !mine.contains(&group) && !sticky {
+        Some(format!(
+            "its mode {mode:04o} lets group {group}, which this user is not in, {what}"
+        ))
+    } else {
+        None
+    }
+}
+
 /// Why the folder `dir` cannot hold a secret, if it cannot: the folder
 /// that fails [`distrust`] (`dir` or one above it) and why.
+///
 /// Whoever can write a folder on the path can rename the rest of the path
 /// away and put a tree of their own in its place, between two steps of
-/// ours or later (as OpenSSH's `StrictModes` reasons). The folders of the
-/// path as given are checked, and, where links lead elsewhere, those of
-/// the path they lead to. Folders that do not exist yet pass (create them
-/// with [`create_private_dirs`]).
+/// ours or later (as OpenSSH's `StrictModes` reasons). So every folder the
+/// path passes through is checked, where it really is: for each folder of
+/// the path that exists, the folders above it once its links are resolved
+/// (a link may lead elsewhere, and a link there further). Folders that do
+/// not exist yet pass (create them with [`create_private_dirs`], then check
+/// again: one made meanwhile by someone else is refused then), unless the
+/// path goes up (`..`) out of one of them: where that leads was not
+/// checked. Always `None` where there are no unix owners.
 pub fn distrust_folder(dir: &Path) -> io::Result<Option<(PathBuf, String)>> {
+    if cfg!(not(unix)) {
+        return Ok(None);
+    }
     let given = std::path::absolute(dir)?;
-    // The deepest folder that exists, its links resolved, when that is not
-    // a folder of the given path already.
-    let real = given
-        .ancestors()
-        .find_map(|d| fs::canonicalize(d).ok())
-        .filter(|real| !given.starts_with(real));
-    for folder in given
-        .ancestors()
-        .chain(real.iter().flat_map(|r| r.ancestors()))
-    {
-        let meta = match fs::metadata(folder) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+    let mut checked: Vec<PathBuf> = Vec::new();
+    let mut made_yet = false;
+    for folder in given.ancestors() {
+        let real = match fs::canonicalize(folder) {
+            Ok(real) => real,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !made_yet => {
+                if folder.ends_with("..") {
+                    let why = "it goes up (..) out of a folder that does not exist yet, \
+                               somewhere that was not checked";
+                    return Ok(Some((folder.to_path_buf(), why.to_string())));
+                }
+                continue;
+            }
             Err(e) => return Err(e),
         };
-        if let Some(why) = distrust(&meta) {
-            return Ok(Some((folder.to_path_buf(), why)));
+        made_yet = true;
+        for up in real.ancestors() {
+            // Its own ancestors were checked with it.
+            if checked.iter().any(|c| c == up) {
+                break;
+            }
+            checked.push(up.to_path_buf());
+            if let Some(why) = distrust(&fs::metadata(up)?) {
+                return Ok(Some((up.to_path_buf(), why)));
+            }
         }
     }
     Ok(None)
@@ -238,7 +280,7 @@ mod tests {
 
     // Group-write by a group other than the user's own: its members could
     // rename what is in the folder. (Root, as CI runs, can give the folder
-    // to another group; the user's own group passes, as above.)
+    // to a group it is not in; its own groups pass, as above.)
     #[test]
     #[ignore = "needs root (gives a folder to another group): run as root with --ignored, as .ci/run does"]
     fn a_folder_another_group_may_write_is_named() {
@@ -257,6 +299,66 @@ mod tests {
         assert_eq!(distrust_folder(&theirs.join("mine")).unwrap(), None);
         set(&theirs, 0o750);
         assert_eq!(distrust_folder(&theirs.join("mine")).unwrap(), None);
+    }
+
+    // The rule on its facts, for users and groups no test could be.
+    #[test]
+    fn group_write_passes_for_the_users_groups_only() {
+        let dir = true;
+        // A Kubernetes volume: root:2000 2775, the process 1000 in 3000 and 2000.
+        assert_eq!(why_not(0, 2000, 0o42775, dir, 1000, &[3000, 2000]), None);
+        let why = why_not(0, 2000, 0o2775, dir, 1000, &[3000]).unwrap();
+        assert!(
+            why.contains("group 2000, which this user is not in"),
+            "{why}"
+        );
+        assert_eq!(why_not(0, 2000, 0o3775, dir, 1000, &[3000]), None, "sticky");
+        assert_eq!(why_not(1000, 2000, 0o755, dir, 1000, &[3000]), None);
+        let why = why_not(1001, 3000, 0o700, dir, 1000, &[3000]).unwrap();
+        assert!(why.contains("owned by uid 1001"), "{why}");
+        let why = why_not(1000, 3000, 0o666, false, 1000, &[3000]).unwrap();
+        assert!(why.contains("lets anyone write it"), "{why}");
+        let why = why_not(1000, 2000, 0o660, false, 1000, &[3000]).unwrap();
+        assert!(why.contains("write it"), "{why}");
+    }
+
+    // A link that leads to a folder with a link of its own: the folders
+    // above each are checked, not only those above where the last leads.
+    #[test]
+    fn links_in_a_row_are_followed_each() {
+        let dir = Dir::new("links");
+        let (open, safe, mine) = (dir.0.join("open"), dir.0.join("safe"), dir.0.join("mine"));
+        for d in [open.join("a"), safe.join("b"), mine.clone()] {
+            create_private_dirs(&d).unwrap();
+        }
+        std::os::unix::fs::symlink(open.join("a"), mine.join("l1")).unwrap();
+        std::os::unix::fs::symlink(safe.join("b"), open.join("a/l2")).unwrap();
+        let path = mine.join("l1/l2/x");
+        assert_eq!(distrust_folder(&path).unwrap(), None);
+        set(&open, 0o777);
+        let (folder, _) = distrust_folder(&path).unwrap().expect("refused");
+        assert_eq!(folder, open);
+    }
+
+    // `..` out of a folder not made yet leads where nothing was checked
+    // (here into a folder anyone may write): refused.
+    #[test]
+    fn going_up_out_of_a_folder_not_made_yet_is_refused() {
+        let dir = Dir::new("up-new");
+        let open = dir.0.join("open");
+        create_private_dirs(&open).unwrap();
+        set(&open, 0o777);
+        let (folder, why) = distrust_folder(&dir.0.join("new/../open"))
+            .unwrap()
+            .expect("refused");
+        assert_eq!(folder, dir.0.join("new/.."));
+        assert!(why.contains("goes up"), "{why}");
+        // Through folders that exist, `..` is resolved and checked.
+        create_private_dirs(&dir.0.join("new")).unwrap();
+        let (folder, _) = distrust_folder(&dir.0.join("new/../open"))
+            .unwrap()
+            .expect("refused");
+        assert_eq!(folder, open);
     }
 
     #[test]

@@ -95,11 +95,11 @@ fn check_printable(path: &Path) -> CliResult {
 }
 
 /// Refuses a folder that another user than this one or root owns, or that
-/// anyone (or a group other than this user's own) may write in without the
+/// anyone (or a group this user is not in) may write in without the
 /// sticky bit, and one below such a folder ([`distrust_folder`]): whoever
 /// can rename files there can swap the socket or the key file for their
 /// own between two of the agent's steps, or later, and read what callers
-/// send. Group-write by the user's own group passes (umask 002 gives it to
+/// send. Group-write by a group of the user's passes (umask 002 gives it to
 /// every folder of a per-user group), as for the file token store.
 fn check_trusted(folder: &Path) -> CliResult {
     let why = distrust_folder(folder)
@@ -256,12 +256,17 @@ impl Drop for Placed {
 /// and renamed over the path: at no moment can another user connect to it,
 /// and callers see either the old path or the new socket.
 ///
-/// Before any of that, the folder is checked ([`check_trusted`]: another
-/// user's, or one anyone may write in, is refused), and `<path>.lock` is
+/// Before any of that, the folder is checked, where it would be made and
+/// once it is ready ([`check_trusted`]: another user's, one anyone or a
+/// group this user is not in may write, or one below such a folder, is
+/// refused), and `<path>.lock` is
 /// taken for the agent's life, so two agents started at once on one path
 /// cannot both go on (the probe alone could not tell them apart).
 pub fn bind_socket(path: &Path, default: bool) -> CliResult<(tokio::net::UnixListener, Placed)> {
     check_printable(path)?;
+    // Where the folder would be made, before anything is made there;
+    // the folder itself once it is ready (the default one is made 0700).
+    check_trusted(parent_of(parent_of(path)))?;
     prepare_folder(parent_of(path), default)?;
     check_trusted(parent_of(path))?;
     let scratch = Scratch::beside(path)?;
@@ -372,6 +377,9 @@ impl Key {
     /// first one's callers read).
     pub fn write(&self, path: &Path) -> CliResult<Placed> {
         check_printable(path)?;
+        // Where the folder would be made, before anything is made there;
+        // the folder itself once it is ready (the default one is made 0700).
+        check_trusted(parent_of(parent_of(path)))?;
         prepare_folder(parent_of(path), false)?;
         check_trusted(parent_of(path))?;
         let scratch = Scratch::beside(path)?;
@@ -567,6 +575,19 @@ mod tests {
         assert!(e.to_string().contains(&named), "{e}");
         assert_eq!(std::fs::read_dir(&below).unwrap().count(), 0);
         std::fs::remove_dir(&below).unwrap();
+        // … and nothing is made there first: a folder that does not exist
+        // yet under the open one is not created.
+        let e = bind_socket(&open.join("new/agent.sock"), false).unwrap_err();
+        assert!(e.to_string().contains(&named), "{e}");
+        let e = Key::generate()
+            .unwrap()
+            .write(&open.join("new/agent.key"))
+            .unwrap_err();
+        assert!(e.to_string().contains(&named), "{e}");
+        assert!(
+            !open.join("new").exists(),
+            "nothing made in the open folder"
+        );
         // With the sticky bit (as /tmp), nobody may rename what is ours: served.
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
         let (_listener, placed) = bind_socket(&open.join("agent.sock"), false).unwrap();

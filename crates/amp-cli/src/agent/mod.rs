@@ -295,8 +295,9 @@ impl Stop {
 
 /// `text` as one word of a shell command: as it is when it holds only
 /// characters no shell reads specially, else single-quoted (a quote in it
-/// written `'\''`). The ready lines are made for `eval "$(amp agent …)"`: a
-/// path with a space, `$(…)` or a backtick must stay a path, not run.
+/// written `'\''`). The ready lines are shell assignments, for a script to
+/// source from wherever it sent the agent's stdout: a path with a space,
+/// `$(…)` or a backtick must stay a path, not run.
 fn shell_word(text: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@+,%".contains(c);
     if !text.is_empty() && text.chars().all(plain) {

@@ -41,8 +41,9 @@ pub(super) struct TooLarge;
 
 impl WipedBody {
     /// A buffer for a body of `declared` bytes if the answer says so (its
-    /// `Content-Length`: sized once, never grown, up to 64 KiB), or of
-    /// unknown length, never to hold more than `limit`.
+    /// `Content-Length`: sized once up to 64 KiB, grown past that only as
+    /// the bytes arrive), or of unknown length, never to hold more than
+    /// `limit`.
     pub(super) fn new(declared: Option<u64>, limit: usize) -> WipedBody {
         let capacity = match declared {
             Some(n) => usize::try_from(n).map_or(DECLARED_CAPACITY, |n| n.min(DECLARED_CAPACITY)),
@@ -98,10 +99,6 @@ impl WipedBody {
 mod tests {
     use super::*;
 
-    /// Every chunk lands, in order, whatever the chunk sizes; the buffer
-    /// only ever grows by moving to a new one (`Vec` never reallocates in
-    /// place: the pointer changes exactly when this type grows it, and the
-    /// capacity is then what it chose).
     // A declared length reserves what it says up to 64 KiB; beyond, the
     // bytes must arrive first (the limit still holds them all).
     #[test]
@@ -121,6 +118,10 @@ mod tests {
         assert_eq!(body.into_bytes().len(), 100_000);
     }
 
+    /// Every chunk lands, in order, whatever the chunk sizes; the buffer
+    /// only ever grows by moving to a new one (`Vec` never reallocates in
+    /// place: the pointer changes exactly when this type grows it, and the
+    /// capacity is then what it chose).
     #[test]
     fn chunks_land_in_order_and_growth_is_ours() {
         for sizes in [

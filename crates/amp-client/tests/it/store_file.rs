@@ -689,6 +689,16 @@ async fn a_token_folder_anyone_may_write_is_refused() {
         );
         assert!(!below.exists(), "nothing written below the open folder");
     }
+    // Nor reached by `..` out of a folder not made yet: where it leads was
+    // never checked; refused, and nothing made on the way.
+    let around = dir.join("new").join("..").join("open").join("token.json");
+    let e = FileStore::new(&around)
+        .save(&token)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("goes up (..)"), "{e}");
+    assert!(!dir.join("new").exists(), "nothing made on the way");
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -187,7 +187,8 @@ impl Journal {
     /// [`Error::Busy`] if another process holds it; [`Error::Journal`] if
     /// it cannot be read or written, if it, its lock file or a folder on
     /// its path could be changed by another user (owned by one other than
-    /// this one or root, or writable by anyone), if it is corrupt (it is
+    /// this one or root, or writable by anyone or by a group this user is
+    /// not in), if it is corrupt (it is
     /// then set aside as `<path>.corrupt`), or if a corrupt journal of this
     /// job was set aside before and is still there.
     pub fn open(path: &Path) -> Result<Journal> {

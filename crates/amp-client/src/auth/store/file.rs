@@ -89,7 +89,7 @@ const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 ///   read, written or locked: whoever can rename files in it can swap ours
 ///   (or the folder holding them) between two of our steps. Where a link on
 ///   the path leads elsewhere, the folders there are checked too. Group-write
-///   by the user's own group is allowed (umask 002 gives it to every folder
+///   by a group the user is in is allowed (umask 002 gives it to every folder
 ///   of a per-user group); by another group, whose members could rename the
 ///   files, it is refused as well.
 /// * **Leftovers**: files set aside and temporary files of dead writers hold
@@ -393,6 +393,9 @@ impl FileStore {
         let dir = self.dir();
         create_private_dirs(&dir)
             .map_err(|e| self.error(format!("creating the folder {}: {e}", dir.display())))?;
+        // Again once it exists: a folder someone else made between the
+        // check and ours is taken as made by `create_private_dirs`.
+        self.check_folder()?;
         let name = self.file_name()?;
         let tmp = dir.join(format!(
             ".{name}.tmp-{}-{:016x}",

@@ -128,6 +128,8 @@ impl FileStore {
         {
             create_private_dirs(dir)
                 .map_err(|e| self.error(format!("creating the folder {}: {e}", dir.display())))?;
+            // Again once it exists (see `save_blocking`).
+            self.check_folder()?;
         }
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
