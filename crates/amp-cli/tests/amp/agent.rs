@@ -55,6 +55,27 @@ impl Agent {
         Agent::start_with_stderr(env, args, log, stderr).await
     }
 
+    /// `amp agent` on both doors: the socket `socket`, and loopback TCP
+    /// with its key written to `key_file`; `more` flags after them.
+    async fn start_both(
+        env: &Env,
+        socket: &Path,
+        key_file: &Path,
+        more: &[&str],
+        log: PathBuf,
+    ) -> Agent {
+        let mut args = vec![
+            "--socket",
+            socket.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(more);
+        Agent::start(env, &args, log).await
+    }
+
     /// [`Agent::start`] with stderr going to `stderr` (`log` is then only
     /// read if something else writes it).
     async fn start_with_stderr(env: &Env, args: &[&str], log: PathBuf, stderr: Stdio) -> Agent {
@@ -273,19 +294,8 @@ async fn python_and_curl_through_the_socket_and_tcp_one_login_nothing_of_theirs_
     let run = home.path().join("run");
     let socket = run.join("agent.sock");
     let key_file = run.join("agent.key");
-    let agent = Agent::start(
-        &env,
-        &[
-            "--socket",
-            socket.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--key-file",
-            key_file.to_str().unwrap(),
-        ],
-        home.path().join("agent.log"),
-    )
-    .await;
+    let agent =
+        Agent::start_both(&env, &socket, &key_file, &[], home.path().join("agent.log")).await;
 
     // The file system decides who may call: the socket 0600 in a 0700 folder.
     let meta = std::fs::symlink_metadata(&socket).unwrap();
@@ -718,19 +728,8 @@ async fn the_python_and_node_clients_call_amp_through_the_agent() {
     let env = Env::sandbox(&home, &sandbox);
     let socket = home.path().join("agent.sock");
     let key_file = home.path().join("agent.key");
-    let agent = Agent::start(
-        &env,
-        &[
-            "--socket",
-            socket.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--key-file",
-            key_file.to_str().unwrap(),
-        ],
-        home.path().join("agent.log"),
-    )
-    .await;
+    let agent =
+        Agent::start_both(&env, &socket, &key_file, &[], home.path().join("agent.log")).await;
     let (_, listed) = agent.call("GET", "/api/assets/", None).await;
     let clients = concat!(env!("CARGO_MANIFEST_DIR"), "/../../clients");
     // Through the TCP door the clients are run by a link to their folder
@@ -1175,19 +1174,8 @@ async fn the_ready_lines_survive_eval_whatever_the_path() {
     let odd = home.path().join("q'$(touch p)`x` s");
     let socket = odd.join("agent.sock");
     let key_file = odd.join("agent.key");
-    let agent = Agent::start(
-        &env,
-        &[
-            "--socket",
-            socket.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--key-file",
-            key_file.to_str().unwrap(),
-        ],
-        home.path().join("agent.log"),
-    )
-    .await;
+    let agent =
+        Agent::start_both(&env, &socket, &key_file, &[], home.path().join("agent.log")).await;
     assert_eq!(agent.socket(), socket);
     let out = std::process::Command::new("sh")
         .arg("-c")
@@ -1224,15 +1212,11 @@ async fn a_tcp_caller_without_the_key_cannot_hold_the_agents_connections() {
     let home = TempDir::new("agent-slots");
     let env = Env::sandbox(&home, &sandbox);
     let socket = home.path().join("agent.sock");
-    let agent = Agent::start(
+    let agent = Agent::start_both(
         &env,
+        &socket,
+        &home.path().join("agent.key"),
         &[
-            "--socket",
-            socket.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--key-file",
-            home.path().join("agent.key").to_str().unwrap(),
             "--max-connections",
             "1",
             // Long: no timer frees a slot during the test.
@@ -1771,19 +1755,8 @@ async fn the_status_holds_no_token_key_or_password() {
     let env = Env::sandbox(&home, &sandbox);
     let socket = home.path().join("agent.sock");
     let key_file = home.path().join("agent.key");
-    let agent = Agent::start(
-        &env,
-        &[
-            "--socket",
-            socket.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--key-file",
-            key_file.to_str().unwrap(),
-        ],
-        home.path().join("agent.log"),
-    )
-    .await;
+    let agent =
+        Agent::start_both(&env, &socket, &key_file, &[], home.path().join("agent.log")).await;
     let (code, _) = agent.call("GET", "/api/assets/", None).await;
     assert_eq!(code, 200);
     // The token as AMP saw it on that call.
