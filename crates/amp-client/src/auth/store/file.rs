@@ -14,13 +14,13 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use zeroize::Zeroizing;
 
 use super::{BoxFuture, RenewalGuard, TokenStore};
 use crate::auth::token::TokenData;
 use crate::error::{Error, Result};
 
+mod aside;
 mod discard;
 mod form;
 mod lock;
@@ -29,7 +29,8 @@ mod private_fs;
 pub(crate) use form::{decode, encode};
 
 use crate::private_fs::{create_private_dirs, distrust_folder, sync_dir, write_synced};
-use private_fs::{remove_stale_temps, restrict_to_owner, same_file, Distrust};
+use aside::Aside;
+use private_fs::{remove_stale_temps, Distrust};
 
 /// A stored form larger than this is not ours: it is set aside unread.
 const MAX_FORM_BYTES: u64 = 64 * 1024;
@@ -315,63 +316,6 @@ impl FileStore {
         }
     }
 
-    /// Renames an unusable file to `<path>.corrupt-<unix millis>` (or
-    /// `.exposed-` for one open to others), unless it was replaced since it
-    /// was read (`read` is the metadata of the file that was read), so a
-    /// good token written meanwhile is never set aside.
-    fn set_aside(&self, read: Option<&fs::Metadata>, kind: Aside, reason: &str) -> Result<()> {
-        if let Some(read) = read {
-            match fs::symlink_metadata(&self.path) {
-                Ok(now) if same_file(read, &now) => {}
-                // Replaced or removed meanwhile: nothing to set aside.
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-                Err(_) => {}
-            }
-        }
-        let millis = Utc::now().timestamp_millis();
-        let mut aside = self.path.clone().into_os_string();
-        aside.push(format!(".{}-{millis}", kind.suffix()));
-        let aside = PathBuf::from(aside);
-        match fs::rename(&self.path, &aside) {
-            Ok(()) => {
-                // It may hold a live token: owner-only, whatever it was.
-                restrict_to_owner(&aside);
-                match kind {
-                    Aside::Corrupt => tracing::warn!(
-                        path = %self.path.display(),
-                        moved_to = %aside.display(),
-                        reason,
-                        "the token file is unusable; set it aside, a new token will be obtained"
-                    ),
-                    Aside::Exposed => tracing::warn!(
-                        path = %self.path.display(),
-                        moved_to = %aside.display(),
-                        reason,
-                        "the token file was open to others; set it aside (now 0600), \
-                         a new token will be obtained and written to a private file"
-                    ),
-                }
-                Ok(())
-            }
-            // Someone else set it aside (or removed it) first.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => {
-                tracing::warn!(
-                    path = %self.path.display(),
-                    reason,
-                    error = %e,
-                    "the token file is unusable and cannot be set aside; a new token will be obtained"
-                );
-                Err(self.error(format!(
-                    "{} is unusable ({reason}) and cannot be renamed to {}: {e}",
-                    self.path.display(),
-                    aside.display()
-                )))
-            }
-        }
-    }
-
     fn save_blocking(&self, bytes: &[u8]) -> Result<()> {
         // Another user's file we do not replace: the user must see (and
         // fix) a token file someone else put there. One of ours that is
@@ -417,24 +361,6 @@ impl FileStore {
         sync_dir(&dir).map_err(|e| self.error(format!("syncing {}: {e}", dir.display())))?;
         remove_stale_temps(&dir, &name);
         Ok(())
-    }
-}
-
-/// Why a file is set aside, which names the copy.
-#[derive(Clone, Copy)]
-enum Aside {
-    /// Unusable: `<path>.corrupt-<unix millis>`.
-    Corrupt,
-    /// Open to others: `<path>.exposed-<unix millis>`.
-    Exposed,
-}
-
-impl Aside {
-    fn suffix(self) -> &'static str {
-        match self {
-            Aside::Corrupt => "corrupt",
-            Aside::Exposed => "exposed",
-        }
     }
 }
 

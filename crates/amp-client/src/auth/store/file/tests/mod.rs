@@ -4,6 +4,7 @@
 
 use super::form::rfc3339;
 use super::*;
+use chrono::Utc;
 use secrecy::ExposeSecret;
 
 const T: &str = "66b9c0ffee0123456789abcdef0123456789af51";
