@@ -70,6 +70,21 @@ pub fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
+/// Opens `path` to read without blocking: a named pipe (or a device) in
+/// place of a file would hold `open` until a writer came, on a thread no
+/// timeout takes back, and the process could never exit. Opened at once,
+/// it is then told apart by its metadata.
+pub(crate) fn open_to_read(path: &Path) -> io::Result<fs::File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
 /// Syncs the folder `dir`, so that a rename in it survives a crash.
 #[cfg(unix)]
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -96,30 +111,46 @@ pub fn sync_dir(_dir: &Path) -> io::Result<()> {
 /// no unix owners.
 pub fn distrust(meta: &fs::Metadata) -> Option<String> {
     #[cfg(unix)]
+    return judge(meta, &Me::now());
+    #[cfg(not(unix))]
     {
+        let _ = meta;
+        None
+    }
+}
+
+/// Who this process is to the file system: its effective user, and every
+/// group it acts with (effective and supplementary). Read once per check
+/// of a path, not once per folder.
+#[cfg(unix)]
+struct Me {
+    uid: u32,
+    groups: Vec<u32>,
+}
+
+#[cfg(unix)]
+impl Me {
+    fn now() -> Me {
         use rustix::process::{getegid, geteuid, getgroups};
-        use std::os::unix::fs::MetadataExt;
         let mut groups: Vec<u32> = getgroups()
             .unwrap_or_default()
             .iter()
             .map(|g| g.as_raw())
             .collect();
         groups.push(getegid().as_raw());
-        let (owner, group) = (meta.uid(), meta.gid());
-        why_not(
-            owner,
-            group,
-            meta.mode(),
-            meta.is_dir(),
-            geteuid().as_raw(),
-            &groups,
-        )
+        Me {
+            uid: geteuid().as_raw(),
+            groups,
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
+}
+
+/// [`distrust`] of `meta` for `me`.
+#[cfg(unix)]
+fn judge(meta: &fs::Metadata, me: &Me) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let (owner, group) = (meta.uid(), meta.gid());
+    why_not(owner, group, meta.mode(), meta.is_dir(), me.uid, &me.groups)
 }
 
 /// The rule of [`distrust`], on its facts: a file or folder of `owner` and
@@ -169,9 +200,18 @@ fn why_not(
 /// path goes up (`..`) out of one of them: where that leads was not
 /// checked. Always `None` where there are no unix owners.
 pub fn distrust_folder(dir: &Path) -> io::Result<Option<(PathBuf, String)>> {
-    if cfg!(not(unix)) {
-        return Ok(None);
+    #[cfg(unix)]
+    return walk(dir, &Me::now());
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(None)
     }
+}
+
+/// [`distrust_folder`] of `dir` for `me`.
+#[cfg(unix)]
+fn walk(dir: &Path, me: &Me) -> io::Result<Option<(PathBuf, String)>> {
     let given = std::path::absolute(dir)?;
     let mut checked: Vec<PathBuf> = Vec::new();
     let mut made_yet = false;
@@ -195,7 +235,7 @@ pub fn distrust_folder(dir: &Path) -> io::Result<Option<(PathBuf, String)>> {
                 break;
             }
             checked.push(up.to_path_buf());
-            if let Some(why) = distrust(&fs::metadata(up)?) {
+            if let Some(why) = judge(&fs::metadata(up)?, me) {
                 return Ok(Some((up.to_path_buf(), why)));
             }
         }

@@ -7,7 +7,7 @@
 //! readers ignore fields they do not know, so later versions of this crate
 //! may add some. The same form is the value of the Redis store.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
@@ -28,7 +28,9 @@ mod private_fs;
 
 pub(crate) use form::{decode, encode};
 
-use crate::private_fs::{create_private_dirs, distrust_folder, sync_dir, write_synced};
+use crate::private_fs::{
+    create_private_dirs, distrust_folder, open_to_read, sync_dir, write_synced,
+};
 use aside::Aside;
 use private_fs::{remove_stale_temps, Distrust};
 
@@ -240,18 +242,9 @@ impl FileStore {
     /// user is refused with an error, untouched.
     fn read_current(&self) -> Result<Option<Stored>> {
         self.check_folder()?;
-        let mut options = File::options();
-        options.read(true);
-        #[cfg(unix)]
-        {
-            // A named pipe in place of the file would block `open` (on a
-            // blocking thread no timeout takes back) until a writer came:
-            // the process could never exit. Without blocking, it opens at
-            // once, and is set aside below as not a regular file.
-            use std::os::unix::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NONBLOCK);
-        }
-        let mut file = match options.open(&self.path) {
+        // Without blocking: a named pipe in its place opens at once, and is
+        // set aside below as not a regular file (`open_to_read`).
+        let mut file = match open_to_read(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {

@@ -413,14 +413,7 @@ const CA_FILE_MAX: u64 = 1024 * 1024;
 /// once instead of holding the process in `open` or `read` for ever.
 fn read_ca_file(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let mut options = std::fs::File::options();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(path)?;
+    let file = crate::private_fs::open_to_read(path)?;
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }

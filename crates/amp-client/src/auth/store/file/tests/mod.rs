@@ -6,6 +6,7 @@ use super::form::rfc3339;
 use super::*;
 use chrono::Utc;
 use secrecy::ExposeSecret;
+use std::fs::File;
 
 const T: &str = "66b9c0ffee0123456789abcdef0123456789af51";
 
