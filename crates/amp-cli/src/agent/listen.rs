@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use amp_client::private_fs::distrust_folder;
+use amp_client::private_fs::{create_private_dirs, distrust_folder};
 
 use crate::failure::{CliResult, Failure};
 
@@ -70,10 +70,7 @@ fn prepare_folder(folder: &Path, private: bool) -> CliResult {
             "{} is not a folder",
             folder.display()
         ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(folder)
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_private_dirs(folder)
             .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", folder.display()))),
         Err(e) => Err(Failure::runtime(format!(
             "cannot read {}: {e}",
